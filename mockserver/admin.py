@@ -1,0 +1,127 @@
+"""The admin API under ``/__mock/``: inspect and steer a running mock over HTTP.
+
+Admin routes need no API key (they are the operator's, not the upstream's) and answer their own
+simple error body ``{"error": {"message", "type": "mock_admin_error"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import __version__
+from .media_routes import media_routes
+from .state import MockState
+from .steering import ScenarioError, rule_from_json
+
+PREFIX = "/__mock"
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": "mock_admin_error"}}, status_code=status)
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    if len(raw) > 1024 * 1024:
+        raise ScenarioError("admin request body over 1 MiB")
+    try:
+        return orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError as exc:
+        raise ScenarioError(f"malformed JSON: {exc}") from None
+
+
+def build_admin(state: MockState) -> Starlette:
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__, "contracts": len(state.registry), "strict": state.settings.strict})
+
+    async def reset(request: Request) -> Response:
+        state.reset()
+        return JSONResponse({"reset": True})
+
+    async def journal(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.journal.clear()
+            return JSONResponse({"cleared": True})
+        contract = request.query_params.get("contract")
+        try:
+            limit = int(request.query_params.get("limit", "100"))
+        except ValueError:
+            return _error(400, "limit must be an integer")
+        entries = [e.as_dict() for e in state.journal if contract is None or e.contract_id == contract]
+        return JSONResponse({"calls": entries[-limit:] if limit > 0 else [], "total": len(entries)})
+
+    async def contracts(request: Request) -> Response:
+        return JSONResponse({"contracts": [contract_summary(c) for c in state.registry]})
+
+    async def rules(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse({"rules": [r.as_dict() for r in state.rules]})
+        if request.method == "DELETE":
+            state.rules.clear()
+            return JSONResponse({"cleared": True})
+        try:
+            rule = state.rules.add(rule_from_json(await _json_body(request)))
+        except ScenarioError as exc:
+            return _error(400, str(exc))
+        return JSONResponse(rule.as_dict(), status_code=201)
+
+    async def rule(request: Request) -> Response:
+        try:
+            rule_id = int(request.path_params["rule_id"])
+        except ValueError:
+            return _error(400, "rule id must be an integer")
+        if not state.rules.remove(rule_id):
+            return _error(404, f"no rule {rule_id}")
+        return JSONResponse({"deleted": rule_id})
+
+    async def clock(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                data = await _json_body(request)
+                if not isinstance(data, dict) or not ({"advance", "set"} & data.keys()):
+                    raise ScenarioError('send {"advance": seconds} or {"set": epoch_seconds}')
+                if "advance" in data:
+                    state.clock.advance(float(data["advance"]))
+                else:
+                    state.clock.set(float(data["set"]))
+            except (ScenarioError, ValueError, TypeError) as exc:
+                return _error(400, str(exc))
+        return JSONResponse(state.clock.as_dict())
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return _error(404, f"no admin route {request.method} {request.url.path}")
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return _error(405, f"{request.method} is not allowed on {request.url.path}")
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/reset", reset, methods=["POST"]),
+        Route("/journal", journal, methods=["GET", "DELETE"]),
+        Route("/contracts", contracts, methods=["GET"]),
+        Route("/rules", rules, methods=["GET", "POST", "DELETE"]),
+        Route("/rules/{rule_id}", rule, methods=["DELETE"]),
+        Route("/clock", clock, methods=["GET", "POST"]),
+        *media_routes(),
+    ]
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+
+
+def contract_summary(contract: Any) -> dict[str, Any]:
+    return {
+        "id": contract.id,
+        "family": contract.family,
+        "method": contract.method,
+        "path": contract.path,
+        "aliases": list(contract.aliases),
+        "title": contract.title,
+        "summary": contract.summary,
+        "kind": contract.kind,
+        "cost": contract.cost,
+    }

@@ -1,0 +1,49 @@
+"""The ASGI application: the contract pipeline for GPTNB paths, the admin API under ``/__mock/``."""
+
+from __future__ import annotations
+
+from starlette.types import Receive, Scope, Send
+
+from .admin import PREFIX, build_admin
+from .config import Settings
+from .contracts import ContractRegistry
+from .pipeline import Pipeline
+from .state import MockState
+
+
+class MockApp:
+    """``MockApp(settings)`` is an ASGI app; ``.state`` is what tests and the admin API steer."""
+
+    def __init__(self, settings: Settings | None = None, registry: ContractRegistry | None = None, state: MockState | None = None) -> None:
+        self.state = state or MockState(settings, registry)
+        self.pipeline = Pipeline(self.state)
+        self.admin = build_admin(self.state)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path = scope["path"]
+            if path == PREFIX or path.startswith(PREFIX + "/"):
+                await self.admin({**scope, "root_path": scope.get("root_path", "") + PREFIX}, receive, send)
+            else:
+                await self.pipeline(scope, receive, send)
+        elif kind == "lifespan":
+            await _lifespan(receive, send)
+        elif kind == "websocket":
+            # No WebSocket contract is served yet: refuse the upgrade instead of hanging.
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def create_app(settings: Settings | None = None, registry: ContractRegistry | None = None) -> MockApp:
+    return MockApp(settings, registry)

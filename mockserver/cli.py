@@ -1,0 +1,211 @@
+"""The ``gptnb-mock`` command: serve the mock, list contracts, judge a payload against a contract."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .clock import MODES, Clock
+from .config import DEFAULT_MAX_BODY_BYTES, Settings
+from .contracts import Contract, ContractError, ContractRegistry, default_registry
+from .responses import ResponseJudge
+from .routing import Router
+from .sse import SseFramingError, parse
+
+EPILOG = """examples:
+  gptnb-mock serve                                  # http://127.0.0.1:8000, any key accepted
+  gptnb-mock serve --port 9000 --api-key sk-test --strict --chunk-delay 50
+  gptnb-mock contracts --family openai
+  gptnb-mock validate --method POST --path /v1/chat/completions request.json
+  gptnb-mock validate --method POST --path /v1/chat/completions --status 200 response.json
+
+Point any OpenAI-compatible client at http://127.0.0.1:8000/v1 with any key.
+The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock)."""
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import MockApp
+    from .state import MockState
+
+    settings = Settings(
+        api_keys=frozenset(args.api_key or ()),
+        seed=args.seed,
+        strict=args.strict,
+        latency_ms=args.latency,
+        chunk_delay_ms=args.chunk_delay,
+        max_body_bytes=args.max_body,
+        journal_size=args.journal_size,
+        error_type=args.error_type,
+    )
+    try:
+        state = MockState(settings, clock=Clock(args.clock, args.clock_speed))
+    except (ContractError, ValueError) as exc:
+        print(f"gptnb-mock: {exc}", file=sys.stderr)
+        return 2
+    app = MockApp(state=state)
+    fast = {"loop": "uvloop", "http": "httptools"} if _has("uvloop") and _has("httptools") else {}
+    print(f"gptnb-mock {__version__}: {len(state.registry)} contracts on http://{args.host}:{args.port} (admin: /__mock/)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log, **fast)
+    return 0
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _contracts(args: argparse.Namespace) -> int:
+    rows = [c for c in default_registry() if args.family is None or c.family == args.family]
+    if args.json:
+        from .admin import contract_summary
+
+        print(json.dumps([contract_summary(c) for c in rows], ensure_ascii=False, indent=2))
+        return 0
+    for c in rows:
+        aliases = f"  (+{len(c.aliases)} aliases)" if c.aliases else ""
+        print(f"{c.id:<40} {c.method:<6} {c.path}{aliases}  {c.title}")
+    print(f"{len(rows)} contracts", file=sys.stderr)
+    return 0
+
+
+def _load_payload(source: str) -> str:
+    return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+
+
+def _find_contract(registry: ContractRegistry, method: str, path: str, body: Any, wanted: str | None) -> Contract | None:
+    if wanted:
+        return registry[wanted]
+    match = Router(registry).match(path)
+    candidates = match.route.methods.get(method.upper()) if match else None
+    if not candidates:
+        return None
+    for contract in candidates[:-1]:
+        if registry.check(contract.pointer("variant", "when")).is_valid(body):
+            return contract
+    return candidates[-1]
+
+
+def _validate(args: argparse.Namespace) -> int:
+    registry = default_registry()
+    try:
+        raw = _load_payload(args.file)
+    except OSError as exc:
+        print(f"gptnb-mock: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    is_stream = raw.lstrip().startswith(("data:", "event:", ":"))
+    try:
+        payload: Any = None if is_stream else json.loads(raw)
+    except ValueError as exc:
+        if args.content_type and not args.content_type.startswith("application/json"):
+            payload = raw
+        else:
+            print(f"gptnb-mock: {args.file} is not JSON ({exc}); for text bodies pass --content-type text/plain", file=sys.stderr)
+            return 2
+    try:
+        contract = _find_contract(registry, args.method, args.path, payload, args.contract)
+    except KeyError as exc:
+        print(f"gptnb-mock: {exc.args[0]}", file=sys.stderr)
+        return 2
+    if contract is None:
+        print(f"gptnb-mock: no contract serves {args.method.upper()} {args.path} (see `gptnb-mock contracts`)", file=sys.stderr)
+        return 2
+    violations = _judge(registry, contract, args, raw, payload, is_stream)
+    what = f"response {args.status}" if args.status is not None else "request body"
+    if violations:
+        print(f"{contract.id}: {what} does NOT conform ({len(violations)} violation(s)):")
+        for violation in violations:
+            print(f"  - {violation}")
+        return 1
+    print(f"{contract.id}: {what} conforms")
+    return 0
+
+
+def _judge(registry: ContractRegistry, contract: Contract, args: argparse.Namespace, raw: str, payload: Any, is_stream: bool) -> list[str]:
+    if args.status is None:
+        if "body" not in contract.request:
+            return ["this endpoint takes no request body"]
+        return [str(v) for v in registry.check(contract.pointer("request", "body")).violations(payload)]
+    judge = ResponseJudge(contract, registry)
+    if not is_stream:
+        return judge.body_violations(args.status, args.content_type or "application/json", payload)
+    try:
+        events = parse(raw if raw.endswith("\n") else raw + "\n\n")
+    except SseFramingError as exc:
+        return [f"SSE framing: {exc}"]
+    terminator = judge.terminator(args.status)
+    found: list[str] = []
+    for index, event in enumerate(events):
+        if terminator is not None and event.data == terminator:
+            continue
+        try:
+            data = event.json()
+        except ValueError:
+            found.append(f"event {index}: data is not JSON: {event.data[:80]!r}")
+            continue
+        found += judge.event_violations(args.status, data, index)
+    if terminator is not None and (not events or events[-1].data != terminator):
+        found.append(f"the stream does not end with data: {terminator}")
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gptnb-mock",
+        description="A mock of the GPTNB API (goapi.gptnb.ai) driven by JSON-Schema contracts.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"gptnb-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the mock server", description="Run the mock under uvicorn. Every GPTNB path answers as the real service would.")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    serve.add_argument("--seed", type=int, default=0, help="seed for generated content when a request has none; same request + same seed gives the same reply (default: %(default)s)")
+    serve.add_argument("--api-key", action="append", metavar="KEY", help="accept only this key (repeatable); without it any key is accepted, a missing key still gets 401")
+    serve.add_argument("--latency", type=int, default=0, metavar="MS", help="milliseconds added before every answer (default: %(default)s)")
+    serve.add_argument("--chunk-delay", type=int, default=0, metavar="MS", help="milliseconds between streamed events (default: %(default)s)")
+    serve.add_argument("--strict", action="store_true", help="check every response against its contract; violations are logged and shown in /__mock/journal")
+    serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY_BYTES, metavar="BYTES", help="largest request body accepted; larger gets 413 (default: %(default)s)")
+    serve.add_argument("--journal-size", type=int, default=1000, metavar="N", help="calls kept in the journal ring (default: %(default)s)")
+    serve.add_argument("--error-type", default="new_api_error", help="error.type of relay errors (default: %(default)s)")
+    serve.add_argument("--clock", choices=MODES, default="real", help="real: wall time (scaled by --clock-speed); manual: moves only via POST /__mock/clock (default: %(default)s)")
+    serve.add_argument("--clock-speed", type=float, default=1.0, metavar="X", help="how much faster than real time the real clock runs (default: %(default)s)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"], help="uvicorn log level (default: %(default)s)")
+    serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True, help="log every request (default: on)")
+    serve.set_defaults(run=_serve)
+
+    listing = commands.add_parser("contracts", help="list the contracts", description="List every contract: id, method, path, aliases, title.")
+    listing.add_argument("--json", action="store_true", help="print JSON (id, family, method, path, aliases, title, summary, kind, cost)")
+    listing.add_argument("--family", help="only this family (e.g. openai)")
+    listing.set_defaults(run=_contracts)
+
+    validate = commands.add_parser(
+        "validate",
+        help="is this payload a valid request or response for an endpoint?",
+        description="Judge a request body (default) or, with --status, a response body or SSE stream against the contract of METHOD PATH. "
+        "Exit 0 when it conforms, 1 with the violations listed when it does not, 2 on usage errors.",
+    )
+    validate.add_argument("--method", required=True, help="HTTP method, e.g. POST")
+    validate.add_argument("--path", required=True, help="request path, e.g. /v1/chat/completions")
+    validate.add_argument("--status", type=int, help="judge FILE as the response with this status instead of as a request")
+    validate.add_argument("--content-type", help="the response's content type (default: application/json; SSE is recognised by its data: lines)")
+    validate.add_argument("--contract", help="contract id, when the path alone does not pick the variant you mean")
+    validate.add_argument("file", metavar="FILE", help="JSON file (or a saved SSE stream); - reads standard input")
+    validate.set_defaults(run=_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

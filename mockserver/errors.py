@@ -1,0 +1,87 @@
+"""Errors the mock answers with, and the per-family builders that give them each upstream's shape.
+
+Generic code raises ``ApiError`` with a *kind* (what went wrong) and a status; the contract names the
+family builder that turns it into that family's body. Relay-level failures (auth, routing, unknown
+model) are answered by the relay's own builder whatever the family, as the real gateway does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .replies import JsonReply
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .pipeline import Call
+
+# The kinds generic code raises. Families may raise their own kinds too (e.g. task_not_found).
+UNAUTHORIZED = "unauthorized"
+NOT_FOUND = "not_found"
+INVALID_JSON = "invalid_json"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+INVALID_REQUEST = "invalid_request"
+TOO_LARGE = "too_large"
+NO_CHANNEL = "no_channel"
+FAULT = "fault"  # injected by a steering rule or scenario header
+
+RELAY_KINDS = frozenset({UNAUTHORIZED, NOT_FOUND, NO_CHANNEL})
+
+
+class ApiError(Exception):
+    """An answer that is an error: raised anywhere on the request path, shaped by a family builder."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.message = message
+        self.param = param
+        self.code = code
+        self.extra = extra or {}
+
+
+@dataclass(frozen=True)
+class ErrorContext:
+    """What a builder may need beside the error: the instance's settings and, once known, the call."""
+
+    settings: Settings
+    request_id: str
+    call: Call | None = None
+
+
+ErrorBuilder = Callable[[ApiError, ErrorContext], JsonReply]
+
+_builders: dict[str, ErrorBuilder] = {}
+RELAY = "relay"
+
+
+def error_builder(name: str) -> Callable[[ErrorBuilder], ErrorBuilder]:
+    """Register a family's error builder under the name contracts use in their ``errors`` field."""
+
+    def register(builder: ErrorBuilder) -> ErrorBuilder:
+        _builders[name] = builder
+        return builder
+
+    return register
+
+
+def build_error(error: ApiError, context: ErrorContext, family_builder: str | None) -> JsonReply:
+    name = RELAY if error.kind in RELAY_KINDS or family_builder is None else family_builder
+    builder = _builders.get(name) or _builders[RELAY]
+    return builder(error, context)
+
+
+def known_builders() -> frozenset[str]:
+    return frozenset(_builders)

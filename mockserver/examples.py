@@ -1,0 +1,61 @@
+"""The documented request/response pairs in fixtures/, as data and as replies the mock can give."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from .contracts import Contract
+from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
+from .resources import fixtures_dir
+
+
+@dataclass(frozen=True)
+class Example:
+    contract_id: str
+    name: str
+    request: dict[str, Any]
+    response: dict[str, Any]
+    source: str = ""
+
+
+@functools.cache
+def _load(file: str) -> dict[str, Any]:
+    return json.loads((fixtures_dir() / file).read_text(encoding="utf-8"))
+
+
+def examples_of(contract: Contract) -> list[Example]:
+    found = []
+    for entry in contract.examples:
+        data = _load(entry["file"])
+        found.append(Example(contract.id, entry["name"], data["request"], data["response"], data.get("source", "")))
+    return found
+
+
+def find_example(contract: Contract, name: str) -> Example | None:
+    return next((e for e in examples_of(contract) if e.name == name), None)
+
+
+def reply_from_example(example: Example) -> Reply:
+    """The documented response, replayed: a canned answer that is known to match the docs."""
+    response = example.response
+    status = response.get("status", 200)
+    media = response.get("content_type", "application/json")
+    if "events" in response:
+        return StreamReply(_replay(response["events"]), terminator=response.get("terminator"), status=status)
+    if "text" in response:
+        return TextReply(response["text"], status=status, media_type=media)
+    if response.get("binary"):
+        from . import media as media_files  # generated on demand, only for binary examples
+
+        data, media = media_files.audio("mp3", 1.0) if media == "audio/mpeg" else (b"", media)
+        return BinaryReply(data, media_type=media, status=status)
+    return JsonReply(response.get("body"), status=status, media_type=media)
+
+
+async def _replay(events: list[Any]) -> AsyncIterator[Any]:
+    for event in events:
+        yield event

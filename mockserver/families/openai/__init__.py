@@ -1,0 +1,1 @@
+"""The OpenAI-compatible family (OpenAI接口): chat, completions, images, embeddings, audio, models."""

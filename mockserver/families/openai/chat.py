@@ -1,0 +1,279 @@
+"""Chat completions: plain replies, tool calls, structured output, logprobs, and their SSE streams.
+
+A reply is decided once (``plan_choice``) as content tokens or tool calls plus a finish reason; the
+non-stream body and the stream are two renderings of the same plan, so they always agree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ... import text as texts
+from ...errors import ApiError
+from ...ids import derived_alnum, derived_int
+from ...replies import JsonReply, Reply, StreamReply
+from ...synth import UnsatisfiableSchema, instance
+from ...streaming import paced, wants_stream
+from .. import handles
+
+if TYPE_CHECKING:
+    from ...pipeline import Call
+
+
+@dataclass
+class ChoicePlan:
+    tokens: list[str] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    function_call: dict[str, Any] | None = None
+    finish_reason: str = "stop"
+
+    @property
+    def content(self) -> str | None:
+        return "".join(self.tokens) if (self.tokens or not (self.tool_calls or self.function_call)) else None
+
+    @property
+    def completion_tokens(self) -> int:
+        arguments = [c["function"]["arguments"] for c in self.tool_calls]
+        if self.function_call:
+            arguments.append(self.function_call["arguments"])
+        return len(self.tokens) + sum(texts.count_tokens(a) for a in arguments)
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The text of a message, whatever form its content takes (string, parts, null)."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""
+
+
+def prompt_tokens(messages: list[dict[str, Any]], tools: list[Any] | None) -> int:
+    # OpenAI's accounting: a few tokens of framing per message and for the reply's priming.
+    count = 3 + sum(4 + texts.count_tokens(message_text(m)) for m in messages)
+    if tools:
+        count += texts.count_tokens(json.dumps(tools))
+    return count
+
+
+def last_user_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return message_text(message)
+    return ""
+
+
+def _token_limit(body: dict[str, Any]) -> int | None:
+    for name in ("max_completion_tokens", "max_tokens"):
+        if isinstance(body.get(name), int):
+            return body[name]
+    return None
+
+
+def _chosen_tool(body: dict[str, Any], question: str) -> dict[str, Any] | None:
+    """Which function the mock 'model' calls, or None for a text answer."""
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"]
+    choice = body.get("tool_choice")
+    if not tools or choice == "none":
+        return None
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        wanted = choice.get("function", {}).get("name")
+        named = next((t for t in tools if t["function"].get("name") == wanted), None)
+        if named is None:
+            raise ApiError(400, "invalid_request", f"Invalid value for 'tool_choice': no function named {wanted!r} in tools.", param="tool_choice")
+        return named
+    messages = body.get("messages") or []
+    if choice != "required" and messages and messages[-1].get("role") == "tool":
+        return None  # the tool already answered: now the model talks
+    words = set(question.lower().split())
+
+    def overlap(tool: dict[str, Any]) -> int:
+        described = f"{tool['function'].get('name', '')} {tool['function'].get('description', '')}".lower().replace("_", " ")
+        return len(words & set(described.split()))
+
+    return max(tools, key=overlap)
+
+
+def _arguments(parameters: Any, seed: int, hint: str) -> str:
+    schema = parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}
+    try:
+        return json.dumps(instance(schema, seed=seed, hint=hint), ensure_ascii=False, separators=(",", ":"))
+    except UnsatisfiableSchema as exc:
+        raise ApiError(400, "invalid_request", f"Invalid schema for function parameters: {exc}", param="tools") from None
+
+
+def _structured_content(body: dict[str, Any], question: str, seed: int) -> str | None:
+    response_format = body.get("response_format") or {}
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind == "json_object":
+        return json.dumps({"answer": texts.filler(seed, 8), "question": texts.excerpt(question, 80)}, ensure_ascii=False)
+    if kind == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
+        try:
+            return json.dumps(instance(schema, seed=seed, hint=question), ensure_ascii=False)
+        except UnsatisfiableSchema as exc:
+            raise ApiError(400, "invalid_request", f"Invalid schema for response_format: {exc}", param="response_format") from None
+    return None
+
+
+def plan_choice(call: Call, index: int, question: str) -> ChoicePlan:
+    body = call.body
+    model = body["model"]
+    seed = derived_int(call.seed, model, json.dumps(body.get("messages"), sort_keys=True, default=str), index)
+    tool = _chosen_tool(body, question)
+    if tool is not None:
+        function = tool["function"]
+        call_id = "call_" + derived_alnum(24, seed, "call")
+        arguments = _arguments(function.get("parameters"), seed, question)
+        return ChoicePlan(
+            tool_calls=[{"id": call_id, "type": "function", "function": {"name": function["name"], "arguments": arguments}}],
+            finish_reason="tool_calls",
+        )
+    functions = [f for f in body.get("functions") or [] if isinstance(f, dict)]
+    if functions and body.get("function_call") != "none":
+        wanted = body.get("function_call")
+        function = next((f for f in functions if isinstance(wanted, dict) and f.get("name") == wanted.get("name")), functions[0])
+        return ChoicePlan(
+            function_call={"name": function["name"], "arguments": _arguments(function.get("parameters"), seed, question)},
+            finish_reason="function_call",
+        )
+    content = _structured_content(body, question, seed) or _content_for(call, question, seed, index)
+    stops = body.get("stop")
+    content, stopped = texts.truncate_at_stop(content, [stops] if isinstance(stops, str) else list(stops or []))
+    tokens = texts.tokenize(content)
+    limit = _token_limit(body)
+    if limit is not None and len(tokens) > limit:
+        return ChoicePlan(tokens=tokens[:limit], finish_reason="length")
+    return ChoicePlan(tokens=tokens, finish_reason="stop")
+
+
+def _content_for(call: Call, question: str, seed: int, index: int) -> str:
+    renderer = call.extras.get("content")
+    if renderer is not None:
+        return renderer(call, question, seed, index)
+    messages = call.body.get("messages") or []
+    if messages and messages[-1].get("role") == "tool":
+        return f"Based on the tool result {texts.excerpt(message_text(messages[-1]), 120)}, here is the answer. {texts.filler(seed, 8)}"
+    return texts.reply_text(question, call.body["model"], seed, variant=index)
+
+
+def _logprobs(tokens: list[str], top: int, seed: int) -> dict[str, Any]:
+    items = []
+    for position, token in enumerate(tokens):
+        logprob = -round(((derived_int(seed, position) % 1000) / 1000) ** 2 * 2, 6)
+        alternatives = [
+            {"token": token if k == 0 else f"{token.strip() or '_'}{k}", "logprob": logprob - k * 1.5, "bytes": list((token if k == 0 else f"{token.strip() or '_'}{k}").encode())}
+            for k in range(top)
+        ]
+        items.append({"token": token, "logprob": logprob, "bytes": list(token.encode()), "top_logprobs": alternatives})
+    return {"content": items, "refusal": None}
+
+
+class ChatCompletion:
+    """Everything about one chat request that the body and the stream share."""
+
+    def __init__(self, call: Call) -> None:
+        body = call.body
+        self.call = call
+        self.model = body["model"]
+        messages = body.get("messages") or []
+        question = last_user_text(messages)
+        n = body.get("n") or 1
+        self.plans = [plan_choice(call, i, question) for i in range(n)]
+        self.created = int(call.state.clock.now())
+        self.id = "chatcmpl-" + derived_alnum(29, call.request_id)
+        self.fingerprint = "fp_" + derived_alnum(10, self.model).lower()
+        self.prompt_tokens = prompt_tokens(messages, body.get("tools"))
+        top = body.get("top_logprobs") or 0
+        self.logprobs_top = top if body.get("logprobs") else None
+
+    def usage(self) -> dict[str, Any]:
+        completion = sum(plan.completion_tokens for plan in self.plans)
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": completion,
+            "total_tokens": self.prompt_tokens + completion,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+        }
+
+    def message(self, plan: ChoicePlan) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": plan.content, "refusal": None, "annotations": []}
+        if plan.tool_calls:
+            message["tool_calls"] = plan.tool_calls
+        if plan.function_call:
+            message["function_call"] = plan.function_call
+        return message
+
+    def body(self) -> dict[str, Any]:
+        choices = []
+        for index, plan in enumerate(self.plans):
+            logprobs = _logprobs(plan.tokens, self.logprobs_top, derived_int(self.id, index)) if self.logprobs_top is not None else None
+            choices.append({"index": index, "message": self.message(plan), "logprobs": logprobs, "finish_reason": plan.finish_reason})
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+            "usage": self.usage(),
+            "service_tier": "default",
+            "system_fingerprint": self.fingerprint,
+        }
+
+    def _chunk(self, choices: list[dict[str, Any]], with_usage: bool) -> dict[str, Any]:
+        chunk: dict[str, Any] = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": self.fingerprint,
+            "choices": choices,
+        }
+        if with_usage:
+            chunk["usage"] = None
+        return chunk
+
+    async def chunks(self) -> AsyncIterator[dict[str, Any]]:
+        options = self.call.body.get("stream_options") or {}
+        with_usage = bool(options.get("include_usage"))
+        for index, plan in enumerate(self.plans):
+            seed = derived_int(self.id, index)
+            first: dict[str, Any] = {"role": "assistant", "content": "" if plan.content is not None else None, "refusal": None}
+            if plan.tool_calls or plan.function_call:
+                first["content"] = None
+            yield self._chunk([{"index": index, "delta": first, "logprobs": None, "finish_reason": None}], with_usage)
+            for position, token in enumerate(plan.tokens):
+                logprobs = _logprobs([token], self.logprobs_top, seed + position) if self.logprobs_top is not None else None
+                yield self._chunk([{"index": index, "delta": {"content": token}, "logprobs": logprobs, "finish_reason": None}], with_usage)
+            for call_index, tool_call in enumerate(plan.tool_calls):
+                for delta in _tool_call_fragments(call_index, tool_call):
+                    yield self._chunk([{"index": index, "delta": {"tool_calls": [delta]}, "logprobs": None, "finish_reason": None}], with_usage)
+            if plan.function_call:
+                yield self._chunk([{"index": index, "delta": {"function_call": plan.function_call}, "logprobs": None, "finish_reason": None}], with_usage)
+            yield self._chunk([{"index": index, "delta": {}, "logprobs": None, "finish_reason": plan.finish_reason}], with_usage)
+        if with_usage:
+            final = self._chunk([], False)
+            final["usage"] = self.usage()
+            yield final
+
+
+def _tool_call_fragments(index: int, tool_call: dict[str, Any]) -> list[dict[str, Any]]:
+    arguments = tool_call["function"]["arguments"]
+    first = {"index": index, "id": tool_call["id"], "type": "function", "function": {"name": tool_call["function"]["name"], "arguments": ""}}
+    size = max(1, math.ceil(len(arguments) / 4))
+    rest = [{"index": index, "function": {"arguments": arguments[i : i + size]}} for i in range(0, len(arguments), size)]
+    return [first, *rest]
+
+
+@handles("openai.chat.completions", "openai.chat.gpts")
+def chat_completions(call: Call) -> Reply:
+    completion = ChatCompletion(call)
+    if wants_stream(call):
+        return StreamReply(paced(call, completion.chunks()), terminator="[DONE]")
+    return JsonReply(completion.body())

@@ -1,0 +1,343 @@
+"""The request's path through the mock, one step each:
+
+route -> auth -> parse -> pick variant -> validate -> route the model -> steering -> handler
+-> [strict] check the reply against the contract -> journal -> send.
+
+Everything a step needs from a contract is prepared once, in ``Prepared``; the per-request work is
+lookups and compiled validators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from starlette.datastructures import Headers
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from . import errors, parsing, sse
+from .contracts import Contract
+from .errors import ApiError, ErrorContext
+from .examples import find_example, reply_from_example
+from .ids import request_id
+from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
+from .responses import ResponseJudge
+from .routing import Router
+from .state import MockState
+from .steering import SCENARIO_HEADERS, Rule, ScenarioError, parse_scenario
+
+log = logging.getLogger("gptnb_mock")
+
+
+@dataclass
+class Call:
+    """One request as a handler sees it: already authenticated, parsed and validated."""
+
+    contract: Contract
+    method: str
+    path: str
+    params: dict[str, str]
+    query: dict[str, Any]
+    headers: Headers
+    body: Any
+    files: dict[str, list[parsing.Upload]]
+    api_key: str | None
+    base_url: str
+    request_id: str
+    state: MockState
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        """The request's own ``seed`` when it has one, else the instance's."""
+        seed = self.body.get("seed") if isinstance(self.body, dict) else None
+        return seed if isinstance(seed, int) and not isinstance(seed, bool) else self.state.settings.seed
+
+    def url_for(self, path: str) -> str:
+        """An absolute URL on the host the request came in on, so any client can follow it."""
+        return self.base_url + path
+
+
+class Prepared:
+    """What the pipeline needs of one contract, computed once."""
+
+    def __init__(self, contract: Contract, state: MockState) -> None:
+        registry = state.registry
+        request = contract.request
+        self.contract = contract
+        self.checks = {
+            part: registry.check(contract.pointer("request", part)) for part in ("path", "query", "headers", "body") if part in request
+        }
+        self.form_schema = registry.resolve(contract.pointer("request", "body")) if "body" in request else None
+        properties = (self.form_schema or {}).get("properties", {})
+        self.file_fields = frozenset(n for n, p in properties.items() if isinstance(p, dict) and p.get("format") == "binary")
+        self.query_schema = registry.resolve(contract.pointer("request", "query")) if "query" in request else None
+        variant = contract.document.get("variant")
+        self.when = registry.check(contract.pointer("variant", "when")) if variant else None
+        routing = contract.models
+        self.known_models = frozenset(routing.known) if routing else frozenset()
+        self.model_patterns = tuple(re.compile(p) for p in routing.patterns) if routing else ()
+        self.handler = state.handlers.get(contract.id)
+        self.judge = ResponseJudge(contract, registry)
+
+    def routes_model(self, model: str) -> bool:
+        return model in self.known_models or any(p.search(model) for p in self.model_patterns)
+
+
+class Pipeline:
+    def __init__(self, state: MockState) -> None:
+        self.state = state
+        self.router = Router(state.registry)
+        self.prepared = {c.id: Prepared(c, state) for c in state.registry}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        method = scope["method"]
+        path = scope["path"]
+        rid = request_id()
+        headers = Headers(scope=scope)
+        query_pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        journal = {"method": method, "path": path, "contract_id": None, "query": dict(query_pairs), "body": None}
+        call: Call | None = None
+        prepared: Prepared | None = None
+        family = None
+        try:
+            match = self.router.match(path)
+            candidates = match.route.methods.get(method) if match else None
+            if not candidates:
+                raise ApiError(404, errors.NOT_FOUND, f"Invalid URL ({method} {path})")
+            base = candidates[-1]
+            family = base.errors
+            journal["contract_id"] = base.id
+            api_key = self._authenticate(base, headers, query_pairs)
+            body, files = await self._read(base, scope, receive, headers)
+            journal["body"] = _journal_body(body, files)
+            prepared = self._select(candidates, body)
+            contract = prepared.contract
+            journal["contract_id"] = contract.id
+            query = parsing.coerce_fields(query_pairs, prepared.query_schema)
+            self._validate(prepared, match.params, query, headers, body)
+            self._route_model(prepared, body)
+            call = Call(contract, method, path, match.params, query, headers, body, files, api_key, _base_url(scope, headers), rid, self.state)
+            reply = await self._answer(prepared, call)
+        except ApiError as error:
+            reply = errors.build_error(error, ErrorContext(self.state.settings, rid, call), family)
+        except Exception:  # a bug in the mock, never the client's fault: say so plainly
+            log.exception("gptnb-mock failed on %s %s", method, path)
+            bug = ApiError(500, "mock_bug", "gptnb-mock internal error (see its log)")
+            reply = errors.build_error(bug, ErrorContext(self.state.settings, rid, call), None)
+        entry = self.state.journal.record({**journal, "time": self.state.clock.now()})
+        entry.status = reply.status
+        if prepared is not None and self.state.settings.strict:
+            reply = prepared.judge.watch(reply, entry.violations)
+        await self._send(reply, rid, entry, scope, receive, send)
+        entry.duration_ms = (time.perf_counter() - started) * 1000
+
+    def _authenticate(self, contract: Contract, headers: Headers, query: list[tuple[str, str]]) -> str | None:
+        key = None
+        for carrier in contract.auth_carriers:
+            raw = dict(query).get(carrier.name) if carrier.location == "query" else headers.get(carrier.name)
+            if raw is None:
+                continue
+            if carrier.prefix and raw[: len(carrier.prefix)].lower() == carrier.prefix.lower():
+                raw = raw[len(carrier.prefix) :]
+            elif carrier.prefix and carrier.location == "header" and carrier.name.lower() == "authorization" and " " in raw.strip():
+                continue  # another scheme (Basic ...) is not a key
+            if raw.strip():
+                key = raw.strip()
+                break
+        if key is None:
+            if contract.auth_required:
+                raise ApiError(401, errors.UNAUTHORIZED, "未提供令牌", code="")
+            return None
+        if self.state.settings.api_keys and key not in self.state.settings.api_keys:
+            raise ApiError(401, errors.UNAUTHORIZED, "无效的令牌", code="")
+        return key
+
+    async def _read(self, contract: Contract, scope: Scope, receive: Receive, headers: Headers) -> tuple[Any, dict[str, list[parsing.Upload]]]:
+        raw = await parsing.read_body(_chunks(receive), headers.get("content-length"), self.state.settings.max_body_bytes)
+        accepted = contract.content_types
+        if not accepted:
+            return None, {}
+        media = parsing.check_content_type(headers.get("content-type"), accepted, bool(raw))
+        if media == parsing.JSON:
+            return parsing.parse_json(raw), {}
+        if not raw:
+            return {}, {}
+        fields, files = await parsing.parse_form(raw, headers, media)
+        prepared = self.prepared[contract.id]
+        data = parsing.coerce_fields(fields, prepared.form_schema)
+        for name in prepared.file_fields & data.keys():
+            raise ApiError(400, errors.INVALID_REQUEST, f"Invalid request: {name} must be a file upload, not a text field", param=name)
+        for name, uploads in files.items():
+            # Validation sees a file as its name; a text value where a file belongs is caught below.
+            data[name] = uploads[0].filename
+        return data, files
+
+    def _select(self, candidates: list[Contract], body: Any) -> Prepared:
+        for contract in candidates[:-1]:
+            prepared = self.prepared[contract.id]
+            if prepared.when is not None and prepared.when.is_valid(body):
+                return prepared
+        return self.prepared[candidates[-1].id]
+
+    def _validate(self, prepared: Prepared, params: dict[str, str], query: dict[str, Any], headers: Headers, body: Any) -> None:
+        checks = prepared.checks
+        problems = []
+        if "path" in checks:
+            problems += [("path", v) for v in checks["path"].violations(params)]
+        if "query" in checks:
+            problems += [("query", v) for v in checks["query"].violations(query)]
+        if "headers" in checks:
+            problems += [("header", v) for v in checks["headers"].violations({k.lower(): v for k, v in headers.items()})]
+        if "body" in checks:
+            problems += [("body", v) for v in checks["body"].violations(body)]
+        if problems:
+            where, first = problems[0]
+            field_name = first.path or None
+            raise ApiError(
+                400,
+                errors.INVALID_REQUEST,
+                f"Invalid request: {where} {field_name or '(root)'}: {first.message}",
+                param=first.field,
+                code="invalid_request",
+                extra={"violations": [f"{w}: {v}" for w, v in problems]},
+            )
+
+    def _route_model(self, prepared: Prepared, body: Any) -> None:
+        routing = prepared.contract.models
+        if routing is None or not isinstance(body, dict):
+            return
+        model = body.get(routing.field)
+        if isinstance(model, str) and not prepared.routes_model(model):
+            raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
+
+    async def _answer(self, prepared: Prepared, call: Call) -> Reply:
+        rule = self._steering_rule(call)
+        delay = self.state.settings.latency_ms + (rule.delay_ms if rule else 0)
+        if delay:
+            await asyncio.sleep(delay / 1000)
+        if rule is not None:
+            steered = await self._steer(rule, call)
+            if steered is not None:
+                return steered
+        if prepared.handler is None:
+            return _documented_reply(call.contract)
+        result = prepared.handler(call)
+        return await result if inspect.isawaitable(result) else result
+
+    def _steering_rule(self, call: Call) -> Rule | None:
+        for name in SCENARIO_HEADERS:
+            value = call.headers.get(name)
+            if value and ("code=" in value or "delay=" in value or "example=" in value or name != "prefer"):
+                try:
+                    return parse_scenario(value)
+                except ScenarioError as exc:
+                    raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {name} header: {exc}") from None
+        return self.state.rules.take(call.contract.id, call.path)
+
+    async def _steer(self, rule: Rule, call: Call) -> Reply | None:
+        if rule.side_effect is not None:
+            result = rule.side_effect(call)
+            result = await result if inspect.isawaitable(result) else result
+            if result is None:
+                return None
+            return result if isinstance(result, (JsonReply, TextReply, BinaryReply, StreamReply)) else JsonReply(result, status=rule.status or 200)
+        if rule.example is not None:
+            example = find_example(call.contract, rule.example)
+            if example is None:
+                names = ", ".join(e["name"] for e in call.contract.examples)
+                raise ApiError(400, errors.INVALID_REQUEST, f"{call.contract.id} has no example {rule.example!r} (it has: {names})")
+            return reply_from_example(example)
+        if rule.body is not None:
+            return JsonReply(rule.body, status=rule.status or 200)
+        if rule.status is not None and rule.status >= 400:
+            message = rule.message or f"injected fault: HTTP {rule.status}"
+            raise ApiError(rule.status, errors.FAULT, message)
+        return None
+
+    async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        extra = [(b"x-oneapi-request-id", rid.encode())]
+        extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
+        if isinstance(reply, StreamReply):
+            entry.response = "(event stream)"
+            response = StreamingResponse(
+                _frame(reply, entry),
+                status_code=reply.status,
+                media_type=reply.media_type,
+                headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
+            )
+            await response(scope, receive, send)
+            return
+        if isinstance(reply, JsonReply):
+            body = _dumps(reply.body)
+            entry.response = reply.body
+            media = reply.media_type
+        elif isinstance(reply, TextReply):
+            body = reply.text.encode()
+            entry.response = reply.text if len(reply.text) < 2000 else reply.text[:2000] + "…"
+            media = reply.media_type + "; charset=utf-8"
+        else:
+            body = reply.data
+            entry.response = f"({len(reply.data)} bytes of {reply.media_type})"
+            media = reply.media_type
+        headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _documented_reply(contract: Contract) -> Reply:
+    """A contract whose family has no handler yet still answers: with its first documented example."""
+    example = find_example(contract, contract.examples[0]["name"])
+    assert example is not None
+    return reply_from_example(example)
+
+
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        body = message.get("body", b"")
+        if body:
+            yield body
+        if not message.get("more_body", False):
+            return
+
+
+async def _frame(reply: StreamReply, entry: Any) -> AsyncIterator[bytes]:
+    async for item in reply.events:
+        yield sse.encode(item)
+    if reply.terminator is not None:
+        yield sse.encode_terminator(reply.terminator)
+
+
+def _base_url(scope: Scope, headers: Headers) -> str:
+    host = headers.get("host")
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+
+
+def _journal_body(body: Any, files: dict[str, list[parsing.Upload]]) -> Any:
+    if not files or not isinstance(body, dict):
+        return body
+    described = dict(body)
+    for name, uploads in files.items():
+        described[name] = [{"filename": u.filename, "content_type": u.content_type, "size": u.size} for u in uploads]
+    return described
+
+
+def _dumps(body: Any) -> bytes:
+    return orjson.dumps(body)

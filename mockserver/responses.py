@@ -1,0 +1,83 @@
+"""Judge an answer against the contract's ``responses``: status, media type, body or every event.
+
+The pipeline uses it in strict mode on everything the mock sends; the conformance checks use the same
+functions on what any server sent, so "conforms" means one thing everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+from . import sse
+from .contracts import Contract, ContractRegistry
+from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
+
+
+class ResponseJudge:
+    def __init__(self, contract: Contract, registry: ContractRegistry) -> None:
+        self.contract = contract
+        self.registry = registry
+
+    def media(self, status: int, media_type: str) -> tuple[str, dict[str, Any]] | str:
+        """The contract's entry for (status, media type), or a sentence saying why there is none."""
+        key = self.contract.response_key(status)
+        if key is None:
+            allowed = ", ".join(sorted(self.contract.responses))
+            return f"status {status} is not among the contract's responses ({allowed})"
+        content = self.contract.responses[key]["content"]
+        media = media_type.split(";", 1)[0].strip().lower()
+        if media not in content:
+            return f"status {status}: content type {media or '(none)'} is not one of {', '.join(content)}"
+        return key, content[media]
+
+    def body_violations(self, status: int, media_type: str, body: Any) -> list[str]:
+        """Violations of a JSON (or text) body."""
+        found = self.media(status, media_type)
+        if isinstance(found, str):
+            return [found]
+        key, entry = found
+        if "schema" not in entry:
+            return [f"status {status}: {media_type} is declared as {'binary' if 'binary' in entry else 'an event stream'}, not a body"]
+        media = media_type.split(";", 1)[0].strip().lower()
+        check = self.registry.check(self.contract.pointer("responses", key, "content", media, "schema"))
+        return [f"body {v}" for v in check.violations(body)]
+
+    def event_violations(self, status: int, payload: Any, index: int) -> list[str]:
+        found = self.media(status, "text/event-stream")
+        if isinstance(found, str):
+            return [found]
+        key, entry = found
+        if "sse" not in entry:
+            return [f"status {status}: text/event-stream is not declared as an event stream"]
+        check = self.registry.check(self.contract.pointer("responses", key, "content", "text/event-stream", "sse", "event"))
+        return [f"event {index} {v}" for v in check.violations(payload)]
+
+    def terminator(self, status: int) -> str | None:
+        found = self.media(status, "text/event-stream")
+        return None if isinstance(found, str) else found[1].get("sse", {}).get("terminator")
+
+    def watch(self, reply: Reply, violations: list[str]) -> Reply:
+        """Check ``reply`` now, or as it streams; what breaks the contract is appended to ``violations``."""
+        if isinstance(reply, JsonReply):
+            violations += self.body_violations(reply.status, reply.media_type, reply.body)
+        elif isinstance(reply, TextReply):
+            violations += self.body_violations(reply.status, reply.media_type, reply.text)
+        elif isinstance(reply, BinaryReply):
+            found = self.media(reply.status, reply.media_type)
+            if isinstance(found, str):
+                violations.append(found)
+        elif isinstance(reply, StreamReply):
+            expected = self.terminator(reply.status)
+            if reply.terminator != expected:
+                violations.append(f"stream terminator {reply.terminator!r}, contract says {expected!r}")
+            return replace(reply, events=self._checked(reply, violations))
+        return reply
+
+    async def _checked(self, reply: StreamReply, violations: list[str]) -> AsyncIterator[Any]:
+        index = 0
+        async for item in reply.events:
+            violations += self.event_violations(reply.status, sse.payload(item), index)
+            index += 1
+            yield item

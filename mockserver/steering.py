@@ -1,0 +1,164 @@
+"""Steering: make the next answers an error, a delay or a canned reply, without writing a handler.
+
+Rules come from three places and share one model: the admin API (``POST /__mock/rules``), the pytest
+fixture (``gptnb.route(...).respond(...)``) and a per-request header (``Prefer: code=429`` as Prism
+spells it, or ``X-Mock-Scenario: code=429; delay=200; example=stream``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .pipeline import Call
+
+SCENARIO_HEADERS = ("prefer", "x-mock-scenario")
+SideEffect = Callable[["Call"], Any]
+
+
+class ScenarioError(ValueError):
+    """A scenario header or rule that cannot be understood."""
+
+
+@dataclass
+class Rule:
+    contract: str = "*"
+    """Glob on the contract id (``openai.*``)."""
+    path: str | None = None
+    """Glob on the request path, when the rule is about paths rather than contracts."""
+    status: int | None = None
+    """An error status to answer with (the family's error body), or the status of a canned body."""
+    body: Any = None
+    """A canned JSON body, answered as is."""
+    example: str | None = None
+    """Answer with this documented example's response."""
+    message: str | None = None
+    delay_ms: int = 0
+    times: int | None = None
+    """Retire the rule after this many matches; None keeps it."""
+    side_effect: SideEffect | None = field(default=None, repr=False)
+    """Python callable (fixture only): gets the Call, returns a reply, a JSON body, or None to fall through."""
+    id: int = 0
+    hits: int = 0
+
+    def matches(self, contract_id: str | None, path: str) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.path is not None and not fnmatch.fnmatchcase(path, self.path):
+            return False
+        return fnmatch.fnmatchcase(contract_id or "", self.contract)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "contract": self.contract,
+            "path": self.path,
+            "status": self.status,
+            "body": self.body,
+            "example": self.example,
+            "message": self.message,
+            "delay_ms": self.delay_ms,
+            "times": self.times,
+            "hits": self.hits,
+            "python": self.side_effect is not None,
+        }
+
+
+_RULE_FIELDS = {"contract", "path", "status", "body", "example", "message", "delay_ms", "times"}
+
+
+def rule_from_json(data: Any) -> Rule:
+    """A rule from the admin API's JSON, with a clear complaint about anything unexpected."""
+    if not isinstance(data, dict):
+        raise ScenarioError("a rule is a JSON object")
+    unknown = set(data) - _RULE_FIELDS
+    if unknown:
+        raise ScenarioError(f"unknown rule fields: {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_RULE_FIELDS))}")
+    for name in ("status", "delay_ms", "times"):
+        if name in data and data[name] is not None and (not isinstance(data[name], int) or isinstance(data[name], bool) or data[name] < 0):
+            raise ScenarioError(f"{name} must be a non-negative integer")
+    if data.get("status") is not None and not 100 <= data["status"] <= 599:
+        raise ScenarioError("status must be an HTTP status (100-599)")
+    for name in ("contract", "path", "example", "message"):
+        if name in data and data[name] is not None and not isinstance(data[name], str):
+            raise ScenarioError(f"{name} must be a string")
+    return Rule(**{k: v for k, v in data.items() if v is not None or k == "body"})
+
+
+def parse_scenario(value: str) -> Rule:
+    """``code=429, delay=200; example=stream`` -> a one-off rule (Prism's ``Prefer`` syntax)."""
+    settings: dict[str, str] = {}
+    for part in value.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        key, sep, raw = part.partition("=")
+        if not sep:
+            raise ScenarioError(f"scenario item {part!r} is not key=value")
+        settings[key.strip().lower()] = raw.strip().strip('"')
+    rule = Rule(times=1)
+    try:
+        if "code" in settings:
+            rule.status = int(settings.pop("code"))
+            if not 100 <= rule.status <= 599:
+                raise ScenarioError("code must be an HTTP status (100-599)")
+        if "delay" in settings:
+            rule.delay_ms = max(0, int(settings.pop("delay")))
+    except ValueError as exc:
+        raise ScenarioError(f"scenario numbers must be integers: {value!r}") from exc
+    rule.example = settings.pop("example", None)
+    rule.message = settings.pop("message", None)
+    if settings:
+        raise ScenarioError(f"unknown scenario keys: {', '.join(sorted(settings))}; use code, delay, example, message")
+    return rule
+
+
+class RuleBook:
+    """The active rules, newest first: the most recent instruction wins."""
+
+    def __init__(self) -> None:
+        self._rules: list[Rule] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, rule: Rule) -> Rule:
+        with self._lock:
+            rule.id = next(self._ids)
+            self._rules.insert(0, rule)
+        return rule
+
+    def remove(self, rule_id: int) -> bool:
+        with self._lock:
+            before = len(self._rules)
+            self._rules = [r for r in self._rules if r.id != rule_id]
+            return len(self._rules) != before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self._rules))
+
+    def snapshot(self) -> list[Rule]:
+        return list(self._rules)
+
+    def rollback(self, snapshot: list[Rule]) -> None:
+        with self._lock:
+            self._rules = list(snapshot)
+
+    def take(self, contract_id: str | None, path: str) -> Rule | None:
+        """The first matching rule, counted as used."""
+        if not self._rules:  # the common case costs nothing
+            return None
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(contract_id, path):
+                    rule.hits += 1
+                    return rule
+        return None

@@ -1,0 +1,54 @@
+"""Deterministic text: replies that quote what was asked, and token counts that add up.
+
+Tokens here are an approximation of a BPE tokenizer, good enough for usage numbers: a word with its
+leading space, a punctuation mark, or a single CJK character each count as one token. The same
+function splits generated text into stream deltas, so the deltas of a stream are exactly its
+completion tokens.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+_TOKEN = re.compile(r" ?[A-Za-z0-9_'’]+| ?[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]|\s+|[^\sA-Za-z0-9_]")
+
+_WORDS = (
+    "the mock answers every request the way the real service would, with shapes taken from the docs "
+    "so that clients can be built and tested offline without keys or costs while the replies stay "
+    "deterministic for a given request and seed which makes assertions in tests simple and stable"
+).split()
+
+
+def tokenize(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    return len(tokenize(text))
+
+
+def excerpt(text: str, limit: int = 160) -> str:
+    """A one-line quote of ``text`` that fits in a reply."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def filler(seed: int, words: int) -> str:
+    """``words`` words of plausible prose, the same for the same seed."""
+    rng = random.Random(seed)
+    start = rng.randrange(len(_WORDS))
+    picked = [_WORDS[(start + i) % len(_WORDS)] for i in range(words)]
+    return " ".join(picked).capitalize() + "."
+
+
+def reply_text(question: str, model: str, seed: int, *, variant: int = 0) -> str:
+    """The assistant's answer: it quotes the question, so a test can see its prompt arrived."""
+    quoted = excerpt(question) if question else "(no user message)"
+    return f'You said: "{quoted}". This is a mock reply from {model}. {filler(seed + variant, 12 + seed % 7)}'
+
+
+def truncate_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
+    """Cut ``text`` before the first stop sequence (not included, as OpenAI does)."""
+    cut = min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)

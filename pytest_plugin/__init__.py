@@ -1,0 +1,1 @@
+"""gptnb-mock pytest plugin."""

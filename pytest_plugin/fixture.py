@@ -1,0 +1,154 @@
+"""The object tests hold: a respx-like router whose default answer is the contract-driven fake.
+
+``gptnb.route("openai.chat.completions").respond(json={...})`` replaces the answer, ``.fail(429)``
+injects the family's own error, ``.mock(side_effect=fn)`` lets Python decide, and ``gptnb.calls.last``
+is the journal of what the code under test sent. Everything a test changes is rolled back after it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from typing import Any
+
+from mockserver.app import MockApp
+from mockserver.clock import Clock
+from mockserver.contracts import Contract
+from mockserver.journal import JournalEntry
+from mockserver.replies import BinaryReply, JsonReply, Reply, TextReply
+from mockserver.steering import Rule
+
+
+class CallList(list[JournalEntry]):
+    """Recorded calls, oldest first, as respx's CallList reads."""
+
+    @property
+    def last(self) -> JournalEntry:
+        if not self:
+            raise AssertionError("no calls were made")
+        return self[-1]
+
+    @property
+    def called(self) -> bool:
+        return bool(self)
+
+    @property
+    def call_count(self) -> int:
+        return len(self)
+
+
+class MockRoute:
+    """The steering handle for one contract (or a glob of contracts, or a path glob)."""
+
+    def __init__(self, mock: GptnbMock, contract: str, path: str | None) -> None:
+        self._mock = mock
+        self.contract = contract
+        self.path = path
+
+    def _add(self, **rule: Any) -> MockRoute:
+        self._mock.state.rules.add(Rule(contract=self.contract, path=self.path, **rule))
+        return self
+
+    def respond(
+        self,
+        status: int = 200,
+        json: Any = None,
+        *,
+        text: str | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+        times: int | None = None,
+    ) -> MockRoute:
+        """Answer with exactly this (JSON by default; ``text`` or raw ``content`` otherwise)."""
+        reply: Reply
+        if content is not None:
+            reply = BinaryReply(content, media_type=content_type or "application/octet-stream", status=status, headers=headers or {})
+        elif text is not None:
+            reply = TextReply(text, status=status, media_type=content_type or "text/plain", headers=headers or {})
+        else:
+            reply = JsonReply(json, status=status, headers=headers or {}, media_type=content_type or "application/json")
+        return self._add(side_effect=lambda call: reply, times=times)
+
+    def fail(self, status: int, message: str | None = None, *, times: int | None = None) -> MockRoute:
+        """Answer with the family's own error body for ``status`` (429, 500, 503 …)."""
+        return self._add(status=status, message=message, times=times)
+
+    def delay(self, milliseconds: int, *, times: int | None = None) -> MockRoute:
+        return self._add(delay_ms=milliseconds, times=times)
+
+    def example(self, name: str, *, times: int | None = None) -> MockRoute:
+        """Answer with a documented example's response (see the contract's ``examples``)."""
+        return self._add(example=name, times=times)
+
+    def mock(self, side_effect: Callable[[Any], Any], *, times: int | None = None) -> MockRoute:
+        """``side_effect(call)`` returns a reply, a JSON body, or None to let the fake answer."""
+        return self._add(side_effect=side_effect, times=times)
+
+    @property
+    def calls(self) -> CallList:
+        return CallList(c for c in self._mock.calls if _matches(c, self.contract, self.path))
+
+    @property
+    def called(self) -> bool:
+        return self.calls.called
+
+    @property
+    def call_count(self) -> int:
+        return self.calls.call_count
+
+
+def _matches(call: JournalEntry, contract: str, path: str | None) -> bool:
+    if path is not None and not fnmatch.fnmatchcase(call.path, path):
+        return False
+    return fnmatch.fnmatchcase(call.contract_id or "", contract)
+
+
+class GptnbMock:
+    """One mock instance as a test sees it."""
+
+    def __init__(self, app: MockApp, base_url: str) -> None:
+        self.app = app
+        self.state = app.state
+        self.base_url = base_url.rstrip("/")
+        self._snapshot: list[Rule] = []
+
+    @property
+    def url(self) -> str:
+        return self.base_url
+
+    @property
+    def openai_base_url(self) -> str:
+        """What to pass as ``base_url`` to an OpenAI SDK client."""
+        return self.base_url + "/v1"
+
+    @property
+    def clock(self) -> Clock:
+        return self.state.clock
+
+    @property
+    def calls(self) -> CallList:
+        return CallList(self.state.journal)
+
+    def route(self, contract: str = "*", *, path: str | None = None) -> MockRoute:
+        """A handle on a contract id (globs allowed: ``"openai.*"``) or, with ``path=``, a path glob."""
+        if path is None and not any(ch in contract for ch in "*?[") and contract not in self.state.registry:
+            known = ", ".join(sorted(c.id for c in self.state.registry)[:8])
+            raise KeyError(f"unknown contract id {contract!r} (e.g. {known}, …)")
+        return MockRoute(self, contract, path)
+
+    def contract(self, contract_id: str) -> Contract:
+        return self.state.registry[contract_id]
+
+    def violations(self) -> list[str]:
+        """Where the mock's own answers broke their contracts (strict mode)."""
+        return [f"{entry.method} {entry.path} -> {entry.status}: {v}" for entry, v in self.state.journal.violations()]
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    def snapshot(self) -> None:
+        self._snapshot = self.state.rules.snapshot()
+
+    def rollback(self) -> None:
+        self.state.rules.rollback(self._snapshot)

@@ -1,0 +1,126 @@
+"""Send httpx and httpx2 requests for chosen hosts to an ASGIBridge; let every other host through.
+
+Built on respx: the "httpcore" mocker patches httpx's connection pools, the "httpcore2" mocker that
+pytest-httpx2 registers patches httpx2's (the client openai-python 3.x uses). Both hand our router an
+``httpx.Request`` and turn the ``httpx.Response`` we return into a transport response whose content
+is our stream object itself, so the body streams end to end.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Awaitable, Iterable
+from contextvars import ContextVar
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+import pytest_httpx2  # noqa: F401  (importing it registers its HTTPCore2Mocker as "httpcore2")
+import respx
+from respx.mocks import Mocker
+from respx.models import AllMockedAssertionError
+from respx.patterns import M, Pattern
+
+from .bridge import ASGIBridge
+
+MOCKERS = ("httpcore", "httpcore2")
+
+# respx calls a route's side effect the same way for sync and async clients; only the router entry
+# point (handler vs async_handler) knows which one is waiting, so it leaves a mark here.
+_async_caller: ContextVar[bool] = ContextVar("gptnb_async_caller", default=False)
+
+
+class _CallerAwareRouter(respx.Router):
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        # Set explicitly: an app running under the async path may itself use a sync client.
+        token = _async_caller.set(False)
+        try:
+            return super().handler(request)
+        finally:
+            _async_caller.reset(token)
+
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        token = _async_caller.set(True)
+        try:
+            return await super().async_handler(request)
+        finally:
+            _async_caller.reset(token)
+
+
+class Interceptor:
+    """While started, requests to ``hosts`` are answered by ``bridge``; other hosts use the network.
+
+    A host given without a port matches every port; ``"host:port"`` matches that port only.
+    """
+
+    def __init__(self, bridge: ASGIBridge, hosts: Iterable[str]) -> None:
+        self.bridge = bridge
+        self.hosts = tuple(hosts)
+        pattern = _host_pattern(self.hosts)
+        # One router per mocker, so the catch-all knows which mocker's router list it sits in.
+        self._routers = [
+            (mocker, self._router(mocker, pattern)) for mocker in (Mocker.registry[name] for name in MOCKERS)
+        ]
+        self._started = False
+
+    def start(self) -> None:
+        if self._started:
+            return
+        for mocker, router in self._routers:
+            mocker.register(router)
+            mocker.start()  # patches only once per mocker, however many routers are registered
+        self._started = True
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        for mocker, router in self._routers:
+            mocker.unregister(router)
+            mocker.stop()  # unpatches only when no router (ours or anyone's) is left
+        self._started = False
+
+    def __enter__(self) -> Interceptor:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _router(self, mocker: type[Mocker], pattern: Pattern) -> respx.Router:
+        router = _CallerAwareRouter(assert_all_called=False, assert_all_mocked=False)
+        router.route(pattern, name="bridge").mock(side_effect=self._to_bridge)
+
+        def pass_through(request: httpx.Request) -> httpx.Request:
+            # The mocker asks its routers in the order they were registered and stops at the first
+            # pass-through, so a plain .pass_through() route would hide every router registered after
+            # ours (a nested Interceptor, a test's own respx mock). Defer to them; the last one passes.
+            if mocker.routers and mocker.routers[-1] is not router:
+                raise AllMockedAssertionError(f"deferred to a later router: {request!r}")
+            return request  # respx's way for a side effect to say "pass through"
+
+        router.route(name="pass_through").mock(side_effect=pass_through)
+        return router
+
+    def _to_bridge(self, request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
+        if _async_caller.get():
+            return self.bridge.handle_async(request)  # Router.aresolve awaits it
+        return self.bridge.handle_sync(request)
+
+
+def _host_pattern(hosts: Iterable[str]) -> Pattern:
+    """A respx pattern matching any of ``hosts`` ("name" = any port, "name:port" = that port)."""
+    patterns = []
+    for entry in hosts:
+        parts = urlsplit(f"//{entry}")
+        if not parts.hostname:
+            raise ValueError(f"Not a host name: {entry!r}")
+        if parts.port is None:
+            patterns.append(M(host=parts.hostname))
+        else:
+            patterns.append(M(host=parts.hostname, port=parts.port))
+    if not patterns:
+        raise ValueError("An Interceptor needs at least one host")
+    return functools.reduce(operator.or_, patterns)

@@ -1,0 +1,113 @@
+"""The pytest plugin (entry point ``pytest11``): fixtures ``gptnb`` and ``gptnb_server``.
+
+``gptnb`` answers httpx and httpx2 requests to the GPTNB hosts in-process (no socket); ``gptnb_server``
+is the same app under uvicorn on a free loopback port, for clients that httpx does not carry
+(requests, aiohttp, curl, Node). Both start from a clean state in every test, and both fail the test
+when, in strict mode, the mock's own answers broke their contracts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mockserver.app import MockApp
+from mockserver.clock import MODES, Clock
+from mockserver.config import Settings
+from mockserver.state import MockState
+
+from .bridge import ASGIBridge
+from .fixture import GptnbMock
+from .interception import Interceptor
+from .server import LiveServer
+
+DEFAULT_HOSTS = ("goapi.gptnb.ai", "api.gptnb.ai")
+MARKER = "gptnb"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gptnb", "gptnb-mock: a mock of the GPTNB API")
+    group.addoption("--gptnb-host", action="append", default=[], metavar="HOST", help="another host the gptnb fixture intercepts (repeatable)")
+    group.addoption("--gptnb-seed", type=int, default=None, help="seed for generated content (default: ini gptnb_seed or 0)")
+    group.addoption("--gptnb-strict", choices=("on", "off"), default=None, help="check every mock response against its contract (default: ini gptnb_strict or on)")
+    parser.addini("gptnb_hosts", "extra hosts the gptnb fixture intercepts", type="linelist", default=[])
+    parser.addini("gptnb_seed", "seed for generated content", default="0")
+    parser.addini("gptnb_strict", "fail a test whose mock responses break their contracts", type="bool", default=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0): configure the gptnb and gptnb_server fixtures for one test",
+    )
+
+
+def _settings(request: pytest.FixtureRequest) -> tuple[Settings, Clock]:
+    config = request.config
+    seed = config.getoption("--gptnb-seed")
+    strict_option = config.getoption("--gptnb-strict")
+    options: dict[str, Any] = {
+        "seed": int(config.getini("gptnb_seed")) if seed is None else seed,
+        "strict": bool(config.getini("gptnb_strict")) if strict_option is None else strict_option == "on",
+    }
+    marker = request.node.get_closest_marker(MARKER)
+    overrides = dict(marker.kwargs) if marker else {}
+    clock_mode = overrides.pop("clock", "real")
+    if clock_mode not in MODES:
+        raise pytest.UsageError(f"@pytest.mark.gptnb(clock=...) must be one of {MODES}")
+    if "api_keys" in overrides:
+        overrides["api_keys"] = frozenset(overrides["api_keys"])
+    try:
+        settings = Settings(**{**options, **{k: v for k, v in overrides.items() if v is not None}})
+    except TypeError as exc:
+        raise pytest.UsageError(f"@pytest.mark.gptnb: {exc}") from None
+    return settings, Clock(clock_mode)
+
+
+def _hosts(config: pytest.Config) -> tuple[str, ...]:
+    return (*DEFAULT_HOSTS, *config.getini("gptnb_hosts"), *config.getoption("--gptnb-host"))
+
+
+def _fail_on_violations(mock: GptnbMock) -> None:
+    if mock.state.settings.strict:
+        found = mock.violations()
+        if found:
+            pytest.fail("gptnb-mock answers broke their contracts:\n  " + "\n  ".join(found), pytrace=False)
+
+
+@pytest.fixture
+def gptnb(request: pytest.FixtureRequest) -> Iterator[GptnbMock]:
+    """In-process mock of https://goapi.gptnb.ai: httpx / httpx2 clients (and the openai SDK) reach it unchanged."""
+    settings, clock = _settings(request)
+    app = MockApp(state=MockState(settings, clock=clock))
+    bridge = ASGIBridge(app)
+    with Interceptor(bridge, _hosts(request.config)):
+        mock = GptnbMock(app, f"https://{DEFAULT_HOSTS[0]}")
+        yield mock
+    bridge.close()
+    _fail_on_violations(mock)
+
+
+@pytest.fixture(scope="session")
+def _gptnb_live_server() -> Iterator[LiveServer]:
+    app = MockApp(state=MockState(Settings(strict=True)))
+    server = LiveServer(app)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: LiveServer) -> Iterator[GptnbMock]:
+    """The mock under uvicorn on 127.0.0.1 (one server per session, clean state per test); use ``.url``."""
+    app: MockApp = _gptnb_live_server.app  # type: ignore[assignment]
+    settings, clock = _settings(request)
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.reset()
+    mock = GptnbMock(app, _gptnb_live_server.url)
+    yield mock
+    _fail_on_violations(mock)
+    app.state.reset()
