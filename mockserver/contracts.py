@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import referencing
 from referencing.jsonschema import DRAFT202012
 
@@ -101,9 +100,13 @@ class ContractRegistry:
         ).crawl()
         self._rs_registry = build_rs_registry(documents, BASE_URI)
         self._checks: dict[str, SchemaCheck] = {}
+        broken = self.meta_violations()
+        if broken:
+            lines = [f"{rel}: {message}" for rel, messages in sorted(broken.items()) for message in messages]
+            raise ContractError("contracts break the meta-schema:\n  " + "\n  ".join(lines))
         self.contracts: dict[str, Contract] = {}
         for rel, doc in sorted(documents.items()):
-            if rel == META_SCHEMA_FILE or Path(rel).name.startswith("_"):
+            if not _is_contract(rel):
                 continue
             contract = _build_contract(doc, BASE_URI + rel)
             if contract.id in self.contracts:
@@ -144,16 +147,14 @@ class ContractRegistry:
         return self._documents
 
     def meta_violations(self) -> dict[str, list[str]]:
-        """Contract file -> messages for every file that breaks the meta-schema."""
-        meta = self._documents[META_SCHEMA_FILE]
-        validator = jsonschema.Draft202012Validator(meta, registry=self.schema_registry)
+        """Contract file -> messages, for every file that breaks the meta-schema."""
+        meta = self.check(BASE_URI + META_SCHEMA_FILE)
         report: dict[str, list[str]] = {}
         for rel, doc in self._documents.items():
-            if rel == META_SCHEMA_FILE or Path(rel).name.startswith("_"):
-                continue
-            errors = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(doc)]
-            if errors:
-                report[rel] = errors
+            if _is_contract(rel):
+                errors = [str(v) for v in meta.violations(doc)]
+                if errors:
+                    report[rel] = errors
         return report
 
     def check(self, uri: str) -> SchemaCheck:
@@ -166,6 +167,10 @@ class ContractRegistry:
     def resolve(self, uri: str) -> Any:
         """The schema at ``uri`` with every ``$ref`` inlined (for generators that cannot follow refs)."""
         return _dereference(uri, self.schema_registry)
+
+
+def _is_contract(rel: str) -> bool:
+    return rel != META_SCHEMA_FILE and not Path(rel).name.startswith("_")
 
 
 def _build_contract(doc: dict[str, Any], uri: str) -> Contract:

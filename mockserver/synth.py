@@ -295,6 +295,8 @@ class _Gen:
             elif "allOf" in out:
                 for part in out.pop("allOf"):
                     out = _merge(out, part)
+            elif isinstance(out.get("not"), dict) and list(out["not"]) == ["not"]:
+                out = _merge(out, out.pop("not")["not"])  # double negation
             else:
                 break
         return out
@@ -398,6 +400,8 @@ class _Gen:
             lo = 0 if hi is None or hi > 0 else hi - 100
         hi = max(lo, 0) + 100 if hi is None else hi
         step = s.get("multipleOf") or 1
+        if not integer and "multipleOf" not in s and 0 < hi - lo < 10:  # narrow: 0.1-ish steps
+            step = 10.0 ** (math.floor(math.log10(hi - lo)) - 1)
         k_lo, k_hi = math.ceil(lo / step), math.floor(hi / step)
         span = k_hi - k_lo + 1
         start = self.rng.randint(k_lo, k_hi) if span > 0 else 0
@@ -417,10 +421,13 @@ class _Gen:
         lo, hi, pattern = s.get("minLength", 0), s.get("maxLength"), s.get("pattern")
         text = _format(s["format"], self.rng, hint) if "format" in s else None
         if text is None:  # only free text is padded / cut: that would break a format
+            limit = hi if hi is not None else max(lo, MAX_STR)
             word = text = _plausible(self.rng, hint)
+            if len(word) > limit:  # cutting would drop the varying part: use a short word
+                word = text = self.rng.choice(_GENERIC)
             while len(text) < lo:
                 text += "-" + word
-            text = text[:hi if hi is not None else max(lo, MAX_STR)]
+            text = text[:limit]
         if not pattern or re.search(pattern, text):
             return text
         try:

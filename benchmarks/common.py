@@ -1,0 +1,60 @@
+"""What every measurement sends, in one place, so the mock and its baselines get the same requests."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+HOST = "127.0.0.1"  # every load loop targets loopback only
+
+CHAT_PATH = "/v1/chat/completions"
+CHAT_BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}
+CHAT_BYTES = json.dumps(CHAT_BODY, separators=(",", ":")).encode()
+AUTH = "Bearer sk-bench"
+HEADERS = {"content-type": "application/json", "authorization": AUTH}
+
+# The stream request: the reply quotes the (long) question, so each choice has well over 50 tokens;
+# n=10 choices cut at max_tokens=50 give exactly 500 content deltas (plus a role and a finish event
+# per choice and the [DONE] line). The baseline stream in servers.py has the same shape.
+STREAM_CHOICES = 10
+STREAM_TOKENS = 50
+STREAM_BODY = {
+    "model": "gpt-4o-mini",
+    "stream": True,
+    "n": STREAM_CHOICES,
+    "max_tokens": STREAM_TOKENS,
+    "messages": [
+        {
+            "role": "user",
+            "content": "Please summarise the notes of the quarterly planning meeting, where the team discussed "
+            "the roadmap, hiring, the budget for the next two quarters and the billing migration.",
+        }
+    ],
+}
+STREAM_PATH = CHAT_PATH  # the baseline serves its stream on /stream
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process, from /proc (no psutil needed)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+class Deadline:
+    """A wall-clock bound for a loop: every loop here stops at its count or its deadline, whichever comes first."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self.end

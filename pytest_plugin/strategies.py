@@ -1,0 +1,267 @@
+"""Hypothesis strategies of requests, built from the contracts.
+
+``requests("openai.chat.completions")`` draws ready-to-send requests that the contract accepts;
+``invalid_requests(...)`` draws requests that break exactly one of its rules, each labelled with the
+rule it breaks. Both start from what the schema says and add what a schema alone cannot: model names
+the relay has channels for, real files where a file is uploaded.
+
+    from hypothesis import given
+    from pytest_plugin.strategies import requests
+
+    @given(req=requests("openai.embeddings.create"))
+    def test_embeddings(req, gptnb):
+        response = req.send(httpx.Client(), gptnb.url)
+        assert response.status_code == 200
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
+
+from mockserver import media
+from mockserver.contracts import Contract, ContractRegistry, default_registry
+from mockserver.examples import examples_of
+
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+PLACEHOLDER_KEY = "sk-gptnbmockstrategy000000000000000000000000000000"
+
+
+@dataclass
+class GeneratedRequest:
+    """One request, ready for any HTTP client; ``rule`` says which contract rule it breaks, if any."""
+
+    contract_id: str
+    method: str
+    path: str
+    query: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    form: dict[str, Any] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    content: bytes | None = None
+    rule: str | None = None
+
+    def httpx_kwargs(self, base_url: str) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"method": self.method, "url": base_url.rstrip("/") + self.path, "headers": self.headers}
+        if self.query:
+            kwargs["params"] = self.query
+        if self.content is not None:
+            kwargs["content"] = self.content
+        elif self.files is not None or self.form is not None:
+            kwargs["data"] = self.form or {}
+            kwargs["files"] = self.files or {}
+        elif self.json is not None:
+            kwargs["json"] = self.json
+        return kwargs
+
+    def send(self, client: httpx.Client, base_url: str) -> httpx.Response:
+        return client.request(**self.httpx_kwargs(base_url))
+
+    def __repr__(self) -> str:  # what hypothesis prints for a falsifying example
+        body = self.json if self.json is not None else self.form if self.form is not None else self.content
+        return f"<{self.method} {self.path} {self.contract_id}{' breaks: ' + self.rule if self.rule else ''} body={body!r:.300}>"
+
+
+def _registry(registry: ContractRegistry | None) -> ContractRegistry:
+    return registry or default_registry()
+
+
+def _auth_headers(contract: Contract) -> dict[str, str]:
+    for carrier in contract.auth_carriers:
+        if carrier.location == "header":
+            return {carrier.name: carrier.prefix + PLACEHOLDER_KEY}
+    return {}
+
+
+def _file_fields(schema: dict[str, Any]) -> list[str]:
+    return [name for name, prop in schema.get("properties", {}).items() if isinstance(prop, dict) and prop.get("format") == "binary"]
+
+
+def _upload_for(contract: Contract, name: str) -> tuple[str, bytes, str]:
+    """A real file of the kind the endpoint expects (audio for audio endpoints, an image otherwise)."""
+    if "audio" in contract.path:
+        return ("tone.wav", media.sample("tone.wav"), "audio/wav")
+    return ("image.png", media.png(64, 64, seed=1), "image/png")
+
+
+def _path_for(contract: Contract, params: dict[str, Any]) -> str:
+    path = contract.path
+    for name, value in params.items():
+        path = path.replace("{" + name + "}", str(value)).replace("{" + name + ":path}", str(value))
+    return path
+
+
+def _body_schema(contract: Contract, registry: ContractRegistry) -> dict[str, Any] | None:
+    if "body" not in contract.request:
+        return None
+    return registry.resolve(contract.pointer("request", "body"))
+
+
+def _realistic(contract: Contract, body: Any) -> Any:
+    """Make a schema-valid body one the mock can route: a model the relay has a channel for."""
+    if contract.models and isinstance(body, dict):
+        return st.sampled_from(contract.models.known).map(lambda model: {**body, contract.models.field: model})
+    return st.just(body)
+
+
+def _build(contract: Contract, body: Any, params: dict[str, Any], query: dict[str, Any], rule: str | None = None) -> GeneratedRequest:
+    request = GeneratedRequest(contract.id, contract.method, _path_for(contract, params), dict(query), _auth_headers(contract), rule=rule)
+    if body is None:
+        return request
+    if MULTIPART in contract.content_types and JSON not in contract.content_types:
+        schema_files = set(_file_fields(contract.request.get("body", {})))
+        request.form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items() if k not in schema_files}
+        request.files = {name: _upload_for(contract, name) for name in schema_files if name in body}
+    else:
+        request.json = body
+    return request
+
+
+def _params(contract: Contract, registry: ContractRegistry, part: str) -> st.SearchStrategy[dict[str, Any]]:
+    if part not in contract.request:
+        return st.just({})
+    schema = registry.resolve(contract.pointer("request", part))
+    if part == "path":
+        # Path segments: printable, no slash, so the URL stays the same route.
+        return st.fixed_dictionaries({name: st.from_regex(r"\A[A-Za-z0-9_.-]{1,32}\Z") for name in schema.get("properties", {})})
+    return from_schema(schema)
+
+
+def requests(contract_id: str, *, registry: ContractRegistry | None = None) -> st.SearchStrategy[GeneratedRequest]:
+    """Requests the contract accepts, generated from its request schemas."""
+    registry = _registry(registry)
+    contract = registry[contract_id]
+    schema = _body_schema(contract, registry)
+    bodies = from_schema(schema).flatmap(lambda body: _realistic(contract, body)) if schema is not None else st.none()
+    if schema is not None and MULTIPART in contract.content_types:
+        # Form fields are strings on the wire; keep generated values to what a form can carry.
+        bodies = bodies.filter(lambda body: isinstance(body, dict) and all(not isinstance(v, (dict, list)) or k in _file_fields(schema) for k, v in body.items()))
+    return st.builds(
+        lambda body, params, query: _build(contract, body, params, query),
+        bodies,
+        _params(contract, registry, "path"),
+        _params(contract, registry, "query"),
+    )
+
+
+# ---- invalid requests: start from a documented valid request and break exactly one rule ----
+
+SAFE_INTEGER = 2**53
+WRONG_TYPE_VALUES: dict[str, Any] = {"string": 12345, "integer": "not-a-number", "number": "NaN-text", "boolean": "yes-ish", "array": {"not": "an array"}, "object": ["not", "an", "object"]}
+
+
+def _types(schema: dict[str, Any]) -> set[str]:
+    declared = schema.get("type")
+    found = {declared} if isinstance(declared, str) else set(declared or ())
+    for key in ("anyOf", "oneOf"):
+        for branch in schema.get(key, ()):
+            found |= _types(branch) if isinstance(branch, dict) else set()
+    if "enum" in schema:
+        found |= {type_name(v) for v in schema["enum"]}
+    if "const" in schema:
+        found.add(type_name(schema["const"]))
+    return found
+
+
+def type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object", type(None): "null"}.get(type(value), "string")
+
+
+def _mutations(schema: dict[str, Any], body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(rule, broken body) pairs, one broken rule each, for the top-level fields of ``body``."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    properties = schema.get("properties", {})
+    for name in schema.get("required", []):
+        if name in body:
+            broken = {k: v for k, v in body.items() if k != name}
+            found.append((f"missing required field {name!r}", broken))
+    for name, prop in properties.items():
+        if not isinstance(prop, dict):
+            continue
+        types = _types(prop) | ({"integer"} if "number" in _types(prop) else set())
+        for wrong, value in WRONG_TYPE_VALUES.items():
+            if types and wrong not in types and not (wrong == "integer" and "number" in types):
+                found.append((f"wrong type for {name!r}: {type_name(value)} where {'/'.join(sorted(types))} is required", {**body, name: value}))
+                break
+        # Bounds at the edge of int64 (seed) cannot be overstepped exactly: JSON parsers read such
+        # numbers as doubles, so only bounds a double holds exactly are tested.
+        if abs(prop.get("maximum", SAFE_INTEGER)) < SAFE_INTEGER:
+            found.append((f"{name!r} above its maximum {prop['maximum']}", {**body, name: prop["maximum"] + 1}))
+        if abs(prop.get("minimum", SAFE_INTEGER)) < SAFE_INTEGER:
+            found.append((f"{name!r} below its minimum {prop['minimum']}", {**body, name: prop["minimum"] - 1}))
+        if "enum" in prop and all(isinstance(v, str) for v in prop["enum"]):
+            found.append((f"{name!r} not one of its enum values", {**body, name: "no-such-value-zz"}))
+        if "maxLength" in prop and prop["maxLength"] < 100_000:
+            found.append((f"{name!r} longer than maxLength {prop['maxLength']}", {**body, name: "x" * (prop["maxLength"] + 1)}))
+        if prop.get("minLength", 0) > 0:
+            found.append((f"{name!r} shorter than minLength {prop['minLength']}", {**body, name: ""}))
+        if prop.get("minItems", 0) > 0 and isinstance(body.get(name), list):
+            found.append((f"{name!r} has fewer than minItems {prop['minItems']}", {**body, name: []}))
+    return found
+
+
+def _valid_bases(contract: Contract) -> list[dict[str, Any]]:
+    """Documented requests of this contract that are JSON/form bodies (the starting points)."""
+    bases = []
+    for example in examples_of(contract):
+        request = example.request
+        body = request.get("body", request.get("form"))
+        if isinstance(body, dict) and example.response.get("status", 200) < 400:
+            bases.append({k.removesuffix("[]"): v for k, v in body.items()})
+    return bases
+
+
+def invalid_requests(contract_id: str, *, registry: ContractRegistry | None = None) -> st.SearchStrategy[GeneratedRequest]:
+    """Requests that break exactly one rule of the contract, labelled in ``.rule``."""
+    registry = _registry(registry)
+    contract = registry[contract_id]
+    schema = _body_schema(contract, registry)
+    check = registry.check(contract.pointer("request", "body")) if schema is not None else None
+    candidates: list[GeneratedRequest] = []
+    for base in _valid_bases(contract) if schema is not None else []:
+        for rule, body in _mutations(schema, base):
+            if check is not None and not check.is_valid(body):
+                candidates.append(_build(contract, copy.deepcopy(body), _example_params(contract), {}, rule))
+    raw = _build(contract, None, _example_params(contract), {}, "malformed JSON body")
+    if contract.content_types:
+        raw.headers["Content-Type"] = contract.content_types[0] if JSON in contract.content_types else JSON
+        raw.content = b'{"model": "gpt-4o-mini", "messages": [' if JSON in contract.content_types else b"--not-multipart--"
+        candidates.append(raw)
+        wrong_type = _build(contract, None, _example_params(contract), {}, "wrong content type")
+        wrong_type.headers["Content-Type"] = "text/plain"
+        wrong_type.content = b"hello"
+        candidates.append(wrong_type)
+        not_object = _build(contract, None, _example_params(contract), {}, "body is not an object")
+        not_object.headers["Content-Type"] = JSON if JSON in contract.content_types else "application/x-www-form-urlencoded"
+        not_object.content = b"[1, 2, 3]" if JSON in contract.content_types else b"%%%"
+        candidates.append(not_object)
+    no_key = _build(contract, _valid_bases(contract)[0] if schema is not None and _valid_bases(contract) else None, _example_params(contract), {}, "missing API key")
+    no_key.headers = {}
+    if contract.auth_required:
+        candidates.append(no_key)
+    if not candidates:
+        raise ValueError(f"{contract_id}: no invalid request can be derived (no body schema, no documented request)")
+    return st.sampled_from(candidates).map(copy.deepcopy)
+
+
+def _example_params(contract: Contract) -> dict[str, Any]:
+    for example in examples_of(contract):
+        path = example.request.get("path", "")
+        if "{" not in contract.path:
+            return {}
+        pattern_parts, parts = contract.path.split("/"), path.split("/")
+        if len(pattern_parts) == len(parts):
+            return {p[1:-1]: v for p, v in zip(pattern_parts, parts) if p.startswith("{")}
+    return {}
