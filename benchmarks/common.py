@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import statistics
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -58,3 +61,43 @@ class Deadline:
     @property
     def passed(self) -> bool:
         return time.monotonic() >= self.end
+
+
+def run_loop(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run on uvloop when it is installed: the loop `gptnb-mock serve` runs on."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def _scope(path: str, body: bytes) -> dict[str, Any]:
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),
+                    (b"authorization", AUTH.encode()), (b"content-length", str(len(body)).encode())],
+        "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000),
+    }
+
+
+async def asgi_request(app: Any, path: str, body: bytes) -> int:
+    """One POST straight into an ASGI app (no socket, no server); returns the status it answered."""
+    status = 0
+    delivered = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(_scope(path, body), receive, send)
+    return status

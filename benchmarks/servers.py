@@ -45,15 +45,39 @@ BASELINE_BODY: dict[str, Any] = {
         "completion_tokens": 33,
         "total_tokens": 41,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0,
+        },
     },
     "service_tier": "default",
     "system_fingerprint": "fp_ks2it9ttrs",
 }
 
 
+def _stream_lines() -> list[bytes]:
+    """The baseline stream, encoded once: role, STREAM_TOKENS content deltas and a finish event for each
+    of STREAM_CHOICES choices, then [DONE] -- the mock's event count and sizes. Pre-encoding makes the
+    baseline the floor (Starlette + uvicorn + one socket write per event), so the ratio shows all the
+    mock does per event: planning, building the chunk dicts, serialising them."""
+    head = {"id": "chatcmpl-bxzhIJP2sTUyNSmuMKhEaetM8dVgq", "object": "chat.completion.chunk", "created": 1764000000,
+            "model": "gpt-4o-mini", "system_fingerprint": "fp_ks2it9ttrs"}
+    lines = []
+    for index in range(STREAM_CHOICES):
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": "", "refusal": None}]
+        deltas += [{"content": f" word{i}"} for i in range(STREAM_TOKENS)]
+        deltas.append({})
+        for position, delta in enumerate(deltas):
+            finish = "length" if position == len(deltas) - 1 else None
+            chunk = {**head, "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+            lines.append(f"data: {json.dumps(chunk, separators=(',', ':'))}\n\n".encode())
+    return [*lines, b"data: [DONE]\n\n"]
+
+
+STREAM_LINES = _stream_lines()
+
+
 def baseline_app() -> Any:
-    """A bare Starlette app: one fixed JSON route, plus a stream route of the same shape as the mock's."""
+    """A bare Starlette app: one fixed JSON route (serialised per request by JSONResponse), plus a stream route."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, StreamingResponse
@@ -63,19 +87,8 @@ def baseline_app() -> Any:
         return JSONResponse(BASELINE_BODY)
 
     async def events() -> AsyncIterator[bytes]:
-        # One JSON-encoded event per item, like the mock: role, STREAM_TOKENS content deltas and a
-        # finish event for each of STREAM_CHOICES choices, then [DONE].
-        head = {"id": "chatcmpl-bxzhIJP2sTUyNSmuMKhEaetM8dVgq", "object": "chat.completion.chunk", "created": 1764000000,
-                "model": "gpt-4o-mini", "system_fingerprint": "fp_ks2it9ttrs"}
-        for index in range(STREAM_CHOICES):
-            deltas = [{"role": "assistant", "content": "", "refusal": None}]
-            deltas += [{"content": f" word{i}"} for i in range(STREAM_TOKENS)]
-            deltas.append({})
-            for position, delta in enumerate(deltas):
-                finish = "length" if position == len(deltas) - 1 else None
-                chunk = {**head, "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}]}
-                yield f"data: {json.dumps(chunk, separators=(',', ':'))}\n\n".encode()
-        yield b"data: [DONE]\n\n"
+        for line in STREAM_LINES:
+            yield line
 
     async def stream(request: Request) -> StreamingResponse:
         return StreamingResponse(events(), media_type="text/event-stream")

@@ -94,6 +94,28 @@ def build_admin(state: MockState) -> Starlette:
                 return _error(400, str(exc))
         return JSONResponse(state.clock.as_dict())
 
+    async def tasks(request: Request) -> Response:
+        family = request.query_params.get("family")
+        engine = state.tasks
+        return JSONResponse({"tasks": [task_summary(engine.view(t)) for t in engine.tasks(family)]})
+
+    async def task(request: Request) -> Response:
+        found = state.tasks.get(request.path_params["task_id"])
+        if found is None:
+            return _error(404, f"no task {request.path_params['task_id']}")
+        verb = request.path_params.get("verb")
+        if verb is None:
+            return JSONResponse(task_summary(state.tasks.view(found)))
+        if verb not in ("complete", "fail"):
+            return _error(404, "tasks can be completed (POST …/complete) or failed (POST …/fail)")
+        try:
+            data = await _json_body(request)
+        except ScenarioError as exc:
+            return _error(400, str(exc))
+        reason = data.get("reason") if isinstance(data, dict) else None
+        view = state.tasks.finish(found, failed=verb == "fail", reason=reason if isinstance(reason, str) else None)
+        return JSONResponse(task_summary(view))
+
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error(404, f"no admin route {request.method} {request.url.path}")
 
@@ -108,6 +130,9 @@ def build_admin(state: MockState) -> Starlette:
         Route("/rules", rules, methods=["GET", "POST", "DELETE"]),
         Route("/rules/{rule_id}", rule, methods=["DELETE"]),
         Route("/clock", clock, methods=["GET", "POST"]),
+        Route("/tasks", tasks, methods=["GET"]),
+        Route("/tasks/{task_id}", task, methods=["GET"]),
+        Route("/tasks/{task_id}/{verb}", task, methods=["POST"]),
         *media_routes(),
     ]
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
@@ -124,4 +149,23 @@ def contract_summary(contract: Any) -> dict[str, Any]:
         "summary": contract.summary,
         "kind": contract.kind,
         "cost": contract.cost,
+    }
+
+
+def task_summary(view: Any) -> dict[str, Any]:
+    task = view.task
+    return {
+        "id": task.id,
+        "family": task.family,
+        "kind": task.kind,
+        "status": view.status,
+        "progress": view.progress,
+        "terminal": view.terminal,
+        "failed": view.failed,
+        "fail_reason": task.fail_reason,
+        "created_at": task.created_at,
+        "parent_id": task.parent_id,
+        "callback_url": task.callback_url,
+        "polls": task.polls,
+        "steps": [{"status": s.status, "at": s.at, "progress": s.progress} for s in task.steps],
     }

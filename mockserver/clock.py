@@ -1,4 +1,8 @@
-"""The mock's sense of time: real (optionally sped up) or manual (moves only when told)."""
+"""The mock's sense of time.
+
+``real``: wall time, optionally sped up. ``manual``: stands still until told to move (admin API,
+fixture). ``step``: wall time for timestamps, but tasks move one step per poll (see tasks.py).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import time
 
 REAL = "real"
 MANUAL = "manual"
-MODES = (REAL, MANUAL)
+STEP = "step"
+MODES = (REAL, MANUAL, STEP)
 
 
 class Clock:

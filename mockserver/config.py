@@ -23,6 +23,19 @@ class Settings:
     journal_size: int = 1000
     error_type: str = "new_api_error"
     """``error.type`` of relay-generated errors (deployments rebrand it)."""
+    callback_allow: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"})
+    """Hosts callbacks may be POSTed to; loopback only unless the operator adds more."""
+    callback_retries: int = 3
+    max_tasks: int = 10_000
+    """Tasks kept; past this the oldest finished ones are forgotten."""
+    task_failure_rate: float = 0.0
+    """Share of tasks planned to fail (deterministic per task id)."""
+    task_concurrency: int = 10
+    """Tasks a family runs at once; more are queued (Midjourney code 22)."""
+    task_queue_size: int = 100
+    """Tasks a family queues beyond the running ones; more are refused (Midjourney code 23)."""
+    banned_words: frozenset[str] = frozenset({"nsfw", "gore", "nude"})
+    """Prompts with these words are refused (Midjourney code 24)."""
     group: str = "default"
     """The relay user group named in 'no channel' messages."""
 

@@ -28,6 +28,8 @@ class JournalEntry:
     violations: list[str] = field(default_factory=list)
     """Where the mock's own answer broke its contract (strict mode)."""
     duration_ms: float = 0.0
+    kind: str = "request"
+    """``request`` for calls the mock answered, ``callback`` for deliveries it made."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +44,7 @@ class JournalEntry:
             "response": self.response,
             "violations": self.violations,
             "duration_ms": round(self.duration_ms, 3),
+            "kind": self.kind,
         }
 
 

@@ -133,6 +133,20 @@ def image(width: int, height: int, fmt: str, *, seed: int = 0, label: str = "") 
     return out.getvalue()
 
 
+def grid(width: int, height: int, *, seed: int = 0, fmt: str = "png") -> bytes:
+    """A 2x2 grid of four different pictures, as Midjourney answers an imagine: one file, four tiles."""
+    from PIL import Image
+
+    left, top = width // 2, height // 2
+    canvas = Image.new("RGB", (width, height))
+    for tile, (x, y) in enumerate(((0, 0), (left, 0), (0, top), (left, top))):
+        w, h = (left if x == 0 else width - left), (top if y == 0 else height - top)
+        canvas.paste(Image.frombytes("RGB", (w, h), _rgb(w, h, seed, f"tile{tile + 1}")), (x, y))
+    out = io.BytesIO()
+    canvas.save(out, format=fmt.upper(), compress_level=1) if fmt == "png" else canvas.save(out, format=fmt.upper(), quality=85)
+    return out.getvalue()
+
+
 def image_size(data: bytes) -> tuple[str, int, int]:
     """Read ``(format, width, height)`` from a PNG, JPEG or WebP header without decoding pixels."""
     if data.startswith(_PNG_SIGNATURE) and data[12:16] == b"IHDR":

@@ -211,7 +211,7 @@ class Pipeline:
                 f"Invalid request: {where} {field_name or '(root)'}: {first.message}",
                 param=first.field,
                 code="invalid_request",
-                extra={"violations": [f"{w}: {v}" for w, v in problems]},
+                extra={"violations": [f"{w}: {v}" for w, v in problems], "keyword": first.keyword, "where": where},
             )
 
     def _route_model(self, prepared: Prepared, body: Any) -> None:
@@ -239,7 +239,7 @@ class Pipeline:
     def _steering_rule(self, call: Call) -> Rule | None:
         for name in SCENARIO_HEADERS:
             value = call.headers.get(name)
-            if value and ("code=" in value or "delay=" in value or "example=" in value or name != "prefer"):
+            if value and (name != "prefer" or any(f"{key}=" in value for key in ("code", "delay", "example", "fail"))):
                 try:
                     return parse_scenario(value)
                 except ScenarioError as exc:
@@ -247,6 +247,8 @@ class Pipeline:
         return self.state.rules.take(call.contract.id, call.path)
 
     async def _steer(self, rule: Rule, call: Call) -> Reply | None:
+        if rule.fail_task is not None:
+            call.extras["fail_task"] = rule.fail_task
         if rule.side_effect is not None:
             result = rule.side_effect(call)
             result = await result if inspect.isawaitable(result) else result

@@ -44,6 +44,18 @@ class ResponseJudge:
         check = self.registry.check(self.contract.pointer("responses", key, "content", media, "schema"))
         return [f"body {v}" for v in check.violations(body)]
 
+    def is_error(self, status: int, media_type: str, body: Any) -> bool:
+        """Whether the answer reports an error: a 4xx/5xx, or a 2xx the contract marks as a business error."""
+        if status >= 400:
+            return True
+        found = self.media(status, media_type)
+        if isinstance(found, str):
+            return False
+        key = self.contract.response_key(status)
+        if "error_when" not in self.contract.responses[key]:
+            return False
+        return self.registry.check(self.contract.pointer("responses", key, "error_when")).is_valid(body)
+
     def event_violations(self, status: int, payload: Any, index: int) -> list[str]:
         found = self.media(status, "text/event-stream")
         if isinstance(found, str):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from .callbacks import CallbackDispatcher
 from .clock import Clock
 from .config import Settings
 from .contracts import ContractRegistry, default_registry
 from .families import Handler, load_all
 from .journal import Journal
 from .steering import RuleBook
+from .tasks import MemoryTaskStore, TaskEngine
 
 
 class MockState:
@@ -17,9 +19,27 @@ class MockState:
         self.handlers: dict[str, Handler] = load_all()
         self.journal = Journal(self.settings.journal_size)
         self.rules = RuleBook()
-        self.clock = clock or Clock()
+        self.tasks = TaskEngine(clock or Clock(), MemoryTaskStore(self.settings.max_tasks))
+        self.callbacks = CallbackDispatcher(self.tasks, self.journal, self.settings)
+
+    @property
+    def clock(self) -> Clock:
+        return self.tasks.clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self.tasks.clock = clock
+
+    def configure(self, settings: Settings, clock: Clock) -> None:
+        """New settings and clock for a running instance (the live-server fixture, between tests)."""
+        self.settings = settings
+        self.callbacks.settings = settings
+        self.clock = clock
+        self.reset()
 
     def reset(self) -> None:
-        """Forget calls and rules (the moto ``/moto-api/reset`` of this mock)."""
+        """Forget calls, rules and tasks (the moto ``/moto-api/reset`` of this mock)."""
         self.journal.clear()
         self.rules.clear()
+        self.tasks.clear()
+        self.callbacks.reset()

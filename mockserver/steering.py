@@ -38,6 +38,8 @@ class Rule:
     example: str | None = None
     """Answer with this documented example's response."""
     message: str | None = None
+    fail_task: str | None = None
+    """The task this request creates fails, with this reason (async families)."""
     delay_ms: int = 0
     times: int | None = None
     """Retire the rule after this many matches; None keeps it."""
@@ -62,6 +64,7 @@ class Rule:
             "body": self.body,
             "example": self.example,
             "message": self.message,
+            "fail_task": self.fail_task,
             "delay_ms": self.delay_ms,
             "times": self.times,
             "hits": self.hits,
@@ -69,7 +72,7 @@ class Rule:
         }
 
 
-_RULE_FIELDS = {"contract", "path", "status", "body", "example", "message", "delay_ms", "times"}
+_RULE_FIELDS = {"contract", "path", "status", "body", "example", "message", "fail_task", "delay_ms", "times"}
 
 
 def rule_from_json(data: Any) -> Rule:
@@ -84,7 +87,7 @@ def rule_from_json(data: Any) -> Rule:
             raise ScenarioError(f"{name} must be a non-negative integer")
     if data.get("status") is not None and not 100 <= data["status"] <= 599:
         raise ScenarioError("status must be an HTTP status (100-599)")
-    for name in ("contract", "path", "example", "message"):
+    for name in ("contract", "path", "example", "message", "fail_task"):
         if name in data and data[name] is not None and not isinstance(data[name], str):
             raise ScenarioError(f"{name} must be a string")
     return Rule(**{k: v for k, v in data.items() if v is not None or k == "body"})
@@ -113,8 +116,9 @@ def parse_scenario(value: str) -> Rule:
         raise ScenarioError(f"scenario numbers must be integers: {value!r}") from exc
     rule.example = settings.pop("example", None)
     rule.message = settings.pop("message", None)
+    rule.fail_task = settings.pop("fail", None)
     if settings:
-        raise ScenarioError(f"unknown scenario keys: {', '.join(sorted(settings))}; use code, delay, example, message")
+        raise ScenarioError(f"unknown scenario keys: {', '.join(sorted(settings))}; use code, delay, example, message, fail")
     return rule
 
 

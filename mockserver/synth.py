@@ -26,15 +26,21 @@ from referencing.jsonschema import DRAFT202012, specification_with
 __all__ = ["UnsatisfiableSchema", "instance"]
 
 MAX_DEPTH = 6  # from here on: required properties, minItems and the cheapest branch only
-HARD_DEPTH = MAX_DEPTH + 10  # *required* recursion never bottoms out: stop, let validation fail
+HARD_DEPTH = MAX_DEPTH + 10  # deeper means *required* recursion that never bottoms out
 MAX_STR = 64
 MAX_OPTIONAL = 3  # optional properties per object: keeps replies small
 UNIQUE_TRIES = 30
+BUDGET = 5000  # generated nodes per call: retried branches inside recursion grow exponentially
 Schema = dict[str, Any]
 
 
 class UnsatisfiableSchema(ValueError):
     """The schema is invalid, or no value we could generate validates against it."""
+
+
+class _GiveUp(Exception):
+    """Past HARD_DEPTH or BUDGET: no finite value down this path (and none worth validating:
+    checking a deep chain of failing anyOf branches is itself exponential)."""
 
 
 def _canon(value: Any) -> str:
@@ -195,12 +201,9 @@ _NAMES = ["Alice", "Bob", "Carol", "Dmitri", "Eve", "Farah"]
 _HINTS: dict[tuple[str, ...], list[str] | str] = {
     ("city",): ["Paris", "Tokyo", "Boston", "Berlin", "Nairobi", "Lima"],
     ("location", "address"): ["San Francisco, CA", "London, UK", "Tokyo, JP", "Austin, TX"],
-    ("country",): ["France", "Japan", "Brazil", "Canada", "Kenya"],
-    ("name", "author", "username"): _NAMES,
-    ("color", "colour"): ["red", "green", "blue", "orange"],
-    ("currency",): ["USD", "EUR", "JPY", "GBP"],
-    ("lang", "language", "locale"): ["en", "fr", "de", "ja"],
-    ("unit", "units"): ["celsius", "fahrenheit"],
+    ("country",): ["France", "Japan", "Brazil", "Canada", "Kenya"], ("name", "author", "username"): _NAMES,
+    ("color", "colour"): ["red", "green", "blue", "orange"], ("currency",): ["USD", "EUR", "JPY", "GBP"],
+    ("lang", "language", "locale"): ["en", "fr", "de", "ja"], ("unit", "units"): ["celsius", "fahrenheit"],
     ("status", "state"): ["active", "pending", "done"],
     ("q", "query", "search", "prompt", "question"): ["weather in Paris", "best coffee nearby"],
     ("title", "subject", "heading"): ["Quarterly report", "Team offsite plan", "Release notes"],
@@ -231,9 +234,6 @@ def _format(fmt: str, rng: random.Random, hint: str) -> str | None:
         "ipv4": lambda: f"192.0.2.{n}",  # TEST-NET-1, the documentation range
         "ipv6": lambda: f"2001:db8::{n:x}",
         "hostname": lambda: f"{slug}.example.com",
-        "duration": lambda: f"P{d}D",
-        "json-pointer": lambda: f"/{slug}/{n}",
-        "regex": lambda: "^[a-z]+$",
     }
     maker = makers.get(_FORMAT_ALIASES.get(fmt, fmt))
     return maker() if maker else None
@@ -277,6 +277,7 @@ class _Gen:
         self.refs = Registry().with_resource(base, resource).crawl().resolver(base_uri=base)
         # One stream consumed in traversal order: deterministic for (schema, seed, hint).
         self.rng = random.Random(f"synth:{seed}")
+        self.budget = BUDGET
 
     def ok(self, schema: Any, value: Any) -> bool:
         # evolve() keeps the root's resolver, so local $refs inside subschemas still resolve.
@@ -302,8 +303,9 @@ class _Gen:
         return out
 
     def gen(self, schema: Any, hint: str, depth: int) -> Any:
-        if depth > HARD_DEPTH:
-            return None
+        self.budget -= 1
+        if depth > HARD_DEPTH or self.budget < 0:
+            raise _GiveUp
         s = self.flatten(schema)
         if "const" in s:
             return copy.deepcopy(s["const"])
@@ -315,6 +317,11 @@ class _Gen:
                 rest = {k: v for k, v in s.items() if k != key}
                 branches = sorted(s[key], key=_cost) if depth >= MAX_DEPTH else s[key]
                 return self.first_valid(s, [_merge(rest, self.flatten(b)) for b in branches], hint, depth)
+        if "if" in s:  # the "then" world first, else the "else" world
+            rest = {k: v for k, v in s.items() if k not in ("if", "then", "else")}
+            worlds = [_merge(_merge(rest, s["if"]), s.get("then", True)),
+                      _merge(_merge(rest, {"not": s["if"]}), s.get("else", True))]
+            return self.first_valid(s, worlds, hint, depth)
         if "not" in s:
             rest = {k: v for k, v in s.items() if k != "not"}
             return self.first_valid(s, [rest, *(_merge(rest, {"type": t}) for t in _ALL_TYPES)], hint, depth)
@@ -335,10 +342,18 @@ class _Gen:
         (for oneOf: matches exactly one branch); else the first value, to be reported."""
         values = []
         for cand in candidates:
-            values.append(self.gen(cand, hint, depth))
-            if self.ok(whole, values[-1]):
-                return values[-1]
-        return values[0] if values else None
+            try:
+                value = self.gen(cand, hint, depth)
+            except _GiveUp:
+                if self.budget < 0:
+                    raise
+                continue  # this branch never bottoms out: try the next one
+            if self.ok(whole, value):
+                return value
+            values.append(value)
+        if not values:
+            raise _GiveUp
+        return values[0]
 
     def types(self, s: Schema, depth: int) -> list[str]:
         t = s.get("type")
@@ -367,7 +382,17 @@ class _Gen:
             sub = props.get(k, {} if matching or not isinstance(addl, dict) else addl)
             for p in matching:
                 sub = _merge(sub, p)
-            out[k] = self.gen(sub, k, depth + 1)
+            if k in required:
+                out[k] = self.gen(sub, k, depth + 1)
+                continue
+            try:  # an optional property we cannot fill is left out rather than fail the reply
+                value = self.gen(sub, k, depth + 1)
+            except _GiveUp:
+                if self.budget < 0:
+                    raise
+                continue
+            if self.ok(sub, value):
+                out[k] = value
         return out
 
     def array(self, s: Schema, hint: str, depth: int) -> list[Any]:
@@ -454,6 +479,8 @@ def instance(schema: Any, *, seed: int = 0, hint: str = "") -> Any:
     try:
         value = _Gen(schema, seed, validator).gen(schema, hint, 0)
         error = best_match(validator.iter_errors(value))
+    except _GiveUp as exc:
+        raise UnsatisfiableSchema("no finite instance found within the depth/size limits") from exc
     except (re.error, RecursionError, Unresolvable) as exc:
         raise UnsatisfiableSchema(f"cannot generate an instance: {exc}") from exc
     if error is not None:

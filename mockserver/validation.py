@@ -53,7 +53,10 @@ class SchemaCheck:
             return []
         found: list[Violation] = []
         for error in self._validator.iter_errors(instance):
-            path = "/".join(str(part) for part in error.instance_path)
+            parts = list(error.instance_path)
+            if error.kind.name == "required":  # point at the missing field, not at its parent
+                parts.append(error.kind.property)
+            path = "/".join(str(part) for part in parts)
             found.append(Violation(path=path, keyword=error.kind.name, message=error.message))
             if len(found) >= MAX_VIOLATIONS:
                 break

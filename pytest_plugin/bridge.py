@@ -54,7 +54,9 @@ class _Exchange:
         try:
             return await asyncio.shield(self._started)
         except asyncio.CancelledError:
-            self._task.cancel()  # the caller gave up before the response started
+            # The caller gave up before the response started: stop the app and let its cleanup run.
+            self._task.cancel()
+            await asyncio.wait({self._task})
             raise
 
     async def aclose(self) -> None:
@@ -128,9 +130,13 @@ class _AsyncBody(httpx.AsyncByteStream):
     def __init__(self, exchange: _Exchange, chunks: asyncio.Queue[Item]) -> None:
         self._exchange = exchange
         self._chunks = chunks
+        self._iterated = False
         self._closed = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._iterated:
+            raise httpx.StreamConsumed()  # a second pass would wait for ever on an empty queue
+        self._iterated = True
         while (item := await self._chunks.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
@@ -147,9 +153,13 @@ class _SyncBody(httpx.SyncByteStream):
         self._exchange = exchange
         self._chunks = chunks
         self._loop = loop
+        self._iterated = False
         self._closed = False
 
     def __iter__(self) -> Iterator[bytes]:
+        if self._iterated:
+            raise httpx.StreamConsumed()  # a second pass would wait for ever on an empty queue
+        self._iterated = True
         while (item := self._chunks.get()) is not None:
             if isinstance(item, BaseException):
                 raise item

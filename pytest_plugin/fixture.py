@@ -7,6 +7,7 @@ is the journal of what the code under test sent. Everything a test changes is ro
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from mockserver.contracts import Contract
 from mockserver.journal import JournalEntry
 from mockserver.replies import BinaryReply, JsonReply, Reply, TextReply
 from mockserver.steering import Rule
+from mockserver.tasks import TaskView
 
 
 class CallList(list[JournalEntry]):
@@ -74,6 +76,10 @@ class MockRoute:
         """Answer with the family's own error body for ``status`` (429, 500, 503 …)."""
         return self._add(status=status, message=message, times=times)
 
+    def fail_task(self, reason: str = "failed by the test", *, times: int | None = None) -> MockRoute:
+        """Accept the request, but the task it creates fails (with the family's failure fields)."""
+        return self._add(fail_task=reason, times=times)
+
     def delay(self, milliseconds: int, *, times: int | None = None) -> MockRoute:
         return self._add(delay_ms=milliseconds, times=times)
 
@@ -104,6 +110,34 @@ def _matches(call: JournalEntry, contract: str, path: str | None) -> bool:
     return fnmatch.fnmatchcase(call.contract_id or "", contract)
 
 
+class TaskControl:
+    """The mock's async tasks, as a test steers them: look, finish, fail."""
+
+    def __init__(self, mock: GptnbMock) -> None:
+        self._engine = mock.state.tasks
+
+    def all(self, family: str | None = None) -> list[TaskView]:
+        return [self._engine.view(t) for t in self._engine.tasks(family)]
+
+    def get(self, task_id: str) -> TaskView:
+        task = self._engine.get(task_id)
+        if task is None:
+            raise KeyError(f"no task {task_id!r}")
+        return self._engine.view(task)
+
+    def complete(self, task_id: str) -> TaskView:
+        """Finish the task successfully now (its callbacks fire as for a natural finish)."""
+        self.get(task_id)
+        return self._engine.finish(self._engine.get(task_id))  # type: ignore[arg-type]
+
+    def fail(self, task_id: str, reason: str = "failed by the test") -> TaskView:
+        self.get(task_id)
+        return self._engine.finish(self._engine.get(task_id), failed=True, reason=reason)  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self._engine.store)
+
+
 class GptnbMock:
     """One mock instance as a test sees it."""
 
@@ -127,13 +161,25 @@ class GptnbMock:
         return self.state.clock
 
     @property
+    def tasks(self) -> TaskControl:
+        return TaskControl(self)
+
+    @property
     def calls(self) -> CallList:
-        return CallList(self.state.journal)
+        """Requests the mock answered (callback deliveries are in ``callbacks``)."""
+        return CallList(e for e in self.state.journal if e.kind == "request")
+
+    @property
+    def callbacks(self) -> CallList:
+        """Callback deliveries the mock made (each attempt), oldest first."""
+        return CallList(e for e in self.state.journal if e.kind == "callback")
 
     def route(self, contract: str = "*", *, path: str | None = None) -> MockRoute:
         """A handle on a contract id (globs allowed: ``"openai.*"``) or, with ``path=``, a path glob."""
         if path is None and not any(ch in contract for ch in "*?[") and contract not in self.state.registry:
-            known = ", ".join(sorted(c.id for c in self.state.registry)[:8])
+            ids = sorted(c.id for c in self.state.registry)
+            # A typo is the usual cause: name the close ids first, not the alphabetically first ones.
+            known = ", ".join(difflib.get_close_matches(contract, ids, n=8, cutoff=0.6) or ids[:8])
             raise KeyError(f"unknown contract id {contract!r} (e.g. {known}, …)")
         return MockRoute(self, contract, path)
 

@@ -70,11 +70,33 @@ def _hosts(config: pytest.Config) -> tuple[str, ...]:
     return (*DEFAULT_HOSTS, *config.getini("gptnb_hosts"), *config.getoption("--gptnb-host"))
 
 
-def _fail_on_violations(mock: GptnbMock) -> None:
-    if mock.state.settings.strict:
-        found = mock.violations()
-        if found:
-            pytest.fail("gptnb-mock answers broke their contracts:\n  " + "\n  ".join(found), pytrace=False)
+def _fail_on_violations(*mocks: GptnbMock) -> None:
+    found = [v for mock in mocks if mock.state.settings.strict for v in mock.violations()]
+    if found:
+        pytest.fail("gptnb-mock answers broke their contracts:\n  " + "\n  ".join(found), pytrace=False)
+
+
+# Set once the call phase has failed a test for its violations, so the fixtures' teardown stays quiet.
+_VIOLATIONS_REPORTED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    # Judged at the end of the call, not only at teardown: pytest reports a teardown failure as an
+    # error next to a *passed* test, while a broken contract is this test's failure. (A test that
+    # already failed on its own raises out of the yield; teardown still reports the violations.)
+    result = yield
+    funcargs = getattr(item, "funcargs", {})
+    mocks = [m for m in (funcargs.get("gptnb"), funcargs.get("gptnb_server")) if isinstance(m, GptnbMock)]
+    if any(m.state.settings.strict and m.violations() for m in mocks):
+        item.stash[_VIOLATIONS_REPORTED] = True
+        _fail_on_violations(*mocks)
+    return result
+
+
+def _fail_at_teardown(request: pytest.FixtureRequest, mock: GptnbMock) -> None:
+    if not request.node.stash.get(_VIOLATIONS_REPORTED, False):
+        _fail_on_violations(mock)
 
 
 @pytest.fixture
@@ -87,7 +109,7 @@ def gptnb(request: pytest.FixtureRequest) -> Iterator[GptnbMock]:
         mock = GptnbMock(app, f"https://{DEFAULT_HOSTS[0]}")
         yield mock
     bridge.close()
-    _fail_on_violations(mock)
+    _fail_at_teardown(request, mock)
 
 
 @pytest.fixture(scope="session")
@@ -104,10 +126,8 @@ def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: LiveServer)
     """The mock under uvicorn on 127.0.0.1 (one server per session, clean state per test); use ``.url``."""
     app: MockApp = _gptnb_live_server.app  # type: ignore[assignment]
     settings, clock = _settings(request)
-    app.state.settings = settings
-    app.state.clock = clock
-    app.state.reset()
+    app.state.configure(settings, clock)
     mock = GptnbMock(app, _gptnb_live_server.url)
     yield mock
-    _fail_on_violations(mock)
+    _fail_at_teardown(request, mock)
     app.state.reset()

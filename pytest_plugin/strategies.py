@@ -247,6 +247,10 @@ def invalid_requests(contract_id: str, *, registry: ContractRegistry | None = No
         not_object.headers["Content-Type"] = JSON if JSON in contract.content_types else "application/x-www-form-urlencoded"
         not_object.content = b"[1, 2, 3]" if JSON in contract.content_types else b"%%%"
         candidates.append(not_object)
+    task_param = contract.behavior.get("task_id", "")
+    if task_param.startswith("path."):
+        unknown = _build(contract, None, {task_param[5:]: "0000000000000000"}, {}, "unknown task id")
+        candidates.append(unknown)
     no_key = _build(contract, _valid_bases(contract)[0] if schema is not None and _valid_bases(contract) else None, _example_params(contract), {}, "missing API key")
     no_key.headers = {}
     if contract.auth_required:

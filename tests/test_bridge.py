@@ -28,7 +28,7 @@ from pytest_plugin.server import LiveServer
 HOST = "goapi.gptnb.ai"
 BASE = f"https://{HOST}"
 # Long enough that a buffering implementation fails (the app gives up waiting) instead of hanging.
-GATE_TIMEOUT = 1.0
+GATE_TIMEOUT = 10.0
 CLIENTS = pytest.mark.parametrize("client_module", [httpx, httpx2], ids=["httpx", "httpx2"])
 
 
@@ -436,6 +436,22 @@ async def test_bridge_errors_async() -> None:
     with pytest.raises(RuntimeError, match="mid stream"):
         await anext(chunks)
     await response.aclose()
+
+
+@pytest.mark.anyio
+async def test_caller_giving_up_before_the_start_cancels_the_app() -> None:
+    outcome: list[str] = []
+
+    async def never_starts(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await asyncio.sleep(GATE_TIMEOUT)
+        except asyncio.CancelledError:
+            outcome.append("cancelled")
+            raise
+
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(ASGIBridge(never_starts).handle_async(request()), 0.05)
+    assert outcome == ["cancelled"]
 
 
 def scope_recorder(record: list[Any]) -> Any:

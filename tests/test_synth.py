@@ -122,6 +122,9 @@ SCHEMAS: list[tuple[str, Any]] = [
     ("int_or_str", {"type": ["integer", "string"], "minimum": 10, "maximum": 20}),
     ("with_contains", {"type": "array", "items": STR, "contains": {"const": "urgent"}}),
     ("bounded_object", obj({k: INT for k in "abcdef"}, ["a"], minProperties=3, maxProperties=4)),
+    ("shipping_address", {**obj({"country": {"enum": ["US", "CA"]}, "zip": STR, "postal_code": STR}, ["country"]),
+                          "if": obj({"country": {"const": "US"}}, ["country"]),
+                          "then": {"required": ["zip"]}, "else": {"required": ["postal_code"]}}),
 ]
 IDS = [name for name, _ in SCHEMAS]
 # Schemas that admit exactly one value (or where the seed cannot matter).
@@ -357,6 +360,7 @@ def wild_extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         safe_extend(children),
         lists.map(lambda bs: {"oneOf": bs}), lists.map(lambda bs: {"allOf": bs}),
         children.map(lambda c: {"not": c}),
+        st.builds(lambda c, t, e: {"if": c, "then": t, "else": e}, children, children, children),
         st.builds(lambda c, n: {"type": "array", "items": c, "minItems": n, "uniqueItems": True},
                   children, st.integers(0, 4)),
         st.builds(lambda props, req: {"type": "object", "properties": props, "required": req,
@@ -367,7 +371,7 @@ def wild_extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 WILD_SCHEMAS = st.recursive(st.one_of(SAFE_LEAVES, wild_numbers(), st.booleans(), st.just({})), wild_extend,
                             max_leaves=8)
-PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY_SETTINGS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import wave
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ AUDIO_EXTENSIONS = ("flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "
 JSON_ONLY_MODELS = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe")
 TTS1_VOICES = frozenset({"alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer"})
 LANGUAGE_NAMES = {"zh": "chinese", "en": "english", "ja": "japanese", "ko": "korean", "fr": "french", "de": "german", "es": "spanish"}
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Roughly 2.5 words a second: how long a text takes to say, and how much text fits an upload.
 WORDS_PER_SECOND = 2.5
 
@@ -62,7 +64,9 @@ def _spoken_text(upload: Upload, seconds: float, language: str, translate: bool)
 
 
 def _segments(text: str, seconds: float, temperature: float) -> list[dict[str, Any]]:
-    sentences = [s.strip() + "." for s in text.split(".") if s.strip()] or [text]
+    # Split only where a sentence ends (a stop then a space), so "tone.wav" stays one word and the
+    # segments, joined, are the transcript.
+    sentences = [s for s in SENTENCE_END.split(text.strip()) if s] or [text]
     total = sum(len(s) for s in sentences) or 1
     segments, start = [], 0.0
     for index, sentence in enumerate(sentences):
@@ -177,7 +181,8 @@ def speech(call: Call) -> Reply:
         if body.get("stream_format") == "sse":
             raise ApiError(400, "invalid_request", f"stream_format 'sse' is not supported for {model}", param="stream_format")
     speed = body.get("speed") or 1.0
-    words = len(body["input"].split()) or len(body["input"]) / 2
+    # CJK text has no spaces between words: count about two characters (tokens) a word instead.
+    words = max(len(body["input"].split()), texts.count_tokens(body["input"]) / 2)
     seconds = round(min(600.0, max(0.5, words / WORDS_PER_SECOND / speed)), 2)
     fmt = body.get("response_format") or "mp3"
     seed = derived_int(body["input"], voice if isinstance(voice, str) else str(voice), model) % 10**9

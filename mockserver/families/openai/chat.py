@@ -30,6 +30,7 @@ class ChoicePlan:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     function_call: dict[str, Any] | None = None
     finish_reason: str = "stop"
+    seed: int = 0  # the content's seed: logprobs derive from it, so they repeat with the reply
 
     @property
     def content(self) -> str | None:
@@ -148,8 +149,8 @@ def plan_choice(call: Call, index: int, question: str) -> ChoicePlan:
     tokens = texts.tokenize(content)
     limit = _token_limit(body)
     if limit is not None and len(tokens) > limit:
-        return ChoicePlan(tokens=tokens[:limit], finish_reason="length")
-    return ChoicePlan(tokens=tokens, finish_reason="stop")
+        return ChoicePlan(tokens=tokens[:limit], finish_reason="length", seed=seed)
+    return ChoicePlan(tokens=tokens, finish_reason="stop", seed=seed)
 
 
 def _content_for(call: Call, question: str, seed: int, index: int) -> str:
@@ -213,7 +214,7 @@ class ChatCompletion:
     def body(self) -> dict[str, Any]:
         choices = []
         for index, plan in enumerate(self.plans):
-            logprobs = _logprobs(plan.tokens, self.logprobs_top, derived_int(self.id, index)) if self.logprobs_top is not None else None
+            logprobs = _logprobs(plan.tokens, self.logprobs_top, plan.seed) if self.logprobs_top is not None else None
             choices.append({"index": index, "message": self.message(plan), "logprobs": logprobs, "finish_reason": plan.finish_reason})
         return {
             "id": self.id,
@@ -243,13 +244,14 @@ class ChatCompletion:
         options = self.call.body.get("stream_options") or {}
         with_usage = bool(options.get("include_usage"))
         for index, plan in enumerate(self.plans):
-            seed = derived_int(self.id, index)
+            # The same items the body carries, one per content delta.
+            items = _logprobs(plan.tokens, self.logprobs_top, plan.seed)["content"] if self.logprobs_top is not None else None
             first: dict[str, Any] = {"role": "assistant", "content": "" if plan.content is not None else None, "refusal": None}
             if plan.tool_calls or plan.function_call:
                 first["content"] = None
             yield self._chunk([{"index": index, "delta": first, "logprobs": None, "finish_reason": None}], with_usage)
             for position, token in enumerate(plan.tokens):
-                logprobs = _logprobs([token], self.logprobs_top, seed + position) if self.logprobs_top is not None else None
+                logprobs = {"content": [items[position]], "refusal": None} if items is not None else None
                 yield self._chunk([{"index": index, "delta": {"content": token}, "logprobs": logprobs, "finish_reason": None}], with_usage)
             for call_index, tool_call in enumerate(plan.tool_calls):
                 for delta in _tool_call_fragments(call_index, tool_call):

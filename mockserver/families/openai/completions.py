@@ -29,6 +29,15 @@ def _prompts(prompt: Any) -> list[str]:
     return [p if isinstance(p, str) else " ".join(f"<{t}>" for t in p) for p in prompt]
 
 
+def _prompt_tokens(prompt: Any) -> int:
+    """Token-array prompts are counted as the tokens they are, not as their placeholder text."""
+    if isinstance(prompt, list) and prompt and all(isinstance(t, int) for t in prompt):
+        return len(prompt)
+    if isinstance(prompt, list):
+        return sum(len(p) if isinstance(p, list) else texts.count_tokens(p) for p in prompt)
+    return sum(texts.count_tokens(p) for p in _prompts(prompt))
+
+
 def _legacy_logprobs(tokens: list[str], top: int, seed: int, offset: int) -> dict[str, Any]:
     values = [-round(((derived_int(seed, i) % 1000) / 1000) ** 2 * 2, 6) for i in range(len(tokens))]
     offsets, position = [], offset
@@ -61,7 +70,7 @@ class Completion:
         stops = [stops] if isinstance(stops, str) else list(stops or [])
         self.id = "cmpl-" + derived_alnum(29, call.request_id)
         self.created = int(call.state.clock.now())
-        self.choices: list[tuple[list[str], str, str]] = []  # (tokens, finish_reason, echoed prompt)
+        self.choices: list[tuple[list[str], str, str, int]] = []  # (tokens, finish_reason, echoed prompt, seed)
         for prompt in self.prompts:
             for variant in range(n):
                 seed = derived_int(call.seed, self.model, prompt, variant)
@@ -70,23 +79,24 @@ class Completion:
                 finish = "stop"
                 if len(tokens) > limit:
                     tokens, finish = tokens[:limit], "length"
-                self.choices.append((tokens, finish, prompt if body.get("echo") else ""))
+                self.choices.append((tokens, finish, prompt if body.get("echo") else "", seed))
         self.logprobs = body.get("logprobs")
-        self.prompt_tokens = sum(texts.count_tokens(p) for p in self.prompts)
+        self.prompt_tokens = _prompt_tokens(body.get("prompt"))
 
     def usage(self) -> dict[str, int]:
-        completion = sum(len(tokens) for tokens, _, _ in self.choices)
+        completion = sum(len(tokens) for tokens, _, _, _ in self.choices)
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": completion, "total_tokens": self.prompt_tokens + completion}
 
-    def _logprobs(self, tokens: list[str], index: int, offset: int) -> dict[str, Any] | None:
+    def _logprobs(self, tokens: list[str], seed: int, offset: int) -> dict[str, Any] | None:
+        # Seeded like the text, so the same request gets the same logprobs, streamed or not.
         if not isinstance(self.logprobs, int):
             return None
-        return _legacy_logprobs(tokens, self.logprobs, derived_int(self.id, index), offset)
+        return _legacy_logprobs(tokens, self.logprobs, seed, offset)
 
     def body(self) -> dict[str, Any]:
         choices = [
-            {"text": echo + "".join(tokens), "index": i, "logprobs": self._logprobs(tokens, i, len(echo)), "finish_reason": finish}
-            for i, (tokens, finish, echo) in enumerate(self.choices)
+            {"text": echo + "".join(tokens), "index": i, "logprobs": self._logprobs(tokens, seed, len(echo)), "finish_reason": finish}
+            for i, (tokens, finish, echo, seed) in enumerate(self.choices)
         ]
         return {"id": self.id, "object": "text_completion", "created": self.created, "model": self.model, "choices": choices, "usage": self.usage()}
 
@@ -95,11 +105,13 @@ class Completion:
 
     async def chunks(self) -> AsyncIterator[dict[str, Any]]:
         with_usage = bool((self.call.body.get("stream_options") or {}).get("include_usage"))
-        for index, (tokens, finish, echo) in enumerate(self.choices):
+        for index, (tokens, finish, echo, seed) in enumerate(self.choices):
             if echo:
                 yield self._chunk({"text": echo, "index": index, "logprobs": None, "finish_reason": None})
+            whole = self._logprobs(tokens, seed, len(echo))
             for position, token in enumerate(tokens):
-                yield self._chunk({"text": token, "index": index, "logprobs": self._logprobs([token], index * 10_000 + position, 0), "finish_reason": None})
+                logprobs = {key: [values[position]] for key, values in whole.items()} if whole is not None else None
+                yield self._chunk({"text": token, "index": index, "logprobs": logprobs, "finish_reason": None})
             yield self._chunk({"text": "", "index": index, "logprobs": None, "finish_reason": finish})
         if with_usage:
             yield {"id": self.id, "object": "text_completion", "created": self.created, "model": self.model, "choices": [], "usage": self.usage()}

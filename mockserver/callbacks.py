@@ -1,0 +1,107 @@
+"""Callbacks: POST a task's state to the URL its request named, on every change, in order.
+
+One background thread with its own event loop watches the tasks that asked for callbacks. A watcher
+wakes when the task's next step is due (real clock) or when something moved it (manual / step clock,
+operator), delivers each step it has not delivered yet, and stops when the task ends. Deliveries are
+retried with back-off, go only to hosts the operator allows, and each attempt is journalled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .clock import REAL
+from .config import Settings
+from .journal import Journal
+from .tasks import Task, TaskEngine, TaskView
+from .validation import SchemaCheck
+
+Render = Callable[[TaskView], Any]
+IDLE_WAKE = 0.05  # manual and step clocks move on request; look that often for a move
+DELIVERY_TIMEOUT = 5.0
+
+
+class CallbackDispatcher:
+    def __init__(self, engine: TaskEngine, journal: Journal, settings: Settings) -> None:
+        self.engine = engine
+        self.journal = journal
+        self.settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+        self._generation = 0  # bumped by reset: watchers of an older generation stop
+
+    def allowed(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return host in self.settings.callback_allow
+
+    def watch(self, task: Task, render: Render, check: SchemaCheck | None = None) -> None:
+        """Deliver ``render(view)`` for every step ``task`` reaches, to ``task.callback_url``."""
+        url = task.callback_url
+        if not url:
+            return
+        if not self.allowed(url):
+            host = urlsplit(url).hostname or url
+            self._record(url, None, 0, f"refused: host {host} is not allowed (gptnb-mock serve --callback-allow {host})", [])
+            return
+        asyncio.run_coroutine_threadsafe(self._follow(task, render, check, self._generation), self._background_loop())
+
+    def reset(self) -> None:
+        self._generation += 1
+
+    async def _follow(self, task: Task, render: Render, check: SchemaCheck | None, generation: int) -> None:
+        delivered = -1
+        async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT) as client:
+            while generation == self._generation:
+                view = self.engine.view(task)
+                for index in range(delivered + 1, view.index + 1):
+                    entered = view.entered(index) or view.now
+                    await self._deliver(client, task.callback_url or "", render(TaskView(task, index, entered, entered)), check)
+                delivered = view.index
+                if view.terminal:
+                    return
+                await asyncio.sleep(self._pause(view))
+
+    def _pause(self, view: TaskView) -> float:
+        clock = self.engine.clock
+        if clock.mode != REAL or view.terminal:
+            return IDLE_WAKE
+        due = view.task.created_at + view.task.steps[view.index + 1].at - view.now
+        return min(max(due / clock.speed, 0.005), 0.25)
+
+    async def _deliver(self, client: httpx.AsyncClient, url: str, body: Any, check: SchemaCheck | None) -> None:
+        violations = [f"callback body {v}" for v in check.violations(body)] if check is not None else []
+        delay = 0.1
+        for attempt in range(self.settings.callback_retries + 1):
+            try:
+                response = await client.post(url, json=body)
+                self._record(url, body, response.status_code, f"attempt {attempt + 1}: HTTP {response.status_code}", violations)
+                if response.status_code < 500 and response.status_code != 429:
+                    return
+            except httpx.HTTPError as exc:
+                self._record(url, body, 0, f"attempt {attempt + 1}: {type(exc).__name__}: {exc}", violations)
+            violations = []  # reported once per body
+            await asyncio.sleep(delay)
+            delay *= 2
+
+    def _record(self, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
+        entry = self.journal.record(
+            {"method": "POST", "path": url, "contract_id": None, "query": {}, "body": body, "time": time.time(), "kind": "callback"}
+        )
+        entry.status = status
+        entry.response = outcome
+        entry.violations = violations
+
+    def _background_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="gptnb-callbacks", daemon=True).start()
+                self._loop = loop
+            return self._loop

@@ -1,0 +1,1 @@
+"""Midjourney (midjourney-proxy behind the relay): submit tasks, follow them, act on their buttons."""

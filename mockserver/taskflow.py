@@ -1,0 +1,56 @@
+"""What every async family does with a task: decide whether it fails, store it, follow its callback."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .ids import derived_int
+from .tasks import Task
+
+if TYPE_CHECKING:
+    from .callbacks import Render
+    from .pipeline import Call
+
+# Put this word in any text field of a request to have its task fail (no setup needed).
+FAIL_MARKER = "mock-fail"
+
+
+def planned_failure(call: Call, task_id: str) -> str | None:
+    """Why the task about to be created will fail, or None: steering rule, marker, failure rate."""
+    steered = call.extras.get("fail_task")
+    if steered:
+        return steered
+    if _mentions(call.body, FAIL_MARKER):
+        return f"failed on request ({FAIL_MARKER} in the request)"
+    rate = call.state.settings.task_failure_rate
+    if rate > 0 and (derived_int("failure", task_id) % 10_000) < rate * 10_000:
+        return "failed by the configured failure rate"
+    return None
+
+
+def _mentions(value: object, word: str) -> bool:
+    if isinstance(value, str):
+        return word in value
+    if isinstance(value, dict):
+        return any(_mentions(v, word) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, word) for v in value)
+    return False
+
+
+def callback_url(call: Call) -> str | None:
+    spec = call.contract.document.get("callback")
+    if spec is None or not isinstance(call.body, dict):
+        return None
+    url = call.body.get(spec["field"])
+    return url if isinstance(url, str) and url.strip() else None
+
+
+def start(call: Call, task: Task, render: Render) -> Task:
+    """Store the task and, when it asked for callbacks, have every state change delivered."""
+    state = call.state
+    state.tasks.create(task)
+    if task.callback_url:
+        check = state.registry.check(call.contract.pointer("callback", "body")) if state.settings.strict else None
+        state.callbacks.watch(task, render, check)
+    return task
