@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import __version__
+from .docs_page import openapi_routes
 from .media_routes import media_routes
 from .state import MockState
 from .steering import ScenarioError, rule_from_json
@@ -134,6 +135,7 @@ def build_admin(state: MockState) -> Starlette:
         Route("/tasks/{task_id}", task, methods=["GET"]),
         Route("/tasks/{task_id}/{verb}", task, methods=["POST"]),
         *media_routes(),
+        *openapi_routes(state.registry, PREFIX),
     ]
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
 

@@ -23,9 +23,12 @@ EPILOG = """examples:
   gptnb-mock contracts --family openai
   gptnb-mock validate --method POST --path /v1/chat/completions request.json
   gptnb-mock validate --method POST --path /v1/chat/completions --status 200 response.json
+  gptnb-mock openapi --family openai --server http://127.0.0.1:8000 --output openapi.json
+  gptnb-mock check http://127.0.0.1:8000 --allow-paid --report report.html
+  GPTNB_API_KEY=sk-... gptnb-mock check https://goapi.gptnb.ai --dry-run
 
 Point any OpenAI-compatible client at http://127.0.0.1:8000/v1 with any key.
-The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock)."""
+The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock, openapi.json, docs)."""
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -74,6 +77,29 @@ def _contracts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _openapi(args: argparse.Namespace) -> int:
+    from .openapi import openapi_document
+
+    try:
+        document = openapi_document(default_registry(), set(args.family) if args.family else None, args.server)
+    except ValueError as exc:
+        print(f"gptnb-mock: {exc}", file=sys.stderr)
+        return 2
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"gptnb-mock: cannot write {args.output}: {exc}", file=sys.stderr)
+        return 2
+    operations = [op for item in document["paths"].values() for op in item.values()]
+    variants = sum(len(op.get("x-gptnb-variants", ())) for op in operations)
+    print(f"{args.output}: OpenAPI {document['openapi']}, {len(operations)} operations ({variants} variants folded in)", file=sys.stderr)
+    return 0
+
+
 def _load_payload(source: str) -> str:
     return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
 
@@ -85,6 +111,8 @@ def _find_contract(registry: ContractRegistry, method: str, path: str, body: Any
     candidates = match.route.methods.get(method.upper()) if match else None
     if not candidates:
         return None
+    if not isinstance(body, dict):
+        return candidates[-1]  # a `when` schema without "type": "object" would accept any non-object
     for contract in candidates[:-1]:
         if registry.check(contract.pointer("variant", "when")).is_valid(body):
             return contract
@@ -108,7 +136,9 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"gptnb-mock: {args.file} is not JSON ({exc}); for text bodies pass --content-type text/plain", file=sys.stderr)
             return 2
     try:
-        contract = _find_contract(registry, args.method, args.path, payload, args.contract)
+        # A variant is picked by the request body (its ``when``); a response says nothing about that.
+        request_body = payload if args.status is None else None
+        contract = _find_contract(registry, args.method, args.path, request_body, args.contract)
     except KeyError as exc:
         print(f"gptnb-mock: {exc.args[0]}", file=sys.stderr)
         return 2
@@ -199,6 +229,29 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--contract", help="contract id, when the path alone does not pick the variant you mean")
     validate.add_argument("file", metavar="FILE", help="JSON file (or a saved SSE stream); - reads standard input")
     validate.set_defaults(run=_validate)
+
+    openapi = commands.add_parser(
+        "openapi",
+        help="export the contracts as an OpenAPI 3.1 document",
+        description="Write the contracts as one OpenAPI 3.1 JSON document (for schemathesis, code generators, API browsers). "
+        "One operation per contract; aliases and variants ride in x-gptnb-* extensions. A running mock serves the same "
+        "document at /__mock/openapi.json and a readable page at /__mock/docs.",
+    )
+    openapi.add_argument("--family", action="append", metavar="F", help="only this family (repeatable, e.g. --family openai --family midjourney; default: all)")
+    openapi.add_argument("--server", metavar="URL", help="base URL for the document's servers list, e.g. http://127.0.0.1:8000 (default: none)")
+    openapi.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    openapi.set_defaults(run=_openapi)
+
+    check = commands.add_parser(
+        "check",
+        help="check a server (the real upstream or this mock) against the contracts",
+        description="Send documented, generated and one-rule-broken requests to BASE_URL and judge every answer against its contract. "
+        "Free contracts only unless --allow-paid; exit 0 when everything conforms, 1 when something does not.",
+    )
+    from pytest_plugin.conformance_cli import add_arguments, run
+
+    add_arguments(check)
+    check.set_defaults(run=run)
     return parser
 
 

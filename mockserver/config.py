@@ -34,7 +34,7 @@ class Settings:
     """Tasks a family runs at once; more are queued (Midjourney code 22)."""
     task_queue_size: int = 100
     """Tasks a family queues beyond the running ones; more are refused (Midjourney code 23)."""
-    banned_words: frozenset[str] = frozenset({"nsfw", "gore", "nude"})
+    banned_words: frozenset[str] = frozenset({"nsfw", "gore", "nude", "bloody"})
     """Prompts with these words are refused (Midjourney code 24)."""
     group: str = "default"
     """The relay user group named in 'no channel' messages."""

@@ -100,6 +100,7 @@ class ContractRegistry:
         ).crawl()
         self._rs_registry = build_rs_registry(documents, BASE_URI)
         self._checks: dict[str, SchemaCheck] = {}
+        self._resolved: dict[str, Any] = {}
         broken = self.meta_violations()
         if broken:
             lines = [f"{rel}: {message}" for rel, messages in sorted(broken.items()) for message in messages]
@@ -165,8 +166,14 @@ class ContractRegistry:
         return found
 
     def resolve(self, uri: str) -> Any:
-        """The schema at ``uri`` with every ``$ref`` inlined (for generators that cannot follow refs)."""
-        return _dereference(uri, self.schema_registry)
+        """The schema at ``uri`` with every ``$ref`` inlined (for generators that cannot follow refs).
+
+        Cached: callers must treat the result as read-only.
+        """
+        found = self._resolved.get(uri)
+        if found is None:
+            found = self._resolved[uri] = _dereference(uri, self.schema_registry)
+        return found
 
 
 def _is_contract(rel: str) -> bool:

@@ -210,7 +210,7 @@ _HINTS: dict[tuple[str, ...], list[str] | str] = {
     ("text", "description", "content", "message", "body", "summary", "comment", "note", "reason"):
         ["A short example text.", "This is a sample message.", "Everything looks good."],
     ("email",): "email", ("url", "uri", "link", "website"): "uri", ("uuid", "guid"): "uuid",
-    ("timestamp", "at", "datetime"): "date-time", ("date", "day"): "date",
+    ("timestamp", "at", "datetime"): "date-time", ("date", "birthday"): "date",
 }
 _FORMAT_ALIASES = {"idn-email": "email", "url": "uri", "iri": "uri", "uri-reference": "uri",
                    "iri-reference": "uri", "idn-hostname": "hostname"}
@@ -362,8 +362,10 @@ class _Gen:
             return inferred[:1] or ["string"]  # true / {}: a short string
         t = [t] if isinstance(t, str) else t
         non_null = [x for x in t if x != "null"]
+        if "null" not in t:
+            return non_null
         # Null goes first only when deep: the cheapest way to end a recursive structure.
-        return non_null if "null" not in t else ["null", *non_null] if depth >= MAX_DEPTH else [*non_null, "null"]
+        return ["null", *non_null] if depth >= MAX_DEPTH else [*non_null, "null"]
 
     def object(self, s: Schema, hint: str, depth: int) -> dict[str, Any]:
         props, patterns = s.get("properties", {}), s.get("patternProperties", {})

@@ -11,7 +11,7 @@ import uvicorn
 from .bridge import ASGIApp
 
 STARTUP_TIMEOUT = 10.0
-SHUTDOWN_TIMEOUT = 5.0
+SHUTDOWN_TIMEOUT = 5
 
 
 class LiveServer:

@@ -118,8 +118,10 @@ def _build(contract: Contract, body: Any, params: dict[str, Any], query: dict[st
         return request
     if MULTIPART in contract.content_types and JSON not in contract.content_types:
         schema_files = set(_file_fields(contract.request.get("body", {})))
-        request.form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items() if k not in schema_files}
-        request.files = {name: _upload_for(contract, name) for name in schema_files if name in body}
+        # A file field holding something other than a file name is a broken request: send it as text.
+        uploads = {name for name in schema_files if isinstance(body.get(name), str)}
+        request.form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items() if k not in uploads}
+        request.files = {name: _upload_for(contract, name) for name in uploads}
     else:
         request.json = body
     return request
@@ -191,8 +193,8 @@ def _mutations(schema: dict[str, Any], body: dict[str, Any]) -> list[tuple[str, 
         if not isinstance(prop, dict):
             continue
         types = _types(prop) | ({"integer"} if "number" in _types(prop) else set())
-        for wrong, value in WRONG_TYPE_VALUES.items():
-            if types and wrong not in types and not (wrong == "integer" and "number" in types):
+        for value in WRONG_TYPE_VALUES.values():
+            if types and type_name(value) not in types:
                 found.append((f"wrong type for {name!r}: {type_name(value)} where {'/'.join(sorted(types))} is required", {**body, name: value}))
                 break
         # Bounds at the edge of int64 (seed) cannot be overstepped exactly: JSON parsers read such
@@ -225,14 +227,25 @@ def _valid_bases(contract: Contract) -> list[dict[str, Any]]:
 
 def invalid_requests(contract_id: str, *, registry: ContractRegistry | None = None) -> st.SearchStrategy[GeneratedRequest]:
     """Requests that break exactly one rule of the contract, labelled in ``.rule``."""
+    candidates = invalid_request_cases(contract_id, registry=registry)
+    if not candidates:
+        raise ValueError(f"{contract_id}: no invalid request can be derived (no body schema, no documented request)")
+    return st.sampled_from(candidates).map(copy.deepcopy)
+
+
+def invalid_request_cases(contract_id: str, *, registry: ContractRegistry | None = None) -> list[GeneratedRequest]:
+    """Every one-rule-broken request derivable for the contract (the conformance runner's negatives)."""
     registry = _registry(registry)
     contract = registry[contract_id]
     schema = _body_schema(contract, registry)
     check = registry.check(contract.pointer("request", "body")) if schema is not None else None
     candidates: list[GeneratedRequest] = []
+    rules_seen: set[str] = set()
     for base in _valid_bases(contract) if schema is not None else []:
         for rule, body in _mutations(schema, base):
-            if check is not None and not check.is_valid(body):
+            # One request per broken rule: the first documented request that can carry it.
+            if rule not in rules_seen and check is not None and not check.is_valid(body):
+                rules_seen.add(rule)
                 candidates.append(_build(contract, copy.deepcopy(body), _example_params(contract), {}, rule))
     raw = _build(contract, None, _example_params(contract), {}, "malformed JSON body")
     if contract.content_types:
@@ -255,17 +268,38 @@ def invalid_requests(contract_id: str, *, registry: ContractRegistry | None = No
     no_key.headers = {}
     if contract.auth_required:
         candidates.append(no_key)
-    if not candidates:
-        raise ValueError(f"{contract_id}: no invalid request can be derived (no body schema, no documented request)")
-    return st.sampled_from(candidates).map(copy.deepcopy)
+    return candidates
+
+
+def documented_requests(contract_id: str, *, registry: ContractRegistry | None = None) -> list[tuple[str, GeneratedRequest, dict[str, Any]]]:
+    """The contract's documented example requests, ready to send: (example name, request, documented response)."""
+    contract = _registry(registry)[contract_id]
+    found = []
+    for example in examples_of(contract):
+        request = example.request
+        body = request.get("body", request.get("form"))
+        if isinstance(body, dict) and "form" in request:
+            body = {k.removesuffix("[]"): v for k, v in body.items()}
+            body.update({name: upload["filename"] for name, upload in request.get("files", {}).items()})
+        built = _build(contract, body, _path_params(contract, request.get("path", "")), request.get("query", {}))
+        found.append((example.name, built, example.response))
+    return found
 
 
 def _example_params(contract: Contract) -> dict[str, Any]:
     for example in examples_of(contract):
-        path = example.request.get("path", "")
-        if "{" not in contract.path:
-            return {}
-        pattern_parts, parts = contract.path.split("/"), path.split("/")
-        if len(pattern_parts) == len(parts):
-            return {p[1:-1]: v for p, v in zip(pattern_parts, parts) if p.startswith("{")}
+        params = _path_params(contract, example.request.get("path", ""))
+        if params:
+            return params
+    return {}
+
+
+def _path_params(contract: Contract, path: str) -> dict[str, Any]:
+    """The parameters a concrete path gives the contract's path template (any alias may be used)."""
+    for template in contract.paths:
+        pattern_parts, parts = template.split("/"), path.split("/")
+        if "{" in template and len(pattern_parts) == len(parts):
+            params = {p[1:-1]: v for p, v in zip(pattern_parts, parts) if p.startswith("{")}
+            if all(p == v for p, v in zip(pattern_parts, parts) if not p.startswith("{")):
+                return params
     return {}

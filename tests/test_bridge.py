@@ -262,7 +262,7 @@ async def test_sse_streams_async(client_module: Any, toy: Toy, intercepted: Inte
 
 # --- the official openai SDK (httpx2 underneath) -------------------------------------------------
 
-CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
+CHAT: dict[str, Any] = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
 
 
 def test_openai_sync(toy: Toy, intercepted: Interceptor) -> None:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator, Draft202012Validator, validators
 
-from mockserver.synth import MAX_DEPTH, MAX_STR, UnsatisfiableSchema, instance
+from mockserver.synth import MAX_DEPTH, MAX_OPTIONAL, MAX_STR, UnsatisfiableSchema, instance
 
 DRAFT7 = "http://json-schema.org/draft-07/schema#"
 
@@ -219,6 +219,20 @@ def test_recursion_terminates_with_small_output() -> None:
         assert len(json.dumps(value)) < 2000
 
 
+def test_sizes_stay_small() -> None:
+    assert len(instance({"type": "array", "items": INT})) == 1
+    assert len(instance({"type": "array", "items": INT, "minItems": 3, "maxItems": 5})) == 3
+    assert instance({"type": "array", "items": INT, "maxItems": 0}) == []
+    wide = obj({f"field_{i}": INT for i in range(20)}, ["field_0"])
+    assert all(1 <= len(instance(wide, seed=seed)) <= 1 + MAX_OPTIONAL for seed in range(10))
+
+
+def test_unfillable_optional_property_is_left_out() -> None:
+    schema = obj({"id": False, "code": {"type": "string", "minLength": 3, "maxLength": 1}, "name": STR}, ["name"])
+    for seed in range(10):
+        assert set(instance(schema, seed=seed)) == {"name"}
+
+
 def test_undeclared_draft7_tuple_items() -> None:
     schema = {"type": "array", "items": [STR, INT], "additionalItems": False}
     value = instance(schema)
@@ -253,6 +267,9 @@ def test_pattern_with_length_bounds() -> None:
     {"type": "frobnicate"},  # not a valid schema
     {"type": "string", "pattern": "("},  # invalid regex
     obj({}, ["id"], additionalProperties=False),
+    # every branch recurses forever: must give up quickly, not explore 2**depth branches
+    {"$defs": {"n": obj({"a": {"anyOf": [{"$ref": "#/$defs/n"}, {"$ref": "#/$defs/n"}]}}, ["a"])},
+     "$ref": "#/$defs/n"},
 ])
 def test_unsatisfiable_raises_value_error(schema: Any) -> None:
     with pytest.raises(UnsatisfiableSchema) as info:

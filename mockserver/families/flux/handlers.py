@@ -1,0 +1,73 @@
+"""Flux (BFL format) endpoints: create a task, answer polls in BFL's words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ...replies import JsonReply, Reply
+from ...taskflow import callback_url, planned_failure, start
+from ...tasks import Step, Task, TaskView
+from .. import handles
+from . import models
+from .errors import refusal
+
+if TYPE_CHECKING:
+    from ...pipeline import Call
+
+
+def _webhook(base_url: str) -> Callable[[TaskView], dict[str, Any]]:
+    """Webhook bodies carry sample URLs on the host the task was created on."""
+    return lambda view: models.webhook(view, base_url)
+
+
+def _moderated(call: Call, prompt: str) -> bool:
+    words = set(prompt.lower().replace(",", " ").split())
+    return bool(words & call.state.settings.banned_words)
+
+
+@handles("flux.submit.image")
+def submit_image(call: Call) -> Reply:
+    body: dict[str, Any] = call.body
+    ratio = body.get("aspect_ratio")
+    if ratio and not models.ratio_allowed(ratio):
+        raise refusal(422, [{"loc": ["body", "aspect_ratio"], "msg": "Aspect ratio must be between 21:9 and 9:21", "type": "value_error"}])
+    model = call.params.get("model") or body.get("model") or models.DEFAULT_MODEL
+    task_id = models.task_id(call.request_id)
+    reason = planned_failure(call, task_id)
+    if _moderated(call, body["prompt"]):
+        reason = "prompt flagged by moderation"
+        failure: str | None = models.REQUEST_MODERATED
+    else:
+        failure = models.failure_status(reason)
+    data = {
+        "size": models.size_for(body, model),
+        "format": body.get("output_format") or ("png" if "kontext" in model else "jpeg"),
+        "seed": models.seed_for(body.get("seed"), task_id),
+        "final_prompt": models.final_prompt(body["prompt"], bool(body.get("prompt_upsampling"))),
+    }
+    task = Task(
+        id=task_id,
+        family=models.FAMILY,
+        kind=model,
+        params=dict(body),
+        steps=models.plan(failure),
+        created_at=call.state.clock.now(),
+        owner=call.api_key,
+        callback_url=callback_url(call),
+        data=data,
+        fail_reason=reason if failure else None,
+        success=Step(models.READY, 0.0, 100),
+        failure=Step(models.ERROR, 0.0, 100, failed=True),
+    )
+    start(call, task, _webhook(call.base_url))
+    return JsonReply({"id": task_id, "polling_url": call.url_for(f"/flux/v1/get_result?id={task_id}")})
+
+
+@handles("flux.task.get_result")
+def get_result(call: Call) -> Reply:
+    task_id = call.query["id"]
+    task = call.state.tasks.get(task_id)
+    if task is None or task.family != models.FAMILY:
+        return JsonReply({"id": task_id, "status": "Task not found"}, status=404)
+    return JsonReply(models.task_result(call.state.tasks.poll(task), call.base_url))

@@ -1,0 +1,1 @@
+"""Luma video: 官方格式(v2) (/luma/generations ...) and the GoAmzAI free and paid formats."""

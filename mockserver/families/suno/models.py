@@ -1,0 +1,193 @@
+"""Suno clips as tasks: their plans, and the clip, batch and new-api task objects clients see.
+
+Each clip of the official format is one task whose status words are the clip's own. A new-api task
+(/suno/submit/*) is one task holding its songs; its clips show the clip status mapped from the task's.
+No HTTP here (moto's ``models.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from ...media_routes import MAX_AUDIO_SECONDS, audio_path, image_path, video_path
+from ...ids import derived_int
+from ...tasks import Step, Task, TaskEngine, TaskView
+from .songs import Lookup, Song
+
+FAMILY = "suno"
+CLIP = "clip"
+MUSIC, LYRICS, CONCAT, UPLOAD = "MUSIC", "LYRICS", "CONCAT", "UPLOAD"
+CLIP_DONE = Step("complete", 0.0, 100)
+CLIP_ERROR = Step("error", 0.0, 100, failed=True)
+# new-api's reading of clip statuses (Suno-API readerStatus), and back.
+TASK_STATUS = {"submitted": "SUBMITTED", "queued": "QUEUED", "streaming": "IN_PROGRESS", "complete": "SUCCESS", "error": "FAILURE"}
+CLIP_STATUS = {"NOT_START": "submitted", **{task: clip for clip, task in TASK_STATUS.items()}}
+STREAM_SECONDS = 30  # what a progressive stream has produced when a client first looks
+COVER_SIDE, LARGE_COVER_SIDE = 512, 1024
+AVATAR = "https://cdn1.suno.ai/defaultBlue.webp"
+
+
+def clip_plan(failure: str | None) -> tuple[Step, ...]:
+    """Upstream streams after ~20-40 s and completes after 1-3 min; the mock keeps the order, not the wait."""
+    if failure:
+        return (Step("submitted", 0.0), Step("queued", 0.5), Step("error", 1.5, 100, failed=True))
+    return (Step("submitted", 0.0), Step("queued", 0.5, 10), Step("streaming", 1.5, 50), Step("complete", 4.0, 100))
+
+
+def task_plan(action: str, failure: str | None) -> tuple[Step, ...]:
+    """A new-api task's plan: the clip plan in new-api's words (lyrics skip the queue)."""
+    steps = [Step(TASK_STATUS[s.status], s.at, s.progress, s.failed) for s in clip_plan(failure)]
+    return tuple(s for s in steps if not (action == LYRICS and s.status == "QUEUED"))
+
+
+def iso_ms(timestamp: float) -> str:
+    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _seed(song: Song) -> int:
+    return derived_int("suno-media", song.id) % 10**12
+
+
+def clip_object(song: Song, status: str, created_at: float, base_url: str, fail_reason: str | None = None) -> dict[str, Any]:
+    """A clip as generate, feed and concat show it: URLs appear as the clip moves on (suno_luma.md §2.1)."""
+    seed = _seed(song)
+    audible = status in ("streaming", "complete")
+    done = status == "complete"
+    audio_url = ""
+    if status == "streaming":  # a progressive stream of what exists so far (Suno's audiopipe ?item_id=)
+        audio_url = base_url + audio_path(min(STREAM_SECONDS, song.duration), seed, "mp3") + f"?item_id={song.id}"
+    elif done:
+        audio_url = base_url + audio_path(min(song.duration, MAX_AUDIO_SECONDS), seed, "mp3")
+    written = status != "submitted" or not song.description  # description mode writes lyrics once queued
+    major, model_name = song.version
+    failed = status == "error"
+    metadata = {
+        "tags": song.tags if written else None,
+        "negative_tags": song.negative_tags,
+        "prompt": song.lyrics if written else "",
+        "gpt_description_prompt": song.description,
+        "audio_prompt_id": None,
+        "history": list(song.history) if song.history else None,
+        "concat_history": list(song.concat_history) if song.concat_history else None,
+        "type": song.kind,
+        "duration": song.duration if done else None,
+        "refund_credits": True if failed else (False if done else None),
+        "stream": None if song.kind == "concat" else True,
+        "infill": song.infill,
+        "has_vocal": not song.instrumental and bool(song.lyrics),
+        "make_instrumental": song.instrumental,
+        "error_type": ("moderation_failure" if "mock-fail" in (fail_reason or "") else "generation_failure") if failed else None,
+        "error_message": (fail_reason or "generation failed") if failed else None,
+    }
+    if song.task:
+        metadata["task"] = song.task
+    if song.cover_clip_id:
+        metadata["cover_clip_id"] = song.cover_clip_id
+    if song.kind == "upload":
+        metadata["is_audio_upload_tos_accepted"] = True
+    return {
+        "id": song.id,
+        "video_url": base_url + video_path(seed) if done else "",
+        "audio_url": audio_url,
+        "image_url": base_url + image_path(COVER_SIDE, COVER_SIDE, seed, "jpeg") if audible else None,
+        "image_large_url": base_url + image_path(LARGE_COVER_SIDE, LARGE_COVER_SIDE, seed, "jpeg") if audible else None,
+        "is_video_pending": status == "streaming",
+        "major_model_version": major,
+        "model_name": model_name,
+        "metadata": metadata,
+        "is_liked": False,
+        "user_id": song.account.user_id,
+        "display_name": song.account.display_name,
+        "handle": song.account.display_name.lower(),
+        "is_handle_updated": False,
+        "avatar_image_url": AVATAR,
+        "is_trashed": False,
+        "reaction": None,
+        "created_at": iso_ms(created_at),
+        "status": status,
+        "title": song.title if written else "",
+        "play_count": 0,
+        "upvote_count": 0,
+        "is_public": False,
+    }
+
+
+def clip_of(view: TaskView, base_url: str) -> dict[str, Any]:
+    """The clip of an official-format clip task."""
+    return clip_object(view.task.data["song"], view.status, view.task.created_at, base_url, view.task.fail_reason)
+
+
+def batch_envelope(batch_id: str, clips: list[dict[str, Any]], created_at: float) -> dict[str, Any]:
+    """generate's answer: the submitted clips and the request's metadata (suno_luma.md §2.1.2)."""
+    first = clips[0]["metadata"]
+    keys = ("tags", "prompt", "gpt_description_prompt", "type", "duration", "stream", "error_type", "error_message")
+    return {
+        "id": batch_id,
+        "clips": clips,
+        "metadata": {k: first[k] for k in keys},
+        "major_model_version": clips[0]["major_model_version"],
+        "status": "complete",
+        "created_at": iso_ms(created_at),
+        "batch_size": 1,
+    }
+
+
+def task_object(view: TaskView, base_url: str) -> dict[str, Any]:
+    """A new-api task (suno_luma.md §2.9): Unix-second times, "N%" progress, clips or lyrics in data."""
+    task = view.task
+    status = view.status
+    if task.kind == CLIP:  # an uploaded clip asked for by task id: already done
+        status = TASK_STATUS[view.status]
+    started = next((view.entered(i) for i, s in enumerate(task.steps[: view.index + 1]) if s.status in ("IN_PROGRESS", "complete")), None)
+    finished = view.entered(view.index) if view.terminal else None
+    return {
+        "task_id": task.id,
+        "notify_hook": task.callback_url or "",
+        "action": UPLOAD if task.kind == CLIP else task.kind,
+        "status": status,
+        "fail_reason": (task.fail_reason or "") if status == "FAILURE" else "",
+        "submit_time": int(task.created_at),
+        "start_time": int(started) if started else 0,
+        "finish_time": int(finished) if finished else 0,
+        "progress": f"{view.progress}%",
+        "data": _task_data(task, status, base_url),
+    }
+
+
+def _task_data(task: Task, status: str, base_url: str) -> Any:
+    if task.kind == LYRICS:
+        title, text = task.data["lyrics"]
+        done = status == "SUCCESS"
+        state = "complete" if done else "error" if status == "FAILURE" else "running"
+        return {"id": task.id, "text": text if done else "", "title": title if done else "", "status": state}
+    songs = [task.data["song"]] if task.kind == CLIP else task.data["songs"]
+    return [clip_object(song, CLIP_STATUS[status], task.created_at, base_url, task.fail_reason) for song in songs]
+
+
+def find_clip(engine: TaskEngine, clip_id: str, poll: bool = False) -> tuple[Song, str, Task] | None:
+    """A clip by id among clip tasks and new-api tasks: (song, clip status, task holding it).
+
+    ``poll`` counts the look as a client's poll (under the step clock the task moves on).
+    """
+    look: Callable[[Task], TaskView] = engine.poll if poll else engine.view
+    task = engine.get(clip_id)
+    if task is not None and task.family == FAMILY and task.kind == CLIP:
+        return task.data["song"], look(task).status, task
+    for task in engine.tasks(FAMILY):  # clips of new-api tasks have no task of their own
+        for song in task.data.get("songs", ()):
+            if song.id == clip_id:
+                return song, CLIP_STATUS[look(task).status], task
+    return None
+
+
+def song_lookup(engine: TaskEngine) -> Lookup:
+    """``find_clip`` as the song composer wants it: (song, status) without moving anything."""
+
+    def lookup(clip_id: str) -> tuple[Song, str] | None:
+        found = find_clip(engine, clip_id)
+        return found[:2] if found else None
+
+    return lookup

@@ -1,0 +1,63 @@
+"""Task lifecycles per family (contracts/_lifecycles.json): how to follow a task and in what order its
+status words may appear."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .resources import contracts_dir
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    name: str
+    submit_id: str
+    """JSON pointer to the task id in a submit answer."""
+    query: str
+    """Contract id that fetches one task."""
+    status: str
+    """JSON pointer to the status word in the query answer."""
+    order: tuple[tuple[str, ...], ...]
+    terminal: frozenset[str]
+    success: frozenset[str]
+
+    def rank(self, status: str) -> int | None:
+        return next((i for i, group in enumerate(self.order) if status in group), None)
+
+    def words(self) -> list[str]:
+        return [word for group in self.order for word in group]
+
+
+def pointer(document: Any, path: str) -> Any:
+    """Resolve a JSON pointer (``/data/task_id``, ``/0/id``); None where the document has no such place."""
+    node = document
+    for raw in path.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+@functools.cache
+def lifecycles() -> dict[str, Lifecycle]:
+    data = json.loads((contracts_dir() / "_lifecycles.json").read_text(encoding="utf-8"))
+    return {
+        name: Lifecycle(
+            name=name,
+            submit_id=spec["submit_id"],
+            query=spec["query"],
+            status=spec["status"],
+            order=tuple(tuple(group) for group in spec["order"]),
+            terminal=frozenset(spec["terminal"]),
+            success=frozenset(spec["success"]),
+        )
+        for name, spec in data.items()
+        if not name.startswith("$")
+    }

@@ -1,0 +1,224 @@
+"""The conformance runner and checks: they pass on the mock and catch each kind of breakage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import httpx2
+import pytest
+import requests as requests_lib
+
+from mockserver.app import MockApp
+from mockserver.clock import Clock
+from mockserver.config import Settings
+from mockserver.state import MockState
+from pytest_plugin.bridge import ASGIBridge
+from pytest_plugin.checks import assert_conforms
+from pytest_plugin.conformance import ConformanceRunner, RunnerOptions
+from pytest_plugin.reports import as_junit, family_table, write_report
+
+BASE = "https://goapi.gptnb.ai"
+Mutation = Callable[[str, bytes], bytes]
+
+
+class Breaker:
+    """Wraps the mock and rewrites the bodies of chosen paths: a deliberately broken server."""
+
+    def __init__(self, app: Any, mutate: Mutation) -> None:
+        self.app = app
+        self.mutate = mutate
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        body = self.mutate(scope["path"], b"".join(chunks))
+        headers = [(k, v) for k, v in start["headers"] if k != b"content-length"] + [(b"content-length", str(len(body)).encode())]
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def runner_for(app: Any, *only: str, **options: Any) -> ConformanceRunner:
+    bridge = ASGIBridge(app)
+    client = httpx.Client(transport=httpx.MockTransport(bridge.handle_sync))
+    settings = {"allow_paid": True, "examples": 1, "max_requests": 100_000, "poll_interval": 0.0, "task_timeout": 30.0, **options}
+    return ConformanceRunner(RunnerOptions(BASE, only=only, **settings), client=client)
+
+
+def step_mock() -> MockApp:
+    return MockApp(state=MockState(Settings(strict=True), clock=Clock("step")))
+
+
+def test_the_mock_conforms_to_every_contract_in_the_registry() -> None:
+    app = step_mock()
+    runner = runner_for(app)
+    outcomes = runner.run(runner.plan())
+    failed = [f"{o.case.id}: {o.first_violation}" for o in outcomes if not o.passed]
+    assert failed == []
+    families = {o.case.contract.family for o in outcomes}
+    assert {"openai", "midjourney"} <= families
+    assert any(o.case.kind == "lifecycle" and not o.skipped for o in outcomes)
+    assert app.state.journal.violations() == []
+
+
+def json_mutation(path_part: str, change: Callable[[Any], Any]) -> Mutation:
+    def mutate(path: str, body: bytes) -> bytes:
+        if path_part not in path:
+            return body
+        try:
+            data = json.loads(body)
+        except ValueError:  # streams and binaries pass untouched
+            return body
+        return json.dumps(change(data)).encode()
+
+    return mutate
+
+
+def first_failure(app: Any, *only: str) -> str:
+    runner = runner_for(app, *only, negatives=False, examples=0)
+    outcomes = runner.run(runner.plan())
+    failures = [v for o in outcomes for v in o.violations]
+    assert failures, "the broken server was not caught"
+    return failures[0]
+
+
+def test_a_field_of_the_wrong_type_is_reported_with_its_path() -> None:
+    def created_as_text(data: Any) -> Any:
+        data["data"][0]["created"] = "yesterday"
+        return data
+
+    failure = first_failure(Breaker(step_mock(), json_mutation("/v1/models", created_as_text)), "openai.models.list")
+    assert failure.startswith("response_schema_conformance") and "data/0/created" in failure and "integer" in failure
+
+
+def test_a_missing_required_field_is_reported() -> None:
+    def without_choices(data: Any) -> Any:
+        data.pop("choices", None)
+        return data
+
+    failure = first_failure(Breaker(step_mock(), json_mutation("/v1/completions", without_choices)), "openai.completions.create")
+    assert "choices" in failure and "required" in failure
+
+
+def test_a_wrong_status_word_is_reported() -> None:
+    def done(data: Any) -> Any:
+        if isinstance(data, dict) and data.get("status") == "SUCCESS":
+            data["status"] = "DONE"
+        return data
+
+    failure = first_failure(Breaker(step_mock(), json_mutation("/fetch", done)), "midjourney.submit.imagine")
+    assert "status" in failure and "DONE" in failure
+
+
+def test_broken_sse_framing_is_reported() -> None:
+    def squash(path: str, body: bytes) -> bytes:
+        return body.replace(b"\n\n", b"\n") if b"data: " in body else body
+
+    runner = runner_for(Breaker(step_mock(), squash), "openai.completions.create", negatives=False, examples=0)
+    outcomes = runner.run(case for case in runner.plan() if case.id.endswith("example[stream]"))
+    assert outcomes and "sse_conformance" in outcomes[0].first_violation
+
+
+def test_a_task_status_going_backwards_is_reported() -> None:
+    seen: dict[str, int] = {}
+
+    def backwards(data: Any) -> Any:
+        if isinstance(data, dict) and data.get("status") == "SUCCESS":
+            count = seen[data["id"]] = seen.get(data["id"], 0) + 1
+            if count == 1:
+                data["status"] = "IN_PROGRESS"  # SUCCESS is replaced, so IN_PROGRESS follows a terminal...
+        return data
+
+    def flip(path: str, body: bytes) -> bytes:
+        return json_mutation("/fetch", backwards)(path, body)
+
+    app = Breaker(step_mock(), flip)
+    runner = runner_for(app, "midjourney.submit.imagine", negatives=False, examples=0)
+    statuses: list[str] = []
+    lifecycle = [c for c in runner.plan() if c.kind == "lifecycle"][0]
+    outcome = runner.run_case(lifecycle)
+    statuses = [x["response"]["body"].get("status") for x in outcome.exchanges[1:]]
+    assert "SUCCESS" not in statuses[:-1]  # the breaker really rewrote the first SUCCESS
+    from pytest_plugin.checks import CheckFailure, task_lifecycle_conformance
+    from mockserver.lifecycles import lifecycles
+
+    with pytest.raises(CheckFailure, match="went backwards: SUCCESS -> IN_PROGRESS"):
+        task_lifecycle_conformance(["NOT_START", "IN_PROGRESS", "SUCCESS", "IN_PROGRESS", "SUCCESS"], lifecycles()["midjourney"])
+    with pytest.raises(CheckFailure, match="unknown status word"):
+        task_lifecycle_conformance(["NOT_START", "DONE"], lifecycles()["midjourney"])
+
+
+def test_negative_requests_that_are_accepted_are_reported() -> None:
+    def accept_everything(path: str, body: bytes) -> bytes:
+        return body
+
+    class Lenient:
+        """A server that answers every embeddings request with a valid 200, bad ones included."""
+
+        def __init__(self) -> None:
+            self.mock = step_mock()
+
+        async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+            if scope["type"] == "http" and scope["path"] == "/v1/embeddings":
+                body = json.dumps({"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.0]}], "model": "m", "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+                await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await self.mock(scope, receive, send)
+
+    runner = runner_for(Lenient(), "openai.embeddings.create", examples=0)
+    outcomes = runner.run(runner.plan())
+    rejected = [o for o in outcomes if o.case.kind == "negative" and not o.passed]
+    assert rejected and all("negative_rejected" in o.first_violation for o in rejected)
+
+
+def test_budget_free_only_and_dry_plan() -> None:
+    runner = runner_for(step_mock(), allow_paid=False, max_requests=3)
+    cases = runner.plan()
+    assert cases and all(case.contract.cost == "free" for case in cases)
+    outcomes = runner.run(cases)
+    assert sum(o.skipped is not None and "budget" in o.skipped for o in outcomes) == len(outcomes) - 3
+
+
+def test_reports_in_every_format(tmp_path) -> None:
+    runner = runner_for(step_mock(), "openai.models.*")
+    outcomes = runner.run(runner.plan())
+    assert "openai" in family_table(outcomes)
+    for name in ("r.xml", "r.html", "r.json"):
+        write_report(tmp_path / name, outcomes)
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["passed"] == len(outcomes)
+    assert b"<testsuite" in as_junit(outcomes) and "<table>" in (tmp_path / "r.html").read_text()
+    with pytest.raises(ValueError):
+        write_report(tmp_path / "r.txt", outcomes)
+
+
+def test_the_key_is_never_written_to_reports(tmp_path) -> None:
+    runner = runner_for(step_mock(), "openai.models.*", api_key="sk-secret-never-shown")
+    outcomes = runner.run(runner.plan())
+    write_report(tmp_path / "r.json", outcomes)
+    write_report(tmp_path / "r.html", outcomes)
+    assert "sk-secret-never-shown" not in (tmp_path / "r.json").read_text() + (tmp_path / "r.html").read_text()
+
+
+def test_assert_conforms_reads_httpx_httpx2_and_requests_responses(gptnb, gptnb_server) -> None:
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    auth = {"Authorization": "Bearer sk-test"}
+    assert_conforms(httpx.post(f"{BASE}/v1/chat/completions", json=body, headers=auth), "openai.chat.completions")
+    assert_conforms(httpx2.post(f"{BASE}/v1/chat/completions", json=body, headers=auth), "openai.chat.completions")
+    assert_conforms(requests_lib.post(f"{gptnb_server.url}/v1/chat/completions", json=body, headers=auth, timeout=10), "openai.chat.completions")
+    gptnb.route("openai.chat.completions").respond(json={"id": 5})
+    with pytest.raises(AssertionError, match=r"response_schema_conformance: .*id: 5 is not of type \"string\""):
+        assert_conforms(httpx.post(f"{BASE}/v1/chat/completions", json=body, headers=auth), "openai.chat.completions")
+    gptnb.state.journal.clear()  # the canned reply above was broken on purpose
