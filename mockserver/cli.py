@@ -46,6 +46,12 @@ def _serve(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body,
         journal_size=args.journal_size,
         error_type=args.error_type,
+        callback_allow=Settings().callback_allow | frozenset(args.callback_allow or ()),
+        max_tasks=args.max_tasks,
+        task_failure_rate=args.task_failure_rate,
+        task_concurrency=args.task_concurrency,
+        task_queue_size=args.task_queue,
+        banned_words=Settings().banned_words | frozenset(w.lower() for w in args.banned_word or ()),
     )
     try:
         state = MockState(settings, clock=Clock(args.clock, args.clock_speed))
@@ -205,8 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY_BYTES, metavar="BYTES", help="largest request body accepted; larger gets 413 (default: %(default)s)")
     serve.add_argument("--journal-size", type=int, default=1000, metavar="N", help="calls kept in the journal ring (default: %(default)s)")
     serve.add_argument("--error-type", default="new_api_error", help="error.type of relay errors (default: %(default)s)")
-    serve.add_argument("--clock", choices=MODES, default="real", help="real: wall time (scaled by --clock-speed); manual: moves only via POST /__mock/clock (default: %(default)s)")
+    serve.add_argument("--clock", choices=MODES, default="real", help="real: wall time (scaled by --clock-speed); manual: moves only via POST /__mock/clock; step: every poll of a task moves it one state on (default: %(default)s)")
     serve.add_argument("--clock-speed", type=float, default=1.0, metavar="X", help="how much faster than real time the real clock runs (default: %(default)s)")
+    serve.add_argument("--callback-allow", action="append", metavar="HOST", help="also POST task callbacks to HOST (repeatable; loopback is always allowed)")
+    serve.add_argument("--max-tasks", type=int, default=10_000, metavar="N", help="tasks kept; past this the oldest finished ones are forgotten (default: %(default)s)")
+    serve.add_argument("--task-failure-rate", type=float, default=0.0, metavar="P", help="share of async tasks planned to fail, 0..1 (default: %(default)s)")
+    serve.add_argument("--task-concurrency", type=int, default=10, metavar="N", help="tasks a family runs at once before queueing, Midjourney code 22 (default: %(default)s)")
+    serve.add_argument("--task-queue", type=int, default=100, metavar="N", help="queued tasks a family accepts before refusing, Midjourney code 23 (default: %(default)s)")
+    serve.add_argument("--banned-word", action="append", metavar="WORD", help="refuse prompts containing WORD (repeatable; adds to the defaults), Midjourney code 24")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"], help="uvicorn log level (default: %(default)s)")
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True, help="log every request (default: on)")
     serve.set_defaults(run=_serve)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from mockserver.cli import build_parser, main
-from mockserver.contracts import default_registry
+from mockserver.contracts import ContractRegistry
 from mockserver.resources import fixtures_dir
 
 SCRIPT = Path(sys.executable).parent / "gptnb-mock"
@@ -113,7 +113,7 @@ def test_unknown_flag_is_a_usage_error() -> None:
 
 
 def test_contracts_lists_every_contract_with_method_and_path() -> None:
-    registry = default_registry()
+    registry = ContractRegistry.load()  # fresh: the cached default may predate contracts added since
     result = gptnb_mock("contracts")
     assert result.returncode == 0
     rows = [line.split() for line in result.stdout.splitlines() if line.strip()]
@@ -133,7 +133,7 @@ def test_contracts_family_filter() -> None:
 
 
 def test_contracts_json() -> None:
-    registry = default_registry()
+    registry = ContractRegistry.load()  # fresh: the cached default may predate contracts added since
     result = gptnb_mock("contracts", "--json")
     assert result.returncode == 0
     rows = json.loads(result.stdout)

@@ -6,15 +6,18 @@ non-stream body and the stream are two renderings of the same plan, so they alwa
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ... import text as texts
 from ...errors import ApiError
-from ...ids import derived_alnum, derived_int
+from ...ids import derived_alnum, derived_int, random_alnum
 from ...replies import JsonReply, Reply, StreamReply
 from ...synth import UnsatisfiableSchema, instance
 from ...streaming import paced, wants_stream
@@ -122,10 +125,11 @@ def _structured_content(body: dict[str, Any], question: str, seed: int) -> str |
     return None
 
 
-def plan_choice(call: Call, index: int, question: str) -> ChoicePlan:
+def plan_choice(call: Call, index: int, question: str, conversation: bytes) -> ChoicePlan:
+    """One choice; ``conversation`` is the canonical encoding of the messages, which seeds it."""
     body = call.body
     model = body["model"]
-    seed = derived_int(call.seed, model, json.dumps(body.get("messages"), sort_keys=True, default=str), index)
+    seed = derived_int(call.seed, model, conversation, index)
     tool = _chosen_tool(body, question)
     if tool is not None:
         function = tool["function"]
@@ -175,6 +179,12 @@ def _logprobs(tokens: list[str], top: int, seed: int) -> dict[str, Any]:
     return {"content": items, "refusal": None}
 
 
+@functools.cache
+def fingerprint(model: str) -> str:
+    """``system_fingerprint``: stable per model, as a deployment's is."""
+    return "fp_" + derived_alnum(10, model).lower()
+
+
 class ChatCompletion:
     """Everything about one chat request that the body and the stream share."""
 
@@ -185,10 +195,11 @@ class ChatCompletion:
         messages = body.get("messages") or []
         question = last_user_text(messages)
         n = body.get("n") or 1
-        self.plans = [plan_choice(call, i, question) for i in range(n)]
+        conversation = orjson.dumps(messages, option=orjson.OPT_SORT_KEYS)
+        self.plans = [plan_choice(call, i, question, conversation) for i in range(n)]
         self.created = int(call.state.clock.now())
-        self.id = "chatcmpl-" + derived_alnum(29, call.request_id)
-        self.fingerprint = "fp_" + derived_alnum(10, self.model).lower()
+        self.id = "chatcmpl-" + random_alnum(29)
+        self.fingerprint = fingerprint(self.model)
         self.prompt_tokens = prompt_tokens(messages, body.get("tools"))
         top = body.get("top_logprobs") or 0
         self.logprobs_top = top if body.get("logprobs") else None

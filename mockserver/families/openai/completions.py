@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import text as texts
 from ...errors import ApiError
-from ...ids import derived_alnum, derived_int
+from ...ids import derived_int, random_alnum
 from ...replies import JsonReply, Reply, StreamReply
 from ...streaming import paced, wants_stream
 from .. import handles
@@ -68,7 +68,7 @@ class Completion:
         limit = DEFAULT_MAX_TOKENS if limit is None else limit
         stops = body.get("stop")
         stops = [stops] if isinstance(stops, str) else list(stops or [])
-        self.id = "cmpl-" + derived_alnum(29, call.request_id)
+        self.id = "cmpl-" + random_alnum(29)
         self.created = int(call.state.clock.now())
         self.choices: list[tuple[list[str], str, str, int]] = []  # (tokens, finish_reason, echoed prompt, seed)
         for prompt in self.prompts:

@@ -1,0 +1,44 @@
+"""CogVideoX endpoints: create a video task, answer async-result queries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...replies import JsonReply, Reply
+from ...taskflow import planned_failure, start
+from ...tasks import Task
+from .. import handles
+from . import models
+from .errors import field_invalid
+
+if TYPE_CHECKING:
+    from ...pipeline import Call
+
+
+@handles("cogvideox.videos.generate")
+def generate(call: Call) -> Reply:
+    task_id = models.task_id(call.request_id)
+    failure = planned_failure(call, task_id)
+    task = Task(
+        id=task_id,
+        family=models.FAMILY,
+        kind="video",
+        params=dict(call.body),
+        steps=models.plan(failure),
+        created_at=call.state.clock.now(),
+        owner=call.api_key,
+        data={"base_url": call.base_url, "request_id": call.body.get("request_id") or models.platform_request_id(call.request_id)},
+        fail_reason=failure,
+        success=models.SUCCESS,
+        failure=models.FAIL,
+    )
+    start(call, task, models.async_result)
+    return JsonReply(models.submitted(call.state.tasks.view(task)))
+
+
+@handles("cogvideox.async_result.get")
+def async_result(call: Call) -> Reply:
+    task = call.state.tasks.get(call.params["id"])
+    if task is None or task.family != models.FAMILY:
+        raise field_invalid("id", status=404)
+    return JsonReply(models.async_result(call.state.tasks.poll(task)))
