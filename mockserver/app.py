@@ -9,6 +9,7 @@ from .config import Settings
 from .contracts import ContractRegistry
 from .pipeline import Pipeline
 from .state import MockState
+from .websocket_gate import WebSocketGate
 
 
 class MockApp:
@@ -17,6 +18,7 @@ class MockApp:
     def __init__(self, settings: Settings | None = None, registry: ContractRegistry | None = None, state: MockState | None = None) -> None:
         self.state = state or MockState(settings, registry)
         self.pipeline = Pipeline(self.state)
+        self.websockets = WebSocketGate(self.pipeline)
         self.admin = build_admin(self.state)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -30,9 +32,7 @@ class MockApp:
         elif kind == "lifespan":
             await _lifespan(receive, send)
         elif kind == "websocket":
-            # No WebSocket contract is served yet: refuse the upgrade instead of hanging.
-            await receive()
-            await send({"type": "websocket.close", "code": 1008})
+            await self.websockets(scope, receive, send)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

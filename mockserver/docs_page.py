@@ -144,8 +144,11 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> str:
             if sse:
                 terminator = f", ends with <code>data: {_e(sse['terminator'])}</code>" if "terminator" in sse else ""
                 inner.append(f"<p><code>{_e(media)}</code>: each <code>data:</code> event{terminator}</p>{_schema(sse['event'])}")
-            else:
-                inner.append(f"<p><code>{_e(media)}</code></p>{_schema(content.get('schema', {}))}")
+            elif "schema" in content:
+                inner.append(f"<p><code>{_e(media)}</code></p>{_schema(content['schema'])}")
+            for key, value in content.items():
+                if key.startswith("x-gptnb-") and key != "x-gptnb-sse":
+                    inner.append(f"<p><code>{_e(media)}</code> ({_e(key.removeprefix('x-gptnb-'))})</p>{_schema(value)}")
         for name, header in response.get("headers", {}).items():
             inner.append(f"<p>header <code>{_e(name)}</code></p>{_schema(header['schema'])}")
         if "x-gptnb-error-when" in response:

@@ -223,7 +223,10 @@ class _Exporter:
             return {"schema": {"type": "string"}, "x-gptnb-sse": sse}
         if declared.get("binary"):
             return {"schema": {"type": "string", "contentMediaType": media}}
-        return {"schema": self.schema(contract, "responses", status, "content", media, "schema")}
+        if "schema" in declared:
+            return {"schema": self.schema(contract, "responses", status, "content", media, "schema")}
+        # What OpenAPI cannot say (a WebSocket session's frames, ...) keeps the contract's words.
+        return {f"x-gptnb-{kind}": self.schema(contract, "responses", status, "content", media, kind) for kind in sorted(declared)}
 
     def security(self, contract: Contract) -> list[dict[str, list[str]]]:
         if not contract.auth_required:

@@ -119,15 +119,17 @@ class Pipeline:
             base = candidates[-1]
             family = base.errors
             journal["contract_id"] = base.id
-            api_key = self._authenticate(base, headers, query_pairs)
+            api_key = self.authenticate(base, headers, query_pairs)
             body, files = await self._read(base, scope, receive, headers)
             journal["body"] = _journal_body(body, files)
             prepared = self._select(candidates, body)
             contract = prepared.contract
             journal["contract_id"] = contract.id
             query = parsing.coerce_fields(query_pairs, prepared.query_schema)
-            self._validate(prepared, match.params, query, headers, body)
-            self._route_model(prepared, body)
+            self.validate(prepared, match.params, query, headers, body)
+            if contract.kind == "websocket":
+                raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
+            self.route_model(prepared, body)
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, _base_url(scope, headers), rid, self.state)
             reply = await self._answer(prepared, call)
         except ApiError as error:
@@ -143,10 +145,10 @@ class Pipeline:
         await self._send(reply, rid, entry, scope, receive, send)
         entry.duration_ms = (time.perf_counter() - started) * 1000
 
-    def _authenticate(self, contract: Contract, headers: Headers, query: list[tuple[str, str]]) -> str | None:
+    def authenticate(self, contract: Contract, headers: Headers, query: list[tuple[str, str]]) -> str | None:
         key = None
         for carrier in contract.auth_carriers:
-            raw = dict(query).get(carrier.name) if carrier.location == "query" else headers.get(carrier.name)
+            raw = _carried(carrier.location, carrier.name, headers, query)
             if raw is None:
                 continue
             if carrier.prefix and raw[: len(carrier.prefix)].lower() == carrier.prefix.lower():
@@ -191,7 +193,7 @@ class Pipeline:
                 return prepared
         return self.prepared[candidates[-1].id]
 
-    def _validate(self, prepared: Prepared, params: dict[str, str], query: dict[str, Any], headers: Headers, body: Any) -> None:
+    def validate(self, prepared: Prepared, params: dict[str, str], query: dict[str, Any], headers: Headers, body: Any) -> None:
         checks = prepared.checks
         problems = []
         if "path" in checks:
@@ -214,7 +216,7 @@ class Pipeline:
                 extra={"violations": [f"{w}: {v}" for w, v in problems], "keyword": first.keyword, "where": where},
             )
 
-    def _route_model(self, prepared: Prepared, body: Any) -> None:
+    def route_model(self, prepared: Prepared, body: Any) -> None:
         routing = prepared.contract.models
         if routing is None or not isinstance(body, dict):
             return
@@ -296,6 +298,16 @@ class Pipeline:
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _carried(location: str, name: str, headers: Headers, query: list[tuple[str, str]]) -> str | None:
+    """The raw value of an auth carrier; a subprotocol carrier is the offered protocol after ``name``."""
+    if location == "query":
+        return dict(query).get(name)
+    if location == "subprotocol":
+        offered = (p.strip() for p in headers.get("sec-websocket-protocol", "").split(","))
+        return next((p[len(name) :] for p in offered if p.startswith(name)), None)
+    return headers.get(name)
 
 
 def _documented_reply(contract: Contract) -> Reply:

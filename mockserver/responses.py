@@ -66,6 +66,16 @@ class ResponseJudge:
         check = self.registry.check(self.contract.pointer("responses", key, "content", "text/event-stream", "sse", "event"))
         return [f"event {index} {v}" for v in check.violations(payload)]
 
+    def frame_violations(self, status: int, frame: Any, index: int, side: str = "server_event") -> list[str]:
+        """Violations of one WebSocket frame (``side``: server_event or client_event)."""
+        key = self.contract.response_key(status)
+        content = self.contract.responses.get(key or "", {}).get("content", {})
+        media = next((m for m, entry in content.items() if "websocket" in entry), None)
+        if media is None:
+            return [f"status {status} does not describe a WebSocket session"]
+        check = self.registry.check(self.contract.pointer("responses", key, "content", media, "websocket", side))
+        return [f"frame {index} {v}" for v in check.violations(frame)]
+
     def terminator(self, status: int) -> str | None:
         found = self.media(status, "text/event-stream")
         return None if isinstance(found, str) else found[1].get("sse", {}).get("terminator")

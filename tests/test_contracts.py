@@ -78,7 +78,12 @@ def test_example_response_satisfies_its_contract(contract_id: str, name: str) ->
     response = example.response
     judge = ResponseJudge(contract, REGISTRY)
     status = response["status"]
-    if "events" in response:
+    if "frames" in response:
+        for index, event in enumerate(response["frames"]["server"]):
+            assert judge.frame_violations(status, event, index) == [], event["type"]
+        for index, event in enumerate(response["frames"]["client"]):
+            assert judge.frame_violations(status, event, index, side="client_event") == [], event["type"]
+    elif "events" in response:
         for index, event in enumerate(response["events"]):
             assert judge.event_violations(status, event, index) == []
         assert response.get("terminator") == judge.terminator(status)

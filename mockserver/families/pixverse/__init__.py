@@ -1,0 +1,1 @@
+"""Pixverse (DuoMi-style relay format): generate from text or an image, feed, callbacks."""

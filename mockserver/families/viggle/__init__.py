@@ -1,0 +1,1 @@
+"""Viggle (reverse of viggle.ai's web API): asset uploads, templates, Mix / Multi / Move video tasks, credits."""
