@@ -23,6 +23,8 @@ class Lifecycle:
     order: tuple[tuple[str, ...], ...]
     terminal: frozenset[str]
     success: frozenset[str]
+    query_path: str | None = None
+    """Poll path built from ``{submit_path}`` and ``{id}``, where the query contract's path is not enough."""
 
     def rank(self, status: str) -> int | None:
         return next((i for i, group in enumerate(self.order) if status in group), None)
@@ -57,6 +59,7 @@ def lifecycles() -> dict[str, Lifecycle]:
             order=tuple(tuple(group) for group in spec["order"]),
             terminal=frozenset(spec["terminal"]),
             success=frozenset(spec["success"]),
+            query_path=spec.get("query_path"),
         )
         for name, spec in data.items()
         if not name.startswith("$")

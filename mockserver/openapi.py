@@ -118,7 +118,8 @@ class _Exporter:
                 "the mock serves and checks responses by. Extensions: x-gptnb-aliases (other paths to the same operation), "
                 "x-gptnb-variants (contracts on the same method and path, picked by the request body), x-gptnb-sse "
                 "(event schema and terminator of text/event-stream answers), x-gptnb-error-when (business errors sent "
-                "with a success status), x-gptnb-kind and x-gptnb-cost.",
+                "with a success status), x-gptnb-models (the body field the relay routes on and the models it has a channel "
+                "for; any other model gets a 503), x-gptnb-websocket, x-gptnb-kind and x-gptnb-cost.",
             },
         }
         if server_url:
@@ -156,6 +157,8 @@ class _Exporter:
                 {"id": v.id, "title": v.title, "summary": v.summary, "cost": v.cost, "when": self.schema(v, "variant", "when")}
                 for v in variants
             ]
+        if base.models:
+            operation["x-gptnb-models"] = {"field": base.models.field, "known": list(base.models.known), "patterns": list(base.models.patterns)}
         operation["x-gptnb-kind"] = base.kind
         operation["x-gptnb-cost"] = base.cost
         return operation
@@ -188,6 +191,11 @@ class _Exporter:
         if "body" not in contract.request:
             return {"required": False, "content": {media: {} for media in sorted(contract.content_types)}}
         body = self.schema(contract, "request", "body")
+        routed = contract.models.field if contract.models else None
+        field = body.get("properties", {}).get(routed) if isinstance(body, dict) else None
+        if isinstance(field, dict) and "examples" not in field:
+            # The models the relay has a channel for: any other value is a documented 503.
+            body["properties"][routed] = {**field, "examples": list(contract.models.known)}
         return {"required": True, "content": {media: {"schema": body} for media in sorted(contract.content_types)}}
 
     def responses(self, contracts: list[Contract]) -> dict[str, Any]:

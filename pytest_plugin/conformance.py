@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, Phase, given, settings
 
 from mockserver.contracts import Contract, ContractRegistry, default_registry
 from mockserver.lifecycles import Lifecycle, lifecycles, pointer
 from mockserver.responses import ResponseJudge
 
 from .checks import CheckFailure, Exchange, exchange_from, failures, not_a_server_error, task_lifecycle_conformance
-from .strategies import PLACEHOLDER_KEY, GeneratedRequest, documented_requests, invalid_request_cases, requests
+from .strategies import PLACEHOLDER_KEY, GeneratedRequest, documented_requests, invalid_request_cases, sample_requests
 
 @dataclass(frozen=True)
 class Case:
@@ -68,22 +67,6 @@ class RunnerOptions:
     timeout: float = 60.0
 
 
-def _draw(strategy: Any, count: int) -> list[Any]:
-    """``count`` deterministic draws from a hypothesis strategy, outside any test."""
-    drawn: list[Any] = []
-    if count <= 0:
-        return drawn
-
-    @settings(max_examples=count, database=None, derandomize=True, phases=[Phase.generate], suppress_health_check=list(HealthCheck), deadline=None)
-    @given(strategy)
-    def collect(value: Any) -> None:
-        if len(drawn) < count:
-            drawn.append(value)
-
-    collect()
-    return drawn
-
-
 class ConformanceRunner:
     def __init__(self, options: RunnerOptions, registry: ContractRegistry | None = None, client: httpx.Client | None = None) -> None:
         self.options = options
@@ -114,7 +97,7 @@ class ConformanceRunner:
                 cases.append(Case(f"{contract.id}::example[{name}]", contract, "example", request, expect_error=refused))
                 if contract.kind == "task-submit" and not refused and contract.behavior.get("lifecycle") in lifecycles():
                     cases.append(Case(f"{contract.id}::lifecycle[{name}]", contract, "lifecycle", request))
-            for index, request in enumerate(_draw(requests(contract.id, registry=self.registry), self.options.examples)):
+            for index, request in enumerate(sample_requests(contract.id, self.options.examples, registry=self.registry)):
                 cases.append(Case(f"{contract.id}::generated[{index}]", contract, "generated", request))
             if self.options.negatives:
                 for request in invalid_request_cases(contract.id, registry=self.registry):
@@ -190,18 +173,20 @@ class ConformanceRunner:
         if not isinstance(task_id, str) or not task_id:
             outcome.violations.append(f"task_lifecycle_conformance: no task id at {lifecycle.submit_id} in the submit answer")
             return
-        statuses = self._follow(lifecycle, task_id, outcome)
+        statuses = self._follow(lifecycle, task_id, outcome, case.request.path)
         try:
             task_lifecycle_conformance(statuses, lifecycle)
         except CheckFailure as failure:
             outcome.violations.append(str(failure))
 
-    def _follow(self, lifecycle: Lifecycle, task_id: str, outcome: Outcome) -> list[str]:
+    def _follow(self, lifecycle: Lifecycle, task_id: str, outcome: Outcome, submit_path: str) -> list[str]:
         query = self.registry[lifecycle.query]
         place = query.behavior.get("task_id", "path.id")
         where, _, name = place.partition(".")
         request = GeneratedRequest(query.id, query.method, query.path, headers=_auth(query))
-        if where == "path":
+        if lifecycle.query_path:
+            request.path = lifecycle.query_path.replace("{submit_path}", submit_path).replace("{id}", task_id)
+        elif where == "path":
             request.path = query.path.replace("{" + name + "}", task_id)
         elif where == "query":
             request.query = {name: task_id}

@@ -272,5 +272,6 @@ def test_bad_bodies_keys_and_imports(suno) -> None:
     assert broken.status_code == 400 and isinstance(broken.json()["detail"], str)
     no_key = httpx.post(f"{BASE}/suno/generate", json=CUSTOM)
     assert no_key.status_code == 401 and no_key.json()["error"]["message"]
-    failed = suno.post("/suno/uploads/audio-url", json={"url": "https://files.example.org/mock-fail.mp3"})
-    assert failed.status_code == 200 and failed.json()["code"] == "error" and failed.json()["data"] is None
+    for url in ("https://files.example.org/mock-fail.mp3", "https://cdn.example.invalid/a.mp3"):
+        failed = suno.post("/suno/uploads/audio-url", json={"url": url})
+        assert failed.status_code == 200 and failed.json()["code"] == "error" and failed.json()["data"] is None

@@ -63,9 +63,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     venv = root / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
-    site_packages = Path(
-        subprocess.run([str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip()
+    purelib = subprocess.run(
+        [str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True
     )
+    site_packages = Path(purelib.stdout.strip())
     run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", "--no-index", wheel)
     (site_packages / "gptnb_mock_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
 
@@ -133,10 +134,12 @@ def test_the_app_answers_from_the_wheel(installed: Installed) -> None:
         import json
         from starlette.testclient import TestClient
         from mockserver.app import MockApp
-        client = TestClient(MockApp())
-        chat = client.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}, headers={"Authorization": "Bearer sk-1"})
-        speech = client.post("/v1/audio/speech", json={"model": "tts-1", "voice": "alloy", "input": "hi", "response_format": "wav"}, headers={"Authorization": "Bearer sk-1"})
-        print(json.dumps({"chat": chat.status_code, "object": chat.json()["object"], "speech": speech.status_code, "riff": speech.content[:4].decode()}))
+        client = TestClient(MockApp(), headers={"Authorization": "Bearer sk-1"})
+        chat = client.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+        speech = client.post("/v1/audio/speech", json={"model": "tts-1", "voice": "alloy", "input": "hi", "response_format": "wav"})
+        found = {"chat": chat.status_code, "object": chat.json()["object"]}
+        found.update(speech=speech.status_code, riff=speech.content[:4].decode())
+        print(json.dumps(found))
         """
     )
     assert found == {"chat": 200, "object": "chat.completion", "speech": 200, "riff": "RIFF"}

@@ -40,7 +40,7 @@ def as_detail(error: SongError) -> Exception:
 @handles("suno.official.upload_url")
 def upload_url(call: Call) -> Reply:
     song_id = new_id()
-    failure = planned_failure(call, song_id)
+    failure = songs.download_problem(call.body["url"]) or planned_failure(call, song_id)
     if failure:  # the relay could not import the file: a business error in the 200 envelope
         return JsonReply({"code": "error", "message": f"failed to import audio: {failure}", "data": None})
     song = songs.uploaded(song_id, call.body["url"], Account.of(call.api_key))

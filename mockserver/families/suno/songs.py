@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +150,14 @@ def compose(body: dict[str, Any], ids: list[str], account: Account, lookup: Look
             )
         )
     return songs
+
+
+def download_problem(url: str) -> str | None:
+    """Why the relay could not fetch ``url``: hosts under the reserved .invalid TLD never resolve."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "invalid" or host.endswith(".invalid"):
+        return f"cannot download {url} (host {host} does not resolve)"
+    return None
 
 
 def uploaded(song_id: str, url: str, account: Account) -> Song:

@@ -1,0 +1,214 @@
+"""Docmee generation endpoints: token, account, file parsing, templates, outlines, content, PPTs.
+
+Every answer is Docmee's envelope ``{code, message, data}``; errors are raised as business errors and
+shaped by ``errors.docmee_error`` (HTTP 200, non-zero code). Streams are answered when the contract's
+``streams_when`` says so, and errors found before a stream starts come as a JSON envelope.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from ...ids import derived_int
+from ...replies import JsonReply, Reply, StreamReply
+from ...streaming import paced, wants_stream
+from ...taskflow import planned_failure
+from .. import handles
+from . import models, outline, slides, templates
+from .errors import AI_ERROR, BAD_PARAMETER, GENERIC, SENSITIVE, business_error, missing, not_found
+from .streams import GENERATING, Event, markdown_events
+
+if TYPE_CHECKING:
+    from ...parsing import Upload
+    from ...pipeline import Call
+
+OK = "操作成功"
+TEXT_EXTENSIONS = ("txt", "md", "csv", "html", "htm", "json")
+SUBJECT_CHARS = 40  # a subject taken from a parsed document: its first line, cut here
+
+
+def ok(data: Any = None, **beside: Any) -> JsonReply:
+    """The success envelope; ``beside`` are top-level fields next to data (``total`` on lists)."""
+    return JsonReply({"code": 0, "message": OK, **beside, "data": data})
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _check_words(call: Call, *texts: str) -> None:
+    """Moderation: the instance's banned words are Docmee's 1006 sensitive content."""
+    words = " ".join(texts).lower()
+    if any(word in words for word in call.state.settings.banned_words):
+        raise business_error(SENSITIVE, "内容包含敏感信息，请修改后重试")
+
+
+def _subject(call: Call) -> tuple[str, bool]:
+    """The topic of a generation and whether a dataUrl is parsed for it (subject and/or dataUrl)."""
+    subject, data_url = _text(call.body, "subject"), _text(call.body, "dataUrl")
+    if data_url:
+        document = models.document_text(call, data_url)
+        if document is None:
+            raise not_found()
+        first_line = next((line.strip() for line in document.splitlines() if line.strip()), "")
+        subject = subject or first_line[:SUBJECT_CHARS]
+    if not subject:
+        raise missing("subject")
+    _check_words(call, subject, _text(call.body, "prompt"))
+    return subject, bool(data_url)
+
+
+def _outline_text(call: Call) -> str:
+    markdown = call.body.get("outlineMarkdown")
+    if not isinstance(markdown, str) or not markdown.strip():
+        raise missing("outlineMarkdown")
+    _check_words(call, markdown, _text(call.body, "prompt"), _text(call.body, "question"))
+    return markdown
+
+
+def _template_id(call: Call) -> str:
+    """The requested template, or a random system one when none is given (ppt.md §2.18)."""
+    wanted = _text(call.body, "templateId")
+    if not wanted:
+        catalogue = templates.catalogue()
+        return catalogue[derived_int("docmee-random-template", call.request_id) % len(catalogue)]["id"]
+    if templates.find(wanted) is None:
+        raise business_error(GENERIC, "模板不存在")
+    return wanted
+
+
+def _written(call: Call, markdown: str, failure: str | None, *, parsing: bool = False) -> Reply:
+    """An outline or content answer: the stream, or (stream false) the whole text and its tree."""
+    tree = outline.parse(markdown)
+    if wants_stream(call) or call.contract.behavior.get("streams_when") is None:
+        return StreamReply(paced(call, markdown_events(markdown, lambda: tree, parsing=parsing, failure=failure)))
+    if failure:
+        raise business_error(AI_ERROR, "AI服务异常")
+    return ok({"text": markdown, "result": tree})
+
+
+@handles("docmee.token.create")
+def create_token(call: Call) -> Reply:
+    body = call.body or {}
+    hours = body.get("timeOfHours") or 2
+    uid = body.get("uid") if isinstance(body.get("uid"), str) and body["uid"] else None
+    token = models.create_token(call, uid, body.get("limit"), hours)
+    return ok({"token": token.id, "expireTime": hours * 3600})
+
+
+@handles("docmee.account.api_info")
+def api_info(call: Call) -> Reply:
+    used = models.generations(call)
+    return ok({"availableCount": max(0, models.QUOTA - used), "usedCount": used})
+
+
+def _upload_text(upload: Upload) -> str:
+    extension = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
+    if extension in TEXT_EXTENSIONS:
+        return upload.data.decode("utf-8", errors="replace")
+    if extension == "pptx":
+        try:
+            deck = slides.from_pptx(upload.data)
+        except slides.UnreadableDeck:
+            raise business_error(GENERIC, f"文件解析失败：{upload.filename}") from None
+        return "\n".join(str(n.get("text") or "") for page in deck["pages"] for n in page["children"])
+    # Binary formats the mock cannot read (docx, pdf …) stand for a document named like the file.
+    return upload.filename.rsplit(".", 1)[0]
+
+
+@handles("docmee.file.parse")
+def parse_file(call: Call) -> Reply:
+    models.scope(call)
+    parts = [_upload_text(upload) for upload in call.files.get("file", [])]
+    parts += [_text(call.body, name) for name in ("content", "fileUrl", "website", "websearch")]
+    text = "\n".join(part for part in parts if part.strip())
+    if not text:
+        raise business_error(BAD_PARAMETER, "参数错误：file、content、fileUrl、website、websearch不能都为空")
+    return ok({"dataUrl": models.remember_document(call, text)})
+
+
+@handles("docmee.templates.random")
+def random_templates(call: Call) -> Reply:
+    models.scope(call)
+    pool = templates.matching(call.body["filters"])
+    picked = random.Random(derived_int("docmee-random", call.request_id)).sample(pool, min(call.body["size"], len(pool)))
+    return ok([templates.with_cover(t, call.url_for) for t in picked], total=len(picked))
+
+
+@handles("docmee.templates.list")
+def list_templates(call: Call) -> Reply:
+    models.scope(call)
+    pool = templates.matching(call.body["filters"])
+    size, page = call.body["size"], max(1, call.body["page"])
+    start = min((page - 1) * size, len(pool))
+    return ok([templates.with_cover(t, call.url_for) for t in pool[start : start + size]], total=len(pool))
+
+
+@handles("docmee.outline.generate")
+def generate_outline(call: Call) -> Reply:
+    models.scope(call)
+    subject, parsing = _subject(call)
+    markdown = outline.outline_markdown(subject, call.body.get("length"), call.body.get("lang"))
+    return _written(call, markdown, planned_failure(call, call.request_id), parsing=parsing)
+
+
+@handles("docmee.outline.update")
+def update_outline(call: Call) -> Reply:
+    models.scope(call)
+    source = _outline_text(call)
+    tree = outline.parse(source)
+    chapters = [c["name"] for c in tree.get("children") or [] if c["level"] == 2]
+    subject = tree["name"] or (chapters[0] if chapters else source.strip().splitlines()[0])
+    markdown = outline.outline_markdown(subject, call.body.get("length"), outline.language_of(source), keep=chapters)
+    return _written(call, markdown, planned_failure(call, call.request_id))
+
+
+@handles("docmee.content.generate")
+def generate_content(call: Call) -> Reply:
+    models.scope(call)
+    source = _outline_text(call)
+    markdown = outline.content_markdown(source, call.body.get("lang") or outline.language_of(source))
+    return _written(call, markdown, planned_failure(call, call.request_id))
+
+
+@handles("docmee.content.generate_async")
+def generate_content_async(call: Call) -> Reply:
+    """Content stream plus a PPT build that goes on after it; asyncPptInfo follows the build."""
+    who = models.scope(call)
+    source = _outline_text(call)
+    template_id = _template_id(call)
+    models.spend_generation(who)
+    markdown = outline.content_markdown(source, call.body.get("lang") or outline.language_of(source))
+    tree = outline.parse(markdown)
+    failure = planned_failure(call, call.request_id)
+    task = models.create_ppt(call, who, subject=tree["name"] or "未命名", prop=slides.deck(tree), template_id=template_id, asynchronous=True, failure=failure)
+
+    def progress() -> Event:
+        view = call.state.tasks.view(task)
+        return {"text": "", "status": GENERATING, "pptId": task.id, "total": models.total_pages(task), "current": models.rendered_pages(view)}
+
+    return StreamReply(paced(call, markdown_events(markdown, lambda: tree, failure=failure, after_chapter=progress)))
+
+
+@handles("docmee.pptx.direct_generate")
+def direct_generate(call: Call) -> Reply:
+    """Subject to finished PPT in one call; the stream ends with the pptInfo as its result."""
+    who = models.scope(call)
+    subject, parsing = _subject(call)
+    template_id = _template_id(call)
+    lang = call.body.get("lang")
+    markdown = outline.content_markdown(outline.outline_markdown(subject, call.body.get("length"), lang), lang)
+    failure = planned_failure(call, call.request_id)
+    streaming = wants_stream(call)
+    if failure and not streaming:
+        raise business_error(AI_ERROR, "AI服务异常")
+    models.spend_generation(who)
+    task = None if failure else models.create_ppt(call, who, subject=subject, prop=slides.deck(outline.parse(markdown)), template_id=template_id, asynchronous=False)
+    with_property = call.body.get("pptxProperty") is True
+    if not streaming:
+        return ok({"pptInfo": models.info(call, task, with_file=True, with_property=with_property)})
+    closing = (lambda: {"text": "", "status": GENERATING, "pptId": task.id}) if task else None
+    result = (lambda: models.info(call, task, with_file=True, with_property=with_property)) if task else dict
+    return StreamReply(paced(call, markdown_events(markdown, result, parsing=parsing, failure=failure, closing=closing)))

@@ -1,0 +1,126 @@
+"""Docmee PPT records and files: list, load, download, rename, save, delete, re-template, async
+progress, the signed .pptx link, and the ppt2json / json2ppt converters."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...replies import BinaryReply, JsonReply, Reply
+from .. import handles
+from . import models, slides, templates
+from .errors import AI_ERROR, BAD_PARAMETER, GENERIC, business_error
+from .handlers import ok
+
+if TYPE_CHECKING:
+    from ...pipeline import Call
+
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+def _pptx(call: Call, data: bytes, name: str) -> BinaryReply:
+    return BinaryReply(data, media_type=PPTX, headers={"content-disposition": f'attachment; filename="{name}.pptx"'})
+
+
+@handles("docmee.pptx.list")
+def list_ppts(call: Call) -> Reply:
+    found = models.owned_ppts(call, models.scope(call))
+    size, page = call.body["size"], max(1, call.body["page"])
+    start = min((page - 1) * size, len(found))
+    return ok([models.row(call, t) for t in found[start : start + size]], total=len(found))
+
+
+@handles("docmee.pptx.load")
+def load(call: Call) -> Reply:
+    task = models.ppt(call, models.scope(call), call.query["id"])
+    return ok({"pptInfo": models.info(call, task, with_file=False)})
+
+
+@handles("docmee.pptx.download")
+def download(call: Call) -> Reply:
+    task = models.ppt(call, models.scope(call), call.body["id"])
+    data = task.data
+    return ok({"id": task.id, "name": data["name"], "subject": data["subject"], "fileUrl": models.file_url(call, task), "coverUrl": models.cover_url(call, task)})
+
+
+@handles("docmee.pptx.update_attr")
+def update_attributes(call: Call) -> Reply:
+    task = models.ppt(call, models.scope(call), call.body["id"])
+    changes = {name: call.body[name] for name in ("name", "subject") if isinstance(call.body.get(name), str) and call.body[name].strip()}
+    if not changes:
+        raise business_error(BAD_PARAMETER, "参数错误：name和subject不能都为空")
+    task.data.update(changes)
+    models.touch(call, task)
+    return JsonReply({"code": 0, "message": "操作成功"})
+
+
+@handles("docmee.pptx.save")
+def save(call: Call) -> Reply:
+    task = models.ppt(call, models.scope(call), call.body["id"])
+    edited = call.body.get("pptxProperty")
+    if isinstance(edited, dict):
+        task.data["prop"] = edited
+    models.touch(call, task)
+    return ok({"pptInfo": models.info(call, task, with_file=True)})
+
+
+@handles("docmee.pptx.delete")
+def delete(call: Call) -> Reply:
+    task = models.ppt(call, models.scope(call), call.body["id"])
+    task.data["deleted"] = True  # the task store has no removal; a deleted record answers 1001
+    return JsonReply({"code": 0, "message": "操作成功"})
+
+
+@handles("docmee.pptx.update_template")
+def update_template(call: Call) -> Reply:
+    task = models.ppt(call, models.scope(call), call.body["pptId"])
+    template_id = call.body["templateId"]
+    if templates.find(template_id) is None:
+        raise business_error(GENERIC, "模板不存在")
+    task.data["template_id"] = template_id
+    models.touch(call, task)
+    return ok({"pptId": task.id, "templateId": template_id, "pptxProperty": task.data["prop"]})
+
+
+@handles("docmee.pptx.async_info")
+def async_info(call: Call) -> Reply:
+    """One poll of the build: pages rendered so far, and those pages (step clock: one more each poll)."""
+    task = models.ppt(call, models.scope(call), call.query["pptId"])
+    view = call.state.tasks.poll(task)
+    if view.failed:
+        raise business_error(AI_ERROR, f"AI服务异常：{task.fail_reason}")
+    current = models.rendered_pages(view)
+    return ok({"total": models.total_pages(task), "current": current, "pptxProperty": slides.packed(slides.first_pages(task.data["prop"], current))})
+
+
+def _storage_error(status: int, code: str, message: str, ppt_id: str) -> JsonReply:
+    return JsonReply({"Code": code, "Message": message, "Key": f"docmee/ppt/{ppt_id}.pptx"}, status=status)
+
+
+@handles("docmee.pptx.file")
+def pptx_file(call: Call) -> Reply:
+    """The signed link downloadPptx hands out: no API key, but a signature that must match and last."""
+    ppt_id = call.params["id"]
+    task = call.state.tasks.get(ppt_id)
+    if task is None or task.family != models.FAMILY or task.kind != models.PPT or task.data["deleted"] or not call.state.tasks.view(task).succeeded:
+        return _storage_error(404, "NoSuchKey", "The specified key does not exist.", ppt_id)
+    expires = str(call.query.get("Expires", ""))
+    signed = expires.isdigit() and call.query.get("Signature") == models.signature(ppt_id, int(expires))
+    if not signed or int(expires) < call.state.clock.now():
+        return _storage_error(403, "AccessDenied", "Request has expired or the signature does not match.", ppt_id)
+    return _pptx(call, slides.to_pptx(task.data["prop"]), ppt_id)
+
+
+@handles("docmee.convert.ppt2json")
+def ppt_to_json(call: Call) -> Reply:
+    models.scope(call)
+    upload = call.files["file"][0]
+    try:
+        return JsonReply(slides.from_pptx(upload.data))
+    except slides.UnreadableDeck:
+        raise business_error(GENERIC, f"ppt解析失败：{upload.filename} 不是有效的pptx文件") from None
+
+
+@handles("docmee.convert.json2ppt")
+def json_to_ppt(call: Call) -> Reply:
+    models.scope(call)
+    return _pptx(call, slides.to_pptx(call.body), "presentation")

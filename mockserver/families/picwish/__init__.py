@@ -1,0 +1,1 @@
+"""PicWish / 佐糖 visual tasks (其他图像API1): multipart create + per-tool result polling, integer states."""

@@ -1,0 +1,67 @@
+"""Runway endpoints: v1 generate (text / image variant) and feed; official image_to_video and tasks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...replies import JsonReply, Reply
+from ...taskflow import planned_failure, start
+from ...tasks import Task
+from .. import handles
+from ..pika import duomi, flow
+from . import models
+from .errors import bad_input, task_not_found
+
+if TYPE_CHECKING:
+    from ...pipeline import Call
+
+
+@handles("runway.v1.generate.text")
+def generate_text(call: Call) -> Reply:
+    return flow.submit(call, models.V1, "text")
+
+
+@handles("runway.v1.generate.image")
+def generate_image(call: Call) -> Reply:
+    return flow.submit(call, models.V1, "image")
+
+
+@handles("runway.v1.feed")
+def feed(call: Call) -> Reply:
+    return flow.feed(call, models.V1, call.body.get("task_id"), models.V1_MODES)
+
+
+@handles("runway.official.image_to_video")
+def image_to_video(call: Call) -> Reply:
+    try:
+        models.check_official(call.body)
+    except models.BadInput as problem:
+        raise bad_input(str(problem)) from None
+    task_id = duomi.task_id(call.request_id)
+    failure = planned_failure(call, task_id)
+    # Past the account's concurrency the task waits as THROTTLED before it is PENDING.
+    engine = call.state.tasks
+    throttled = engine.running(models.FAMILY) >= call.state.settings.task_concurrency
+    task = Task(
+        id=task_id,
+        family=models.FAMILY,
+        kind=models.OFFICIAL,
+        params=dict(call.body),
+        steps=models.official_plan(failure, throttled),
+        created_at=call.state.clock.now(),
+        owner=call.api_key,
+        data={"base_url": call.base_url},
+        fail_reason=failure,
+        success=models.OFFICIAL_SUCCESS,
+        failure=models.OFFICIAL_FAILURE,
+    )
+    start(call, task, models.official_task)  # Runway's official API takes no callback: nothing is watched
+    return JsonReply({"id": task_id})
+
+
+@handles("runway.official.task.get")
+def get_task(call: Call) -> Reply:
+    task = call.state.tasks.get(call.params["id"])
+    if task is None or task.family != models.FAMILY or task.kind != models.OFFICIAL:
+        raise task_not_found()
+    return JsonReply(models.official_task(call.state.tasks.poll(task)))
