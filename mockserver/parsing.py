@@ -90,11 +90,13 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, errors.INVALID_JSON, f"Invalid request: malformed JSON body ({exc})") from None
 
 
-async def parse_form(body: bytes, headers: Headers, media: str) -> tuple[list[tuple[str, str]], dict[str, list[Upload]]]:
+async def parse_form(body: bytes, content_type: str, media: str) -> tuple[list[tuple[str, str]], dict[str, list[Upload]]]:
     """Fields (in order, repeats kept) and uploaded files of a multipart or urlencoded body."""
 
     async def replay() -> AsyncIterator[bytes]:
         yield body
+
+    headers = Headers({"content-type": content_type})
 
     try:
         if media == MULTIPART:

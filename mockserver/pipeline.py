@@ -21,7 +21,6 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from starlette.datastructures import Headers
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -29,6 +28,7 @@ from . import errors, parsing, sse
 from .contracts import Contract
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
+from .headers import HeaderMap
 from .ids import request_id
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
 from .responses import ResponseJudge
@@ -48,7 +48,7 @@ class Call:
     path: str
     params: dict[str, str]
     query: dict[str, Any]
-    headers: Headers
+    headers: HeaderMap
     body: Any
     files: dict[str, list[parsing.Upload]]
     api_key: str | None
@@ -105,7 +105,7 @@ class Pipeline:
         method = scope["method"]
         path = scope["path"]
         rid = request_id()
-        headers = Headers(scope=scope)
+        headers = HeaderMap.from_scope(scope)
         query_pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         journal = {"method": method, "path": path, "contract_id": None, "query": dict(query_pairs), "body": None}
         call: Call | None = None
@@ -145,7 +145,7 @@ class Pipeline:
         await self._send(reply, rid, entry, scope, receive, send)
         entry.duration_ms = (time.perf_counter() - started) * 1000
 
-    def authenticate(self, contract: Contract, headers: Headers, query: list[tuple[str, str]]) -> str | None:
+    def authenticate(self, contract: Contract, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
         key = None
         for carrier in contract.auth_carriers:
             raw = _carried(carrier.location, carrier.name, headers, query)
@@ -166,7 +166,7 @@ class Pipeline:
             raise ApiError(401, errors.UNAUTHORIZED, "无效的令牌", code="")
         return key
 
-    async def _read(self, contract: Contract, scope: Scope, receive: Receive, headers: Headers) -> tuple[Any, dict[str, list[parsing.Upload]]]:
+    async def _read(self, contract: Contract, scope: Scope, receive: Receive, headers: HeaderMap) -> tuple[Any, dict[str, list[parsing.Upload]]]:
         raw = await parsing.read_body(_chunks(receive), headers.get("content-length"), self.state.settings.max_body_bytes)
         accepted = contract.content_types
         if not accepted:
@@ -176,7 +176,7 @@ class Pipeline:
             return parsing.parse_json(raw), {}
         if not raw:
             return {}, {}
-        fields, files = await parsing.parse_form(raw, headers, media)
+        fields, files = await parsing.parse_form(raw, headers.get("content-type", ""), media)
         prepared = self.prepared[contract.id]
         data = parsing.coerce_fields(fields, prepared.form_schema)
         for name in prepared.file_fields & data.keys():
@@ -193,7 +193,7 @@ class Pipeline:
                 return prepared
         return self.prepared[candidates[-1].id]
 
-    def validate(self, prepared: Prepared, params: dict[str, str], query: dict[str, Any], headers: Headers, body: Any) -> None:
+    def validate(self, prepared: Prepared, params: dict[str, str], query: dict[str, Any], headers: HeaderMap, body: Any) -> None:
         checks = prepared.checks
         problems = []
         if "path" in checks:
@@ -201,7 +201,7 @@ class Pipeline:
         if "query" in checks:
             problems += [("query", v) for v in checks["query"].violations(query)]
         if "headers" in checks:
-            problems += [("header", v) for v in checks["headers"].violations({k.lower(): v for k, v in headers.items()})]
+            problems += [("header", v) for v in checks["headers"].violations(dict(headers))]
         if "body" in checks:
             problems += [("body", v) for v in checks["body"].violations(body)]
         if problems:
@@ -300,7 +300,7 @@ class Pipeline:
         await send({"type": "http.response.body", "body": body})
 
 
-def _carried(location: str, name: str, headers: Headers, query: list[tuple[str, str]]) -> str | None:
+def _carried(location: str, name: str, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
     """The raw value of an auth carrier; a subprotocol carrier is the offered protocol after ``name``."""
     if location == "query":
         return dict(query).get(name)
@@ -336,7 +336,7 @@ async def _frame(reply: StreamReply, entry: Any) -> AsyncIterator[bytes]:
         yield sse.encode_terminator(reply.terminator)
 
 
-def _base_url(scope: Scope, headers: Headers) -> str:
+def _base_url(scope: Scope, headers: HeaderMap) -> str:
     host = headers.get("host")
     if not host:
         server = scope.get("server") or ("127.0.0.1", 80)

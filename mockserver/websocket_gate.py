@@ -11,12 +11,12 @@ import time
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from . import errors, parsing
 from .errors import ApiError, ErrorContext
+from .headers import HeaderMap
 from .ids import request_id
 from .pipeline import Call, Pipeline, _base_url
 
@@ -30,7 +30,7 @@ class WebSocketGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
-        headers = Headers(scope=scope)
+        headers = HeaderMap.from_scope(scope)
         query_pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         rid = request_id()
         state = self.pipeline.state

@@ -59,6 +59,11 @@ class _Exchange:
             await asyncio.wait({self._task})
             raise
 
+    def finished_cleanly(self) -> bool:
+        """The app has returned and left no error to report (safe to ask from another thread)."""
+        task = getattr(self, "_task", None)
+        return task is not None and task.done() and self._late_error is None and not task.cancelled() and task.exception() is None
+
     async def aclose(self) -> None:
         """Called when the reader is done: a finished app is awaited, an unfinished one cancelled."""
         self._gone.set()
@@ -168,6 +173,8 @@ class _SyncBody(httpx.SyncByteStream):
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            if self._exchange.finished_cleanly():
+                return  # nothing left to await or cancel: skip a round trip to the loop thread
             if not self._loop.is_closed():  # after ASGIBridge.close() the app was already cancelled
                 _run_on(self._loop, self._exchange.aclose())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from ... import media
@@ -32,8 +33,22 @@ def _moderate(call: Call, prompt: str) -> None:
         raise unsafe_prompt()
 
 
-def _request(call: Call) -> dict[str, Any]:
-    request: dict[str, Any] = call.body["image_request"]
+def _form_request(call: Call) -> dict[str, Any]:
+    """Remix and upscale send image_request as a JSON string: parse it, judge it by its contentSchema."""
+    try:
+        request = json.loads(call.body["image_request"])
+    except ValueError:
+        raise invalid_input("image_request: must be a JSON object written as a string") from None
+    if not isinstance(request, dict):
+        raise invalid_input("image_request: must be a JSON object")
+    check = call.state.registry.check(call.contract.pointer("request", "body", "properties", "image_request", "contentSchema"))
+    for violation in check.violations(request):
+        raise invalid_input(f"image_request.{violation.path.replace('/', '.') or '(root)'}: {violation.message}")
+    return request
+
+
+def _request(call: Call, request: dict[str, Any]) -> dict[str, Any]:
+    """Refuse what Ideogram refuses beyond the schema: conflicting fields, an unsafe prompt."""
     problem = models.conflict(request)
     if problem:
         raise invalid_input(problem)
@@ -64,14 +79,14 @@ def _style(request: dict[str, Any]) -> dict[str, Any]:
 
 @handles("ideogram.generate")
 def generate(call: Call) -> Reply:
-    request = _request(call)
+    request = _request(call, call.body["image_request"])
     prompt = models.final_prompt(request["prompt"], request.get("magic_prompt_option"))
     return _images(call, request, models.size_for(request), prompt, _style(request))
 
 
 @handles("ideogram.remix")
 def remix(call: Call) -> Reply:
-    request = _request(call)
+    request = _request(call, _form_request(call))
     source = _upload_size(call)
     prompt = models.final_prompt(request["prompt"], request.get("magic_prompt_option"))
     return _images(call, request, models.size_for(request, source), prompt, _style(request))
@@ -79,7 +94,7 @@ def remix(call: Call) -> Reply:
 
 @handles("ideogram.upscale")
 def upscale(call: Call) -> Reply:
-    request = _request(call)
+    request = _request(call, _form_request(call))
     width, height = _upload_size(call)
     big = models.upscaled(width, height)
     prompt = request.get("prompt") or models.descriptions(width, height, call.request_id)[0]["text"]

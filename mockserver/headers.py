@@ -1,0 +1,28 @@
+"""Request headers as a plain dict, decoded once per request.
+
+ASGI servers hand header names over in lower case; looking one up in Starlette's ``Headers``
+re-scans and re-decodes the raw list on every ``get``, which the hot path does several times.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import Scope
+
+
+class HeaderMap(dict[str, str]):
+    """Lower-case name -> value (the last one when a header repeats); lookups ignore case."""
+
+    @classmethod
+    def from_scope(cls, scope: Scope) -> HeaderMap:
+        return cls((name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope.get("headers", ()))
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
