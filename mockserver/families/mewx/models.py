@@ -72,7 +72,8 @@ def new_img_uuid(request_id: str) -> str:
 
 def plan(failure: str | None) -> tuple[Step, ...]:
     """Running, then done (or failed) a few seconds later; the result comes by callback or 查询详情."""
-    return (Step(RUNNING, 0.0), FAILURE_STEP if failure else Step(DONE, 3.0, 100)) if not failure else (Step(RUNNING, 0.0), Step(FAILED, 2.0, 0, failed=True))
+    last = Step(FAILED, 2.0, 0, failed=True) if failure else Step(DONE, 3.0, 100)
+    return (Step(RUNNING, 0.0), last)
 
 
 def detail(view: TaskView, result_url: str) -> dict[str, Any]:
