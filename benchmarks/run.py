@@ -51,12 +51,15 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--stream-runs", type=int, default=30, help="timed streams per server (default: %(default)s)")
     parser.add_argument("--fixture-calls", type=int, default=500, help="SDK calls per variant (default: %(default)s)")
     parser.add_argument("--memory-requests", type=int, default=100_000, help="in-process requests (default: %(default)s)")
+    parser.add_argument("--tasks", type=int, default=10_000, help="Midjourney tasks submitted and polled (default: %(default)s)")
+    parser.add_argument("--sessions", type=int, default=50, help="concurrent Realtime sessions (default: %(default)s)")
     parser.add_argument("--profile", action="store_true", help="profile the hot path even when the ratio meets the target")
     parser.add_argument("--quick", action="store_true", help="short everything: a smoke run, not numbers to compare")
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.warmup, args.rounds = 2, 1, 1
         args.stream_runs, args.fixture_calls, args.memory_requests = 5, 100, 10_000
+        args.tasks, args.sessions = 2_000, 10
     return args
 
 
@@ -88,6 +91,8 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 
 def _report(results: dict[str, Any]) -> str:
     meta, tp, st, fx, mem = (results[k] for k in ("meta", "throughput", "stream", "fixture", "memory"))
+    tasks, rt = results["tasks"], results["realtime"]
+    first_block, last_block = tasks["blocks"][0], tasks["blocks"][-1]
     verdict = "ok" if tp["ratio"] >= TARGET_RATIO else "BELOW TARGET"
     shape = st["shape"]["mock"]
     base_us = fx["baseline_mock_transport"]
@@ -109,6 +114,12 @@ def _report(results: dict[str, Any]) -> str:
         ("4", f"RSS growth {first['requests'] // 1000}k -> {last['requests'] // 1000}k in-process requests",
          f"{mem['growth_first_to_last_mib']:+.2f} MiB", "", "",
          f"RSS MiB at {rss}; journal {last['journal_len']}/{mem['journal_size']}; {mem['us_per_request']:.0f} µs/req"),
+        ("5", f"{tasks['tasks'] // 1000}k Midjourney tasks: submit / fetch median µs",
+         f"{last_block['submit_median_us']:.0f} / {last_block['fetch_median_us']:.0f}", f"{first_block['submit_median_us']:.0f} / {first_block['fetch_median_us']:.0f}",
+         f"{tasks['submit_ratio_last_to_first']:.2f} / {tasks['fetch_ratio_last_to_first']:.2f}",
+         f"last vs first 1k block (flat = 1.0); store bounded at {tasks['max_tasks']}; RSS {first_block['rss_mib']:.1f} -> {last_block['rss_mib']:.1f} MiB"),
+        ("6", f"{rt['sessions']} concurrent Realtime sessions, ms", f"{rt['wall_ms']:.0f} wall", f"{rt['alone_ms_median']:.0f} alone", "",
+         f"one text turn each; per session p50 {rt['session_ms_p50']:.0f} ms, p95 {rt['session_ms_p95']:.0f} ms; errors {rt['errors']}"),
     ]
     head = (
         f"gptnb-mock benchmarks  {meta['when']}  commit {meta['commit']}  Python {meta['python']}  {meta['cpus']} CPUs\n"
@@ -148,14 +159,18 @@ def main() -> int:
 
     with running("mock") as mock_url, running("baseline") as baseline_url:
         urls = {"mock": mock_url, "baseline": baseline_url}
-        print("1/4 throughput ...", file=sys.stderr)
+        print("1/6 throughput ...", file=sys.stderr)
         results["throughput"] = throughput.measure(urls, tool, args.seconds, args.warmup, args.rounds, args.threads, args.connections)
-        print("2/4 stream ...", file=sys.stderr)
+        print("2/6 stream ...", file=sys.stderr)
         results["stream"] = stream_time.measure(urls, args.stream_runs)
-    print("3/4 fixture overhead ...", file=sys.stderr)
+    print("3/6 fixture overhead ...", file=sys.stderr)
     results["fixture"] = _child("fixture_overhead.py", args.fixture_calls)
-    print("4/4 memory ...", file=sys.stderr)
+    print("4/6 memory ...", file=sys.stderr)
     results["memory"] = _child("memory.py", args.memory_requests)
+    print("5/6 tasks ...", file=sys.stderr)
+    results["tasks"] = _child("tasks.py", args.tasks)
+    print("6/6 realtime sessions ...", file=sys.stderr)
+    results["realtime"] = _child("realtime_sessions.py", args.sessions)
     if args.profile or results["throughput"]["ratio"] < TARGET_RATIO:
         print("profiling the hot path ...", file=sys.stderr)
         results["hotpath"] = _child("hotpath.py")

@@ -8,6 +8,9 @@ Families build plans and render views in their own words; this module knows no f
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -124,7 +127,7 @@ class MemoryTaskStore:
     def _evict(self) -> None:
         # Look at a bounded window of the oldest tasks so a submit never scans the whole store.
         excess = len(self._tasks) - self.max_tasks
-        for task_id in list(self._tasks)[: excess + 64]:
+        for task_id in list(itertools.islice(self._tasks, excess + 64)):
             if excess <= 0:
                 break
             if self.is_finished(self._tasks[task_id]):
@@ -155,7 +158,10 @@ class TaskEngine:
         if isinstance(self.store, MemoryTaskStore):
             self.store.is_finished = lambda task: self.view(task).terminal
         self._lock = threading.Lock()
-        self._active: dict[str, dict[str, Task]] = {}
+        # Unfinished tasks per family: id -> when the plan ends, plus a heap of those times, so
+        # counting them costs the tasks that finished since the last count, not the whole store.
+        self._active: dict[str, dict[str, float]] = {}
+        self._due: dict[str, list[tuple[float, str]]] = {}
         self.listeners: list[Any] = []
         """Called with (task) when a task may have moved (a poll, a forced change)."""
 
@@ -163,10 +169,19 @@ class TaskEngine:
         if self.clock.mode == STEP:
             task.entered = [task.created_at]
         self.store.add(task)
-        with self._lock:
-            self._active.setdefault(task.family, {})[task.id] = task
+        self._track(task)
         self._notify(task)
         return task
+
+    def _track(self, task: Task) -> None:
+        ends = math.inf if self.clock.mode == STEP else task.created_at + task.steps[-1].at
+        with self._lock:
+            self._active.setdefault(task.family, {})[task.id] = ends
+            heapq.heappush(self._due.setdefault(task.family, []), (ends, task.id))
+
+    def _untrack(self, task: Task) -> None:
+        with self._lock:
+            self._active.get(task.family, {}).pop(task.id, None)
 
     def get(self, task_id: str) -> Task | None:
         return self.store.get(task_id)
@@ -192,15 +207,20 @@ class TaskEngine:
         seen = self.view(task)
         if self.clock.mode == STEP and len(task.entered) < len(task.steps):
             task.entered.append(self.clock.now())
+            if len(task.entered) == len(task.steps):
+                self._untrack(task)
             self._notify(task)
         return seen
 
     def running(self, family: str) -> int:
-        """How many of a family's tasks have not finished (finished ones are dropped as found)."""
+        """How many of a family's tasks have not finished."""
+        now = self.clock.now()
         with self._lock:
-            active = self._active.get(family, {})
-            for task_id in [i for i, t in active.items() if self.view(t).terminal]:
-                del active[task_id]
+            active, due = self._active.get(family, {}), self._due.get(family, [])
+            while due and due[0][0] <= now:
+                ends, task_id = heapq.heappop(due)
+                if active.get(task_id) == ends:  # not re-planned since (resume, finish)
+                    del active[task_id]
             return len(active)
 
     def finish(self, task: Task, *, failed: bool = False, reason: str | None = None) -> TaskView:
@@ -219,8 +239,7 @@ class TaskEngine:
             task.fail_reason = reason or task.fail_reason or "failed by the operator"
         if task.entered:
             task.entered = [*task.entered[: len(reached)], self.clock.now()]
-        with self._lock:
-            self._active.get(task.family, {}).pop(task.id, None)
+        self._untrack(task)
         self._notify(task)
         return self.view(task)
 
@@ -229,8 +248,7 @@ class TaskEngine:
         current = self.view(task)
         elapsed = max(self.clock.now() - task.created_at, current.step.at)
         task.steps = (*task.steps[: current.index + 1], *(Step(s.status, elapsed + s.at, s.progress, s.failed) for s in steps))
-        with self._lock:
-            self._active.setdefault(task.family, {})[task.id] = task
+        self._track(task)
         self._notify(task)
         return self.view(task)
 
@@ -241,6 +259,7 @@ class TaskEngine:
         self.store.clear()
         with self._lock:
             self._active.clear()
+            self._due.clear()
 
     def _notify(self, task: Task) -> None:
         for listener in self.listeners:

@@ -113,3 +113,22 @@ def test_schemas_reject_what_the_docs_forbid() -> None:
 def test_sse_reader_takes_streams_apart() -> None:
     events = parse(': ping\n\ndata: {"a": 1}\n\nevent: x\ndata: 2\ndata: 3\n\ndata: [DONE]\n\n')
     assert [(e.event, e.data) for e in events] == [(None, '{"a": 1}'), ("x", "2\n3"), (None, "[DONE]")]
+
+
+def test_lifecycles_name_real_query_contracts_and_consistent_words() -> None:
+    from mockserver.lifecycles import lifecycles
+
+    for name, lifecycle in lifecycles().items():
+        query = REGISTRY[lifecycle.query]
+        assert query.kind in ("task-query", "sse"), (name, query.kind)
+        words = set(lifecycle.words())
+        assert lifecycle.terminal <= words and lifecycle.success <= lifecycle.terminal, name
+        assert lifecycle.submit_id.startswith("/") and lifecycle.status.startswith("/"), name
+
+
+def test_every_submit_contract_has_a_lifecycle_that_describes_it() -> None:
+    from mockserver.lifecycles import lifecycles
+
+    named = {c.behavior.get("lifecycle") for c in REGISTRY if c.kind == "task-submit"}
+    missing = sorted(n for n in named if n not in lifecycles())
+    assert missing == [], f"submit contracts name lifecycles that contracts/_lifecycles.json does not describe: {missing}"

@@ -202,13 +202,18 @@ def direct_generate(call: Call) -> Reply:
     markdown = outline.content_markdown(outline.outline_markdown(subject, call.body.get("length"), lang), lang)
     failure = planned_failure(call, call.request_id)
     streaming = wants_stream(call)
-    if failure and not streaming:
-        raise business_error(AI_ERROR, "AI服务异常")
+    if failure:  # the model fails before a PPT exists: nothing is built or counted
+        if not streaming:
+            raise business_error(AI_ERROR, "AI服务异常")
+        return StreamReply(paced(call, markdown_events(markdown, dict, parsing=parsing, failure=failure)))
     models.spend_generation(who)
-    task = None if failure else models.create_ppt(call, who, subject=subject, prop=slides.deck(outline.parse(markdown)), template_id=template_id, asynchronous=False)
+    task = models.create_ppt(call, who, subject=subject, prop=slides.deck(outline.parse(markdown)), template_id=template_id, asynchronous=False)
     with_property = call.body.get("pptxProperty") is True
     if not streaming:
         return ok({"pptInfo": models.info(call, task, with_file=True, with_property=with_property)})
-    closing = (lambda: {"text": "", "status": GENERATING, "pptId": task.id}) if task else None
-    result = (lambda: models.info(call, task, with_file=True, with_property=with_property)) if task else dict
-    return StreamReply(paced(call, markdown_events(markdown, result, parsing=parsing, failure=failure, closing=closing)))
+    announced: Event = {"text": "", "status": GENERATING, "pptId": task.id}
+
+    def result() -> dict[str, Any]:
+        return models.info(call, task, with_file=True, with_property=with_property)
+
+    return StreamReply(paced(call, markdown_events(markdown, result, parsing=parsing, closing=lambda: announced)))

@@ -13,8 +13,6 @@ from typing import Any
 from ...ids import derived_int
 
 CHAPTERS = {"short": 3, "medium": 5, "long": 7}
-PAGES_PER_CHAPTER = 2
-HEADINGS_PER_PAGE = 2
 _HEADING = re.compile(r"^(#{1,4})\s*(.*?)\s*$")
 _BULLET = re.compile(r"^\s*[-*]\s+(.*?)\s*$")
 _CJK = re.compile(r"[\u3400-\u9fff]")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
-def _pptx(call: Call, data: bytes, name: str) -> BinaryReply:
+def _pptx(data: bytes, name: str) -> BinaryReply:
     return BinaryReply(data, media_type=PPTX, headers={"content-disposition": f'attachment; filename="{name}.pptx"'})
 
 
@@ -99,15 +99,16 @@ def _storage_error(status: int, code: str, message: str, ppt_id: str) -> JsonRep
 @handles("docmee.pptx.file")
 def pptx_file(call: Call) -> Reply:
     """The signed link downloadPptx hands out: no API key, but a signature that must match and last."""
-    ppt_id = call.params["id"]
+    name = call.params["file"]
+    ppt_id = name.removesuffix(".pptx")  # links end in <pptId>.pptx, as upstream's do
     task = call.state.tasks.get(ppt_id)
-    if task is None or task.family != models.FAMILY or task.kind != models.PPT or task.data["deleted"] or not call.state.tasks.view(task).succeeded:
+    if not name.endswith(".pptx") or task is None or task.family != models.FAMILY or task.kind != models.PPT or task.data["deleted"] or not call.state.tasks.view(task).succeeded:
         return _storage_error(404, "NoSuchKey", "The specified key does not exist.", ppt_id)
     expires = str(call.query.get("Expires", ""))
     signed = expires.isdigit() and call.query.get("Signature") == models.signature(ppt_id, int(expires))
     if not signed or int(expires) < call.state.clock.now():
         return _storage_error(403, "AccessDenied", "Request has expired or the signature does not match.", ppt_id)
-    return _pptx(call, slides.to_pptx(task.data["prop"]), ppt_id)
+    return _pptx(slides.to_pptx(task.data["prop"]), ppt_id)
 
 
 @handles("docmee.convert.ppt2json")
@@ -123,4 +124,4 @@ def ppt_to_json(call: Call) -> Reply:
 @handles("docmee.convert.json2ppt")
 def json_to_ppt(call: Call) -> Reply:
     models.scope(call)
-    return _pptx(call, slides.to_pptx(call.body), "presentation")
+    return _pptx(slides.to_pptx(call.body), "presentation")

@@ -34,8 +34,9 @@ class UnreadableDeck(ValueError):
     """The upload is not a presentation python-pptx can open."""
 
 
-def _text_node(node_id: str, point: list[int], text: str, size: int) -> dict[str, Any]:
-    return {"id": node_id, "pid": None, "type": "text", "depth": 1, "point": point, "text": text, "extInfo": {"property": {"fontSize": size}}, "children": []}
+def _text_node(node_id: str, point: list[int], text: str, size: int | None = None) -> dict[str, Any]:
+    prop = {"fontSize": size} if size else {}
+    return {"id": node_id, "pid": None, "type": "text", "depth": 1, "point": point, "text": text, "extInfo": {"property": prop}, "children": []}
 
 
 def _page(number: int, children: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,7 +134,7 @@ def from_pptx(data: bytes) -> dict[str, Any]:
         for index, shape in enumerate(slide.shapes, start=1):
             point = [round((getattr(shape, name) or 0) / EMU_PER_PIXEL) for name in ("left", "top", "width", "height")]
             if shape.has_text_frame:
-                children.append(_text_node(f"{number}-{index}", point, shape.text_frame.text.replace("\x0b", "\n"), 16) | {"extInfo": {"property": {}}})
+                children.append(_text_node(f"{number}-{index}", point, shape.text_frame.text.replace("\x0b", "\n")))
             elif shape.shape_type is not None and "PICTURE" in str(shape.shape_type):
                 children.append({"id": f"{number}-{index}", "pid": None, "type": "image", "depth": 1, "point": point, "extInfo": {"property": {}}, "children": []})
         pages.append(_page(number, children))

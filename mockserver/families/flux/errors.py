@@ -37,7 +37,7 @@ def _detail_item(violation: str) -> dict[str, object]:
     if not found:
         return {"loc": ["body"], "msg": violation, "type": "value_error"}
     path = found["path"]
-    loc: list[object] = [found["where"] if found["where"] != "header" else "header"]
+    loc: list[object] = [found["where"]]
     loc += [int(p) if p.isdigit() else p for p in path.split("/")] if path != "(root)" else []
     return {"loc": loc, "msg": found["msg"], "type": _PYDANTIC_TYPES.get(found["keyword"], "value_error")}
 

@@ -15,7 +15,7 @@ from ...taskflow import callback_url, planned_failure, start
 from ...tasks import Task, TaskView
 from .. import handles
 from . import catalog, models, qr
-from .errors import bad_parameter, business_error, not_found
+from .errors import bad_parameter, not_found
 
 if TYPE_CHECKING:
     from ...pipeline import Call

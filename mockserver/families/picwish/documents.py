@@ -38,7 +38,8 @@ def document(fmt: str, text: str) -> bytes:
 
 def _pdf(text: str) -> bytes:
     """A one-page PDF with the text (ASCII) in Helvetica, with a correct cross-reference table."""
-    lines = [line.encode("ascii", "replace").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") for line in text.splitlines()]
+    escaped = text.encode("ascii", "replace").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    lines = escaped.splitlines()
     stream = b"BT /F1 12 Tf 72 720 Td 14 TL " + b" ".join(b"(" + line + b") '" for line in lines) + b" ET"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -59,38 +60,56 @@ def _pdf(text: str) -> bytes:
     return bytes(out)
 
 
+_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE = "http://schemas.openxmlformats.org/package/2006"
+_OPENXML = "application/vnd.openxmlformats-officedocument"
+_SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+# Per format: the main part's name and content type.
 _MAIN_PART = {
-    "docx": ("word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
-             "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"),
-    "xlsx": ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-             "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"),
-    "pptx": ("ppt/presentation.xml", "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
-             "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"),
+    "docx": ("word/document.xml", f"{_OPENXML}.wordprocessingml.document.main+xml"),
+    "xlsx": ("xl/workbook.xml", f"{_OPENXML}.spreadsheetml.sheet.main+xml"),
+    "pptx": ("ppt/presentation.xml", f"{_OPENXML}.presentationml.presentation.main+xml"),
 }
+
+
+def _relationship(target: str, kind: str) -> str:
+    relation = f'<Relationship Id="rId1" Type="{_OFFICE}/{kind}" Target="{target}"/>'
+    return f'<Relationships xmlns="{_PACKAGE}/relationships">{relation}</Relationships>'
+
+
+def _override(part: str, content_type: str) -> str:
+    return f'<Override PartName="/{part}" ContentType="{content_type}"/>'
 
 
 def _ooxml(fmt: str, text: str) -> bytes:
     """A minimal Office Open XML package: content types, the package relationship, the main part
     holding the text (docx and xlsx open in office suites; pptx is the package skeleton only)."""
-    part, content_type, relation = _MAIN_PART[fmt]
+    part, content_type = _MAIN_PART[fmt]
     lines = [escape(line) for line in text.splitlines()]
+    parts = {}
+    overrides = _override(part, content_type)
     if fmt == "docx":
         body = "".join(f"<w:p><w:r><w:t>{line}</w:t></w:r></w:p>" for line in lines)
-        main = f'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>'
+        namespace = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+        parts[part] = f'<w:document xmlns:w="{namespace}"><w:body>{body}</w:body></w:document>'
     elif fmt == "xlsx":
-        main = ('<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                '<sheets><sheet name="OCR" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        sheets = '<sheets><sheet name="OCR" sheetId="1" r:id="rId1"/></sheets>'
+        parts[part] = f'<workbook xmlns="{_SHEET_NS}" xmlns:r="{_OFFICE}">{sheets}</workbook>'
+        cells = (f'<c r="A{i}" t="inlineStr"><is><t>{line}</t></is></c>' for i, line in enumerate(lines, start=1))
+        rows = "".join(f'<row r="{i}">{cell}</row>' for i, cell in enumerate(cells, start=1))
+        parts["xl/worksheets/sheet1.xml"] = f'<worksheet xmlns="{_SHEET_NS}"><sheetData>{rows}</sheetData></worksheet>'
+        parts["xl/_rels/workbook.xml.rels"] = _relationship("worksheets/sheet1.xml", "worksheet")
+        overrides += _override("xl/worksheets/sheet1.xml", f"{_OPENXML}.spreadsheetml.worksheet+xml")
     else:
-        main = '<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>'
+        parts[part] = '<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>'
+    defaults = (
+        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+    )
+    parts["[Content_Types].xml"] = f'<Types xmlns="{_PACKAGE}/content-types">{defaults}{overrides}</Types>'
+    parts["_rels/.rels"] = _relationship(part, "officeDocument")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        overrides = f'<Override PartName="/{part}" ContentType="{content_type}"/>'
-        if fmt == "xlsx":
-            overrides += '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            rows = "".join(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>{line}</t></is></c></row>' for i, line in enumerate(lines, start=1))
-            package.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>')
-            package.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
-        package.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>' + overrides + "</Types>")
-        package.writestr("_rels/.rels", f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{relation}" Target="{part}"/></Relationships>')
-        package.writestr(part, main)
+        for name, xml in parts.items():
+            package.writestr(name, xml)
     return buffer.getvalue()

@@ -88,7 +88,11 @@ def create(call: Call) -> Reply:
         created_at=call.state.clock.now(),
         owner=call.api_key,
         callback_url=callback_url(call),
-        data={"outcome": _outcome(tool, params, source), "return_type": params.get("return_type", 1), "from_url": not call.files.get("image_file")},
+        data={
+            "outcome": _outcome(tool, params, source),
+            "return_type": params.get("return_type", 1),
+            "from_url": not call.files.get("image_file"),
+        },
         fail_reason=reason or ("image decode failed" if failure_state else None),
         success=models.SUCCESS_STEP,
         failure=models.FAILURE_STEP,
@@ -115,7 +119,8 @@ def get(call: Call) -> Reply:
 def output_document(call: Call) -> Reply:
     task_id, _, fmt = call.params["name"].rpartition(".")
     task = call.state.tasks.get(task_id)
-    if task is None or not models.is_task(task, "ocr") or not call.state.tasks.view(task).succeeded or fmt != task.params.get("format", "txt"):
+    finished = task is not None and models.is_task(task, "ocr") and call.state.tasks.view(task).succeeded
+    if not finished or fmt != task.params.get("format", "txt"):
         raise task_not_found()
     text = documents.recognised_text(task.id, task.params.get("language", "ChinesePRC,English,Digits"))
     return BinaryReply(documents.document(fmt, text), media_type=documents.FORMATS[fmt])

@@ -1,0 +1,102 @@
+"""Measurement 5: 10,000 Midjourney tasks submitted and polled; latency per block and memory.
+
+Submit and fetch latency must stay flat as the task store fills (lookups are by id; counting running
+tasks only looks at unfinished ones), and memory must level off once the store reaches its bound
+(Settings.max_tasks; the oldest finished tasks go first). The ASGI app is called in-process under
+the manual clock, advanced so tasks finish, on one event loop. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+import time
+from typing import Any
+
+from common import AUTH, Deadline, median, rss_bytes, run_loop
+
+from mockserver.app import MockApp
+from mockserver.clock import Clock
+from mockserver.config import Settings
+from mockserver.state import MockState
+
+BLOCK = 1_000
+
+
+def _scope(method: str, path: str, body: bytes) -> dict[str, Any]:
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"), (b"authorization", AUTH.encode()),
+                    (b"content-length", str(len(body)).encode())],
+        "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000),
+    }
+
+
+async def _call(app: Any, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    answer: dict[str, Any] = {"status": 0, "body": b""}
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+        else:
+            answer["body"] += message.get("body", b"")
+
+    await app(_scope(method, path, body), receive, send)
+    return answer["status"], answer["body"]
+
+
+async def _drive(total: int, budget_s: float) -> dict[str, Any]:
+    # Concurrency high enough that no task is queued: the store, not the queue, is what is measured.
+    settings = Settings(max_tasks=5_000, task_concurrency=1_000_000, task_queue_size=1_000_000)
+    app = MockApp(state=MockState(settings, clock=Clock("manual")))
+    blocks = []
+    deadline = Deadline(budget_s)
+    done = 0
+    start_rss = rss_bytes()
+    while done < total and not deadline.passed:
+        submit_us, fetch_us = [], []
+        for _ in range(BLOCK):
+            body = json.dumps({"prompt": f"a lighthouse number {done}"}).encode()
+            t = time.perf_counter()
+            status, answer = await _call(app, "POST", "/mj/submit/imagine", body)
+            submit_us.append((time.perf_counter() - t) * 1e6)
+            task_id = json.loads(answer)["result"]
+            t = time.perf_counter()
+            status, _ = await _call(app, "GET", f"/mj/task/{task_id}/fetch")
+            fetch_us.append((time.perf_counter() - t) * 1e6)
+            if status != 200:
+                raise RuntimeError(f"fetch answered {status}")
+            done += 1
+        app.state.clock.advance(60)  # this block's tasks finish, so the store may evict them later
+        gc.collect()
+        blocks.append({"tasks": done, "stored": len(app.state.tasks.store), "submit_median_us": round(median(submit_us), 1),
+                       "fetch_median_us": round(median(fetch_us), 1), "rss_mib": round(rss_bytes() / 2**20, 2)})
+    first, last = blocks[0], blocks[-1]
+    return {
+        "tasks": done,
+        "max_tasks": settings.max_tasks,
+        "start_rss_mib": round(start_rss / 2**20, 2),
+        "blocks": blocks,
+        "submit_ratio_last_to_first": round(last["submit_median_us"] / first["submit_median_us"], 2),
+        "fetch_ratio_last_to_first": round(last["fetch_median_us"] / first["fetch_median_us"], 2),
+    }
+
+
+def main() -> int:
+    total = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    print(json.dumps(run_loop(_drive(total, budget_s=120.0))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
