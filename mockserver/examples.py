@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .contracts import Contract
+from .media import bytes_for
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
 from .resources import fixtures_dir
 
@@ -49,10 +50,7 @@ def reply_from_example(example: Example) -> Reply:
     if "text" in response:
         return TextReply(response["text"], status=status, media_type=media)
     if response.get("binary"):
-        from . import media as media_files  # generated on demand, only for binary examples
-
-        data, media = media_files.audio("mp3", 1.0) if media == "audio/mpeg" else (b"", media)
-        return BinaryReply(data, media_type=media, status=status)
+        return BinaryReply(bytes_for(media), media_type=media, status=status)
     return JsonReply(response.get("body"), status=status, media_type=media)
 
 

@@ -313,3 +313,18 @@ def media_type_of(data: bytes) -> str | None:
         if data[1] & 0xE0 == 0xE0 and data[1] & 0x06:
             return "audio/mpeg"
     return None
+
+
+def bytes_for(media_type: str) -> bytes:
+    """Some real content of ``media_type`` (a replayed example that documents only the type)."""
+    media_type = media_type.split(";", 1)[0].strip().lower()
+    for fmt, known in IMAGE_MEDIA_TYPES.items():
+        if known == media_type:
+            return image(512, 512, fmt)
+    for fmt, known in AUDIO_MEDIA_TYPES.items():
+        if known == media_type:
+            return audio(fmt, 1.0)[0]
+    if media_type == "video/mp4":
+        return mp4()
+    return b""
+

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import mutagen
 import pytest
@@ -54,19 +53,6 @@ def test_png_pixels_are_the_picture_that_jpeg_and_webp_encode() -> None:
     for width, height in [(1, 1), (5, 1), (1, 5), (300, 200)]:
         picture = _open(media.png(width, height, seed=2, label="x"))
         assert picture.tobytes() == media._rgb(width, height, 2, "x")
-
-
-def test_png_is_fast_enough_for_the_largest_size() -> None:
-    # The target is < 50 ms; the bound is loose so a loaded CI machine does not flake, yet it
-    # still catches a per-pixel Python loop (which takes seconds).
-    best = min(_timed(lambda: media.png(1792, 1024)) for _ in range(3))
-    assert best < 0.5
-
-
-def _timed(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "webp"])
