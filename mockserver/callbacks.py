@@ -41,8 +41,8 @@ class CallbackDispatcher:
         host = (urlsplit(url).hostname or "").lower()
         return host in self.settings.callback_allow
 
-    def watch(self, task: Task, render: Render, check: SchemaCheck | None = None) -> None:
-        """Deliver ``render(view)`` for every step ``task`` reaches, to ``task.callback_url``."""
+    def watch(self, task: Task, render: Render, check: SchemaCheck | None = None, *, only_final: bool = False) -> None:
+        """Deliver ``render(view)`` for every step ``task`` reaches (or only its last), to ``task.callback_url``."""
         url = task.callback_url
         if not url:
             return
@@ -50,17 +50,21 @@ class CallbackDispatcher:
             host = urlsplit(url).hostname or url
             self._record(url, None, 0, f"refused: host {host} is not allowed (gptnb-mock serve --callback-allow {host})", [])
             return
-        asyncio.run_coroutine_threadsafe(self._follow(task, render, check, self._generation), self._background_loop())
+        asyncio.run_coroutine_threadsafe(self._follow(task, render, check, self._generation, only_final), self._background_loop())
 
     def reset(self) -> None:
         self._generation += 1
 
-    async def _follow(self, task: Task, render: Render, check: SchemaCheck | None, generation: int) -> None:
+    async def _follow(self, task: Task, render: Render, check: SchemaCheck | None, generation: int, only_final: bool) -> None:
         delivered = -1
         async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT) as client:
             while generation == self._generation:
                 view = self.engine.view(task)
-                for index in range(delivered + 1, view.index + 1):
+                if only_final:  # families whose webhook fires once, when the task ends
+                    pending: range | list[int] = [view.index] if view.terminal else []
+                else:
+                    pending = range(delivered + 1, view.index + 1)
+                for index in pending:
                     entered = view.entered(index) or view.now
                     await self._deliver(client, task.callback_url or "", render(TaskView(task, index, entered, entered)), check)
                 delivered = view.index

@@ -97,7 +97,7 @@ def render_docs(document: dict[str, Any]) -> str:
     ]
     for family, operations in sorted(by_family.items()):
         out.append(f'<section id="family-{_e(family)}"><h2>{_e(family)}</h2>')
-        for method, path, operation in sorted(operations, key=lambda o: (o[2]["operationId"])):
+        for method, path, operation in sorted(operations, key=lambda o: o[2]["operationId"]):
             out.append(_operation(method, path, operation))
         out.append("</section>")
     out.append("</main></body></html>")
@@ -114,6 +114,11 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> str:
         f'<p class="summary">{_e(op["description"])}</p>',
         f'<p class="meta">kind: {_e(op["x-gptnb-kind"])} · cost: {_e(op["x-gptnb-cost"])} · auth: {_e(auth)}</p>',
     ]
+    models = op.get("x-gptnb-models")
+    if models:
+        known = ", ".join(f"<code>{_e(m)}</code>" for m in models["known"])
+        patterns = "".join(f" · pattern <code>{_e(p)}</code>" for p in models["patterns"])
+        parts.append(f'<p class="meta">routes on <code>{_e(models["field"])}</code>: {known}{patterns}; other models get 503</p>')
     aliases = op.get("x-gptnb-aliases", [])
     if aliases:
         items = "".join(f"<li><code>{_e(a)}</code></li>" for a in aliases)

@@ -52,5 +52,6 @@ def start(call: Call, task: Task, render: Render) -> Task:
     state.tasks.create(task)
     if task.callback_url:
         check = state.registry.check(call.contract.pointer("callback", "body")) if state.settings.strict else None
-        state.callbacks.watch(task, render, check)
+        only_final = call.contract.document["callback"].get("when") == "finish"
+        state.callbacks.watch(task, render, check, only_final=only_final)
     return task

@@ -224,7 +224,7 @@ def test_notify_hook_receives_the_task_object(suno, gptnb, listener) -> None:
     gptnb.clock.advance(60)
     assert received.arrived.wait(10), received.received
     statuses = [b["status"] for b in received.received]
-    assert statuses == ["SUBMITTED", "QUEUED", "IN_PROGRESS", "SUCCESS"]
+    assert statuses == ["SUCCESS"]  # the relay calls back once, when the task finishes
     last = received.received[-1]
     assert last["task_id"] == task_id and last["notify_hook"] == url and all(c["status"] == "complete" for c in last["data"])
     assert all(c.status == 200 for c in gptnb.callbacks)

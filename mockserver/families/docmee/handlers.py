@@ -33,6 +33,11 @@ def ok(data: Any = None, **beside: Any) -> JsonReply:
     return JsonReply({"code": 0, "message": OK, **beside, "data": data})
 
 
+def paging(body: dict[str, Any]) -> tuple[int, int]:
+    """(page, size) as ints: JSON integers may arrive as floats (1e19), and page <= 0 reads as 1."""
+    return max(1, int(body["page"])), int(body["size"])
+
+
 def _text(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
     return value.strip() if isinstance(value, str) else ""
@@ -92,7 +97,7 @@ def _written(call: Call, markdown: str, failure: str | None, *, parsing: bool = 
 @handles("docmee.token.create")
 def create_token(call: Call) -> Reply:
     body = call.body or {}
-    hours = body.get("timeOfHours") or 2
+    hours = int(body.get("timeOfHours") or 2)
     uid = body.get("uid") if isinstance(body.get("uid"), str) and body["uid"] else None
     token = models.create_token(call, uid, body.get("limit"), hours)
     return ok({"token": token.id, "expireTime": hours * 3600})
@@ -133,7 +138,7 @@ def parse_file(call: Call) -> Reply:
 def random_templates(call: Call) -> Reply:
     models.scope(call)
     pool = templates.matching(call.body["filters"])
-    picked = random.Random(derived_int("docmee-random", call.request_id)).sample(pool, min(call.body["size"], len(pool)))
+    picked = random.Random(derived_int("docmee-random", call.request_id)).sample(pool, min(int(call.body["size"]), len(pool)))
     return ok([templates.with_cover(t, call.url_for) for t in picked], total=len(picked))
 
 
@@ -141,7 +146,7 @@ def random_templates(call: Call) -> Reply:
 def list_templates(call: Call) -> Reply:
     models.scope(call)
     pool = templates.matching(call.body["filters"])
-    size, page = call.body["size"], max(1, call.body["page"])
+    page, size = paging(call.body)
     start = min((page - 1) * size, len(pool))
     return ok([templates.with_cover(t, call.url_for) for t in pool[start : start + size]], total=len(pool))
 

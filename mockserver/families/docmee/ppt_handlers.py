@@ -9,7 +9,7 @@ from ...replies import BinaryReply, JsonReply, Reply
 from .. import handles
 from . import models, slides, templates
 from .errors import AI_ERROR, BAD_PARAMETER, GENERIC, business_error
-from .handlers import ok
+from .handlers import ok, paging
 
 if TYPE_CHECKING:
     from ...pipeline import Call
@@ -24,7 +24,7 @@ def _pptx(data: bytes, name: str) -> BinaryReply:
 @handles("docmee.pptx.list")
 def list_ppts(call: Call) -> Reply:
     found = models.owned_ppts(call, models.scope(call))
-    size, page = call.body["size"], max(1, call.body["page"])
+    page, size = paging(call.body)
     start = min((page - 1) * size, len(found))
     return ok([models.row(call, t) for t in found[start : start + size]], total=len(found))
 
