@@ -10,6 +10,9 @@ from typing import Any
 
 from .resources import contracts_dir
 
+Status = str | int
+"""Most families use status words; some (PicWish, Viggle) use integers."""
+
 
 @dataclass(frozen=True)
 class Lifecycle:
@@ -20,16 +23,16 @@ class Lifecycle:
     """Contract id that fetches one task."""
     status: str
     """JSON pointer to the status word in the query answer."""
-    order: tuple[tuple[str, ...], ...]
-    terminal: frozenset[str]
-    success: frozenset[str]
+    order: tuple[tuple[Status, ...], ...]
+    terminal: frozenset[Status]
+    success: frozenset[Status]
     query_path: str | None = None
     """Poll path built from ``{submit_path}`` and ``{id}``, where the query contract's path is not enough."""
 
-    def rank(self, status: str) -> int | None:
+    def rank(self, status: Status) -> int | None:
         return next((i for i, group in enumerate(self.order) if status in group), None)
 
-    def words(self) -> list[str]:
+    def words(self) -> list[Status]:
         return [word for group in self.order for word in group]
 
 

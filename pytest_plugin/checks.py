@@ -137,7 +137,7 @@ def error_shape_conformance(exchange: Exchange, registry: ContractRegistry) -> N
         raise CheckFailure("error_shape_conformance", f"HTTP {exchange.status} error body is not in {exchange.contract.errors}'s shape: " + "; ".join(violations))
 
 
-def task_lifecycle_conformance(statuses: Sequence[str], lifecycle: Lifecycle) -> None:
+def task_lifecycle_conformance(statuses: Sequence[str | int], lifecycle: Lifecycle) -> None:
     """Statuses a client saw while polling: each known, none going backwards, ending in a terminal one."""
     unknown = [s for s in statuses if lifecycle.rank(s) is None]
     if unknown:

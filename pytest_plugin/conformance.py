@@ -179,7 +179,7 @@ class ConformanceRunner:
         except CheckFailure as failure:
             outcome.violations.append(str(failure))
 
-    def _follow(self, lifecycle: Lifecycle, task_id: str, outcome: Outcome, submit_path: str) -> list[str]:
+    def _follow(self, lifecycle: Lifecycle, task_id: str, outcome: Outcome, submit_path: str) -> list[str | int]:
         query = self.registry[lifecycle.query]
         place = query.behavior.get("task_id", "path.id")
         where, _, name = place.partition(".")
@@ -192,7 +192,7 @@ class ConformanceRunner:
             request.query = {name: task_id}
         else:
             request.json = {name: [task_id] if name.endswith("s") else task_id}
-        statuses: list[str] = []
+        statuses: list[str | int] = []
         deadline = time.monotonic() + self.options.task_timeout
         while time.monotonic() < deadline:
             response = self._send(request)
@@ -200,7 +200,7 @@ class ConformanceRunner:
             outcome.violations += [f"poll {len(statuses)}: {f}" for f in failures(exchange, self.registry)]
             answer = _json_or_none(exchange)
             status = pointer(answer[0] if isinstance(answer, list) and answer else answer, lifecycle.status)
-            if not isinstance(status, str):
+            if not isinstance(status, (str, int)) or isinstance(status, bool):
                 outcome.violations.append(f"task_lifecycle_conformance: no status word at {lifecycle.status} while polling")
                 return statuses
             statuses.append(status)
