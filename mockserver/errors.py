@@ -15,6 +15,7 @@ from .replies import JsonReply
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .contracts import Contract
     from .pipeline import Call
 
 # The kinds generic code raises. Families may raise their own kinds too (e.g. task_not_found).
@@ -59,6 +60,8 @@ class ErrorContext:
     settings: Settings
     request_id: str
     call: Call | None = None
+    contract: Contract | None = None
+    """The contract the request reached, when routing got that far (also before a Call exists)."""
 
 
 ErrorBuilder = Callable[[ApiError, ErrorContext], JsonReply]

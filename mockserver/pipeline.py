@@ -133,7 +133,8 @@ class Pipeline:
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, _base_url(scope, headers), rid, self.state)
             reply = await self._answer(prepared, call)
         except ApiError as error:
-            reply = errors.build_error(error, ErrorContext(self.state.settings, rid, call), family)
+            reached = prepared.contract if prepared else self.state.registry.contracts.get(journal["contract_id"] or "")
+            reply = errors.build_error(error, ErrorContext(self.state.settings, rid, call, reached), family)
         except Exception:  # a bug in the mock, never the client's fault: say so plainly
             log.exception("gptnb-mock failed on %s %s", method, path)
             bug = ApiError(500, "mock_bug", "gptnb-mock internal error (see its log)")
