@@ -137,6 +137,14 @@ def error_shape_conformance(exchange: Exchange, registry: ContractRegistry) -> N
         raise CheckFailure("error_shape_conformance", f"HTTP {exchange.status} error body is not in {exchange.contract.errors}'s shape: " + "; ".join(violations))
 
 
+def websocket_conformance(frames: Sequence[Any], contract: Contract, registry: ContractRegistry | None = None) -> None:
+    """Every server frame of a WebSocket session (parsed JSON) satisfies the contract's event schema."""
+    judge = ResponseJudge(contract, registry or default_registry())
+    problems = [v for index, frame in enumerate(frames) for v in judge.frame_violations(101, frame, index)]
+    if problems:
+        raise CheckFailure("websocket_conformance", "; ".join(problems[:5]))
+
+
 def task_lifecycle_conformance(statuses: Sequence[str | int], lifecycle: Lifecycle) -> None:
     """Statuses a client saw while polling: each known, none going backwards, ending in a terminal one."""
     unknown = [s for s in statuses if lifecycle.rank(s) is None]

@@ -222,3 +222,27 @@ def test_assert_conforms_reads_httpx_httpx2_and_requests_responses(gptnb, gptnb_
     with pytest.raises(AssertionError, match=r"response_schema_conformance: .*id: 5 is not of type \"string\""):
         assert_conforms(httpx.post(f"{BASE}/v1/chat/completions", json=body, headers=auth), "openai.chat.completions")
     gptnb.state.journal.clear()  # the canned reply above was broken on purpose
+
+
+def test_websocket_conformance_names_the_broken_frame() -> None:
+    from mockserver.contracts import default_registry
+    from pytest_plugin.checks import CheckFailure, websocket_conformance
+
+    contract = default_registry()["openai.realtime.session"]
+    good = {"type": "input_audio_buffer.cleared", "event_id": "event_1"}
+    websocket_conformance([good], contract)
+    with pytest.raises(CheckFailure, match="frame 1"):
+        websocket_conformance([good, {"type": "response.done", "event_id": "event_2", "response": {"id": "nope"}}], contract)
+
+
+def test_pytest_option_collects_one_item_per_case(pytester: pytest.Pytester, gptnb_server) -> None:
+    pytester.makeini("[pytest]\n")
+    args = ["-p", "no:cacheprovider", f"--gptnb-conformance={gptnb_server.url}", "--gptnb-only", "openai.models.*", "-q"]
+    collected = pytester.runpytest_subprocess(*args, "--collect-only")
+    items = [line for line in collected.outlines if "gptnb-conformance::openai.models" in line]
+    assert any("example[basic]" in line for line in items) and any("negative[missing API key]" in line for line in items)
+    result = pytester.runpytest_subprocess(*args, "--junitxml=junit.xml")
+    result.assert_outcomes(passed=len(items))
+    assert (pytester.path / "junit.xml").read_text().count("<testcase") == len(items)
+    only_examples = pytester.runpytest_subprocess(*args, "-k", "example")
+    only_examples.assert_outcomes(passed=sum("example[" in line for line in items), deselected=sum("example[" not in line for line in items))
