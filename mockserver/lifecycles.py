@@ -29,6 +29,10 @@ class Lifecycle:
     query_path: str | None = None
     """Poll path built from ``{submit_path}`` and ``{id}``, where the query contract's path is not enough."""
 
+    def query_for(self, submit_contract_id: str) -> str:
+        """The contract that polls tasks made by ``submit_contract_id`` (``{1}``: its second dotted part)."""
+        return self.query.format(*submit_contract_id.split("."))
+
     def rank(self, status: Status) -> int | None:
         return next((i for i, group in enumerate(self.order) if status in group), None)
 
@@ -65,5 +69,12 @@ def lifecycles() -> dict[str, Lifecycle]:
             query_path=spec.get("query_path"),
         )
         for name, spec in data.items()
-        if not name.startswith("$")
+        if not name.startswith("$") and "unfollowed" not in spec
     }
+
+
+@functools.cache
+def unfollowed() -> dict[str, str]:
+    """Families whose tasks the runner cannot follow, and why."""
+    data = json.loads((contracts_dir() / "_lifecycles.json").read_text(encoding="utf-8"))
+    return {name: spec["unfollowed"] for name, spec in data.items() if isinstance(spec, dict) and "unfollowed" in spec}

@@ -173,14 +173,14 @@ class ConformanceRunner:
         if not isinstance(task_id, str) or not task_id:
             outcome.violations.append(f"task_lifecycle_conformance: no task id at {lifecycle.submit_id} in the submit answer")
             return
-        statuses = self._follow(lifecycle, task_id, outcome, case.request.path)
+        statuses = self._follow(lifecycle, task_id, outcome, case.request.path, case.contract.id)
         try:
             task_lifecycle_conformance(statuses, lifecycle)
         except CheckFailure as failure:
             outcome.violations.append(str(failure))
 
-    def _follow(self, lifecycle: Lifecycle, task_id: str, outcome: Outcome, submit_path: str) -> list[str | int]:
-        query = self.registry[lifecycle.query]
+    def _follow(self, lifecycle: Lifecycle, task_id: str, outcome: Outcome, submit_path: str, submit_contract: str) -> list[str | int]:
+        query = self.registry[lifecycle.query_for(submit_contract)]
         place = query.behavior.get("task_id", "path.id")
         where, _, name = place.partition(".")
         request = GeneratedRequest(query.id, query.method, query.path, headers=_auth(query))

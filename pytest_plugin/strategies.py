@@ -16,8 +16,11 @@ the relay has channels for, real files where a file is uploaded.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +36,8 @@ from mockserver.synth import UnsatisfiableSchema, instance
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
 PLACEHOLDER_KEY = "sk-gptnbmockstrategy000000000000000000000000000000"
+MEDIA_BASE = "https://goapi.gptnb.ai"
+DATA_URL_PNG = "data:image/png;base64," + base64.b64encode(media.png(64, 64, seed=1)).decode()
 
 
 @dataclass
@@ -138,19 +143,67 @@ def _params(contract: Contract, registry: ContractRegistry, part: str) -> st.Sea
     return from_schema(schema)
 
 
-def requests(contract_id: str, *, registry: ContractRegistry | None = None) -> st.SearchStrategy[GeneratedRequest]:
-    """Requests the contract accepts, generated from its request schemas."""
+def requests(
+    contract_id: str,
+    *,
+    registry: ContractRegistry | None = None,
+    task_ids: Sequence[str] = (),
+    media_base: str = MEDIA_BASE,
+) -> st.SearchStrategy[GeneratedRequest]:
+    """Requests the contract accepts, generated from its request schemas.
+
+    ``task_ids``: ids of tasks that exist on the server under test; a task query then asks for one
+    of them instead of a random id. URL fields get links to the mock's own media under
+    ``media_base``, and data-URL fields real base64 images, where the schema alone would give
+    strings no server could fetch or decode.
+    """
     registry = _registry(registry)
     contract = registry[contract_id]
     schema = _body_schema(contract, registry)
-    bodies = from_schema(schema).flatmap(lambda body: _realistic(contract, body)) if schema is not None else st.none()
+    bodies = from_schema(schema).flatmap(lambda body: _realistic(contract, _with_media(schema, body, media_base))) if schema is not None else st.none()
+    params = _params(contract, registry, "path")
+    query = _params(contract, registry, "query")
+    where, _, name = contract.behavior.get("task_id", "").partition(".")
+    if task_ids and where == "path":
+        params = params.flatmap(lambda p: st.sampled_from(list(task_ids)).map(lambda task_id: {**p, name: task_id}))
+    elif task_ids and where == "query":
+        query = query.flatmap(lambda q: st.sampled_from(list(task_ids)).map(lambda task_id: {**q, name: task_id}))
+    elif task_ids and where == "body":
+        bodies = bodies.flatmap(lambda b: st.sampled_from(list(task_ids)).map(lambda task_id: {**(b or {}), name: [task_id] if name.endswith("s") else task_id}))
+    return st.builds(lambda body, p, q: _build(contract, body, p, q), bodies, params, query)
 
-    return st.builds(
-        lambda body, params, query: _build(contract, body, params, query),
-        bodies,
-        _params(contract, registry, "path"),
-        _params(contract, registry, "query"),
-    )
+
+_URL_NAME = re.compile(r"(^|_)(url|link|image|img|video|audio)s?$|Url$", re.I)
+
+
+def _with_media(schema: dict[str, Any], body: Any, media_base: str) -> Any:
+    """Point URL fields at the mock's own media and fill data-URL fields with a real image."""
+    if not isinstance(body, dict):
+        return body
+    properties = schema.get("properties", {})
+    changed = dict(body)
+    for name, value in body.items():
+        prop = properties.get(name)
+        if not isinstance(prop, dict):
+            continue
+        wants_data_url = "data:image" in json.dumps(prop) or "base64" in name.lower()
+        if isinstance(value, list) and wants_data_url and all(isinstance(v, str) for v in value):
+            changed[name] = [DATA_URL_PNG] * len(value)
+            continue
+        if not isinstance(value, str):
+            continue
+        if wants_data_url:
+            changed[name] = DATA_URL_PNG
+        elif prop.get("format") in ("uri", "url", "iri") or _URL_NAME.search(name):
+            kind = "video/1.mp4" if "video" in name.lower() else "audio/1/1.mp3" if "audio" in name.lower() else "image/512x512/1.png"
+            changed[name] = f"{media_base.rstrip('/')}/__mock/media/{kind}"
+    return changed if _valid(schema, changed) else body
+
+
+def _valid(schema: dict[str, Any], body: Any) -> bool:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema).is_valid(body)
 
 
 def sample_requests(contract_id: str, count: int, *, registry: ContractRegistry | None = None) -> list[GeneratedRequest]:

@@ -246,3 +246,20 @@ def test_pytest_option_collects_one_item_per_case(pytester: pytest.Pytester, gpt
     assert (pytester.path / "junit.xml").read_text().count("<testcase") == len(items)
     only_examples = pytester.runpytest_subprocess(*args, "-k", "example")
     only_examples.assert_outcomes(passed=sum("example[" in line for line in items), deselected=sum("example[" not in line for line in items))
+
+
+def test_generated_requests_are_realistic(gptnb) -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    from pytest_plugin.strategies import requests
+
+    task_id = httpx.post(f"{BASE}/mj/submit/imagine", json={"prompt": "a fox"}, headers={"Authorization": "Bearer k"}).json()["result"]
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(fetch=requests("midjourney.task.fetch", task_ids=[task_id]), blend=requests("midjourney.submit.blend"))
+    def check(fetch, blend) -> None:
+        assert fetch.path == f"/mj/task/{task_id}/fetch"
+        assert httpx.get(BASE + fetch.path, headers=fetch.headers).status_code == 200
+        assert all(image.startswith("data:image/png;base64,iVBOR") for image in blend.json["base64Array"])
+
+    check()
