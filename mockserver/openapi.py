@@ -91,6 +91,19 @@ def security_scheme(carrier: AuthCarrier) -> tuple[str, dict[str, Any]]:
     return re.sub(r"[^A-Za-z0-9._-]", "_", key), scheme
 
 
+def sse_item_schema(event: Any, terminator: str | None) -> dict[str, Any]:
+    """The schema of one server-sent event, as OpenAPI 3.2's ``itemSchema`` spells it (and schemathesis
+    reads a 3.1 ``schema`` of ``text/event-stream``): the ``data`` field is JSON satisfying ``event``, or
+    the literal terminator."""
+    payload: dict[str, Any] = {"type": "string", "contentMediaType": "application/json", "contentSchema": event}
+    data = {"anyOf": [{"const": terminator}, payload]} if terminator is not None else payload
+    return {
+        "type": "object",
+        "required": ["data"],
+        "properties": {"data": data, "event": {"type": "string"}, "id": {"type": "string"}, "retry": {"type": "integer", "minimum": 0}},
+    }
+
+
 class _Exporter:
     def __init__(self, registry: ContractRegistry) -> None:
         self.registry = registry
@@ -117,7 +130,8 @@ class _Exporter:
                 "description": "Generated from the gptnb-mock contracts (contracts/<family>/*.json), the single source of truth "
                 "the mock serves and checks responses by. Extensions: x-gptnb-aliases (other paths to the same operation), "
                 "x-gptnb-variants (contracts on the same method and path, picked by the request body), x-gptnb-sse "
-                "(event schema and terminator of text/event-stream answers), x-gptnb-error-when (business errors sent "
+                "(event schema and terminator of text/event-stream answers; their `schema` describes one event, as "
+                "OpenAPI 3.2's itemSchema does), x-gptnb-error-when (business errors sent "
                 "with a success status), x-gptnb-models (the body field the relay routes on and the models it has a channel "
                 "for; any other model gets a 503), x-gptnb-websocket, x-gptnb-kind and x-gptnb-cost.",
             },
@@ -228,7 +242,7 @@ class _Exporter:
             for key in ("terminator", "event_names"):
                 if key in declared["sse"]:
                     sse[key] = declared["sse"][key]
-            return {"schema": {"type": "string"}, "x-gptnb-sse": sse}
+            return {"schema": sse_item_schema(sse["event"], sse.get("terminator")), "x-gptnb-sse": sse}
         if declared.get("binary"):
             return {"schema": {"type": "string", "contentMediaType": media}}
         if "schema" in declared:

@@ -87,7 +87,7 @@ def json_mutation(path_part: str, change: Callable[[Any], Any]) -> Mutation:
 
 
 def first_failure(app: Any, *only: str) -> str:
-    runner = runner_for(app, *only, negatives=False, examples=0)
+    runner = runner_for(app, *only, negatives=False, examples=0, task_timeout=2.0)
     outcomes = runner.run(runner.plan())
     failures = [v for o in outcomes for v in o.violations]
     assert failures, "the broken server was not caught"
