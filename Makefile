@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: serve test bench check-upstream openapi clean
+.PHONY: serve test bench check-upstream openapi schemathesis clean
 
 # The virtualenv is rebuilt when the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -23,6 +23,16 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py
+
+# The contracts as one OpenAPI 3.1 document (a running mock serves it at /__mock/openapi.json).
+openapi: $(BIN)/.installed
+	mkdir -p build
+	$(BIN)/gptnb-mock openapi --server http://$(HOST):$(PORT) --output build/openapi.json
+
+# Fuzz a fresh mock with schemathesis, from the OpenAPI document it serves (about a minute).
+# MAX_EXAMPLES=20 SEED=1 make schemathesis; SCHEMATHESIS_ARGS="--include-tag openai" narrows it.
+schemathesis: $(BIN)/.installed
+	BIN=$(BIN) tools/schemathesis_run.sh $(SCHEMATHESIS_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis

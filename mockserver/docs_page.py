@@ -88,9 +88,11 @@ def render_docs(document: dict[str, Any]) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(info['title'])}</title><style>{STYLE}</style></head><body>",
-        f"<header><h1>{_e(info['title'])} <small class=\"id\">{_e(info['version'])}</small></h1>",
-        f"<p>{sum(len(ops) for ops in by_family.values())} operations from {contracts} contracts. "
-        'Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI 3.1).</p>',
+        f'<header><h1>{_e(info["title"])} <small class="id">{_e(info["version"])}</small></h1>',
+        (
+            f"<p>{sum(len(ops) for ops in by_family.values())} operations from {contracts} contracts. "
+            'Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI 3.1).</p>'
+        ),
         "<nav><ul>",
         *(f'<li><a href="#family-{_e(f)}">{_e(f)}</a> ({len(ops)})</li>' for f, ops in sorted(by_family.items())),
         "</ul></nav></header><main>",
@@ -108,8 +110,10 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> str:
     auth = " or ".join(name for requirement in op["security"] for name in requirement) or "none"
     parts = [
         f'<article id="{_e(op["operationId"])}">',
-        f'<h3><span class="method {method}">{method.upper()}</span> <code>{_e(path)}</code>'
-        f' <a class="id" href="#{_e(op["operationId"])}">{_e(op["operationId"])}</a></h3>',
+        (
+            f'<h3><span class="method {method}">{method.upper()}</span> <code>{_e(path)}</code>'
+            f' <a class="id" href="#{_e(op["operationId"])}">{_e(op["operationId"])}</a></h3>'
+        ),
         f'<p class="title">{_e(op["summary"])}</p>',
         f'<p class="summary">{_e(op["description"])}</p>',
         f'<p class="meta">kind: {_e(op["x-gptnb-kind"])} · cost: {_e(op["x-gptnb-cost"])} · auth: {_e(auth)}</p>',

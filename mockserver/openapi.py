@@ -3,9 +3,13 @@
 One path item per contract's primary path; aliases ride along in ``x-gptnb-aliases`` so the document
 stays small. Variants on the same method and path fold into their base operation
 (``x-gptnb-variants``, with the ``when`` schema that picks each). Schemas are inlined (OpenAPI 3.1 takes
-JSON Schema 2020-12 as it is), so every operation reads on its own. What OpenAPI has no word for keeps
-an ``x-gptnb-*`` extension: SSE event schemas and terminators, business errors answered with HTTP 200
-(``x-gptnb-error-when``), the behaviour kind and the upstream cost. The output depends only on the
+JSON Schema 2020-12 as it is), so every operation reads on its own. A ``text/event-stream`` answer's
+``schema`` describes one event, as OpenAPI 3.2's ``itemSchema`` does and schemathesis reads it: ``data``
+is JSON (``contentMediaType`` + ``contentSchema``) or the terminator. Callback URLs in request bodies
+become OpenAPI ``callbacks``. What OpenAPI has no word for keeps an ``x-gptnb-*`` extension: the SSE
+event schema and terminator, WebSocket frames, business errors answered with HTTP 200
+(``x-gptnb-error-when``), the models the relay routes (``x-gptnb-models``; the routed body field also
+lists them as ``examples``), the behaviour kind and the upstream cost. The output depends only on the
 contracts and the arguments: paths, statuses, media types and schemes come out sorted.
 """
 
@@ -84,7 +88,12 @@ def security_scheme(carrier: AuthCarrier) -> tuple[str, dict[str, Any]]:
     if carrier.location == "subprotocol":
         # OpenAPI has no WebSocket subprotocols; the key travels in the handshake's protocol list.
         key = f"subprotocol.{carrier.name}"
-        scheme = {"type": "apiKey", "in": "header", "name": "Sec-WebSocket-Protocol", "description": f"WebSocket subprotocol {carrier.name}: {shown}"}
+        scheme = {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Sec-WebSocket-Protocol",
+            "description": f"WebSocket subprotocol {carrier.name}: {shown}",
+        }
     else:
         key = f"{carrier.location}.{carrier.name}" + (f".{carrier.prefix.strip()}" if carrier.prefix.strip() else "")
         scheme = {"type": "apiKey", "in": carrier.location, "name": carrier.name, "description": f"{carrier.name}: {shown}"}
@@ -172,7 +181,11 @@ class _Exporter:
                 for v in variants
             ]
         if base.models:
-            operation["x-gptnb-models"] = {"field": base.models.field, "known": list(base.models.known), "patterns": list(base.models.patterns)}
+            operation["x-gptnb-models"] = {
+                "field": base.models.field,
+                "known": list(base.models.known),
+                "patterns": list(base.models.patterns),
+            }
         operation["x-gptnb-kind"] = base.kind
         operation["x-gptnb-cost"] = base.cost
         return operation
@@ -198,7 +211,9 @@ class _Exporter:
                     if location == "header" and (name.lower() in IGNORED_HEADERS or name.lower() in auth_headers):
                         continue
                     key = (location, name.lower() if location == "header" else name)
-                    found.setdefault(key, {"name": name, "in": location, "required": name in required, "schema": sub})
+                    # what only a variant requires is optional for the operation as a whole
+                    needed = name in required and contract is base
+                    found.setdefault(key, {"name": name, "in": location, "required": needed, "schema": sub})
         return list(found.values())
 
     def request_body(self, contract: Contract) -> dict[str, Any]:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import io
-import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from PIL import Image
+from callback_listener import CallbackListener
 
 BASE = "https://goapi.gptnb.ai"
 TERMINAL = ("Ready", "Request Moderated", "Content Moderated", "Error")
@@ -105,30 +103,10 @@ def test_x_key_is_accepted_as_the_token(gptnb) -> None:
     assert response.status_code == 200 and response.json()["id"]
 
 
-class _Listener(BaseHTTPRequestHandler):
-    received: list[dict] = []
-    arrived = threading.Event()
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).received.append(body)
-        self.send_response(200)
-        self.end_headers()
-        if body["status"] in TERMINAL:
-            type(self).arrived.set()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def listener():
-    _Listener.received = []
-    _Listener.arrived = threading.Event()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Listener)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", _Listener
-    server.shutdown()
+    with CallbackListener(done=lambda body: body["status"] in TERMINAL) as received:
+        yield received.url, received
 
 
 @pytest.mark.gptnb(clock="manual")

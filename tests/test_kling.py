@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import io
-import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from PIL import Image
 
 from mockserver.media import media_type_of
+from callback_listener import CallbackListener
 
 BASE = "https://goapi.gptnb.ai"
 DONE = ("succeed", "failed")
@@ -137,30 +135,10 @@ def test_relay_errors_use_the_relay_envelope(gptnb) -> None:
     assert response.status_code == 401 and "error" in response.json()
 
 
-class _Listener(BaseHTTPRequestHandler):
-    received: list[dict] = []
-    arrived = threading.Event()
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).received.append(body)
-        self.send_response(200)
-        self.end_headers()
-        if body["task_status"] in DONE:
-            type(self).arrived.set()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def listener():
-    _Listener.received = []
-    _Listener.arrived = threading.Event()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Listener)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/kling-hook", _Listener
-    server.shutdown()
+    with CallbackListener(done=lambda body: body["task_status"] in DONE) as received:
+        yield received.url, received
 
 
 @pytest.mark.gptnb(clock="step")

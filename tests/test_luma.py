@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -13,6 +10,7 @@ import pytest
 from PIL import Image
 
 from mockserver.media import media_type_of
+from callback_listener import CallbackListener
 
 BASE = "https://goapi.gptnb.ai"
 PROMPT = {"user_prompt": "a paper boat drifting down a rain-soaked street at dusk", "aspect_ratio": "16:9", "expand_prompt": True}
@@ -158,30 +156,10 @@ def test_bad_bodies_and_keys(luma) -> None:
     assert no_key.status_code == 401 and no_key.json()["error"]["message"]
 
 
-class _Listener(BaseHTTPRequestHandler):
-    received: list[dict] = []
-    arrived = threading.Event()
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).received.append(body)
-        self.send_response(200)
-        self.end_headers()
-        if body["state"] in ("completed", "failed"):
-            type(self).arrived.set()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def listener():
-    _Listener.received = []
-    _Listener.arrived = threading.Event()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Listener)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", _Listener
-    server.shutdown()
+    with CallbackListener(done=lambda body: body["state"] in ("completed", "failed")) as received:
+        yield received.url, received
 
 
 @pytest.mark.gptnb(clock="manual")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from PIL import Image
 
 from mockserver import media
+from callback_listener import CallbackListener
 
 BASE = "https://goapi.gptnb.ai"
 PNG_URL = "data:image/png;base64," + base64.b64encode(media.png(32, 32, seed=5)).decode()
@@ -162,30 +160,10 @@ def test_unknown_custom_id_is_the_relays_400(mj) -> None:
     assert empty.status_code == 400 and "custom_id_is_required" in empty.json()["error"]["message"]
 
 
-class _Listener(BaseHTTPRequestHandler):
-    received: list[dict] = []
-    arrived = threading.Event()
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).received.append(body)
-        self.send_response(200)
-        self.end_headers()
-        if body["status"] in ("SUCCESS", "FAILURE"):
-            type(self).arrived.set()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def listener():
-    _Listener.received = []
-    _Listener.arrived = threading.Event()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Listener)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", _Listener
-    server.shutdown()
+    with CallbackListener(done=lambda body: body["status"] in ("SUCCESS", "FAILURE")) as received:
+        yield received.url, received
 
 
 @pytest.mark.gptnb(clock="manual")

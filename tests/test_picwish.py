@@ -5,15 +5,14 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from PIL import Image
 
 from mockserver import media
+from callback_listener import CallbackListener
 
 BASE = "https://goapi.gptnb.ai"
 RUNNING_STATES = {0, 2, 3, 4}
@@ -174,30 +173,10 @@ def test_unknown_task_and_missing_key(pw) -> None:
     assert no_key.status_code == 401 and "error" in no_key.json()
 
 
-class _Listener(BaseHTTPRequestHandler):
-    received: list[dict] = []
-    arrived = threading.Event()
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).received.append(body)
-        self.send_response(200)
-        self.end_headers()
-        if body["data"]["state"] == 1 or body["data"]["state"] < 0:
-            type(self).arrived.set()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def listener():
-    _Listener.received = []
-    _Listener.arrived = threading.Event()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Listener)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", _Listener
-    server.shutdown()
+    with CallbackListener(done=lambda body: body["data"]["state"] == 1 or body["data"]["state"] < 0) as received:
+        yield received.url, received
 
 
 @pytest.mark.gptnb(clock="manual")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -14,6 +11,7 @@ from PIL import Image
 from mockserver.contracts import default_registry
 from mockserver.examples import examples_of
 from mockserver.media import media_type_of
+from callback_listener import CallbackListener
 
 BASE = "https://goapi.gptnb.ai"
 LYRICS = "[Verse]\nLanterns on the harbor wall\n\n[Chorus]\nSail on, sail on"
@@ -191,30 +189,10 @@ def test_new_api_music_lyrics_and_concat_tasks(suno) -> None:
     assert [t["action"] for t in only_lyrics["data"]] == ["LYRICS"]
 
 
-class _Listener(BaseHTTPRequestHandler):
-    received: list[dict] = []
-    arrived = threading.Event()
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).received.append(body)
-        self.send_response(200)
-        self.end_headers()
-        if body["status"] in ("SUCCESS", "FAILURE"):
-            type(self).arrived.set()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def listener():
-    _Listener.received = []
-    _Listener.arrived = threading.Event()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Listener)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", _Listener
-    server.shutdown()
+    with CallbackListener(done=lambda body: body["status"] in ("SUCCESS", "FAILURE")) as received:
+        yield received.url, received
 
 
 @pytest.mark.gptnb(clock="manual")

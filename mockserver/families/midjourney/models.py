@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ...ids import derived_int
 from ...tasks import Step, Task, TaskView
 
 FAMILY = "midjourney"

@@ -103,7 +103,7 @@ def _ooxml(fmt: str, text: str) -> bytes:
     else:
         parts[part] = '<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>'
     defaults = (
-        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
     )
     parts["[Content_Types].xml"] = f'<Types xmlns="{_PACKAGE}/content-types">{defaults}{overrides}</Types>'
