@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .ids import derived_int
 from .tasks import Task
@@ -44,6 +44,18 @@ def callback_url(call: Call) -> str | None:
         return None
     url = call.body.get(spec["field"])
     return url if isinstance(url, str) and url.strip() else None
+
+
+def task_for(call: Call, **fields: Any) -> Task:
+    """A Task filled in from the request the way every family fills it (its parameters, the clock's
+    time, the caller's key, its callback URL); ``fields`` give the rest (id, family, kind, steps …)."""
+    defaults = {
+        "params": dict(call.body) if isinstance(call.body, dict) else {},
+        "created_at": call.state.clock.now(),
+        "owner": call.api_key,
+        "callback_url": callback_url(call),
+    }
+    return Task(**{**defaults, **fields})
 
 
 def start(call: Call, task: Task, render: Render) -> Task:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start
-from ...tasks import Task
+from ...taskflow import planned_failure, start, task_for
 from .. import handles
 from . import models
 from .errors import field_invalid
@@ -19,14 +18,12 @@ if TYPE_CHECKING:
 def generate(call: Call) -> Reply:
     task_id = models.task_id(call.request_id)
     failure = planned_failure(call, task_id)
-    task = Task(
+    task = task_for(
+        call,
         id=task_id,
         family=models.FAMILY,
         kind="video",
-        params=dict(call.body),
         steps=models.plan(failure),
-        created_at=call.state.clock.now(),
-        owner=call.api_key,
         data={"base_url": call.base_url, "request_id": call.body.get("request_id") or models.platform_request_id(call.request_id)},
         fail_reason=failure,
         success=models.SUCCESS,

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start
-from ...tasks import Step, Task, TaskView
+from ...taskflow import planned_failure, start, task_for
+from ...tasks import Step, TaskView
 from .. import handles
 from . import models
 from .errors import refusal
@@ -46,15 +46,13 @@ def submit_image(call: Call) -> Reply:
         "seed": models.seed_for(body.get("seed"), task_id),
         "final_prompt": models.final_prompt(body["prompt"], bool(body.get("prompt_upsampling"))),
     }
-    task = Task(
+    task = task_for(
+        call,
         id=task_id,
         family=models.FAMILY,
         kind=model,
         params=dict(body),
         steps=models.plan(failure),
-        created_at=call.state.clock.now(),
-        owner=call.api_key,
-        callback_url=callback_url(call),
         data=data,
         fail_reason=reason if failure else None,
         success=Step(models.READY, 0.0, 100),

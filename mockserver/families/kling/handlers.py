@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start
+from ...taskflow import planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import models
@@ -46,15 +46,12 @@ def _submit(call: Call, endpoint: Endpoint) -> Reply:
         raise invalid_parameter(f"external_task_id: {external} already exists")
     task_id = models.task_id(call.request_id)
     failure = planned_failure(call, task_id)
-    task = Task(
+    task = task_for(
+        call,
         id=task_id,
         family=models.FAMILY,
         kind=endpoint.key,
-        params=dict(call.body),
         steps=models.plan(endpoint, failure),
-        created_at=call.state.clock.now(),
-        owner=call.api_key,
-        callback_url=callback_url(call),
         data={"base_url": call.base_url},
         fail_reason=failure,
         success=models.SUCCEED,

@@ -6,7 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start
+from ...taskflow import callback_url, planned_failure, start, task_for
 from ...tasks import Task
 from .. import handles
 from . import models
@@ -26,7 +26,8 @@ def _submit(call: Call, clip: models.Clip, parent: Task | None = None) -> Reply:
         raise detail(400, "user_prompt is required")
     task_id = str(uuid.uuid4())
     failure = planned_failure(call, task_id)
-    task = Task(
+    task = task_for(
+        call,
         id=task_id, family=models.FAMILY, kind=models.GENERATION, params=dict(call.body), steps=models.plan(failure),
         created_at=call.state.clock.now(), owner=call.api_key, parent_id=parent.id if parent else None,
         callback_url=callback_url(call), data={"clip": clip}, fail_reason=failure,

@@ -11,8 +11,8 @@ from ... import media
 from ...ids import derived_int
 from ...media_routes import image_path
 from ...replies import BinaryReply, JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start
-from ...tasks import Task, TaskView
+from ...taskflow import planned_failure, start, task_for
+from ...tasks import TaskView
 from .. import handles
 from . import catalog, models, qr
 from .errors import bad_parameter, not_found
@@ -56,15 +56,12 @@ def _check_model(call: Call) -> None:
 def _submit(call: Call, kind: str, picture: dict[str, Any], cost: int, refusal: str | None = None) -> Reply:
     img_uuid = models.new_img_uuid(call.request_id)
     failure = planned_failure(call, img_uuid) or refusal
-    task = Task(
+    task = task_for(
+        call,
         id=img_uuid,
         family=models.FAMILY,
         kind=kind,
-        params=dict(call.body),
         steps=models.plan(failure),
-        created_at=call.state.clock.now(),
-        owner=call.api_key,
-        callback_url=callback_url(call),
         data={"picture": picture, "cost": cost},
         fail_reason=failure,
         success=models.SUCCESS_STEP,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ... import media
 from ...ids import derived_int
 from ...replies import BinaryReply, JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start
+from ...taskflow import planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import models
@@ -72,16 +72,13 @@ def _submit(call: Call, action: str, *, prompt: str, parent: Task | None = None,
     if waiting and not modal:  # queued tasks start once the ones ahead have finished
         steps = (steps[0], *(replace(s, at=s.at + waiting * QUEUE_WAIT) for s in steps[1:]))
     data = {"prompt": prompt, "base_url": call.base_url, **(extra or {})}
-    task = Task(
+    task = task_for(
+        call,
         id=task_id,
         family=models.FAMILY,
         kind=action,
-        params=dict(call.body),
         steps=steps,
-        created_at=call.state.clock.now(),
-        owner=call.api_key,
         parent_id=parent.id if parent else None,
-        callback_url=callback_url(call),
         data=data,
         fail_reason=failure,
     )

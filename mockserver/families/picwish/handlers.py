@@ -10,7 +10,7 @@ from ... import media
 from ...ids import derived_int
 from ...media_routes import image_path
 from ...replies import BinaryReply, JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start
+from ...taskflow import planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import documents, models, tools
@@ -79,15 +79,13 @@ def create(call: Call) -> Reply:
     reason = planned_failure(call, task_id)
     failure_state = models.NOT_AN_IMAGE if not source.decodable else models.FAILED if reason else None
     sync = params.get("sync") == 1 and tool not in models.ASYNC_ONLY
-    task = Task(
+    task = task_for(
+        call,
         id=task_id,
         family=models.FAMILY,
         kind=tool,
         params={k: v for k, v in params.items() if k != "image_file"},
         steps=models.plan(tool, sync, failure_state),
-        created_at=call.state.clock.now(),
-        owner=call.api_key,
-        callback_url=callback_url(call),
         data={
             "outcome": _outcome(tool, params, source),
             "return_type": params.get("return_type", 1),

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start
-from ...tasks import Task
+from ...taskflow import planned_failure, start, task_for
 from . import duomi
 from .errors import refused, task_not_exist
 
@@ -20,15 +19,12 @@ def submit(call: Call, flavour: duomi.Flavour, mode: str) -> Reply:
         raise refused("prompt is required")
     task_id = duomi.task_id(call.request_id)
     failure = planned_failure(call, task_id)
-    task = Task(
+    task = task_for(
+        call,
         id=task_id,
         family=flavour.family,
         kind=mode,
-        params=dict(call.body),
         steps=duomi.plan(flavour, failure),
-        created_at=call.state.clock.now(),
-        owner=call.api_key,
-        callback_url=callback_url(call),
         data={"base_url": call.base_url},
         fail_reason=failure,
         success=duomi.SUCCESS_STEP,

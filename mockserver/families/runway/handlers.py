@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start
-from ...tasks import Task
+from ...taskflow import planned_failure, start, task_for
 from .. import handles
 from ..pika import duomi, flow
 from . import models
@@ -42,14 +41,12 @@ def image_to_video(call: Call) -> Reply:
     # Past the account's concurrency the task waits as THROTTLED before it is PENDING.
     engine = call.state.tasks
     throttled = engine.running(models.FAMILY) >= call.state.settings.task_concurrency
-    task = Task(
+    task = task_for(
+        call,
         id=task_id,
         family=models.FAMILY,
         kind=models.OFFICIAL,
-        params=dict(call.body),
         steps=models.official_plan(failure, throttled),
-        created_at=call.state.clock.now(),
-        owner=call.api_key,
         data={"base_url": call.base_url},
         fail_reason=failure,
         success=models.OFFICIAL_SUCCESS,

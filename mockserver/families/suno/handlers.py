@@ -6,7 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start
+from ...taskflow import planned_failure, start, task_for
 from ...tasks import Step, Task
 from .. import handles
 from . import models, songs
@@ -24,7 +24,8 @@ def new_id() -> str:
 
 def start_clip(call: Call, song: Song, steps: tuple[Step, ...], failure: str | None) -> Task:
     """A clip of the official format: one task whose status words are the clip's."""
-    task = Task(
+    task = task_for(
+        call,
         id=song.id, family=models.FAMILY, kind=models.CLIP, params=dict(call.body or {}), steps=steps,
         created_at=call.state.clock.now(), owner=call.api_key, data={"song": song}, fail_reason=failure,
         success=models.CLIP_DONE, failure=models.CLIP_ERROR,

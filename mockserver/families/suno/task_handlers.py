@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start
+from ...taskflow import callback_url, planned_failure, start, task_for
 from ...tasks import Task
 from .. import handles
 from . import models, songs
@@ -32,7 +32,8 @@ def _as_task_error(error: SongError) -> Exception:
 def _submit(call: Call, action: str, data: dict[str, Any]) -> Reply:
     task_id = new_id()
     failure = planned_failure(call, task_id)
-    task = Task(
+    task = task_for(
+        call,
         id=task_id, family=models.FAMILY, kind=action, params=dict(call.body), steps=models.task_plan(action, failure),
         created_at=call.state.clock.now(), owner=call.api_key, callback_url=callback_url(call), data=data, fail_reason=failure,
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...clock import STEP, Clock
 from ...replies import JsonReply, Reply, StreamReply
-from ...taskflow import planned_failure, start
+from ...taskflow import planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import models
@@ -26,14 +26,12 @@ MAX_EVENTS = 240
 
 def _start(call: Call, kind: str, data: dict[str, Any], task_id: str, parent: Task | None = None) -> Reply:
     failure = planned_failure(call, task_id)
-    task = Task(
+    task = task_for(
+        call,
         id=task_id,
         family=models.FAMILY,
         kind=kind,
-        params=dict(call.body),
         steps=models.plan(failure),
-        created_at=call.state.clock.now(),
-        owner=call.api_key,
         parent_id=parent.id if parent else None,
         data={**data, "base_url": call.base_url},
         fail_reason=failure,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import media
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start
+from ...taskflow import planned_failure, start, task_for
 from ...tasks import Task
 from .. import handles
 from . import catalogue, models
@@ -31,14 +31,13 @@ def _asset(call: Call, kind: str, reference: object, what: str) -> Task:
 
 
 def _store_asset(call: Call, kind: str, name: str, size: tuple[int, int]) -> Task:
-    task = Task(
+    task = task_for(
+        call,
         id=models.asset_id(call.request_id),
         family=models.FAMILY,
         kind=kind,
         params={},
         steps=(models.READY,),
-        created_at=call.state.clock.now(),
-        owner=call.api_key,
         data={"base_url": call.base_url, "name": name, "size": size},
     )
     return call.state.tasks.create(task)
@@ -102,14 +101,12 @@ def _generate(call: Call, kind: str, image_ids: list[str], driving: str) -> Repl
     images = [models.image_asset(_asset(call, models.IMAGE_ASSET, i, "image")) for i in image_ids]
     task_id = catalogue.derived_uuid("viggle-task", call.request_id)
     failure = planned_failure(call, task_id)
-    task = Task(
+    task = task_for(
+        call,
         id=task_id,
         family=models.FAMILY,
         kind=kind,
-        params=dict(call.body),
         steps=models.plan(failure),
-        created_at=call.state.clock.now(),
-        owner=call.api_key,
         data={"base_url": call.base_url, "image": images[0], "name": f"{images[0]['name']}-{driving}"},
         fail_reason=failure,
         success=models.SUCCESS_STEP,
