@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 from starlette.datastructures import Headers, UploadFile
+from starlette.types import Receive
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
 from . import errors
@@ -36,7 +37,7 @@ class Upload:
         return len(self.data)
 
 
-async def read_body(receive_stream: AsyncIterator[bytes], declared_length: str | None, limit: int) -> bytes:
+async def read_body(receive: Receive, declared_length: str | None, limit: int) -> bytes:
     """The whole body, refusing (413) anything over ``limit`` before or while reading it."""
     if declared_length is not None:
         try:
@@ -46,12 +47,18 @@ async def read_body(receive_stream: AsyncIterator[bytes], declared_length: str |
             raise ApiError(400, errors.INVALID_REQUEST, "Invalid Content-Length header") from None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in receive_stream:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _too_large(limit: int) -> ApiError:

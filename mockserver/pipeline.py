@@ -168,7 +168,7 @@ class Pipeline:
         return key
 
     async def _read(self, contract: Contract, scope: Scope, receive: Receive, headers: HeaderMap) -> tuple[Any, dict[str, list[parsing.Upload]]]:
-        raw = await parsing.read_body(_chunks(receive), headers.get("content-length"), self.state.settings.max_body_bytes)
+        raw = await parsing.read_body(receive, headers.get("content-length"), self.state.settings.max_body_bytes)
         accepted = contract.content_types
         if not accepted:
             return None, {}
@@ -316,18 +316,6 @@ def _documented_reply(contract: Contract) -> Reply:
     example = find_example(contract, contract.examples[0]["name"])
     assert example is not None
     return reply_from_example(example)
-
-
-async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-        body = message.get("body", b"")
-        if body:
-            yield body
-        if not message.get("more_body", False):
-            return
 
 
 async def _frame(reply: StreamReply, entry: Any) -> AsyncIterator[bytes]:
