@@ -121,3 +121,21 @@ def test_webhook_is_called_when_done(flux, gptnb, listener) -> None:
     assert picture.format == "JPEG" and picture.size == (1024, 768)  # BFL's default size and format
     assert [b["status"] for b in received.received[:-1]] == ["Pending"] * (len(received.received) - 1)
     assert gptnb.violations() == []
+
+
+def test_openai_format_flux_answers_synchronously_with_jpegs(gptnb) -> None:
+    import base64 as b64
+
+    import openai
+
+    client = openai.OpenAI(base_url=gptnb.openai_base_url, api_key="sk-test")
+    result = client.images.generate(model="flux-pro", prompt="a teal scooter by a bakery", size="1024x768")
+    assert gptnb.calls.last.contract_id == "flux.openai.images_generations"
+    picture = Image.open(io.BytesIO(httpx.get(result.data[0].url).content))
+    assert (picture.format, picture.size) == ("JPEG", (1024, 768))
+    framed = client.images.generate(model="flux-kontext-pro", prompt="a lighthouse", response_format="b64_json", extra_body={"aspect_ratio": "9:16"})
+    assert Image.open(io.BytesIO(b64.b64decode(framed.data[0].b64_json))).size == (576, 1024)
+    with pytest.raises(openai.BadRequestError, match="Content Moderated"):
+        client.images.generate(model="flux-dev", prompt="a gore scene")
+    dalle = client.images.generate(model="dall-e-3", prompt="a cat")
+    assert gptnb.calls.last.contract_id == "openai.images.generate" and dalle.data[0].revised_prompt
