@@ -38,8 +38,7 @@ class CallbackDispatcher:
         self._generation = 0  # bumped by reset: watchers of an older generation stop
 
     def allowed(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        return host in self.settings.callback_allow
+        return _host(url) in self.settings.callback_allow
 
     def watch(self, task: Task, render: Render, check: SchemaCheck | None = None, *, only_final: bool = False) -> None:
         """Deliver ``render(view)`` for every step ``task`` reaches (or only its last), to ``task.callback_url``."""
@@ -47,8 +46,9 @@ class CallbackDispatcher:
         if not url:
             return
         if not self.allowed(url):
-            host = urlsplit(url).hostname or url
-            self._record(url, None, 0, f"refused: host {host} is not allowed (gptnb-mock serve --callback-allow {host})", [])
+            host = _host(url)
+            reason = f"host {host} is not allowed (gptnb-mock serve --callback-allow {host})" if host else "not a valid http(s) URL"
+            self._record(url, None, 0, f"refused: {reason}", [])
             return
         asyncio.run_coroutine_threadsafe(self._follow(task, render, check, self._generation, only_final), self._background_loop())
 
@@ -109,3 +109,13 @@ class CallbackDispatcher:
                 threading.Thread(target=loop.run_forever, name="gptnb-callbacks", daemon=True).start()
                 self._loop = loop
             return self._loop
+
+
+def _host(url: str) -> str:
+    """The URL's host in lower case; empty for what is not a usable http(s) URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[x": an unbalanced IPv6 bracket
+        return ""
+    return (parts.hostname or "").lower() if parts.scheme in ("http", "https") else ""
+

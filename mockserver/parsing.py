@@ -92,9 +92,21 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise ApiError(400, errors.INVALID_JSON, "Invalid request: the request body is empty; a JSON object is required")
     try:
-        return orjson.loads(body)
+        return _whole_numbers(orjson.loads(body))
     except orjson.JSONDecodeError as exc:
         raise ApiError(400, errors.INVALID_JSON, f"Invalid request: malformed JSON body ({exc})") from None
+
+
+def _whole_numbers(value: Any) -> Any:
+    """``2.0`` -> ``2``: JSON Schema counts a whole float as an integer, so handlers must get one too
+    (``range(2.0)`` fails). Finite floats only; values too large for the schema are refused later."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 2**63 else value
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
 
 
 async def parse_form(body: bytes, content_type: str, media: str) -> tuple[list[tuple[str, str]], dict[str, list[Upload]]]:

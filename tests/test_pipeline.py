@@ -181,3 +181,12 @@ def test_journal_is_a_bounded_ring() -> None:
         calls = client.get("/__mock/journal").json()["calls"]
     bridge.close()
     assert len(calls) == 5 and calls[-1]["seq"] == 12
+
+
+def test_whole_floats_count_as_integers_and_bad_callback_urls_are_refused_not_crashed(http, gptnb) -> None:
+    two = http.post("/v1/completions", json={"model": "gpt-3.5-turbo-instruct", "prompt": "hi", "n": 2.0})
+    assert two.status_code == 200 and len(two.json()["choices"]) == 2
+    for url in ("http://[x", "ftp://127.0.0.1/hook", "not a url"):
+        submitted = http.post("/mj/submit/imagine", json={"prompt": "a fox", "notifyHook": url})
+        assert submitted.status_code == 200 and submitted.json()["code"] == 1
+        assert gptnb.callbacks.last.status == 0 and gptnb.callbacks.last.response.startswith("refused")

@@ -154,7 +154,10 @@ def compose(body: dict[str, Any], ids: list[str], account: Account, lookup: Look
 
 def download_problem(url: str) -> str | None:
     """Why the relay could not fetch ``url``: hosts under the reserved .invalid TLD never resolve."""
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # e.g. an unbalanced IPv6 bracket: nothing could download that
+        return f"cannot download {url} (not a valid URL)"
     if host == "invalid" or host.endswith(".invalid"):
         return f"cannot download {url} (host {host} does not resolve)"
     return None
