@@ -72,9 +72,9 @@ def run_loop(coro: Coroutine[Any, Any, Any]) -> Any:
     return uvloop.run(coro)
 
 
-def _scope(path: str, body: bytes) -> dict[str, Any]:
+def _scope(method: str, path: str, body: bytes) -> dict[str, Any]:
     return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
         "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
         "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),
                     (b"authorization", AUTH.encode()), (b"content-length", str(len(body)).encode())],
@@ -82,9 +82,10 @@ def _scope(path: str, body: bytes) -> dict[str, Any]:
     }
 
 
-async def asgi_request(app: Any, path: str, body: bytes) -> int:
-    """One POST straight into an ASGI app (no socket, no server); returns the status it answered."""
+async def asgi_call(app: Any, method: str, path: str, body: bytes = b"", *, keep_body: bool = False) -> tuple[int, bytes]:
+    """One request straight into an ASGI app (no socket, no server): its status and (if kept) body."""
     status = 0
+    chunks: list[bytes] = []
     delivered = False
 
     async def receive() -> dict[str, Any]:
@@ -98,6 +99,13 @@ async def asgi_request(app: Any, path: str, body: bytes) -> int:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
+        elif keep_body:
+            chunks.append(message.get("body", b""))
 
-    await app(_scope(path, body), receive, send)
-    return status
+    await app(_scope(method, path, body), receive, send)
+    return status, b"".join(chunks)
+
+
+async def asgi_request(app: Any, path: str, body: bytes) -> int:
+    """One POST into an ASGI app; the status it answered."""
+    return (await asgi_call(app, "POST", path, body))[0]

@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from common import AUTH, Deadline, median, rss_bytes, run_loop
+from common import Deadline, asgi_call, median, rss_bytes, run_loop
 
 from mockserver.app import MockApp
 from mockserver.clock import Clock
@@ -22,37 +22,6 @@ from mockserver.config import Settings
 from mockserver.state import MockState
 
 BLOCK = 1_000
-
-
-def _scope(method: str, path: str, body: bytes) -> dict[str, Any]:
-    return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"), (b"authorization", AUTH.encode()),
-                    (b"content-length", str(len(body)).encode())],
-        "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000),
-    }
-
-
-async def _call(app: Any, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-    answer: dict[str, Any] = {"status": 0, "body": b""}
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            answer["status"] = message["status"]
-        else:
-            answer["body"] += message.get("body", b"")
-
-    await app(_scope(method, path, body), receive, send)
-    return answer["status"], answer["body"]
 
 
 async def _drive(total: int, budget_s: float) -> dict[str, Any]:
@@ -68,11 +37,11 @@ async def _drive(total: int, budget_s: float) -> dict[str, Any]:
         for _ in range(BLOCK):
             body = json.dumps({"prompt": f"a lighthouse number {done}"}).encode()
             t = time.perf_counter()
-            status, answer = await _call(app, "POST", "/mj/submit/imagine", body)
+            status, answer = await asgi_call(app, "POST", "/mj/submit/imagine", body, keep_body=True)
             submit_us.append((time.perf_counter() - t) * 1e6)
             task_id = json.loads(answer)["result"]
             t = time.perf_counter()
-            status, _ = await _call(app, "GET", f"/mj/task/{task_id}/fetch")
+            status, _ = await asgi_call(app, "GET", f"/mj/task/{task_id}/fetch")
             fetch_us.append((time.perf_counter() - t) * 1e6)
             if status != 200:
                 raise RuntimeError(f"fetch answered {status}")

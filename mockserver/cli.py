@@ -16,7 +16,6 @@ from .config import DEFAULT_MAX_BODY_BYTES, Settings
 from .contracts import Contract, ContractError, ContractRegistry, default_registry
 from .responses import ResponseJudge
 from .routing import Router
-from .sse import SseFramingError, parse
 
 EPILOG = """examples:
   gptnb-mock serve                                  # http://127.0.0.1:8000, any key accepted
@@ -171,24 +170,7 @@ def _judge(registry: ContractRegistry, contract: Contract, args: argparse.Namesp
     judge = ResponseJudge(contract, registry)
     if not is_stream:
         return judge.body_violations(args.status, args.content_type or "application/json", payload)
-    try:
-        events = parse(raw if raw.endswith("\n") else raw + "\n\n")
-    except SseFramingError as exc:
-        return [f"SSE framing: {exc}"]
-    terminator = judge.terminator(args.status)
-    found: list[str] = []
-    for index, event in enumerate(events):
-        if terminator is not None and event.data == terminator:
-            continue
-        try:
-            data = event.json()
-        except ValueError:
-            found.append(f"event {index}: data is not JSON: {event.data[:80]!r}")
-            continue
-        found += judge.event_violations(args.status, data, index)
-    if terminator is not None and (not events or events[-1].data != terminator):
-        found.append(f"the stream does not end with data: {terminator}")
-    return found
+    return judge.stream_violations(args.status, raw if raw.endswith("\n") else raw + "\n\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

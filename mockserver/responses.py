@@ -76,6 +76,29 @@ class ResponseJudge:
         check = self.registry.check(self.contract.pointer("responses", key, "content", media, "websocket", side))
         return [f"frame {index} {v}" for v in check.violations(frame)]
 
+    def stream_violations(self, status: int, text: str) -> list[str]:
+        """Violations of a whole SSE stream as received: framing, every event's schema, the terminator."""
+        try:
+            events = sse.parse(text)
+        except sse.SseFramingError as exc:
+            return [f"framing: {exc}"]
+        terminator = self.terminator(status)
+        found: list[str] = []
+        for index, event in enumerate(events):
+            if terminator is not None and event.data == terminator:
+                if index != len(events) - 1:
+                    found.append(f"event {index}: {terminator} before the end of the stream")
+                continue
+            try:
+                payload = event.json()
+            except ValueError:
+                found.append(f"event {index}: data is not JSON: {event.data[:80]!r}")
+                continue
+            found += self.event_violations(status, payload, index)
+        if terminator is not None and (not events or events[-1].data != terminator):
+            found.append(f"the stream does not end with data: {terminator}")
+        return found
+
     def terminator(self, status: int) -> str | None:
         found = self.media(status, "text/event-stream")
         return None if isinstance(found, str) else found[1].get("sse", {}).get("terminator")

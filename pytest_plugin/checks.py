@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver import sse
 from mockserver.contracts import Contract, ContractRegistry, default_registry
 from mockserver.lifecycles import Lifecycle
 from mockserver.responses import ResponseJudge
@@ -100,26 +99,7 @@ def sse_conformance(exchange: Exchange, registry: ContractRegistry) -> None:
     """Framing (data: lines, blank-line separators), every event's schema, and the terminator."""
     if exchange.media_type != "text/event-stream":
         return
-    judge = _judge(exchange, registry)
-    try:
-        events = sse.parse(exchange.text())
-    except sse.SseFramingError as exc:
-        raise CheckFailure("sse_conformance", f"framing: {exc}") from None
-    terminator = judge.terminator(exchange.status)
-    problems: list[str] = []
-    for index, event in enumerate(events):
-        if terminator is not None and event.data == terminator:
-            if index != len(events) - 1:
-                problems.append(f"event {index}: {terminator} before the end of the stream")
-            continue
-        try:
-            payload = event.json()
-        except ValueError:
-            problems.append(f"event {index}: data is not JSON: {event.data[:80]!r}")
-            continue
-        problems += judge.event_violations(exchange.status, payload, index)
-    if terminator is not None and (not events or events[-1].data != terminator):
-        problems.append(f"the stream does not end with data: {terminator}")
+    problems = _judge(exchange, registry).stream_violations(exchange.status, exchange.text())
     if problems:
         raise CheckFailure("sse_conformance", "; ".join(problems[:5]))
 
