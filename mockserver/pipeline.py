@@ -106,7 +106,8 @@ class Pipeline:
         path = scope["path"]
         rid = request_id()
         headers = HeaderMap.from_scope(scope)
-        query_pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        raw_query = scope.get("query_string", b"")
+        query_pairs = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else []
         journal = {"method": method, "path": path, "contract_id": None, "query": dict(query_pairs), "body": None}
         call: Call | None = None
         prepared: Prepared | None = None
