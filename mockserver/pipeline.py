@@ -278,7 +278,7 @@ class Pipeline:
         if isinstance(reply, StreamReply):
             entry.response = "(event stream)"
             response = StreamingResponse(
-                _frame(reply, entry),
+                _frame(reply),
                 status_code=reply.status,
                 media_type=reply.media_type,
                 headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
@@ -319,7 +319,7 @@ def _documented_reply(contract: Contract) -> Reply:
     return reply_from_example(example)
 
 
-async def _frame(reply: StreamReply, entry: Any) -> AsyncIterator[bytes]:
+async def _frame(reply: StreamReply) -> AsyncIterator[bytes]:
     async for item in reply.events:
         yield sse.encode(item)
     if reply.terminator is not None:
