@@ -24,6 +24,11 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py
 
+# The real upstream against the contracts: free endpoints only, key from GPTNB_API_KEY (a dry run without one).
+check-upstream: $(BIN)/.installed
+	mkdir -p build
+	$(BIN)/gptnb-mock check https://goapi.gptnb.ai $(if $(GPTNB_API_KEY),--report build/upstream.html,--dry-run)
+
 # The contracts as one OpenAPI 3.1 document (a running mock serves it at /__mock/openapi.json).
 openapi: $(BIN)/.installed
 	mkdir -p build
