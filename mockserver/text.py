@@ -12,10 +12,16 @@ import re
 
 _TOKEN = re.compile(r" ?[A-Za-z0-9_'’]+| ?[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]|\s+|[^\sA-Za-z0-9_]")
 
+# A loop of prose that reads sensibly from any word on: replies take a run of it.
 _WORDS = (
     "the mock answers every request the way the real service would, with shapes taken from the docs "
     "so that clients can be built and tested offline without keys or costs while the replies stay "
-    "deterministic for a given request and seed which makes assertions in tests simple and stable"
+    "deterministic for a given request and seed which makes assertions in tests simple and stable "
+    "and when a stream is asked for the same words arrive one token at a time in the framing the "
+    "service uses so that parsers and progress bars behave as they will in production where the "
+    "answers come from a real model behind the relay and every token is billed to the account that "
+    "sent it which is exactly what a test suite should never have to pay for when it only wants to "
+    "know that its own code handles each kind of answer correctly"
 ).split()
 
 
@@ -34,14 +40,14 @@ def excerpt(text: str, limit: int = 160) -> str:
 
 
 def filler(seed: int, words: int) -> str:
-    """``words`` words of plausible prose, the same for the same seed.
+    """``words`` consecutive words of the prose loop, starting where the seed says.
 
-    Start and stride come straight from the seed: seeding a random generator per reply costs more
-    than the rest of a chat answer.
+    The start comes straight from the seed: seeding a random generator per reply costs more than
+    the rest of a chat answer.
     """
     size = len(_WORDS)
-    start, stride = seed % size, 1 + (seed // size) % (size - 1)
-    picked = [_WORDS[(start + i * stride) % size] for i in range(words)]
+    start = seed % size
+    picked = [_WORDS[(start + i) % size] for i in range(words)]
     return " ".join(picked).capitalize() + "."
 
 
