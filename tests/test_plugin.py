@@ -18,6 +18,14 @@ import openai  # noqa: F401
 import pytest
 import requests  # noqa: F401
 
+# Imported here for correctness, not speed: a module first imported inside an in-process run is
+# dropped afterwards and imported again later, but httptools' compiled parser keeps raising the first
+# copy's HttpParserUpgrade, which the second copy of uvicorn does not catch: every WebSocket upgrade
+# to a live server started later in this process would then be dropped.
+import uvicorn.protocols.http.auto  # noqa: F401
+import uvicorn.protocols.http.httptools_impl  # noqa: F401
+import uvicorn.protocols.websockets.auto  # noqa: F401
+
 # What a downstream project's conftest would hold: an SDK client pointed at the real GPTNB host.
 DOWNSTREAM_CONFTEST = """
 import openai
