@@ -76,6 +76,7 @@ class Contract:
     def content_types(self) -> tuple[str, ...]:
         return tuple(self.request.get("content_types", ()))
 
+    @functools.lru_cache(maxsize=None)  # noqa: B019 (contracts live as long as the process)
     def pointer(self, *parts: str) -> str:
         """A JSON pointer URI into this contract (``/`` inside parts is escaped, as media types need)."""
         escaped = (p.replace("~", "~0").replace("/", "~1") for p in parts)
