@@ -10,14 +10,19 @@ import json
 import re
 from typing import Any
 
+import httpx
 import httpx2
 import jsonschema
 import openai
+import pytest
 from PIL import Image
 
 BASE = "https://goapi.gptnb.ai"
 KEY = "sk-test"
 AUTH = {"Authorization": f"Bearer {KEY}"}
+
+# Raw HTTP tests run once through each client library the fixture intercepts.
+CLIENT_MODULES = pytest.mark.parametrize("client_module", [httpx, httpx2], ids=["httpx", "httpx2"])
 
 # Both markdown forms gpt-4-all style relays use: ![alt](url) and [text](url).
 MARKDOWN_LINK = re.compile(r"!?\[[^\]]*\]\((https?://[^)\s]+)\)")

@@ -32,11 +32,6 @@ GATE_TIMEOUT = 10.0
 CLIENTS = pytest.mark.parametrize("client_module", [httpx, httpx2], ids=["httpx", "httpx2"])
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"  # the bridge runs the app as an asyncio task in the caller's loop
-
-
 class Gate:
     """Lets the toy app wait for the test without blocking whichever loop the app runs on."""
 

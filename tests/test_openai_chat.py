@@ -20,6 +20,7 @@ from openai_helpers import (
     ALL_TOOLS,
     AUTH,
     BASE,
+    CLIENT_MODULES,
     EMAIL_TOOL,
     FLIGHT_TOOL,
     MARKDOWN_LINK,
@@ -39,12 +40,6 @@ from pydantic import BaseModel, Field
 
 MODEL = "gpt-4o-mini"
 GIZMO = "gpt-4-gizmo-g-2fkFE8rbu"
-CLIENT_MODULES = pytest.mark.parametrize("client_module", [httpx, httpx2], ids=["httpx", "httpx2"])
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

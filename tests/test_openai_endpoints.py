@@ -25,17 +25,11 @@ import mutagen.mp3
 import mutagen.oggopus
 import openai
 import pytest
-from openai_helpers import AUTH, BASE, SseStream, async_sdk, open_png, sdk
+from openai_helpers import AUTH, BASE, CLIENT_MODULES, SseStream, async_sdk, open_png, sdk
 
 MEDIA = Path(__file__).resolve().parent.parent / "fixtures" / "media"
 TONE = MEDIA / "tone.wav"
 INSTRUCT = "gpt-3.5-turbo-instruct"
-CLIENT_MODULES = pytest.mark.parametrize("client_module", [httpx, httpx2], ids=["httpx", "httpx2"])
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

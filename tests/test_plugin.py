@@ -35,11 +35,6 @@ BASE_URL = "https://goapi.gptnb.ai/v1"
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
 def client(gptnb):
     return openai.OpenAI(base_url=BASE_URL, api_key="sk-test", max_retries=0)
 
