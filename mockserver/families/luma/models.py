@@ -85,7 +85,7 @@ def raw_video_url(generation_id: str, base_url: str) -> str:
 
 
 def generation(view: TaskView, base_url: str) -> dict[str, Any]:
-    """The generation object (suno_luma.md §3.1, v2 shape): media appear only once completed."""
+    """The generation object (the Luma 官方格式 template pages (gpt-best.apifox.cn/project-3868318/api-189362390) and LumaAI-API/Luma-API models.go, v2 shape): media appear only once completed."""
     task = view.task
     clip: Clip = task.data["clip"]
     state = view.status

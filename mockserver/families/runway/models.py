@@ -1,4 +1,4 @@
-"""Runway's two formats without HTTP: the v1 (DuoMi) flavour and the official task (video_relay.md §3-4)."""
+"""Runway's two formats without HTTP: the v1 (DuoMi) flavour and the official task (DuoMi-format pages of api.gptoai.cc; Runway's API reference, docs.dev.runwayml.com)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Viggle without HTTP: assets, video-task plans, the task item and credits (video_relay.md §6).
+"""Viggle without HTTP: assets, video-task plans, the task item and credits (the Viggle template pages (gpt-best.apifox.cn/project-3868318 api-208350214, api-208350175, api-208350176, api-208350215)).
 
 Uploaded assets are kept as tasks that are finished at once (one step, "ready"), so they live in the
 mock's task store, vanish on reset and can be looked up by the generate calls that name them.
