@@ -3,7 +3,10 @@
 One background thread with its own event loop watches the tasks that asked for callbacks. A watcher
 wakes when the task's next step is due (real clock) or when something moved it (manual / step clock,
 operator), delivers each step it has not delivered yet, and stops when the task ends. Deliveries are
-retried with back-off, go only to hosts the operator allows, and each attempt is journalled.
+retried with back-off, go only to hosts the operator allows, and each attempt is journalled with
+when the next one follows. A task's callbacks can be steered to fail or come late
+(``faults/callback_faults.py``): a ``refused`` attempt never leaves the mock, a ``timeout`` or an
+error status reaches the receiver but counts as failed, so the receiver sees the retries.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import httpx
 
 from .clock import REAL
 from .config import Settings
+from .faults.callback_faults import REFUSED, TIMEOUT, CallbackFault
 from .journal import Journal
 from .tasks import Task, TaskEngine, TaskView
 from .validation import SchemaCheck
@@ -66,7 +70,7 @@ class CallbackDispatcher:
                     pending = range(delivered + 1, view.index + 1)
                 for index in pending:
                     entered = view.entered(index) or view.now
-                    await self._deliver(client, task.callback_url or "", render(TaskView(task, index, entered, entered)), check)
+                    await self._deliver(client, task.callback_url or "", render(TaskView(task, index, entered, entered)), check, task.callback_fault)
                 delivered = view.index
                 if view.terminal:
                     return
@@ -79,20 +83,37 @@ class CallbackDispatcher:
         due = view.task.created_at + view.task.steps[view.index + 1].at - view.now
         return min(max(due / clock.speed, 0.005), 0.25)
 
-    async def _deliver(self, client: httpx.AsyncClient, url: str, body: Any, check: SchemaCheck | None) -> None:
+    async def _deliver(self, client: httpx.AsyncClient, url: str, body: Any, check: SchemaCheck | None, fault: CallbackFault | None) -> None:
         violations = [f"callback body {v}" for v in check.violations(body)] if check is not None else []
+        if fault is not None and fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
         delay = 0.1
-        for attempt in range(self.settings.callback_retries + 1):
-            try:
-                response = await client.post(url, json=body)
-                self._record(url, body, response.status_code, f"attempt {attempt + 1}: HTTP {response.status_code}", violations)
-                if response.status_code < 500 and response.status_code != 429:
-                    return
-            except httpx.HTTPError as exc:
-                self._record(url, body, 0, f"attempt {attempt + 1}: {type(exc).__name__}: {exc}", violations)
+        attempts = self.settings.callback_retries + 1
+        for attempt in range(attempts):
+            status, outcome = await self._attempt(client, url, body, fault if fault is not None and fault.fails(attempt) else None)
+            retried = (status == 0 or status >= 500 or status == 429) and attempt + 1 < attempts
+            schedule = f"; next attempt in {delay:g} s" if retried else ("" if status and status < 300 else "; given up")
+            self._record(url, body, status, f"attempt {attempt + 1}: {outcome}{schedule}", violations)
+            if not retried:
+                return
             violations = []  # reported once per body
             await asyncio.sleep(delay)
             delay *= 2
+
+    async def _attempt(self, client: httpx.AsyncClient, url: str, body: Any, fault: CallbackFault | None) -> tuple[int, str]:
+        """One POST: its status (0 without an answer) and what the journal says of it."""
+        if fault is not None and fault.fail == REFUSED:
+            return 0, f"connection refused ({fault.describe()})"
+        try:
+            response = await client.post(url, json=body)
+        except httpx.HTTPError as exc:
+            return 0, f"{type(exc).__name__}: {exc}"
+        if fault is None:
+            return response.status_code, f"HTTP {response.status_code}"
+        if fault.fail == TIMEOUT:  # it arrived, but its answer counts as too late
+            return 0, f"timed out (the receiver answered {response.status_code}, counted as too late: {fault.describe()})"
+        status = fault.status() or 0
+        return status, f"HTTP {status} (the receiver answered {response.status_code}, replaced: {fault.describe()})"
 
     def _record(self, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
         entry = self.journal.record(

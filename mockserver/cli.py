@@ -16,12 +16,16 @@ from .absent import drop_absent
 from .clock import MODES, Clock
 from .config import DEFAULT_MAX_BODY_BYTES, Settings
 from .contracts import Contract, ContractError, ContractRegistry, default_registry
+from .faults.chaos import DEFAULT_MIX, Chaos
+from .faults.grammar import FaultSpecError, parse_items
+from .faults.physics import Physics
 from .responses import ResponseJudge
 from .routing import Router
 
 EPILOG = """examples:
   gptnb-mock serve                                  # http://127.0.0.1:8000, any key accepted
   gptnb-mock serve --port 9000 --api-key sk-test --strict --chunk-delay 50
+  gptnb-mock serve --model-physics builtin --chaos 0.1 --chaos-seed 7   # real-model pacing, 10% faults
   gptnb-mock contracts --family openai
   gptnb-mock validate --method POST --path /v1/chat/completions request.json
   gptnb-mock validate --method POST --path /v1/chat/completions --status 200 response.json
@@ -39,12 +43,20 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import MockApp
     from .state import MockState
 
+    try:
+        physics, chaos = _physics(args), _chaos(args)
+    except (FaultSpecError, ValueError) as exc:
+        print(f"gptnb-mock: {exc}", file=sys.stderr)
+        return 2
     settings = Settings(
         api_keys=frozenset(args.api_key or ()),
         seed=args.seed,
         strict=args.strict,
         latency_ms=args.latency,
-        chunk_delay_ms=args.chunk_delay,
+        physics=physics,
+        model_physics=args.model_physics,
+        chaos=chaos,
+        chaos_seed=args.chaos_seed,
         max_body_bytes=args.max_body,
         journal_size=args.journal_size,
         error_type=args.error_type,
@@ -65,6 +77,31 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"gptnb-mock {__version__}: {len(state.registry)} contracts on http://{args.host}:{args.port} (admin: /__mock/)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log, **fast)
     return 0
+
+
+def _physics(args: argparse.Namespace) -> Physics:
+    """Serve-wide physics from --ttft / --tps / --jitter; --chunk-delay MS is --tps 1000/MS."""
+    given = {key: value for key, value in (("ttft", args.ttft), ("tps", args.tps), ("jitter", args.jitter)) if value is not None}
+    if args.chunk_delay:
+        if "tps" in given:
+            raise ValueError("--chunk-delay and --tps both set the pace of streams; give one")
+        given["tps"] = 1000 / args.chunk_delay
+    _, physics, _ = parse_items(given)
+    return physics or Physics()
+
+
+def _chaos(args: argparse.Namespace) -> Chaos | None:
+    if args.chaos is None:
+        if args.chaos_mix is not None:
+            raise ValueError("--chaos-mix needs --chaos P")
+        return None
+    from .steering import ScenarioError, rule_from_json
+
+    try:  # judged as a rule is, so the mix entries get the same checks and messages
+        chaos = rule_from_json({"chaos": args.chaos, **({"chaos_mix": args.chaos_mix.split("|")} if args.chaos_mix else {})}).chaos
+    except ScenarioError as exc:
+        raise ValueError(f"--chaos: {exc}") from None
+    return chaos
 
 
 def _has(module: str) -> bool:
@@ -197,7 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=0, help="seed for generated content when a request has none; same request + same seed gives the same reply (default: %(default)s)")
     serve.add_argument("--api-key", action="append", metavar="KEY", help="accept only this key (repeatable); without it any key is accepted, a missing key still gets 401")
     serve.add_argument("--latency", type=int, default=0, metavar="MS", help="milliseconds added before every answer (default: %(default)s)")
-    serve.add_argument("--chunk-delay", type=int, default=0, metavar="MS", help="milliseconds between streamed events (default: %(default)s)")
+    serve.add_argument("--chunk-delay", type=int, default=0, metavar="MS", help="milliseconds between streamed events; the same as --tps 1000/MS (default: %(default)s)")
+    serve.add_argument("--ttft", type=int, metavar="MS", help="stream physics: milliseconds before the first event of every stream")
+    serve.add_argument("--tps", type=float, metavar="N", help="stream physics: events (tokens) per second of every stream")
+    serve.add_argument("--jitter", type=int, metavar="MS", help="stream physics: each gap between events moves by up to MS either way")
+    serve.add_argument("--model-physics", metavar="FILE", help="per-model physics: 'builtin' (figures like real models) or a JSON file mapping model globs to {ttft, tps, jitter}")
+    serve.add_argument("--chaos", type=float, metavar="P", help="share of requests (0..1) that get a fault from --chaos-mix, repeatable by seed")
+    serve.add_argument("--chaos-mix", metavar="MIX", help=f"faults chaos picks from, scenario items joined by | (default: {'|'.join(DEFAULT_MIX)})")
+    serve.add_argument("--chaos-seed", type=int, metavar="N", help="seed of chaos and jitter (default: --seed); the same seed and request order give the same faults")
     serve.add_argument("--strict", action="store_true", help="check every response against its contract; violations are logged and shown in /__mock/journal")
     serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY_BYTES, metavar="BYTES", help="largest request body accepted; larger gets 413 (default: %(default)s)")
     serve.add_argument("--journal-size", type=int, default=1000, metavar="N", help="calls kept in the journal ring (default: %(default)s)")

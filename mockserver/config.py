@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .faults.chaos import Chaos
+from .faults.physics import Physics
+
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # audio uploads may be 25 MB; the relay refuses beyond that
 
 
@@ -17,8 +20,14 @@ class Settings:
     """Validate every response against its contract; violations are journalled and reported."""
     latency_ms: int = 0
     """Added before every answer, to imitate a remote service."""
-    chunk_delay_ms: int = 0
-    """Pause between streamed events, to watch a stream arrive."""
+    physics: Physics = Physics()
+    """How every stream arrives unless a rule, a header or the model's profile says otherwise."""
+    model_physics: str | None = None
+    """``builtin`` or a JSON profile file mapping model globs to physics (faults/profiles.py)."""
+    chaos: Chaos | None = None
+    """Serve-wide chaos: the share of requests that get a fault from a mix."""
+    chaos_seed: int | None = None
+    """Seed of chaos and jitter (default: ``seed``); the same seed and request order give the same faults."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     journal_size: int = 1000
     error_type: str = "new_api_error"

@@ -30,6 +30,8 @@ class JournalEntry:
     duration_ms: float = 0.0
     kind: str = "request"
     """``request`` for calls the mock answered, ``callback`` for deliveries it made."""
+    fault: str | None = None
+    """The fault steering gave this answer, in scenario words (``drop_after=3``, ``chaos: reset``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +47,7 @@ class JournalEntry:
             "violations": self.violations,
             "duration_ms": round(self.duration_ms, 3),
             "kind": self.kind,
+            "fault": self.fault,
         }
 
 

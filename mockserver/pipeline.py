@@ -29,6 +29,8 @@ from .absent import drop_absent
 from .contracts import Contract
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
+from .faults.delivery import Delivery
+from .faults.desk import FAULT_NOTE
 from .headers import HeaderMap
 from .ids import request_id
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
@@ -112,6 +114,7 @@ class Pipeline:
         journal = {"method": method, "path": path, "contract_id": None, "query": dict(query_pairs), "body": None}
         call: Call | None = None
         prepared: Prepared | None = None
+        delivery: Delivery | None = None
         family = None
         try:
             match = self.router.match(path)
@@ -137,7 +140,7 @@ class Pipeline:
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
             self.route_model(prepared, body)
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, _base_url(scope, headers), rid, self.state)
-            reply = await self._answer(prepared, call)
+            reply, delivery = await self._answer(prepared, call, scope, receive, send)
         except ApiError as error:
             reached = prepared.contract if prepared else self.state.registry.contracts.get(journal["contract_id"] or "")
             reply = errors.build_error(error, ErrorContext(self.state.settings, rid, call, reached), family)
@@ -147,9 +150,11 @@ class Pipeline:
             reply = errors.build_error(bug, ErrorContext(self.state.settings, rid, call), None)
         entry = self.state.journal.record({**journal, "time": self.state.clock.now()})
         entry.status = reply.status
+        if call is not None and FAULT_NOTE in call.extras:
+            entry.fault = call.extras[FAULT_NOTE]
         if prepared is not None and self.state.settings.strict:
             reply = prepared.judge.watch(reply, entry.violations)
-        await self._send(reply, rid, entry, scope, receive, send)
+        await self._send(reply, rid, entry, scope, receive, send if delivery is None else delivery.sender(send), delivery)
         entry.duration_ms = (time.perf_counter() - started) * 1000
 
     def authenticate(self, contract: Contract, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
@@ -231,21 +236,25 @@ class Pipeline:
         if isinstance(model, str) and not prepared.routes_model(model):
             raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
 
-    async def _answer(self, prepared: Prepared, call: Call) -> Reply:
-        rule = self._steering_rule(call)
+    async def _answer(self, prepared: Prepared, call: Call, scope: Scope, receive: Receive, send: Send) -> tuple[Reply, Delivery | None]:
+        faults = self.state.faults
+        rule = faults.steer(self.steering_rule(call), call)
         delay = self.state.settings.latency_ms + (rule.delay_ms if rule else 0)
         if delay:
             await asyncio.sleep(delay / 1000)
-        if rule is not None:
-            steered = await self._steer(rule, call)
-            if steered is not None:
-                return steered
-        if prepared.handler is None:
-            return _documented_reply(call.contract)
-        result = prepared.handler(call)
-        return await result if inspect.isawaitable(result) else result
+        delivery = faults.delivery(rule, call, scope, receive, send)
+        reply = await self._steer(rule, call) if rule is not None else None
+        if reply is None:
+            if prepared.handler is None:
+                reply = _documented_reply(call.contract)
+            else:
+                result = prepared.handler(call)
+                reply = await result if inspect.isawaitable(result) else result
+        if delivery is not None:
+            reply = await delivery.prepare(reply)
+        return reply, delivery
 
-    def _steering_rule(self, call: Call) -> Rule | None:
+    def steering_rule(self, call: Call) -> Rule | None:
         for name in SCENARIO_HEADERS:
             value = call.headers.get(name)
             if value and (name != "prefer" or any(f"{key}=" in value for key in ("code", "delay", "example", "fail"))):
@@ -258,6 +267,8 @@ class Pipeline:
     async def _steer(self, rule: Rule, call: Call) -> Reply | None:
         if rule.fail_task is not None:
             call.extras["fail_task"] = rule.fail_task
+        if rule.callback is not None:
+            call.extras["callback_fault"] = rule.callback
         if rule.side_effect is not None:
             result = rule.side_effect(call)
             result = await result if inspect.isawaitable(result) else result
@@ -277,13 +288,13 @@ class Pipeline:
             raise ApiError(rule.status, errors.FAULT, message)
         return None
 
-    async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send, delivery: Delivery | None) -> None:
         extra = [(b"x-oneapi-request-id", rid.encode())]
         extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
         if isinstance(reply, StreamReply):
             entry.response = "(event stream)"
             response = StreamingResponse(
-                _frame(reply),
+                _frame(reply) if delivery is None else delivery.frames(reply),
                 status_code=reply.status,
                 media_type=reply.media_type,
                 headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
@@ -303,6 +314,8 @@ class Pipeline:
             entry.response = f"({len(reply.data)} bytes of {reply.media_type})"
             media = reply.media_type
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
+        if delivery is not None:
+            await delivery.before_head(reply)
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

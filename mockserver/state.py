@@ -7,6 +7,7 @@ from .clock import Clock
 from .config import Settings
 from .contracts import ContractRegistry, default_registry
 from .families import Handler, load_all
+from .faults.desk import FaultDesk
 from .journal import Journal
 from .steering import RuleBook
 from .tasks import MemoryTaskStore, TaskEngine
@@ -21,6 +22,7 @@ class MockState:
         self.rules = RuleBook()
         self.tasks = TaskEngine(clock or Clock(), MemoryTaskStore(self.settings.max_tasks))
         self.callbacks = CallbackDispatcher(self.tasks, self.journal, self.settings)
+        self.faults = FaultDesk(self.settings)
 
     @property
     def clock(self) -> Clock:
@@ -34,6 +36,7 @@ class MockState:
         """New settings and clock for a running instance (the live-server fixture, between tests)."""
         self.settings = settings
         self.callbacks.settings = settings
+        self.faults = FaultDesk(settings)
         self.clock = clock
         self.reset()
 
@@ -43,3 +46,4 @@ class MockState:
         self.rules.clear()
         self.tasks.clear()
         self.callbacks.reset()
+        self.faults.restart()

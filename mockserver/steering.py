@@ -1,8 +1,9 @@
-"""Steering: make the next answers an error, a delay or a canned reply, without writing a handler.
+"""Steering: make the next answers an error, a delay, a canned reply or a fault, without writing a handler.
 
 Rules come from three places and share one model: the admin API (``POST /__mock/rules``), the pytest
 fixture (``gptnb.route(...).respond(...)``) and a per-request header (``Prefer: code=429`` as Prism
-spells it, or ``X-Mock-Scenario: code=429; delay=200; example=stream``).
+spells it, or ``X-Mock-Scenario: code=429; delay=200; example=stream``). The fault, physics and
+callback words (``drop_after=3``, ``ttft=800``, ``callback_fail=503``) are read by ``faults.grammar``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from .faults import grammar
+from .faults.callback_faults import CallbackFault
+from .faults.chaos import Chaos
+from .faults.physics import Physics
+from .faults.plan import FaultPlan
 
 if TYPE_CHECKING:
     from .pipeline import Call
@@ -43,6 +50,14 @@ class Rule:
     delay_ms: int = 0
     times: int | None = None
     """Retire the rule after this many matches; None keeps it."""
+    faults: FaultPlan | None = None
+    """Stream and connection faults (see faults/plan.py)."""
+    physics: Physics | None = None
+    """How fast the answer streams (time to first token, tokens per second, jitter)."""
+    chaos: Chaos | None = None
+    """A fault from a mix, at random but repeatable by seed, instead of a fixed one."""
+    callback: CallbackFault | None = None
+    """Faults of the callbacks of the task this request creates."""
     side_effect: SideEffect | None = field(default=None, repr=False)
     """Python callable (fixture only): gets the Call, returns a reply, a JSON body, or None to fall through."""
     id: int = 0
@@ -56,7 +71,7 @@ class Rule:
         return fnmatch.fnmatchcase(contract_id or "", self.contract)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "id": self.id,
             "contract": self.contract,
             "path": self.path,
@@ -70,9 +85,22 @@ class Rule:
             "hits": self.hits,
             "python": self.side_effect is not None,
         }
+        for part in (self.faults, self.physics, self.callback):
+            if part:
+                found.update(part.as_fields())
+        if self.chaos is not None:
+            found.update(chaos=self.chaos.probability, chaos_mix=list(self.chaos.mix))
+        return found
+
+    def fault_summary(self) -> str | None:
+        """What this rule does to an answer, in scenario words, for the journal (None: nothing)."""
+        parts = [f"code={self.status}"] if self.status is not None and self.status >= 400 and self.body is None else []
+        parts += [part.describe() for part in (self.faults, self.callback) if part]
+        return "; ".join(parts) or None
 
 
-_RULE_FIELDS = {"contract", "path", "status", "body", "example", "message", "fail_task", "delay_ms", "times"}
+_STEERING_FIELDS = {"contract", "path", "status", "body", "example", "message", "fail_task", "delay_ms", "times", "chaos", "chaos_mix"}
+_RULE_FIELDS = _STEERING_FIELDS | set(grammar.KEYS)
 
 
 def rule_from_json(data: Any) -> Rule:
@@ -82,6 +110,12 @@ def rule_from_json(data: Any) -> Rule:
     unknown = set(data) - _RULE_FIELDS
     if unknown:
         raise ScenarioError(f"unknown rule fields: {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_RULE_FIELDS))}")
+    data = dict(data)
+    try:
+        faults, physics, callback = grammar.parse_items(data)
+    except grammar.FaultSpecError as exc:
+        raise ScenarioError(str(exc)) from None
+    chaos = _chaos(data.pop("chaos", None), data.pop("chaos_mix", None))
     for name in ("status", "delay_ms", "times"):
         if name in data and data[name] is not None and (not isinstance(data[name], int) or isinstance(data[name], bool) or data[name] < 0):
             raise ScenarioError(f"{name} must be a non-negative integer")
@@ -90,36 +124,74 @@ def rule_from_json(data: Any) -> Rule:
     for name in ("contract", "path", "example", "message", "fail_task"):
         if name in data and data[name] is not None and not isinstance(data[name], str):
             raise ScenarioError(f"{name} must be a string")
-    return Rule(**{k: v for k, v in data.items() if v is not None or k == "body"})
+    return Rule(**{k: v for k, v in data.items() if v is not None or k == "body"}, faults=faults, physics=physics, chaos=chaos, callback=callback)
+
+
+def _chaos(probability: Any, mix: Any) -> Chaos | None:
+    """``chaos=P`` with an optional ``chaos_mix`` (a list, or ``a|b|c`` in a header); each entry is checked now."""
+    if probability is None:
+        if mix is not None:
+            raise ScenarioError("chaos_mix needs chaos=P (the share of requests that get a fault)")
+        return None
+    try:
+        share = grammar.number("chaos", probability, 0.0, 1.0, "a probability between 0 and 1")
+    except grammar.FaultSpecError as exc:
+        raise ScenarioError(str(exc)) from None
+    if mix is None:
+        return Chaos(share)
+    entries = mix.split("|") if isinstance(mix, str) else mix
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, str) and e.strip() for e in entries):
+        raise ScenarioError(f"chaos_mix={mix}: expected scenarios such as reset|drop_after=2|code=503")
+    for entry in entries:
+        try:
+            picked = parse_scenario(entry)
+        except ScenarioError as exc:
+            raise ScenarioError(f"chaos_mix entry {entry!r}: {exc}") from None
+        if picked.chaos is not None or picked.physics is not None:
+            raise ScenarioError(f"chaos_mix entry {entry!r}: a mix entry is a fault or a status, not chaos or physics")
+    return Chaos(share, tuple(e.strip() for e in entries))
 
 
 def parse_scenario(value: str) -> Rule:
-    """``code=429, delay=200; example=stream`` -> a one-off rule (Prism's ``Prefer`` syntax)."""
-    settings: dict[str, str] = {}
+    """``code=429, delay=200; drop_after=3; no_done`` -> a one-off rule (Prism's ``Prefer`` syntax,
+    plus bare flags)."""
+    settings: dict[str, str | None] = {}
     for part in value.replace(";", ",").split(","):
         part = part.strip()
         if not part:
             continue
         key, sep, raw = part.partition("=")
-        if not sep:
-            raise ScenarioError(f"scenario item {part!r} is not key=value")
-        settings[key.strip().lower()] = raw.strip().strip('"')
-    rule = Rule(times=1)
+        key = key.strip().lower()
+        if key in settings:
+            raise ScenarioError(f"{key} is given twice")
+        settings[key] = raw.strip().strip('"') if sep else None
+    try:
+        faults, physics, callback = grammar.parse_items(settings)
+    except grammar.FaultSpecError as exc:
+        raise ScenarioError(str(exc)) from None
+    chaos = _chaos(settings.pop("chaos", None), settings.pop("chaos_mix", None))
+    bare = [key for key, raw in settings.items() if raw is None and key in _HEADER_KEYS]
+    if bare:
+        raise ScenarioError(f"{bare[0]} needs a value ({bare[0]}=...)")
+    rule = Rule(times=1, faults=faults, physics=physics, chaos=chaos, callback=callback)
     try:
         if "code" in settings:
-            rule.status = int(settings.pop("code"))
-            if not 100 <= rule.status <= 599:
-                raise ScenarioError("code must be an HTTP status (100-599)")
+            rule.status = grammar.integer("code", settings.pop("code"), 100, 599, "", "an HTTP status")
         if "delay" in settings:
-            rule.delay_ms = max(0, int(settings.pop("delay")))
-    except ValueError as exc:
-        raise ScenarioError(f"scenario numbers must be integers: {value!r}") from exc
+            rule.delay_ms = grammar.check_ms("delay", settings.pop("delay"))
+    except grammar.FaultSpecError as exc:
+        raise ScenarioError(str(exc)) from None
     rule.example = settings.pop("example", None)
     rule.message = settings.pop("message", None)
     rule.fail_task = settings.pop("fail", None)
     if settings:
-        raise ScenarioError(f"unknown scenario keys: {', '.join(sorted(settings))}; use code, delay, example, message, fail")
+        raise ScenarioError(f"unknown scenario keys: {', '.join(sorted(settings))}; use {', '.join(SCENARIO_KEYS)}")
     return rule
+
+
+_HEADER_KEYS = ("code", "delay", "example", "message", "fail")
+SCENARIO_KEYS = (*_HEADER_KEYS, *grammar.KEYS, "chaos", "chaos_mix")
+"""Every word the scenario header understands."""
 
 
 class RuleBook:

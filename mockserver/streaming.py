@@ -1,10 +1,8 @@
-"""Helpers every streaming handler uses: does this request want a stream, and its pacing."""
+"""Does this request want a stream? (How fast a stream arrives is physics: faults/physics.py.)"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .pipeline import Call
@@ -15,12 +13,3 @@ def wants_stream(call: Call) -> bool:
     if "streams_when" not in call.contract.behavior:
         return False
     return call.state.registry.check(call.contract.pointer("behavior", "streams_when")).is_valid(call.body)
-
-
-async def paced(call: Call, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """``events`` with the instance's chunk delay between them (none by default)."""
-    delay = call.state.settings.chunk_delay_ms / 1000
-    async for event in events:
-        yield event
-        if delay:
-            await asyncio.sleep(delay)

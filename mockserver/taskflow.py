@@ -54,6 +54,7 @@ def task_for(call: Call, **fields: Any) -> Task:
         "created_at": call.state.clock.now(),
         "owner": call.api_key,
         "callback_url": callback_url(call),
+        "callback_fault": call.extras.get("callback_fault"),
     }
     return Task(**{**defaults, **fields})
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .clock import STEP, Clock
+from .faults.callback_faults import CallbackFault
 
 DEFAULT_MAX_TASKS = 10_000
 
@@ -43,6 +44,8 @@ class Task:
     owner: str | None = None
     parent_id: str | None = None
     callback_url: str | None = None
+    callback_fault: CallbackFault | None = None
+    """Steered failures or delays of this task's callback deliveries."""
     data: dict[str, Any] = field(default_factory=dict)
     """What the family keeps about the result (seeds, sizes, prompts)."""
     fail_reason: str | None = None

@@ -6,6 +6,7 @@ response), as the relay sends it; servers without that extension get a policy-vi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from urllib.parse import parse_qsl
@@ -16,9 +17,12 @@ from starlette.websockets import WebSocket
 
 from . import errors, parsing
 from .errors import ApiError, ErrorContext
+from .faults.delivery import refuse
+from .faults.desk import FAULT_NOTE
 from .headers import HeaderMap
 from .ids import request_id
 from .pipeline import Call, Pipeline, _base_url
+from .steering import Rule
 
 log = logging.getLogger("gptnb_mock")
 DENIAL = "websocket.http.response"
@@ -51,19 +55,36 @@ class WebSocketGate:
             handler = prepared.handler
             if handler is None:
                 raise ApiError(404, errors.NOT_FOUND, f"no session handler for {contract.id}")
+            call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, _base_url(scope, headers), rid, state)
+            rule = state.faults.steer(self.pipeline.steering_rule(call), call, websocket=True)
+            entry.fault = call.extras.get(FAULT_NOTE)
+            socket = await self._steered(rule, call, WebSocket(scope, receive, send), scope, receive, send)
         except ApiError as error:
             reply = errors.build_error(error, ErrorContext(state.settings, rid), contract.errors if contract else None)
             entry.status, entry.response = reply.status, reply.body
             await _deny(scope, receive, send, reply.status, orjson.dumps(reply.body))
             return
         entry.status = 101
-        call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, _base_url(scope, headers), rid, state)
         started = time.perf_counter()
         try:
-            await handler(call, WebSocket(scope, receive, send), entry)  # type: ignore[call-arg]
+            await handler(call, socket, entry)  # type: ignore[call-arg]
         except Exception:  # a bug in the mock: log it; the client sees the socket close
             log.exception("gptnb-mock WebSocket session %s failed", path)
         entry.duration_ms = (time.perf_counter() - started) * 1000
+
+
+    async def _steered(self, rule: Rule | None, call: Call, socket: WebSocket, scope: Scope, receive: Receive, send: Send) -> WebSocket:
+        """The session's socket as steering wants it: refused with the rule's error, delayed, or paced
+        and faulted event by event (serve-wide physics and chaos too)."""
+        if rule is not None:
+            if rule.status is not None and rule.status >= 400:
+                raise ApiError(rule.status, errors.FAULT, rule.message or f"injected fault: HTTP {rule.status}")
+            if rule.body is not None or rule.example is not None or rule.side_effect is not None:
+                raise refuse("example" if rule.example is not None else "body", "a canned answer applies to HTTP routes, not to WebSocket sessions")
+            if rule.delay_ms:
+                await asyncio.sleep(rule.delay_ms / 1000)
+        delivery = self.pipeline.state.faults.delivery(rule, call, scope, receive, send, websocket=True)
+        return socket if delivery is None else delivery.socket(socket)
 
 
 async def _deny(scope: Scope, receive: Receive, send: Send, status: int, body: bytes) -> None:

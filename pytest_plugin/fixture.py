@@ -15,9 +15,10 @@ from typing import Any
 from mockserver.app import MockApp
 from mockserver.clock import Clock
 from mockserver.contracts import Contract
+from mockserver.faults.chaos import DEFAULT_MIX
 from mockserver.journal import JournalEntry
 from mockserver.replies import BinaryReply, JsonReply, Reply, TextReply
-from mockserver.steering import Rule
+from mockserver.steering import Rule, ScenarioError, parse_scenario, rule_from_json
 from mockserver.tasks import TaskView
 
 
@@ -48,8 +49,7 @@ class MockRoute:
         self.path = path
 
     def _add(self, **rule: Any) -> MockRoute:
-        self._mock.state.rules.add(Rule(contract=self.contract, path=self.path, **rule))
-        return self
+        return self._rule(Rule(**rule))
 
     def respond(
         self,
@@ -90,6 +90,85 @@ class MockRoute:
     def mock(self, side_effect: Callable[[Any], Any], *, times: int | None = None) -> MockRoute:
         """``side_effect(call)`` returns a reply, a JSON body, or None to let the fake answer."""
         return self._add(side_effect=side_effect, times=times)
+
+    # ---- faults: the X-Mock-Scenario words, judged by the same grammar ----
+
+    def fault(self, scenario: str, *, times: int | None = None) -> MockRoute:
+        """Any scenario in the header's words: ``.fault("stall_at=2:500; missing_usage")``."""
+        try:
+            rule = parse_scenario(scenario)
+        except ScenarioError as exc:
+            raise ValueError(str(exc)) from None
+        rule.times = times
+        return self._rule(rule)
+
+    def drop_after(self, events: int, *, times: int | None = None) -> MockRoute:
+        """Close the connection after ``events`` events, without the terminator (WebSocket: drop the socket)."""
+        return self._json(times, drop_after=events)
+
+    def malformed_at(self, event: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, malformed_at=event)
+
+    def stall_at(self, event: int, milliseconds: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, stall_at=f"{event}:{milliseconds}")
+
+    def no_done(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, no_done=True)
+
+    def duplicate_done(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, duplicate_done=True)
+
+    def missing_usage(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, missing_usage=True)
+
+    def id_change_at(self, event: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, id_change_at=event)
+
+    def close_after(self, events: int, code: int = 1011, *, times: int | None = None) -> MockRoute:
+        """WebSocket: close the session with ``code`` after ``events`` server events."""
+        return self._json(times, close_after=f"{events}:{code}")
+
+    def reset_connection(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, reset=True)
+
+    def empty_response(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, empty=True)
+
+    def garbage(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, garbage=True)
+
+    def truncate(self, size: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, truncate=size)
+
+    def slow_headers(self, milliseconds: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, slow_headers=milliseconds)
+
+    def physics(self, *, ttft: int | None = None, tps: float | None = None, jitter: int | None = None, times: int | None = None) -> MockRoute:
+        """How fast the answers stream: ms to the first event, events per second, ms of jitter."""
+        return self._json(times, **{k: v for k, v in (("ttft", ttft), ("tps", tps), ("jitter", jitter)) if v is not None})
+
+    def chaos(self, probability: float, mix: tuple[str, ...] = DEFAULT_MIX, *, times: int | None = None) -> MockRoute:
+        """A fault from ``mix`` for this share of matching requests, repeatable by the mock's seed."""
+        return self._json(times, chaos=probability, chaos_mix=list(mix))
+
+    def callback_fail(self, how: str | int, attempts: int | None = None, *, times: int | None = None) -> MockRoute:
+        """The callbacks of the task created next fail (``"refused"``, ``"timeout"`` or a status) for ``attempts`` tries."""
+        return self._json(times, callback_fail=f"{how}" + (f":{attempts}" if attempts is not None else ""))
+
+    def callback_delay(self, milliseconds: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, callback_delay=milliseconds)
+
+    def _json(self, times: int | None, **fields: Any) -> MockRoute:
+        try:
+            rule = rule_from_json({"contract": self.contract, "path": self.path, "times": times, **fields})
+        except ScenarioError as exc:
+            raise ValueError(str(exc)) from None
+        return self._rule(rule)
+
+    def _rule(self, rule: Rule) -> MockRoute:
+        rule.contract, rule.path = self.contract, self.path
+        self._mock.state.rules.add(rule)
+        return self
 
     @property
     def calls(self) -> CallList:

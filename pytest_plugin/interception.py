@@ -12,9 +12,11 @@ import functools
 import operator
 from collections.abc import Awaitable, Iterable
 from contextvars import ContextVar
-from types import TracebackType
+from types import ModuleType, TracebackType
 from urllib.parse import urlsplit
 
+import httpcore
+import httpcore2
 import httpx
 import pytest_httpx2  # noqa: F401  (importing it registers its HTTPCore2Mocker as "httpcore2")
 import respx
@@ -24,7 +26,8 @@ from respx.patterns import M, Pattern
 
 from .bridge import ASGIBridge
 
-MOCKERS = ("httpcore", "httpcore2")
+MOCKERS = {"httpcore": httpcore, "httpcore2": httpcore2}
+"""respx mocker name -> the transport library whose errors its client maps (httpcore for httpx, httpcore2 for httpx2)."""
 
 # respx calls a route's side effect the same way for sync and async clients; only the router entry
 # point (handler vs async_handler) knows which one is waiting, so it leaves a mark here.
@@ -59,9 +62,7 @@ class Interceptor:
         self.hosts = tuple(hosts)
         pattern = _host_pattern(self.hosts)
         # One router per mocker, so the catch-all knows which mocker's router list it sits in.
-        self._routers = [
-            (mocker, self._router(mocker, pattern)) for mocker in (Mocker.registry[name] for name in MOCKERS)
-        ]
+        self._routers = [(Mocker.registry[name], self._router(Mocker.registry[name], pattern, errors)) for name, errors in MOCKERS.items()]
         self._started = False
 
     def start(self) -> None:
@@ -89,9 +90,11 @@ class Interceptor:
     ) -> None:
         self.stop()
 
-    def _router(self, mocker: type[Mocker], pattern: Pattern) -> respx.Router:
+    def _router(self, mocker: type[Mocker], pattern: Pattern, errors: ModuleType) -> respx.Router:
         router = _CallerAwareRouter(assert_all_called=False, assert_all_mocked=False)
-        router.route(pattern, name="bridge").mock(side_effect=self._to_bridge)
+        # Connection faults raise this client's own transport errors, which httpx / httpx2 then map
+        # exactly as they map the errors of a real connection.
+        router.route(pattern, name="bridge").mock(side_effect=functools.partial(self._to_bridge, errors=errors))
 
         def pass_through(request: httpx.Request) -> httpx.Request:
             # The mocker asks its routers in the order they were registered and stops at the first
@@ -104,10 +107,10 @@ class Interceptor:
         router.route(name="pass_through").mock(side_effect=pass_through)
         return router
 
-    def _to_bridge(self, request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
+    def _to_bridge(self, request: httpx.Request, errors: ModuleType) -> httpx.Response | Awaitable[httpx.Response]:
         if _async_caller.get():
-            return self.bridge.handle_async(request)  # Router.aresolve awaits it
-        return self.bridge.handle_sync(request)
+            return self.bridge.handle_async(request, errors)  # Router.aresolve awaits it
+        return self.bridge.handle_sync(request, errors)
 
 
 def _host_pattern(hosts: Iterable[str]) -> Pattern:

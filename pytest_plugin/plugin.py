@@ -16,6 +16,8 @@ import pytest
 from mockserver.app import MockApp
 from mockserver.clock import MODES, Clock
 from mockserver.config import Settings
+from mockserver.faults.chaos import Chaos
+from mockserver.faults.grammar import FaultSpecError, physics_from_fields
 from mockserver.state import MockState
 
 from .bridge import ASGIBridge
@@ -40,7 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0): configure the gptnb and gptnb_server fixtures for one test",
+        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, physics=None, model_physics=None, chaos=None, "
+        "chaos_seed=None): configure the gptnb and gptnb_server fixtures for one test",
     )
 
 
@@ -59,6 +62,13 @@ def _settings(request: pytest.FixtureRequest) -> tuple[Settings, Clock]:
         raise pytest.UsageError(f"@pytest.mark.gptnb(clock=...) must be one of {MODES}")
     if "api_keys" in overrides:
         overrides["api_keys"] = frozenset(overrides["api_keys"])
+    if isinstance(overrides.get("physics"), dict):  # physics={"ttft": 300, "tps": 50}
+        try:
+            overrides["physics"] = physics_from_fields(overrides["physics"], "@pytest.mark.gptnb(physics=...)")
+        except FaultSpecError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    if isinstance(overrides.get("chaos"), (int, float)):  # chaos=0.2: the default mix
+        overrides["chaos"] = Chaos(float(overrides["chaos"]))
     try:
         settings = Settings(**{**options, **{k: v for k, v in overrides.items() if v is not None}})
     except TypeError as exc:

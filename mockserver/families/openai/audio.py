@@ -14,7 +14,6 @@ from ... import text as texts
 from ...errors import ApiError
 from ...ids import derived_int
 from ...replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
-from ...streaming import paced
 from .. import handles
 
 if TYPE_CHECKING:
@@ -128,7 +127,7 @@ def _transcribe(call: Call, translate: bool) -> Reply:
             raise ApiError(400, "invalid_request", "Streaming is not supported for the whisper-1 model.", param="stream")
         tokens = texts.count_tokens(text)
         token_usage = {"type": "tokens", "input_tokens": tokens, "output_tokens": tokens, "total_tokens": 2 * tokens}
-        return StreamReply(paced(call, _transcript_events(text, token_usage)))
+        return StreamReply(_transcript_events(text, token_usage))
     if fmt == "text":
         return TextReply(text + "\n")
     segments = _segments(text, seconds, float(body.get("temperature") or 0.0))
@@ -189,5 +188,5 @@ def speech(call: Call) -> Reply:
     data, media_type = media.audio(fmt, seconds, seed=seed)
     if body.get("stream_format") == "sse":
         pcm = media.pcm(seconds, seed=seed)
-        return StreamReply(paced(call, _speech_events(pcm, texts.count_tokens(body["input"]))))
+        return StreamReply(_speech_events(pcm, texts.count_tokens(body["input"])))
     return BinaryReply(data, media_type=media_type)

@@ -20,7 +20,7 @@ from ...errors import ApiError
 from ...ids import derived_alnum, derived_int, random_alnum
 from ...replies import JsonReply, Reply, StreamReply
 from ...synth import UnsatisfiableSchema, instance
-from ...streaming import paced, wants_stream
+from ...streaming import wants_stream
 from .. import handles
 
 if TYPE_CHECKING:
@@ -288,5 +288,5 @@ def _tool_call_fragments(index: int, tool_call: dict[str, Any]) -> list[dict[str
 def chat_completions(call: Call) -> Reply:
     completion = ChatCompletion(call)
     if wants_stream(call):
-        return StreamReply(paced(call, completion.chunks()), terminator="[DONE]")
+        return StreamReply(completion.chunks(), terminator="[DONE]")
     return JsonReply(completion.body())

@@ -9,7 +9,7 @@ from ... import text as texts
 from ...errors import ApiError
 from ...ids import derived_int, random_alnum
 from ...replies import JsonReply, Reply, StreamReply
-from ...streaming import paced, wants_stream
+from ...streaming import wants_stream
 from .. import handles
 
 if TYPE_CHECKING:
@@ -121,5 +121,5 @@ class Completion:
 def completions(call: Call) -> Reply:
     completion = Completion(call)
     if wants_stream(call):
-        return StreamReply(paced(call, completion.chunks()), terminator="[DONE]")
+        return StreamReply(completion.chunks(), terminator="[DONE]")
     return JsonReply(completion.body())

@@ -1,0 +1,135 @@
+"""The request path's one door into faults: which faults and physics this request gets, if any.
+
+Built once per mock instance from its settings (serve-wide physics, a model physics profile,
+serve-wide chaos). For a request with no steering rule on an instance with none of these, every
+method returns at once: the common request pays for one attribute test.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import Receive, Scope, Send
+
+from ..config import Settings
+from ..streaming import wants_stream
+from .chaos import Chaos, Dice
+from .delivery import Delivery, refuse
+from .physics import Physics
+from .plan import FaultPlan
+from .profiles import ModelPhysics
+from .wire import wire_for
+
+if TYPE_CHECKING:
+    from ..pipeline import Call
+    from ..steering import Rule
+
+FAULT_NOTE = "fault"  # Call.extras key: what the journal says this request got
+
+
+class FaultDesk:
+    def __init__(self, settings: Settings) -> None:
+        self.physics = settings.physics or None
+        self.models = ModelPhysics.load(settings.model_physics) if settings.model_physics else None
+        self.chaos = settings.chaos
+        self.dice = Dice(settings.chaos_seed if settings.chaos_seed is not None else settings.seed)
+        self.idle = not (self.physics or self.models or self.chaos)
+
+    def steer(self, rule: Rule | None, call: Call, websocket: bool = False) -> Rule | None:
+        """The rule that applies once chaos has had its say: the rule's own chaos, or the instance's
+        when no rule or header steers this request. What the request got is noted for the journal."""
+        if rule is None:
+            if self.chaos is None:
+                return None
+            return self._roll(self.chaos, None, call, websocket)
+        if rule.chaos is not None:
+            return self._roll(rule.chaos, replace(rule, chaos=None), call, websocket)
+        summary = rule.fault_summary()
+        if summary:
+            call.extras[FAULT_NOTE] = summary
+        return rule
+
+    def _roll(self, chaos: Chaos, base: Rule | None, call: Call, websocket: bool) -> Rule | None:
+        streams = websocket or _streams(call)
+        picked = self.dice.strike(chaos.probability, [r for r in _mix(chaos.mix) if _fits(r.faults, streams, websocket)])
+        call.extras[FAULT_NOTE] = f"chaos: {picked.fault_summary() if picked else 'none'}"
+        if picked is None or base is None:
+            return picked or base
+        return replace(base, status=picked.status, message=picked.message, faults=picked.faults)
+
+    def delivery(self, rule: Rule | None, call: Call, scope: Scope, receive: Receive, send: Send, websocket: bool = False) -> Delivery | None:
+        """How this answer goes out, or None for the plain way (no faults, no physics)."""
+        if self.idle and (rule is None or not (rule.faults or rule.physics)):
+            return None
+        plan = rule.faults if rule is not None else None
+        physics = self._physics(rule, call)
+        if not plan and not physics:
+            return None
+        wire = None
+        if plan:
+            _check_fits(plan, call, websocket)
+            wire = wire_for(scope, receive, send)
+            if wire is None and plan.needs_wire:
+                name = next(n for n in plan.named() if n in ("reset", "empty", "garbage", "truncate", "drop_after"))
+                raise refuse(name, "breaking the connection needs a real socket (gptnb-mock serve, gptnb_server) or the gptnb fixture")
+        rng = self.dice.generator()
+        return Delivery(plan, physics, rng, wire, plan.describe() if plan else "")
+
+    def _physics(self, rule: Rule | None, call: Call) -> Physics | None:
+        found = self.physics
+        if self.models is not None:
+            found = (self.models.for_model(_model(call)) or Physics()).over(found)
+        if rule is not None and rule.physics is not None:
+            found = rule.physics.over(found)
+        return found or None
+
+    def restart(self) -> None:
+        """Chaos and jitter start their sequence again (a reset mock repeats what it did)."""
+        self.dice.restart()
+
+
+@functools.lru_cache(maxsize=64)
+def _mix(entries: tuple[str, ...]) -> list[Rule]:
+    from ..steering import parse_scenario  # steering reads the fault words from this package
+
+    return [parse_scenario(entry) for entry in entries]
+
+
+def _model(call: Call) -> Any:
+    routing = call.contract.models
+    if routing is None:
+        return None
+    source = call.body if isinstance(call.body, dict) else call.query
+    return source.get(routing.field)
+
+
+def _streams(call: Call) -> bool:
+    return call.contract.kind == "sse" or wants_stream(call)
+
+
+def _fits(plan: FaultPlan | None, streams: bool, websocket: bool) -> bool:
+    """Whether a chaos pick can happen to this request at all."""
+    if not plan:
+        return True
+    names = plan.named()
+    if websocket:
+        return all(name in FaultPlan.WEBSOCKET for name in names)
+    return "close_after" not in names and (streams or not plan.stream_faults)
+
+
+def _check_fits(plan: FaultPlan, call: Call, websocket: bool) -> None:
+    """A fault asked for explicitly that cannot happen to this request is a 400 naming it."""
+    names = plan.named()
+    if websocket:
+        for name in names:
+            if name not in FaultPlan.WEBSOCKET:
+                raise refuse(name, f"applies to HTTP answers, not to WebSocket sessions (these take {', '.join(FaultPlan.WEBSOCKET)})")
+        return
+    if "close_after" in names:
+        raise refuse("close_after", "applies to WebSocket sessions only; for HTTP use drop_after or truncate")
+    if plan.stream_faults and not _streams(call):
+        name = next(n for n in names if n in FaultPlan.STREAM_ONLY)
+        how = 'ask for a stream ("stream": true)' if "streams_when" in call.contract.behavior else f"{call.contract.id} never streams; use truncate, reset, empty or garbage"
+        raise refuse(name, f"applies to event streams and this answer is not one: {how}")
