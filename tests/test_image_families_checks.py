@@ -118,3 +118,9 @@ def test_a_docmee_ppt_info_needs_only_what_clients_read() -> None:
     info = {"id": "1833839690764124160", "subject": "低空经济", "coverUrl": "https://example.org/cover.png", "fileUrl": None}
     assert violations("docmee.pptx.load", {"code": 0, "message": "操作成功", "data": {"pptInfo": info}}) == []
     assert violations("docmee.pptx.load", {"code": 0, "data": {"pptInfo": {k: v for k, v in info.items() if k != "id"}}}) != []
+
+
+def test_a_finished_mewx_generation_must_carry_its_urls() -> None:
+    assert violations("mewx.detail.get", {"code": 0, "data": {"status": 0}}) == []
+    assert violations("mewx.detail.get", {"code": 0, "data": {"status": 1, "urls": ["https://cdn.mewx.art/a.png"], "duration": 3}}) == []
+    assert violations("mewx.detail.get", {"code": 0, "data": {"status": 1, "duration": 3}}) != []
