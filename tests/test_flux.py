@@ -163,3 +163,20 @@ def test_openai_format_flux_answers_synchronously_with_jpegs(gptnb) -> None:
         client.images.generate(model="flux-dev", prompt="a gore scene")
     dalle = client.images.generate(model="dall-e-3", prompt="a cat")
     assert gptnb.calls.last.contract_id == "openai.images.generate" and dalle.data[0].revised_prompt
+
+
+@pytest.mark.gptnb(clock="step")
+def test_each_model_keeps_its_own_ranges(flux) -> None:
+    """One contract states the union of BFL's input models; each model's own limits still hold."""
+    wide, _ = poll_until_done(flux, create(flux, "/flux/v1/flux-2-pro", {"prompt": "a harbour", "width": 1920, "height": 1080})["polling_url"])
+    assert Image.open(io.BytesIO(flux.get(wide["result"]["sample"]).content)).size == (1920, 1080)
+    create(flux, "/flux/v1/flux-2-flex", {"prompt": "a poster saying SUMMER SALE", "steps": 50, "guidance": 7.0})
+    for path, body, field, kind in (
+        ("/flux/v1/flux-pro-1.1", {"width": 1920}, "width", "less_than_equal"),
+        ("/flux/v1/flux-dev", {"height": 1000}, "height", "multiple_of"),
+        ("/flux/v1/image", {"width": 128}, "width", "greater_than_equal"),
+        ("/flux/v1/flux-dev", {"guidance": 7.0}, "guidance", "less_than_equal"),
+        ("/flux/v1/flux-2-pro", {"safety_tolerance": 6}, "safety_tolerance", "less_than_equal"),
+    ):
+        refused = flux.post(path, json={"prompt": "a kite", **body})
+        assert refused.status_code == 422 and [(d["loc"], d["type"]) for d in refused.json()["detail"]] == [(["body", field], kind)], refused.text

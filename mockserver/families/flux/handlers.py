@@ -9,7 +9,7 @@ from ...replies import JsonReply, Reply
 from ...taskflow import planned_failure, start, task_for
 from ...tasks import Step, TaskView
 from .. import handles
-from . import models
+from . import inputs, models
 from .errors import refusal
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def _moderated(call: Call, prompt: str) -> bool:
 
 def _check_inputs(body: dict[str, Any], model: str) -> None:
     """What BFL's input model for ``model`` refuses beyond the shared schema, as its 422."""
-    problems = models.input_problems(body, model)
+    problems = inputs.problems(body, model)
     if problems:
         raise refusal(422, problems)
 

@@ -23,16 +23,6 @@ FAILURES = (REQUEST_MODERATED, CONTENT_MODERATED, ERROR)
 DEFAULT_MODEL = "flux-pro"  # BFL's /v1/image was FLUX.1 [pro]
 # /v1/image's legacy model pick, as black-forest-labs/bfl-comfy-nodes sends it.
 LEGACY_VARIANTS = {"flux.1-pro": "flux-pro", "flux.1-dev": "flux-dev"}
-# Options BFL's input models accept as null only on some models (its OpenAPI: FLUX.2 inputs make
-# width/height nullable; flex, fill and expand make prompt_upsampling nullable); null elsewhere is a 422.
-NULL_ONLY_ON = {
-    "width": ("flux-2-",),
-    "height": ("flux-2-",),
-    "prompt_upsampling": ("flux-2-flex", "flux-pro-1.0-fill", "flux-pro-1.0-expand"),
-}
-NULL_MESSAGES = {"width": ("Input should be a valid integer", "int_type"), "height": ("Input should be a valid integer", "int_type"), "prompt_upsampling": ("Input should be a valid boolean", "bool_type")}
-# Models whose input requires a prompt (FLUX.1 [pro]/[dev]/1.1/ultra default it to "").
-PROMPT_REQUIRED = ("flux-kontext-", "flux-2-")
 DEFAULT_SIZE = (1024, 768)
 SAMPLE_LIFETIME = 600  # seconds a signed sample URL stays valid
 MIN_RATIO, MAX_RATIO = 9 / 21, 21 / 9
@@ -51,18 +41,6 @@ def plan(failure: str | None) -> tuple[Step, ...]:
     if failure:
         return (*running, Step(failure, 3.0, 100, failed=True))
     return (*running, Step(READY, 4.5, 100))
-
-
-def input_problems(body: dict[str, Any], model: str) -> list[dict[str, Any]]:
-    """BFL's 422 detail items for what ``model``'s input refuses: a missing prompt, a null it does not take."""
-    problems: list[dict[str, Any]] = []
-    if model.startswith(PROMPT_REQUIRED) and body.get("prompt") is None:
-        problems.append({"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"})
-    for name, models_taking_null in NULL_ONLY_ON.items():
-        if name in body and body[name] is None and not model.startswith(models_taking_null):
-            message, kind = NULL_MESSAGES[name]
-            problems.append({"loc": ["body", name], "msg": message, "type": kind})
-    return problems
 
 
 def failure_status(reason: str | None) -> str | None:
