@@ -59,6 +59,11 @@ def reply_text(question: str, model: str, seed: int, *, variant: int = 0) -> str
     return f'You said: "{quoted}". This is a mock reply from {model}. {filler(seed + variant, 12 + seed % 7)}'
 
 
+def tool_result_reply(result: str, seed: int) -> str:
+    """The answer once a tool has answered: it quotes the tool's result, so a test can see it arrived."""
+    return f"Based on the tool result {excerpt(result, 120)}, here is the answer. {filler(seed, 8)}"
+
+
 def truncate_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
     """Cut ``text`` before the first stop sequence (not included, as OpenAI does)."""
     kept, stop = stop_at(text, stops)

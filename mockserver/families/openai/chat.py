@@ -153,7 +153,7 @@ def _content_for(call: Call, question: str, seed: int, index: int) -> str:
         return renderer(call, question, seed, index)
     messages = call.body.get("messages") or []
     if messages and messages[-1].get("role") == "tool":
-        return f"Based on the tool result {texts.excerpt(message_text(messages[-1]), 120)}, here is the answer. {texts.filler(seed, 8)}"
+        return texts.tool_result_reply(message_text(messages[-1]), seed)
     return texts.reply_text(question, call.body["model"], seed, variant=index)
 
 
