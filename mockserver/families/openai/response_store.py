@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ApiError
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import planned_failure, start, stored, task_for
 from ...tasks import Step, Task, TaskView
 
 if TYPE_CHECKING:
@@ -43,10 +43,7 @@ def save(call: Call, plan: ModelResponse) -> Task:
 
 
 def find(call: Call, response_id: str) -> Task | None:
-    task = call.state.tasks.get(response_id)
-    if task is None or task.family != FAMILY or task.kind != KIND or task.data["deleted"]:
-        return None
-    return task
+    return stored(call, response_id, FAMILY, KIND)
 
 
 def found(call: Call, response_id: str) -> Task:

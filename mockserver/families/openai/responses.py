@@ -9,6 +9,7 @@ from ...replies import JsonReply, Reply, StreamReply
 from ...streaming import paced, wants_stream
 from .. import handles
 from . import response_store as stored
+from .listing import cursor_page
 from .response_items import input_items
 from .response_output import ModelResponse
 
@@ -53,19 +54,4 @@ def cancel(call: Call) -> Reply:
 @handles("openai.responses.input_items")
 def list_input_items(call: Call) -> Reply:
     task = stored.found(call, call.params["response_id"])
-    items = list(task.data["items"])
-    if call.query.get("order", "desc") == "desc":
-        items.reverse()
-    after = call.query.get("after")
-    if after is not None:
-        ids = [item["id"] for item in items]
-        items = items[ids.index(after) + 1 :] if after in ids else []
-    limit = call.query.get("limit", 20)
-    page = items[:limit]
-    return JsonReply({
-        "object": "list",
-        "data": page,
-        "first_id": page[0]["id"] if page else None,
-        "last_id": page[-1]["id"] if page else None,
-        "has_more": len(items) > limit,
-    })
+    return JsonReply(cursor_page(task.data["items"], call.query))

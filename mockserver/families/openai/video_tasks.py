@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...ids import derived_int, random_alnum
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import planned_failure, start, stored, task_for
 from ...tasks import Step, Task, TaskView
 from .task_errors import task_error
 
@@ -52,10 +52,7 @@ def submit(call: Call, *, prompt: str, model: str, seconds: str, size: str, remi
 
 
 def find(call: Call, video_id: str) -> Task | None:
-    task = call.state.tasks.get(video_id)
-    if task is None or task.family != FAMILY or task.kind != KIND or task.data["deleted"]:
-        return None
-    return task
+    return stored(call, video_id, FAMILY, KIND)
 
 
 def submitted(view: TaskView) -> dict[str, Any]:

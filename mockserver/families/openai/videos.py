@@ -6,13 +6,14 @@ on the instance's clock like every other family's, and a finished one downloads 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ... import media
 from ...errors import ApiError
 from ...replies import BinaryReply, JsonReply, Reply
 from .. import handles
 from . import video_tasks as videos
+from .listing import cursor_page
 from .task_errors import task_error
 
 if TYPE_CHECKING:
@@ -84,21 +85,7 @@ def content(call: Call) -> Reply:
 @handles("openai.videos.list")
 def list_videos(call: Call) -> Reply:
     mine = [t for t in call.state.tasks.tasks(videos.FAMILY) if t.kind == videos.KIND and not t.data["deleted"] and t.owner == call.api_key]
-    if call.query.get("order", "desc") == "desc":
-        mine.reverse()
-    after = call.query.get("after")
-    if after is not None:
-        ids = [t.id for t in mine]
-        mine = mine[ids.index(after) + 1 :] if after in ids else []
-    limit = call.query.get("limit", 20)
-    page: list[dict[str, Any]] = [videos.openai_video(call.state.tasks.view(t)) for t in mine[:limit]]
-    return JsonReply({
-        "object": "list",
-        "data": page,
-        "first_id": page[0]["id"] if page else None,
-        "last_id": page[-1]["id"] if page else None,
-        "has_more": len(mine) > limit,
-    })
+    return JsonReply(cursor_page([videos.openai_video(call.state.tasks.view(t)) for t in mine], call.query))
 
 
 @handles("openai.videos.delete")
