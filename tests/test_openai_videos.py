@@ -142,3 +142,10 @@ def test_the_sdk_drives_videos_against_the_live_server(gptnb_server: Any) -> Non
     gptnb_server.tasks.complete(video.id)
     assert client.videos.retrieve(video.id).status == "completed"
     assert is_mp4(client.videos.download_content(video.id).read())
+
+
+def test_the_unified_route_reads_go_zero_values_as_not_given(gptnb: Any) -> None:
+    body = {"model": "kling-v1", "prompt": "A lantern", "image": "", "duration": 0, "width": 0, "height": 0, "metadata": None}
+    answer = httpx.post(f"{BASE}/v1/video/generations", json=body, headers=AUTH)
+    assert answer.status_code == 200 and (answer.json()["seconds"], answer.json()["size"]) == ("4", "720x1280")
+    assert httpx.post(f"{BASE}/v1/video/generations", json={**body, "prompt": ""}, headers=AUTH).json()["code"] == "invalid_request"
