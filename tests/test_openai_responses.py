@@ -223,6 +223,10 @@ def test_the_stream_is_the_typed_event_sequence(gptnb: Any, client_module: Any) 
     assert len(deltas) > 1 and "".join(deltas) == text and "Stream a greeting" in text
     assert events[0][1]["response"]["status"] == "in_progress" and events[0][1]["response"]["output"] == []
     assert final["usage"]["output_tokens"] == len(deltas) and final["id"] == events[0][1]["response"]["id"]
+    padded = [payload for name, payload in events if name == "response.output_text.delta"]
+    assert all(len(p["delta"] + p["obfuscation"]) % 16 == 0 for p in padded), "deltas are padded to even out their sizes"
+    plain = read_stream(client_module, {"model": MODEL, "input": "Stream a greeting", "stream_options": {"include_obfuscation": False}})
+    assert not any("obfuscation" in payload for _, payload in plain)
 
 
 @CLIENT_MODULES

@@ -160,9 +160,16 @@ class ModelResponse:
         )
 
     async def events(self) -> AsyncIterator[SseEvent]:
-        """The typed event stream, ``sequence_number`` counting from 0, as OpenAI sends it."""
+        """The typed event stream, ``sequence_number`` counting from 0, as OpenAI sends it.
+
+        Delta events carry ``obfuscation`` padding (random characters that even out payload sizes)
+        unless ``stream_options.include_obfuscation`` is false, as OpenAI's do by default.
+        """
+        obfuscate = ((self.body.get("stream_options") or {}).get("include_obfuscation")) is not False
         for number, event in enumerate(self._events()):
             event["sequence_number"] = number
+            if obfuscate and "delta" in event:
+                event["obfuscation"] = derived_alnum(16 - len(event["delta"]) % 16, self.id, number)
             yield SseEvent(event, event=event["type"])
 
     def _events(self) -> Iterator[dict[str, Any]]:
