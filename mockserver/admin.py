@@ -17,6 +17,8 @@ from starlette.routing import Route
 from . import __version__
 from .docs_page import openapi_routes
 from .media_routes import media_routes
+from .quota.limits import LimitError, limit_from_fields
+from .quota.prices import parse_amount
 from .state import MockState
 from .steering import ScenarioError, rule_from_json
 
@@ -117,6 +119,38 @@ def build_admin(state: MockState) -> Starlette:
         view = state.tasks.finish(found, failed=verb == "fail", reason=reason if isinstance(reason, str) else None)
         return JSONResponse(task_summary(view))
 
+    async def quota(request: Request) -> Response:
+        desk = state.quota
+        if request.method == "DELETE":
+            await desk.forget()
+            return JSONResponse({"cleared": True})
+        if request.method == "POST":
+            try:
+                data = await _json_body(request)
+                if not isinstance(data, dict) or set(data) != {"key", "balance"} or not isinstance(data["key"], str) or not data["key"]:
+                    raise ScenarioError('send {"key": "sk-...", "balance": quota points or "$1.50"}')
+                balance = data["balance"]
+                if isinstance(balance, bool) or not isinstance(balance, (int, str)):
+                    raise ScenarioError("balance: quota points (500000) or dollars (\"$1.50\")")
+                await desk.set_balance(data["key"], parse_amount(str(balance)))
+            except (ScenarioError, ValueError) as exc:
+                return _error(400, str(exc))
+        return JSONResponse({"accounts": await desk.accounts()})
+
+    async def limits(request: Request) -> Response:
+        desk = state.quota
+        if request.method == "DELETE":
+            desk.limits.clear()
+            return JSONResponse({"cleared": True})
+        if request.method == "POST":
+            try:
+                limit = limit_from_fields(await _json_body(request))
+            except (ScenarioError, LimitError) as exc:
+                return _error(400, str(exc))
+            desk.add_limit(limit)
+            return JSONResponse(limit.as_dict(), status_code=201)
+        return JSONResponse({"limits": await desk.counters(state.clock.now())})
+
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error(404, f"no admin route {request.method} {request.url.path}")
 
@@ -131,6 +165,8 @@ def build_admin(state: MockState) -> Starlette:
         Route("/rules", rules, methods=["GET", "POST", "DELETE"]),
         Route("/rules/{rule_id}", rule, methods=["DELETE"]),
         Route("/clock", clock, methods=["GET", "POST"]),
+        Route("/quota", quota, methods=["GET", "POST", "DELETE"]),
+        Route("/limits", limits, methods=["GET", "POST", "DELETE"]),
         Route("/tasks", tasks, methods=["GET"]),
         Route("/tasks/{task_id}", task, methods=["GET"]),
         Route("/tasks/{task_id}/{verb}", task, methods=["POST"]),

@@ -19,6 +19,8 @@ from .contracts import Contract, ContractError, ContractRegistry, default_regist
 from .faults.chaos import DEFAULT_MIX, Chaos
 from .faults.grammar import FaultSpecError, parse_items
 from .faults.physics import Physics
+from .quota.limits import LimitError, limit_from_text
+from .quota.prices import parse_amount
 from .responses import ResponseJudge
 from .routing import Router
 
@@ -45,7 +47,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         physics, chaos = _physics(args), _chaos(args)
-    except (FaultSpecError, ValueError) as exc:
+        quotas = tuple(_quota(text) for text in args.quota or ())
+        limits = tuple(limit_from_text(text) for text in args.limit or ())
+    except (FaultSpecError, LimitError, ValueError) as exc:
         print(f"gptnb-mock: {exc}", file=sys.stderr)
         return 2
     settings = Settings(
@@ -57,6 +61,8 @@ def _serve(args: argparse.Namespace) -> int:
         model_physics=args.model_physics,
         chaos=chaos,
         chaos_seed=args.chaos_seed,
+        quotas=quotas,
+        limits=limits,
         max_body_bytes=args.max_body,
         journal_size=args.journal_size,
         error_type=args.error_type,
@@ -88,6 +94,13 @@ def _physics(args: argparse.Namespace) -> Physics:
         given["tps"] = 1000 / args.chunk_delay
     _, physics, _ = parse_items(given)
     return physics or Physics()
+
+
+def _quota(text: str) -> tuple[str, int]:
+    key, sep, amount = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--quota {text}: expected KEY=AMOUNT (quota points, or dollars as $1.50)")
+    return key.strip(), parse_amount(amount)
 
 
 def _chaos(args: argparse.Namespace) -> Chaos | None:
@@ -254,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--task-concurrency", type=int, default=10, metavar="N", help="tasks a family runs at once before queueing, Midjourney code 22 (default: %(default)s)")
     serve.add_argument("--task-queue", type=int, default=100, metavar="N", help="queued tasks a family accepts before refusing, Midjourney code 23 (default: %(default)s)")
     serve.add_argument("--banned-word", action="append", metavar="WORD", help="refuse prompts containing WORD (repeatable; adds to the defaults), Midjourney code 24")
+    serve.add_argument("--quota", action="append", metavar="KEY=AMOUNT", help="give KEY this quota (new-api points, 500000 = $1, or dollars as $1.50); answers drain it by their usage and a used-up key is refused as the relay refuses it (repeatable)")
+    serve.add_argument("--limit", action="append", metavar="FIELDS", help="a rate limit or concurrency gate: key=KEY or model=GLOB, with rpm=N, tpm=N, concurrency=N, window=SECONDS (e.g. key=sk-test,rpm=3; repeatable)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"], help="uvicorn log level (default: %(default)s)")
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True, help="log every request (default: on)")
     serve.set_defaults(run=_serve)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .faults.chaos import Chaos
 from .faults.physics import Physics
+from .quota.limits import Limit
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # audio uploads may be 25 MB; the relay refuses beyond that
 
@@ -28,6 +29,10 @@ class Settings:
     """Serve-wide chaos: the share of requests that get a fault from a mix."""
     chaos_seed: int | None = None
     """Seed of chaos and jitter (default: ``seed``); the same seed and request order give the same faults."""
+    quotas: tuple[tuple[str, int], ...] = ()
+    """(key, quota points) each key starts with; a key with a quota is refused once it is used up."""
+    limits: tuple[Limit, ...] = ()
+    """Rate limits and concurrency gates per key or model (quota/limits.py)."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     journal_size: int = 1000
     error_type: str = "new_api_error"

@@ -31,6 +31,7 @@ from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .faults.delivery import Delivery
 from .faults.desk import FAULT_NOTE
+from .quota.desk import Admission
 from .headers import HeaderMap
 from .ids import request_id
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
@@ -65,6 +66,14 @@ class Call:
         """The request's own ``seed`` when it has one, else the instance's."""
         seed = self.body.get("seed") if isinstance(self.body, dict) else None
         return seed if isinstance(seed, int) and not isinstance(seed, bool) else self.state.settings.seed
+
+    @property
+    def model(self) -> str | None:
+        """The model the request names, in the field the relay routes on (body, or query for WebSockets)."""
+        routing = self.contract.models
+        source = self.body if isinstance(self.body, dict) else self.query
+        model = source.get(routing.field) if routing is not None and isinstance(source, dict) else None
+        return model if isinstance(model, str) else None
 
     def url_for(self, path: str) -> str:
         """An absolute URL on the host the request came in on, so any client can follow it."""
@@ -115,6 +124,7 @@ class Pipeline:
         call: Call | None = None
         prepared: Prepared | None = None
         delivery: Delivery | None = None
+        admission: Admission | None = None
         family = None
         try:
             match = self.router.match(path)
@@ -140,6 +150,8 @@ class Pipeline:
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
             self.route_model(prepared, body)
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, _base_url(scope, headers), rid, self.state)
+            if self.state.quota.active:
+                admission = await self.state.quota.admit(call)
             reply, delivery = await self._answer(prepared, call, scope, receive, send)
         except ApiError as error:
             reached = prepared.contract if prepared else self.state.registry.contracts.get(journal["contract_id"] or "")
@@ -154,8 +166,25 @@ class Pipeline:
             entry.fault = call.extras[FAULT_NOTE]
         if prepared is not None and self.state.settings.strict:
             reply = prepared.judge.watch(reply, entry.violations)
-        await self._send(reply, rid, entry, scope, receive, send if delivery is None else delivery.sender(send), delivery)
+        if admission is None:
+            await self._send(reply, rid, entry, scope, receive, send if delivery is None else delivery.sender(send), delivery)
+        else:
+            assert prepared is not None  # admitted requests reached a contract
+            await self._send_settled(admission, prepared, reply, rid, entry, scope, receive, send, delivery)
         entry.duration_ms = (time.perf_counter() - started) * 1000
+
+    async def _send_settled(
+        self, admission: Admission, prepared: Prepared, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send, delivery: Delivery | None
+    ) -> None:
+        """Send a reply the quota step admitted, then charge what it cost and free its gates."""
+        reply = admission.watch(reply)
+        body = reply.body if isinstance(reply, JsonReply) else None
+        failed = reply.status >= 400 or (body is not None and prepared.judge.is_error(reply.status, reply.media_type, body))
+        try:
+            await self._send(reply, rid, entry, scope, receive, send if delivery is None else delivery.sender(send), delivery)
+        finally:
+            await admission.settle(body, failed)
+            await admission.close()
 
     def authenticate(self, contract: Contract, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
         key = None

@@ -8,6 +8,8 @@ from .config import Settings
 from .contracts import ContractRegistry, default_registry
 from .families import Handler, load_all
 from .faults.desk import FaultDesk
+from .quota.desk import QuotaDesk
+from .quota.ledger import run_sync
 from .journal import Journal
 from .steering import RuleBook
 from .tasks import MemoryTaskStore, TaskEngine
@@ -23,6 +25,8 @@ class MockState:
         self.tasks = TaskEngine(clock or Clock(), MemoryTaskStore(self.settings.max_tasks))
         self.callbacks = CallbackDispatcher(self.tasks, self.journal, self.settings)
         self.faults = FaultDesk(self.settings)
+        self.quota = QuotaDesk(self.settings)
+        run_sync(self.quota.restart())
 
     @property
     def clock(self) -> Clock:
@@ -37,6 +41,7 @@ class MockState:
         self.settings = settings
         self.callbacks.settings = settings
         self.faults = FaultDesk(settings)
+        self.quota = QuotaDesk(settings)
         self.clock = clock
         self.reset()
 
@@ -47,3 +52,4 @@ class MockState:
         self.tasks.clear()
         self.callbacks.reset()
         self.faults.restart()
+        run_sync(self.quota.restart())

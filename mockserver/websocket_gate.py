@@ -59,6 +59,7 @@ class WebSocketGate:
             rule = state.faults.steer(self.pipeline.steering_rule(call), call, websocket=True)
             entry.fault = call.extras.get(FAULT_NOTE)
             socket = await self._steered(rule, call, WebSocket(scope, receive, send), scope, receive, send)
+            admission = await state.quota.admit(call) if state.quota.active else None
         except ApiError as error:
             reply = errors.build_error(error, ErrorContext(state.settings, rid), contract.errors if contract else None)
             entry.status, entry.response = reply.status, reply.body
@@ -67,9 +68,12 @@ class WebSocketGate:
         entry.status = 101
         started = time.perf_counter()
         try:
-            await handler(call, socket, entry)  # type: ignore[call-arg]
+            await handler(call, socket if admission is None else admission.socket(socket), entry)  # type: ignore[call-arg]
         except Exception:  # a bug in the mock: log it; the client sees the socket close
             log.exception("gptnb-mock WebSocket session %s failed", path)
+        finally:
+            if admission is not None:
+                await admission.close()
         entry.duration_ms = (time.perf_counter() - started) * 1000
 
 

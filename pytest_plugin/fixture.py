@@ -17,6 +17,9 @@ from mockserver.clock import Clock
 from mockserver.contracts import Contract
 from mockserver.faults.chaos import DEFAULT_MIX
 from mockserver.journal import JournalEntry
+from mockserver.quota.ledger import run_sync
+from mockserver.quota.limits import Limit, limit_from_fields
+from mockserver.quota.prices import parse_amount
 from mockserver.replies import BinaryReply, JsonReply, Reply, TextReply
 from mockserver.steering import Rule, ScenarioError, parse_scenario, rule_from_json
 from mockserver.tasks import TaskView
@@ -217,6 +220,53 @@ class TaskControl:
         return len(self._engine.store)
 
 
+class QuotaControl:
+    """Keys' quota as the relay keeps it: set a balance, read what is left and what was used."""
+
+    def __init__(self, mock: GptnbMock) -> None:
+        self._desk = mock.state.quota
+
+    def set(self, key: str, amount: int | str) -> None:
+        """Give ``key`` this quota: new-api points (500000 = $1) or dollars (``"$1.50"``)."""
+        run_sync(self._desk.set_balance(key, parse_amount(str(amount))))
+
+    def balance(self, key: str) -> int | None:
+        """Points left (None: the key has no quota, so nothing limits it)."""
+        return self.accounts().get(key, {}).get("balance")
+
+    def accounts(self) -> dict[str, dict[str, Any]]:
+        """Each key's ``balance``, ``used`` points and charged ``requests``."""
+        return run_sync(self._desk.accounts())
+
+    def clear(self) -> None:
+        run_sync(self._desk.forget())
+
+
+class LimitControl:
+    """Rate limits and concurrency gates per key or model, and their counters."""
+
+    def __init__(self, mock: GptnbMock) -> None:
+        self._mock = mock
+
+    def set(
+        self, *, key: str | None = None, model: str | None = None, rpm: int | None = None, tpm: int | None = None,
+        concurrency: int | None = None, window: int | None = None,
+    ) -> Limit:
+        """``rpm`` / ``tpm`` per ``window`` seconds (60) and ``concurrency`` in flight, for one key or a model glob."""
+        fields = {"key": key, "model": model, "rpm": rpm, "tpm": tpm, "concurrency": concurrency, "window": window}
+        limit = limit_from_fields({name: value for name, value in fields.items() if value is not None})
+        self._mock.state.quota.add_limit(limit)
+        return limit
+
+    def counters(self) -> list[dict[str, Any]]:
+        """Every limit with its windows now (``used``, ``remaining``, ``frees_in`` seconds) and what is in flight."""
+        state = self._mock.state
+        return run_sync(state.quota.counters(state.clock.now()))
+
+    def clear(self) -> None:
+        self._mock.state.quota.limits.clear()
+
+
 class GptnbMock:
     """One mock instance as a test sees it."""
 
@@ -242,6 +292,14 @@ class GptnbMock:
     @property
     def tasks(self) -> TaskControl:
         return TaskControl(self)
+
+    @property
+    def quota(self) -> QuotaControl:
+        return QuotaControl(self)
+
+    @property
+    def limits(self) -> LimitControl:
+        return LimitControl(self)
 
     @property
     def calls(self) -> CallList:

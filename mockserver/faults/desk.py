@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.types import Receive, Scope, Send
 
@@ -80,7 +80,7 @@ class FaultDesk:
     def _physics(self, rule: Rule | None, call: Call) -> Physics | None:
         found = self.physics
         if self.models is not None:
-            found = (self.models.for_model(_model(call)) or Physics()).over(found)
+            found = (self.models.for_model(call.model) or Physics()).over(found)
         if rule is not None and rule.physics is not None:
             found = rule.physics.over(found)
         return found or None
@@ -97,16 +97,9 @@ def _mix(entries: tuple[str, ...]) -> list[Rule]:
     return [parse_scenario(entry) for entry in entries]
 
 
-def _model(call: Call) -> Any:
-    routing = call.contract.models
-    if routing is None:
-        return None
-    source = call.body if isinstance(call.body, dict) else call.query
-    return source.get(routing.field)
-
-
 def _streams(call: Call) -> bool:
-    return call.contract.kind == "sse" or wants_stream(call)
+    """Whether the answer will be an event stream: what the request asks, where the contract lets it choose."""
+    return wants_stream(call) if "streams_when" in call.contract.behavior else call.contract.kind == "sse"
 
 
 def _fits(plan: FaultPlan | None, streams: bool, websocket: bool) -> bool:

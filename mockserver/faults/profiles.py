@@ -24,8 +24,8 @@ class ModelPhysics:
         self.entries = entries
         self.source = source
 
-    def for_model(self, model: object) -> Physics | None:
-        if not isinstance(model, str):
+    def for_model(self, model: str | None) -> Physics | None:
+        if model is None:
             return None
         found = self.entries.get(model)
         if found is not None:
