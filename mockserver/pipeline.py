@@ -156,6 +156,8 @@ class Pipeline:
         except ApiError as error:
             reached = prepared.contract if prepared else self.state.registry.contracts.get(journal["contract_id"] or "")
             reply = errors.build_error(error, ErrorContext(self.state.settings, rid, call, reached), family)
+            if error.kind == errors.STEERING:
+                prepared = None  # the mock's word on its own steering, not an upstream answer: no contract judges it
         except Exception:  # a bug in the mock, never the client's fault: say so plainly
             log.exception("gptnb-mock failed on %s %s", method, path)
             bug = ApiError(500, "mock_bug", "gptnb-mock internal error (see its log)")
@@ -169,17 +171,16 @@ class Pipeline:
         if admission is None:
             await self._send(reply, rid, entry, scope, receive, send if delivery is None else delivery.sender(send), delivery)
         else:
-            assert prepared is not None  # admitted requests reached a contract
             await self._send_settled(admission, prepared, reply, rid, entry, scope, receive, send, delivery)
         entry.duration_ms = (time.perf_counter() - started) * 1000
 
     async def _send_settled(
-        self, admission: Admission, prepared: Prepared, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send, delivery: Delivery | None
+        self, admission: Admission, prepared: Prepared | None, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send, delivery: Delivery | None
     ) -> None:
         """Send a reply the quota step admitted, then charge what it cost and free its gates."""
         reply = admission.watch(reply)
         body = reply.body if isinstance(reply, JsonReply) else None
-        failed = reply.status >= 400 or (body is not None and prepared.judge.is_error(reply.status, reply.media_type, body))
+        failed = reply.status >= 400 or (prepared is not None and body is not None and prepared.judge.is_error(reply.status, reply.media_type, body))
         try:
             await self._send(reply, rid, entry, scope, receive, send if delivery is None else delivery.sender(send), delivery)
         finally:
@@ -267,11 +268,14 @@ class Pipeline:
 
     async def _answer(self, prepared: Prepared, call: Call, scope: Scope, receive: Receive, send: Send) -> tuple[Reply, Delivery | None]:
         faults = self.state.faults
-        rule = faults.steer(self.steering_rule(call), call)
+        rule = self.steering_rule(call)
+        delivery = None
+        if rule is not None or not faults.idle:  # the common request skips faults altogether
+            rule = faults.steer(rule, call)
+            delivery = faults.delivery(rule, call, scope, receive, send)
         delay = self.state.settings.latency_ms + (rule.delay_ms if rule else 0)
         if delay:
             await asyncio.sleep(delay / 1000)
-        delivery = faults.delivery(rule, call, scope, receive, send)
         reply = await self._steer(rule, call) if rule is not None else None
         if reply is None:
             if prepared.handler is None:
@@ -290,7 +294,7 @@ class Pipeline:
                 try:
                     return parse_scenario(value)
                 except ScenarioError as exc:
-                    raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {name} header: {exc}") from None
+                    raise ApiError(400, errors.STEERING, f"Invalid {name} header: {exc}", code="invalid_request") from None
         return self.state.rules.take(call.contract.id, call.path)
 
     async def _steer(self, rule: Rule, call: Call) -> Reply | None:
@@ -308,7 +312,7 @@ class Pipeline:
             example = find_example(call.contract, rule.example)
             if example is None:
                 names = ", ".join(e["name"] for e in call.contract.examples)
-                raise ApiError(400, errors.INVALID_REQUEST, f"{call.contract.id} has no example {rule.example!r} (it has: {names})")
+                raise ApiError(400, errors.STEERING, f"{call.contract.id} has no example {rule.example!r} (it has: {names})", code="invalid_request")
             return reply_from_example(example)
         if rule.body is not None:
             return JsonReply(rule.body, status=rule.status or 200)

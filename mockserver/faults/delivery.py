@@ -34,7 +34,7 @@ GARBAGE_BYTES = 48
 
 def refuse(key: str, why: str) -> ApiError:
     """The 400 for a steering instruction that cannot apply to this request; it names the instruction."""
-    return ApiError(400, errors.INVALID_REQUEST, f"Cannot apply {key}: {why}", param=key.partition("=")[0])
+    return ApiError(400, errors.STEERING, f"Cannot apply {key}: {why}", param=key.partition("=")[0], code="invalid_request")
 
 
 class Delivery:
