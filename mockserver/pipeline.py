@@ -31,9 +31,9 @@ from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .faults.delivery import Delivery
 from .faults.desk import FAULT_NOTE
-from .quota.desk import Admission
 from .headers import HeaderMap
 from .ids import request_id
+from .quota.desk import Admission
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
@@ -169,7 +169,7 @@ class Pipeline:
         if prepared is not None and self.state.settings.strict:
             reply = prepared.judge.watch(reply, entry.violations)
         if admission is None:
-            await self._send(reply, rid, entry, scope, receive, send if delivery is None else delivery.sender(send), delivery)
+            await self._send(reply, rid, entry, scope, receive, send, delivery)
         else:
             await self._send_settled(admission, prepared, reply, rid, entry, scope, receive, send, delivery)
         entry.duration_ms = (time.perf_counter() - started) * 1000
@@ -182,7 +182,7 @@ class Pipeline:
         body = reply.body if isinstance(reply, JsonReply) else None
         failed = reply.status >= 400 or (prepared is not None and body is not None and prepared.judge.is_error(reply.status, reply.media_type, body))
         try:
-            await self._send(reply, rid, entry, scope, receive, send if delivery is None else delivery.sender(send), delivery)
+            await self._send(reply, rid, entry, scope, receive, send, delivery)
         finally:
             await admission.settle(body, failed)
             await admission.close()
@@ -322,6 +322,8 @@ class Pipeline:
         return None
 
     async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send, delivery: Delivery | None) -> None:
+        if delivery is not None:
+            send = delivery.sender(send)
         extra = [(b"x-oneapi-request-id", rid.encode())]
         extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
         if isinstance(reply, StreamReply):

@@ -32,12 +32,7 @@ class CallbackFault:
         return self.fail is not None and (self.attempts is None or attempt < self.attempts)
 
     def describe(self) -> str:
-        parts = []
-        if self.fail is not None:
-            parts.append(f"callback_fail={self.fail}" + (f":{self.attempts}" if self.attempts is not None else ""))
-        if self.delay_ms:
-            parts.append(f"callback_delay={self.delay_ms}")
-        return "; ".join(parts)
+        return "; ".join(f"{name}={value}" for name, value in self.as_fields().items())
 
     def as_fields(self) -> dict[str, Any]:
         found: dict[str, Any] = {}

@@ -26,9 +26,6 @@ class Chaos:
     mix: tuple[str, ...] = DEFAULT_MIX
     """Scenario items to choose from (each in the X-Mock-Scenario grammar)."""
 
-    def describe(self) -> str:
-        return f"chaos={self.probability:g}; chaos_mix={'|'.join(self.mix)}"
-
 
 class Dice:
     """One seeded generator for a mock instance, drawn from in request order (threads take turns)."""

@@ -38,13 +38,11 @@ def refuse(key: str, why: str) -> ApiError:
 
 
 class Delivery:
-    def __init__(self, plan: FaultPlan | None, physics: Physics | None, rng: random.Random, wire: Wire | None, description: str) -> None:
+    def __init__(self, plan: FaultPlan | None, physics: Physics | None, rng: random.Random, wire: Wire | None) -> None:
         self.plan = plan or NO_FAULTS
         self.physics = physics or None
         self.rng = rng
         self.wire = wire
-        self.description = description
-        """What the journal says this answer got (``drop_after=3``, ``chaos: reset``); empty for physics only."""
         self.broken = False
         self.count: int | None = None  # events in a buffered stream
 

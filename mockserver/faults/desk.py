@@ -75,7 +75,7 @@ class FaultDesk:
                 name = next(n for n in plan.named() if n in ("reset", "empty", "garbage", "truncate", "drop_after"))
                 raise refuse(name, "breaking the connection needs a real socket (gptnb-mock serve, gptnb_server) or the gptnb fixture")
         rng = self.dice.generator()
-        return Delivery(plan, physics, rng, wire, plan.describe() if plan else "")
+        return Delivery(plan, physics, rng, wire)
 
     def _physics(self, rule: Rule | None, call: Call) -> Physics | None:
         found = self.physics

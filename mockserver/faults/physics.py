@@ -34,10 +34,6 @@ class Physics:
     def __bool__(self) -> bool:
         return bool(self.ttft_ms or self.tps or self.jitter_ms)
 
-    def describe(self) -> str:
-        parts = [f"{key}={getattr(self, name):g}" for key, name in PROFILE_KEYS.items() if getattr(self, name) is not None]
-        return "; ".join(parts)
-
     def as_fields(self) -> dict[str, Any]:
         return {key: getattr(self, name) for key, name in PROFILE_KEYS.items() if getattr(self, name) is not None}
 
