@@ -113,7 +113,7 @@ def _load_payload(source: str) -> str:
 def _find_contract(registry: ContractRegistry, method: str, path: str, body: Any, wanted: str | None) -> Contract | None:
     if wanted:
         return registry[wanted]
-    match = Router(registry).match(path)
+    match = Router(registry).match(path, method.upper())
     candidates = match.route.methods.get(method.upper()) if match else None
     if not candidates:
         return None

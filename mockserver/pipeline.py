@@ -87,6 +87,7 @@ class Prepared:
         routing = contract.models
         self.known_models = frozenset(routing.known) if routing else frozenset()
         self.model_patterns = tuple(re.compile(p) for p in routing.patterns) if routing else ()
+        self.model_in_path = routing is not None and routing.location == "path"
         self.handler = state.handlers.get(contract.id)
         self.judge = ResponseJudge(contract, registry)
 
@@ -113,7 +114,7 @@ class Pipeline:
         prepared: Prepared | None = None
         family = None
         try:
-            match = self.router.match(path)
+            match = self.router.match(path, method)
             candidates = match.route.methods.get(method) if match else None
             if not candidates:
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL ({method} {path})")
@@ -130,7 +131,7 @@ class Pipeline:
             self.validate(prepared, match.params, query, headers, body)
             if contract.kind == "websocket":
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
-            self.route_model(prepared, body)
+            self.route_model(prepared, match.params if prepared.model_in_path else body)
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, _base_url(scope, headers), rid, self.state)
             reply = await self._answer(prepared, call)
         except ApiError as error:
@@ -218,11 +219,12 @@ class Pipeline:
                 extra={"violations": [f"{w}: {v}" for w, v in problems], "keyword": first.keyword, "where": where},
             )
 
-    def route_model(self, prepared: Prepared, body: Any) -> None:
+    def route_model(self, prepared: Prepared, fields: Any) -> None:
+        """``fields``: where the model travels (the body, the path parameters or the query)."""
         routing = prepared.contract.models
-        if routing is None or not isinstance(body, dict):
+        if routing is None or not isinstance(fields, dict):
             return
-        model = body.get(routing.field)
+        model = fields.get(routing.field)
         if isinstance(model, str) and not prepared.routes_model(model):
             raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
 
@@ -264,7 +266,7 @@ class Pipeline:
             if example is None:
                 names = ", ".join(e["name"] for e in call.contract.examples)
                 raise ApiError(400, errors.INVALID_REQUEST, f"{call.contract.id} has no example {rule.example!r} (it has: {names})")
-            return reply_from_example(example)
+            return reply_from_example(example, call.contract)
         if rule.body is not None:
             return JsonReply(rule.body, status=rule.status or 200)
         if rule.status is not None and rule.status >= 400:
@@ -316,7 +318,7 @@ def _documented_reply(contract: Contract) -> Reply:
     """A contract whose family has no handler yet still answers: with its first documented example."""
     example = find_example(contract, contract.examples[0]["name"])
     assert example is not None
-    return reply_from_example(example)
+    return reply_from_example(example, contract)
 
 
 async def _frame(reply: StreamReply) -> AsyncIterator[bytes]:
