@@ -8,8 +8,8 @@ JSON Schema 2020-12 as it is), so every operation reads on its own. A ``text/eve
 is JSON (``contentMediaType`` + ``contentSchema``) or the terminator. Callback URLs in request bodies
 become OpenAPI ``callbacks``. What OpenAPI has no word for keeps an ``x-gptnb-*`` extension: the SSE
 event schema and terminator, WebSocket frames, business errors answered with HTTP 200
-(``x-gptnb-error-when``), the models the relay routes (``x-gptnb-models``; the routed body field also
-lists them as ``examples``), the behaviour kind and the upstream cost. The output depends only on the
+(``x-gptnb-error-when``), the models the relay routes (``x-gptnb-models``; the routed body field or path
+parameter also lists them as ``examples``), the behaviour kind and the upstream cost. The output depends only on the
 contracts and the arguments: paths, statuses, media types and schemes come out sorted.
 """
 
@@ -141,8 +141,8 @@ class _Exporter:
                 "x-gptnb-variants (contracts on the same method and path, picked by the request body), x-gptnb-sse "
                 "(event schema and terminator of text/event-stream answers; their `schema` describes one event, as "
                 "OpenAPI 3.2's itemSchema does), x-gptnb-error-when (business errors sent "
-                "with a success status), x-gptnb-models (the body field the relay routes on and the models it has a channel "
-                "for; any other model gets a 503), x-gptnb-websocket, x-gptnb-kind and x-gptnb-cost.",
+                "with a success status), x-gptnb-models (the body field or path parameter the relay routes on and the models it "
+                "has a channel for; any other model gets a 503), x-gptnb-websocket, x-gptnb-kind and x-gptnb-cost.",
             },
         }
         if server_url:
@@ -182,6 +182,7 @@ class _Exporter:
             ]
         if base.models:
             operation["x-gptnb-models"] = {
+                "in": base.models.location,
                 "field": base.models.field,
                 "known": list(base.models.known),
                 "patterns": list(base.models.patterns),
@@ -194,8 +195,12 @@ class _Exporter:
         found: dict[tuple[str, str], dict[str, Any]] = {}
         path_schema = self.schema(base, "request", "path") if "path" in base.request else {}
         path_properties = _properties(path_schema)
+        routed = base.models.field if base.models and base.models.location == "path" else None
         for name, spans_slashes in path_parameters(base.path):
             schema = path_properties.get(name, {"type": "string"})
+            if name == routed and "examples" not in schema:
+                # The models the relay has a channel for: any other value is a documented 503.
+                schema = {**schema, "examples": list(base.models.known)}
             parameter = {"name": name, "in": "path", "required": True, "schema": schema}
             if spans_slashes:
                 parameter["description"] = "May contain slashes."
@@ -220,7 +225,7 @@ class _Exporter:
         if "body" not in contract.request:
             return {"required": False, "content": {media: {} for media in sorted(contract.content_types)}}
         body = self.schema(contract, "request", "body")
-        routed = contract.models.field if contract.models else None
+        routed = contract.models.field if contract.models and contract.models.location == "body" else None
         field = body.get("properties", {}).get(routed) if isinstance(body, dict) else None
         if isinstance(field, dict) and "examples" not in field:
             # The models the relay has a channel for: any other value is a documented 503.
@@ -254,7 +259,7 @@ class _Exporter:
         declared = contract.responses[status]["content"][media]
         if "sse" in declared:
             sse = {"event": self.schema(contract, "responses", status, "content", media, "sse", "event")}
-            for key in ("terminator", "event_names"):
+            for key in ("terminator", "named_by"):
                 if key in declared["sse"]:
                     sse[key] = declared["sse"][key]
             return {"schema": sse_item_schema(sse["event"], sse.get("terminator")), "x-gptnb-sse": sse}

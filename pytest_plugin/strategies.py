@@ -111,11 +111,13 @@ def _body_schema(contract: Contract, registry: ContractRegistry) -> dict[str, An
     return registry.resolve(contract.pointer("request", "body"))
 
 
-def _realistic(contract: Contract, body: Any) -> Any:
-    """Make a schema-valid body one the mock can route: a model the relay has a channel for."""
-    if contract.models and isinstance(body, dict):
-        return st.sampled_from(contract.models.known).map(lambda model: {**body, contract.models.field: model})
-    return st.just(body)
+def _realistic(contract: Contract, fields: Any, location: str = "body") -> Any:
+    """Make schema-valid ``fields`` (the body, or the path parameters) ones the mock can route: a model
+    the relay has a channel for, where the contract routes on a field there."""
+    routing = contract.models
+    if routing and routing.location == location and isinstance(fields, dict):
+        return st.sampled_from(routing.known).map(lambda model: {**fields, routing.field: model})
+    return st.just(fields)
 
 
 def _build(contract: Contract, body: Any, params: dict[str, Any], query: dict[str, Any], rule: str | None = None) -> GeneratedRequest:
@@ -161,7 +163,7 @@ def requests(
     contract = registry[contract_id]
     schema = _body_schema(contract, registry)
     bodies = from_schema(schema).flatmap(lambda body: _realistic(contract, _with_media(schema, body, media_base))) if schema is not None else st.none()
-    params = _params(contract, registry, "path")
+    params = _params(contract, registry, "path").flatmap(lambda p: _realistic(contract, p, "path"))
     query = _params(contract, registry, "query")
     where, _, name = contract.behavior.get("task_id", "").partition(".")
     if task_ids and where == "path":
@@ -222,8 +224,10 @@ def sample_requests(contract_id: str, count: int, *, registry: ContractRegistry 
             query = instance(registry.resolve(contract.pointer("request", "query")), seed=seed) if "query" in contract.request else {}
         except UnsatisfiableSchema:
             continue
-        if contract.models and isinstance(body, dict):
-            body[contract.models.field] = contract.models.known[seed % len(contract.models.known)]
+        routing = contract.models
+        routed = params if routing and routing.location == "path" else body
+        if routing and isinstance(routed, dict):
+            routed[routing.field] = routing.known[seed % len(routing.known)]
         made.append(_build(contract, body, params, query))
     return made
 
