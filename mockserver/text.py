@@ -9,6 +9,7 @@ completion tokens.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _TOKEN = re.compile(r" ?[A-Za-z0-9_'’]+| ?[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]|\s+|[^\sA-Za-z0-9_]")
 
@@ -57,7 +58,30 @@ def reply_text(question: str, model: str, seed: int, *, variant: int = 0) -> str
     return f'You said: "{quoted}". This is a mock reply from {model}. {filler(seed + variant, 12 + seed % 7)}'
 
 
-def truncate_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
-    """Cut ``text`` before the first stop sequence (not included, as OpenAI does)."""
-    cut = min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=-1)
-    return (text[:cut], True) if cut >= 0 else (text, False)
+def truncate_at_stop(text: str, stops: Sequence[str]) -> tuple[str, str | None]:
+    """Cut ``text`` before the first stop sequence (not included, as OpenAI and Anthropic do); the
+    sequence that cut it, or None."""
+    found = [(at, stop) for stop in stops if stop and (at := text.find(stop)) >= 0]
+    if not found:
+        return text, None
+    cut, stop = min(found)
+    return text[:cut], stop
+
+
+def closest(question: str, candidates: Sequence[str]) -> int:
+    """Index of the candidate sharing most words with ``question`` (the first on a tie): the tool a
+    mock model reaches for, given each tool's name and description (``get_weather`` is two words)."""
+    words = set(question.lower().split())
+    scores = [len(words & set(candidate.lower().replace("_", " ").split())) for candidate in candidates]
+    return scores.index(max(scores))
+
+
+def tool_answer(result: str, seed: int) -> str:
+    """What a model says once a tool has answered: it quotes the result, so a test sees it arrived."""
+    return f"Based on the tool result {excerpt(result, 120)}, here is the answer. {filler(seed, 8)}"
+
+
+def reasoning(question: str, seed: int) -> str:
+    """A model's visible thinking before it answers ``question``."""
+    quoted = excerpt(question, 120) if question else "the request"
+    return f"The user asks about {quoted}. {filler(seed + 1, 16 + seed % 9)} I will answer directly."

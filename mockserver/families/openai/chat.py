@@ -94,13 +94,7 @@ def _chosen_tool(body: dict[str, Any], question: str) -> dict[str, Any] | None:
     messages = body.get("messages") or []
     if choice != "required" and messages and messages[-1].get("role") == "tool":
         return None  # the tool already answered: now the model talks
-    words = set(question.lower().split())
-
-    def overlap(tool: dict[str, Any]) -> int:
-        described = f"{tool['function'].get('name', '')} {tool['function'].get('description', '')}".lower().replace("_", " ")
-        return len(words & set(described.split()))
-
-    return max(tools, key=overlap)
+    return tools[texts.closest(question, [f"{t['function'].get('name', '')} {t['function'].get('description', '')}" for t in tools])]
 
 
 def _arguments(parameters: Any, seed: int, hint: str) -> str:
@@ -163,7 +157,7 @@ def _content_for(call: Call, question: str, seed: int, index: int) -> str:
         return renderer(call, question, seed, index)
     messages = call.body.get("messages") or []
     if messages and messages[-1].get("role") == "tool":
-        return f"Based on the tool result {texts.excerpt(message_text(messages[-1]), 120)}, here is the answer. {texts.filler(seed, 8)}"
+        return texts.tool_answer(message_text(messages[-1]), seed)
     return texts.reply_text(question, call.body["model"], seed, variant=index)
 
 
