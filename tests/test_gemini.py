@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 import httpx
+import httpx2
 import jsonschema
 import pytest
 from google import genai
@@ -241,8 +242,10 @@ def test_a_function_call_streams_in_one_event(gptnb) -> None:
 
 
 @pytest.mark.anyio
-async def test_the_async_client_generates_and_streams(gptnb) -> None:
-    sdk = client()
+async def test_the_async_client_generates_and_streams_over_httpx2(gptnb) -> None:
+    # Given an httpx2 client, google-genai's async side uses it instead of aiohttp (test_aiohttp_interception covers that one).
+    sdk = genai.Client(api_key="sk-test", http_options={"base_url": BASE, "httpx_async_client": httpx2.AsyncClient()})
+    assert not sdk.aio._api_client._use_aiohttp()
     whole = await sdk.aio.models.generate_content(model=MODEL, contents="Async hello")
     pieces = [chunk.text async for chunk in await sdk.aio.models.generate_content_stream(model=MODEL, contents="Async hello")]
     assert "".join(pieces) == whole.text
