@@ -8,8 +8,12 @@ completion tokens.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
+from typing import TypeVar
+
+S = TypeVar("S", str, list[str])
 
 _TOKEN = re.compile(r" ?[A-Za-z0-9_'’]+| ?[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]|\s+|[^\sA-Za-z0-9_]")
 
@@ -66,6 +70,13 @@ def truncate_at_stop(text: str, stops: Sequence[str]) -> tuple[str, str | None]:
         return text, None
     cut, stop = min(found)
     return text[:cut], stop
+
+
+def in_pieces(whole: S, count: int) -> list[S]:
+    """``whole`` (a string, or a list of tokens) cut into about ``count`` consecutive pieces, as streams
+    send tool arguments and thinking: a few large deltas rather than one per token."""
+    size = max(1, math.ceil(len(whole) / count))
+    return [whole[i : i + size] for i in range(0, len(whole), size)]
 
 
 def closest(question: str, candidates: Sequence[str]) -> int:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ... import sse
+from ... import text as texts
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
 from ...streaming import paced, wants_stream
@@ -61,12 +61,10 @@ def _opening(block: Block) -> dict[str, Any]:
 
 def _deltas(block: Block) -> list[dict[str, Any]]:
     if block.type == "tool_use":
-        size = max(1, math.ceil(len(block.arguments) / 4))
-        fragments = [block.arguments[i : i + size] for i in range(0, len(block.arguments), size)]
-        return [{"type": "input_json_delta", "partial_json": fragment} for fragment in ["", *fragments]]
+        fragments = ["", *texts.in_pieces(block.arguments, 4)]
+        return [{"type": "input_json_delta", "partial_json": fragment} for fragment in fragments]
     if block.type == "thinking":
-        size = max(1, math.ceil(len(block.pieces) / THINKING_DELTAS))
-        chunks = ["".join(block.pieces[i : i + size]) for i in range(0, len(block.pieces), size)]
+        chunks = ["".join(tokens) for tokens in texts.in_pieces(block.pieces, THINKING_DELTAS)]
         return [*({"type": "thinking_delta", "thinking": chunk} for chunk in chunks), {"type": "signature_delta", "signature": block.signature}]
     return [{"type": "text_delta", "text": piece} for piece in block.pieces]
 
