@@ -2,7 +2,7 @@
 
 One path item per contract's primary path; aliases ride along in ``x-gptnb-aliases`` so the document
 stays small. Variants on the same method and path fold into their base operation
-(``x-gptnb-variants``, with the ``when`` schema that picks each). Schemas are inlined (OpenAPI 3.1 takes
+(``x-gptnb-variants``, with the ``when`` or ``when_request`` schema that picks each). Schemas are inlined (OpenAPI 3.1 takes
 JSON Schema 2020-12 as it is), so every operation reads on its own. A ``text/event-stream`` answer's
 ``schema`` describes one event, as OpenAPI 3.2's ``itemSchema`` does and schemathesis reads it: ``data``
 is JSON (``contentMediaType`` + ``contentSchema``) or the terminator. Callback URLs in request bodies
@@ -138,7 +138,7 @@ class _Exporter:
                 "version": __version__,
                 "description": "Generated from the gptnb-mock contracts (contracts/<family>/*.json), the single source of truth "
                 "the mock serves and checks responses by. Extensions: x-gptnb-aliases (other paths to the same operation), "
-                "x-gptnb-variants (contracts on the same method and path, picked by the request body), x-gptnb-sse "
+                "x-gptnb-variants (contracts on the same method and path, picked by the request body, or by its headers and query), x-gptnb-sse "
                 "(event schema and terminator of text/event-stream answers; their `schema` describes one event, as "
                 "OpenAPI 3.2's itemSchema does), x-gptnb-error-when (business errors sent "
                 "with a success status), x-gptnb-models (the body field or path parameter the relay routes on and the models it "
@@ -157,7 +157,7 @@ class _Exporter:
         description = base.summary
         if variants:
             listed = "\n".join(f"- `{v.id}` ({v.title}): {v.summary}" for v in variants)
-            description += f"\n\nVariants on this method and path, picked by the request body (see x-gptnb-variants):\n{listed}"
+            description += f"\n\nVariants on this method and path, picked by the request (see x-gptnb-variants):\n{listed}"
         operation: dict[str, Any] = {
             "operationId": base.id,
             "summary": base.title,
@@ -178,8 +178,7 @@ class _Exporter:
             operation["x-gptnb-aliases"] = [openapi_path(alias) for alias in base.aliases]
         if variants:
             operation["x-gptnb-variants"] = [
-                {"id": v.id, "title": v.title, "summary": v.summary, "cost": v.cost, "when": self.schema(v, "variant", "when")}
-                for v in variants
+                {"id": v.id, "title": v.title, "summary": v.summary, "cost": v.cost, **self.picked_by(v)} for v in variants
             ]
         if base.models:
             operation["x-gptnb-models"] = {
@@ -193,6 +192,10 @@ class _Exporter:
         operation["x-gptnb-kind"] = base.kind
         operation["x-gptnb-cost"] = base.cost
         return operation
+
+    def picked_by(self, variant: Contract) -> dict[str, Any]:
+        """The schemas that pick a variant: ``when`` (the body) and/or ``when_request`` (headers and query)."""
+        return {key: self.schema(variant, "variant", key) for key in ("when", "when_request") if key in variant.document["variant"]}
 
     def parameters(self, base: Contract, variants: list[Contract]) -> list[dict[str, Any]]:
         found: dict[tuple[str, str], dict[str, Any]] = {}

@@ -1,6 +1,7 @@
 """The request's path through the mock, one step each:
 
-route -> auth -> parse -> pick variant -> validate -> route the model -> steering -> handler
+route -> variant by headers / query -> auth -> parse -> variant by body -> validate -> route the model
+-> steering -> handler
 -> [strict] check the reply against the contract -> journal -> send.
 
 Everything a step needs from a contract is prepared once, in ``Prepared``; the per-request work is
@@ -83,8 +84,9 @@ class Prepared:
         properties = (self.form_schema or {}).get("properties", {})
         self.file_fields = frozenset(n for n, p in properties.items() if isinstance(p, dict) and p.get("format") == "binary")
         self.query_schema = registry.resolve(contract.pointer("request", "query")) if "query" in request else None
-        variant = contract.document.get("variant")
-        self.when = registry.check(contract.pointer("variant", "when")) if variant else None
+        variant = contract.document.get("variant") or {}
+        self.when = registry.check(contract.pointer("variant", "when")) if "when" in variant else None
+        self.when_request = registry.check(contract.pointer("variant", "when_request")) if "when_request" in variant else None
         routing = contract.models
         self.known_models = frozenset(routing.known) if routing else frozenset()
         self.model_patterns = tuple(re.compile(p) for p in routing.patterns) if routing else ()
@@ -119,6 +121,7 @@ class Pipeline:
             candidates = match.route.methods.get(method) if match else None
             if not candidates:
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL ({method} {path})")
+            candidates = self._by_request(candidates, headers, query_pairs)
             base = candidates[-1]
             family = base.errors
             journal["contract_id"] = base.id
@@ -193,6 +196,22 @@ class Pipeline:
             # Validation sees a file as its name; a text value where a file belongs is caught below.
             data[name] = uploads[0].filename
         return data, files
+
+    def _by_request(self, candidates: list[Contract], headers: HeaderMap, query: list[tuple[str, str]]) -> list[Contract]:
+        """Settle the variants that headers or query pick before anything else: they bring their own auth.
+
+        Without one that matches, those variants are out of the running and the body decides as usual.
+        """
+        if len(candidates) == 1:
+            return candidates
+        rest = []
+        for contract in candidates:
+            picks = self.prepared[contract.id].when_request
+            if picks is None:
+                rest.append(contract)
+            elif picks.is_valid({"headers": dict(headers), "query": dict(query)}):
+                return [contract]
+        return rest
 
     def _select(self, candidates: list[Contract], body: Any) -> Prepared:
         for contract in candidates[:-1]:

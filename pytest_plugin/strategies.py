@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -121,8 +122,17 @@ def _realistic(contract: Contract, fields: Any, location: str = "body") -> Any:
     return st.just(fields)
 
 
+@functools.cache
+def _picking(contract: Contract) -> dict[str, Any]:
+    """Headers and query that pick a variant chosen by them (its ``when_request``, an inline schema)."""
+    picks = (contract.document.get("variant") or {}).get("when_request")
+    return instance(picks, seed=0) if picks is not None else {}
+
+
 def _build(contract: Contract, body: Any, params: dict[str, Any], query: dict[str, Any], rule: str | None = None) -> GeneratedRequest:
-    request = GeneratedRequest(contract.id, contract.method, _path_for(contract, params), dict(query), _auth_headers(contract), rule=rule)
+    picked = _picking(contract)
+    headers = {**picked.get("headers", {}), **_auth_headers(contract)}  # the placeholder key wins over a picked one
+    request = GeneratedRequest(contract.id, contract.method, _path_for(contract, params), {**picked.get("query", {}), **query}, headers, rule=rule)
     if body is None:
         return request
     if MULTIPART in contract.content_types and JSON not in contract.content_types:
@@ -390,6 +400,7 @@ def documented_requests(contract_id: str, *, registry: ContractRegistry | None =
             body = {k.removesuffix("[]"): v for k, v in body.items()}
             body.update({name: upload["filename"] for name, upload in request.get("files", {}).items()})
         built = _build(contract, body, _path_params(contract, request.get("path", "")), request.get("query", {}))
+        built.headers = {**request.get("headers", {}), **built.headers}
         found.append((example.name, built, example.response))
     return found
 

@@ -296,6 +296,27 @@ def test_count_tokens_matches_the_usage_of_the_message(gptnb) -> None:
     assert gptnb.calls[-3].contract_id == "claude.messages.count_tokens"
 
 
+# --- models ------------------------------------------------------------------------------------
+
+
+def test_models_in_anthropics_shape_when_x_api_key_and_a_version_come(gptnb) -> None:
+    # new-api answers Anthropic's shape only for x-api-key plus anthropic-version (older SDKs, Claude Code, curl).
+    sdk = client(default_headers={"X-Api-Key": "sk-test"})
+    models = list(sdk.models.list())
+    assert {MODEL, "claude-sonnet-4-20250514-thinking", "gpt-4o-mini"} <= {m.id for m in models}
+    assert all(m.type == "model" and m.display_name == m.id and m.created_at for m in models)
+    assert sdk.models.retrieve(MODEL).id == MODEL
+    with pytest.raises(anthropic.NotFoundError):
+        sdk.models.retrieve("claude-no-such-model")
+    assert [c.contract_id for c in gptnb.calls] == ["claude.models.list", "claude.models.retrieve", "claude.models.retrieve"]
+
+
+def test_the_current_sdk_sends_a_bearer_key_and_gets_the_openai_list(gptnb) -> None:
+    # anthropic 2.x sends its api_key as Authorization: Bearer, so the relay lists models as OpenAI does; ids still read.
+    assert MODEL in {m.id for m in client().models.list()}
+    assert gptnb.calls.last.contract_id == "openai.models.list"
+
+
 # --- keys, errors, steering --------------------------------------------------------------------
 
 

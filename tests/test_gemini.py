@@ -261,6 +261,16 @@ def test_the_model_list_is_the_relays_catalogue(gptnb) -> None:
     assert gptnb.calls.last.contract_id == "gemini.models.list"
 
 
+def test_listing_under_v1_gets_what_the_relay_answers_there(gptnb) -> None:
+    # google-genai lists under its default API version v1; new-api answers GET /v1/models with a Gemini key by
+    # looking up an empty model id: HTTP 200 with its model_not_found error, in which the SDK finds no models.
+    sdk = client()
+    assert list(sdk.models.list()) == []
+    assert gptnb.calls.last.contract_id == "gemini.models.list_v1" and gptnb.calls.last.status == 200
+    assert gptnb.calls.last.response["error"]["code"] == "model_not_found"
+    assert httpx.get(f"{BASE}/v1/models?key=k").json()["error"]["code"] == "model_not_found"
+
+
 @CLIENT_MODULES
 def test_the_key_travels_in_a_header_the_query_or_as_a_bearer_token(client_module: Any, gptnb) -> None:
     with client_module.Client() as http:

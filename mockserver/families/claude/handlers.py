@@ -1,12 +1,16 @@
-"""HTTP in and out for /v1/messages and /v1/messages/count_tokens: a Message, or its named event stream."""
+"""HTTP in and out for /v1/messages (a Message, or its named event stream), /v1/messages/count_tokens,
+and the model list new-api answers in Anthropic's shape."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ... import sse
 from ... import text as texts
+from ...catalogue import CREATED, catalogue
+from ...errors import ApiError
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
 from ...streaming import paced, wants_stream
@@ -81,3 +85,22 @@ def create_message(call: Call) -> Reply:
 @handles("claude.messages.count_tokens")
 def count_tokens(call: Call) -> Reply:
     return JsonReply({"input_tokens": input_tokens(call.body)})
+
+
+def _model_info(model: str) -> dict[str, Any]:
+    created = datetime.fromtimestamp(CREATED, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"type": "model", "id": model, "display_name": model, "created_at": created}
+
+
+@handles("claude.models.list")
+def list_models(call: Call) -> Reply:
+    models = [_model_info(model) for model in catalogue(call.state.registry)]
+    return JsonReply({"data": models, "first_id": models[0]["id"] if models else None, "has_more": False, "last_id": models[-1]["id"] if models else None})
+
+
+@handles("claude.models.retrieve")
+def retrieve_model(call: Call) -> Reply:
+    wanted = call.params["model"]
+    if wanted not in catalogue(call.state.registry):
+        raise ApiError(404, "model_not_found", f"The model '{wanted}' does not exist", param="model", code="model_not_found")
+    return JsonReply(_model_info(wanted))

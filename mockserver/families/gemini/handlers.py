@@ -70,3 +70,10 @@ def stream_generate_content(call: Call) -> Reply:
 def list_models(call: Call) -> Reply:
     models = [{"name": model, "displayName": model} for model in catalogue(call.state.registry)]
     return JsonReply({"models": models, "nextPageToken": None})
+
+
+@handles("gemini.models.list_v1")
+def list_models_v1(call: Call) -> Reply:
+    # new-api looks the empty model id up and answers its model_not_found error, with HTTP 200 (controller/model.go RetrieveModel).
+    missing = {"message": "The model '' does not exist", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}
+    return JsonReply({"error": missing})
