@@ -134,8 +134,8 @@ def plan_message(body: dict[str, Any], seed: int) -> MessagePlan:
     else:
         answer = _structured(body, question, seed)
         if answer is None:
-            answer = texts.tool_answer(results, seed) if results else texts.reply_text(question, model, seed)
-            answer, stop_sequence = texts.truncate_at_stop(answer, body.get("stop_sequences") or [])
+            answer = texts.tool_result_reply(results, seed) if results else texts.reply_text(question, model, seed)
+            answer, stop_sequence = texts.stop_at(answer, body.get("stop_sequences") or [])
             stop_reason = "stop_sequence" if stop_sequence is not None else "end_turn"
         blocks.append(Block("text", texts.tokenize(answer)))
     if sum(block.output_tokens for block in blocks) > max_tokens:

@@ -130,13 +130,14 @@ def _candidate(body: dict[str, Any], config: dict[str, Any], model: str, questio
         plan.call = {"name": declaration["name"], "args": _arguments(declaration, seed, question)}
         return plan
     answer = _formatted(config, question, seed)
+    stops: list[str] = []
     if answer is None:
-        answer = texts.tool_answer(json.dumps(results, ensure_ascii=False), seed) if results else texts.reply_text(question, model, seed, variant=index)
-        answer, _ = texts.truncate_at_stop(answer, field_of(config, "stopSequences") or [])
-    plan.answer = texts.tokenize(answer)
-    limit = field_of(config, "maxOutputTokens")
-    if isinstance(limit, int) and len(plan.answer) > limit:
-        plan.answer, plan.finish_reason = plan.answer[:limit], "MAX_TOKENS"
+        answer = texts.tool_result_reply(json.dumps(results, ensure_ascii=False), seed) if results else texts.reply_text(question, model, seed, variant=index)
+        stops = field_of(config, "stopSequences") or []
+    generated = texts.generate(answer, stops=stops, limit=field_of(config, "maxOutputTokens"))
+    plan.answer = generated.tokens
+    if generated.hit_limit:
+        plan.finish_reason = "MAX_TOKENS"  # a stop sequence ends the answer with STOP, as its natural end does
     return plan
 
 
@@ -174,7 +175,7 @@ def _formatted(config: dict[str, Any], question: str, seed: int) -> str | None:
         if schema is not None and mime not in (JSON, ENUM):
             raise ApiError(400, "invalid_request", f"responseSchema needs responseMimeType {JSON} or {ENUM}, not {mime!r}", param="generationConfig")
         if mime == JSON:
-            value = instance(schema, seed=seed, hint=question) if schema is not None else {"answer": texts.filler(seed, 8), "question": texts.excerpt(question, 80)}
+            value = instance(schema, seed=seed, hint=question) if schema is not None else texts.json_answer(question, seed)
             return json.dumps(value, ensure_ascii=False)
         if mime == ENUM:
             value = instance(schema, seed=seed, hint=question) if schema is not None else None
