@@ -110,6 +110,13 @@ def test_max_output_tokens_and_stop_sequences(gptnb) -> None:
     assert stopped.candidates[0].finish_reason == types.FinishReason.STOP and full.text.startswith(stopped.text) and "mock reply" not in stopped.text
 
 
+def test_snake_case_fields_are_read_as_google_reads_them(gptnb) -> None:
+    body = {**HELLO, "system_instruction": {"parts": [{"text": "Be brief."}]}, "generation_config": {"max_output_tokens": 3, "candidate_count": 2}}
+    answer = httpx.post(f"{BASE}{PATH}", json=body, headers={"x-goog-api-key": "k"}).json()
+    assert [c["finishReason"] for c in answer["candidates"]] == ["MAX_TOKENS", "MAX_TOKENS"]
+    assert answer["usageMetadata"]["candidatesTokenCount"] == 6
+
+
 def test_candidate_count_gives_distinct_candidates(gptnb) -> None:
     answer = generate("Write a slogan.", candidate_count=3)
     assert [c.index for c in answer.candidates] == [0, 1, 2]
@@ -293,6 +300,7 @@ def test_bad_requests_get_the_relays_envelope(gptnb) -> None:
         answer = http.post(f"{BASE}{PATH}", json=body)
         assert answer.status_code == 400, body
         assert set(answer.json()["error"]) >= {"message", "type", "code"}, answer.text
+    assert http.post(f"{BASE}{PATH}", json={**HELLO, "generation_config": {"max_output_tokens": "5"}}).status_code == 400
     assert http.post(f"{BASE}/v1beta/models/{MODEL}:noSuchAction", json=HELLO).status_code == 404
     assert http.post(f"{BASE}{PATH}", content=b"{", headers={"content-type": "application/json"}).status_code == 400
 
