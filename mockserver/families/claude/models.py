@@ -16,7 +16,7 @@ import orjson
 from ... import text as texts
 from ...errors import ApiError
 from ...ids import derived_alnum, derived_int
-from ...synth import UnsatisfiableSchema, instance
+from ...synth import UnsatisfiableSchema, instance, tool_arguments
 
 # new-api fills a missing max_tokens from its Claude settings (relay/claude_handler.go).
 DEFAULT_MAX_TOKENS = 8192
@@ -183,7 +183,7 @@ def _chosen_tool(body: dict[str, Any], question: str, *, answered: bool) -> dict
 
 def _arguments(schema: Any, seed: int, question: str) -> str:
     try:
-        return json.dumps(instance(schema, seed=seed, hint=question), ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(tool_arguments(schema, seed=seed, hint=question), ensure_ascii=False, separators=(",", ":"))
     except UnsatisfiableSchema as exc:
         raise ApiError(400, "invalid_request", f"tools: input_schema cannot be satisfied: {exc}", param="tools") from None
 

@@ -17,7 +17,7 @@ import orjson
 from ... import text as texts
 from ...errors import ApiError
 from ...ids import derived_int
-from ...synth import UnsatisfiableSchema, instance
+from ...synth import UnsatisfiableSchema, instance, tool_arguments
 from .schema import json_schema
 
 JSON = "application/json"
@@ -159,7 +159,8 @@ def _chosen_function(body: dict[str, Any], question: str, *, answered: bool) -> 
 def _arguments(declaration: dict[str, Any], seed: int, question: str) -> dict[str, Any]:
     try:
         schema = _schema(declaration, "parametersJsonSchema", "parameters")
-        args = instance({"type": "object", **schema} if isinstance(schema, dict) else schema, seed=seed, hint=question) if schema is not None else {}
+        # Google's parameters are an OBJECT whether or not they say so.
+        args = tool_arguments({"type": "object", **schema} if isinstance(schema, dict) else None, seed=seed, hint=question)
         if not isinstance(args, dict):
             raise UnsatisfiableSchema("the arguments must be an object")
         return args
