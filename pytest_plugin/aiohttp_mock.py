@@ -124,6 +124,9 @@ class _MemoryTransport(asyncio.Transport):
         """The connection ends as the fault ended it: reset (ECONNRESET) or closed early, as aiohttp sees a socket do."""
         if not self._closing:
             self._closing = True
+            raw = getattr(broken, "raw", b"")  # bytes that were not HTTP: aiohttp's own parser judges them
+            if raw:
+                self._protocol.data_received(raw)
             self._protocol.connection_lost(ConnectionResetError(104, "Connection reset by peer") if isinstance(broken, httpx.ReadError) else None)
 
     def _deliver(self, event: Any) -> None:

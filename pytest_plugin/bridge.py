@@ -179,7 +179,11 @@ class _Exchange:
         """httpcore's verdict on a connection closed now (None: the body was complete after all)."""
         protocol_error = self._errors.RemoteProtocolError
         if not self._started.done():
-            return _h11_verdict(self._raw, protocol_error) if self._raw else None
+            if not self._raw:
+                return None
+            verdict = _h11_verdict(self._raw, protocol_error)
+            verdict.raw = self._raw  # type: ignore[attr-defined]  # for clients that parse bytes themselves (aiohttp)
+            return verdict
         if self._expected is None:
             return protocol_error("peer closed connection without sending complete message body (incomplete chunked read)")
         if self._received < self._expected:

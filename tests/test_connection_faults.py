@@ -4,6 +4,8 @@ same thing with each, compared side by side in the same test."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import httpx2
 import openai
@@ -107,3 +109,20 @@ def test_connection_faults_work_on_streams_and_other_families(gptnb) -> None:
         with pytest.raises(httpx.RemoteProtocolError, match="expected"):
             client.get("/v1/models", headers={"X-Mock-Scenario": "truncate=5"})
     assert [call.fault for call in gptnb.calls] == ["truncate=100", "reset", "truncate=5"]
+
+
+@pytest.mark.parametrize("scenario", FAULTS)
+def test_aiohttp_sees_what_it_sees_on_a_socket(both, scenario) -> None:
+    import aiohttp
+
+    async def seen(base: str) -> str:
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.post(base + "/v1/chat/completions", json=CHAT, headers={**AUTH, "X-Mock-Scenario": scenario}) as response:
+                    await response.read()
+            except aiohttp.ClientError as exc:
+                return f"{type(exc).__name__}: {exc}".replace(base, "BASE")
+        return "no error"
+
+    outcomes = {where: asyncio.run(seen(base)) for where, (_, base) in both.items()}
+    assert outcomes["in-process"] == outcomes["socket"] != "no error"

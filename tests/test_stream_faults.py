@@ -163,6 +163,7 @@ def test_fixture_routes_carry_faults(gptnb) -> None:
         ("close_after=2:4000", "close_after", "WebSocket sessions only"),
         ("chaos=1.5", "chaos", "probability between 0 and 1"),
         ("truncate=999999", "truncate", "nothing would be cut"),
+        ("missing_usage", "missing_usage", "stream_options.include_usage"),
     ],
 )
 def test_bad_steering_is_a_400_naming_the_key(gptnb, scenario, key, says) -> None:
@@ -197,3 +198,35 @@ def _is_json(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_claude_streams_take_the_faults_at_their_closing_event(gptnb) -> None:
+    import anthropic
+
+    body = {"model": "claude-3-5-sonnet-20241022", "max_tokens": 256, "messages": [{"role": "user", "content": "Hello"}], "stream": True}
+    clean = parse(raw_stream(BASE, body, path="/v1/messages")[1])
+    assert clean[-1].event == "message_stop"
+    assert [e.event for e in parse(raw_stream(BASE, body, "no_done", path="/v1/messages")[1])] == [e.event for e in clean[:-1]]
+    doubled = parse(raw_stream(BASE, body, "duplicate_done", path="/v1/messages")[1])
+    assert [e.event for e in doubled[-2:]] == ["message_stop", "message_stop"]
+    nulled = parse(raw_stream(BASE, body, "missing_usage", path="/v1/messages")[1])
+    assert nulled[0].json()["message"]["usage"] is None and next(e for e in nulled if e.event == "message_delta").json()["usage"] is None
+    status, refused = raw_stream(BASE, body, "id_change_at=1", path="/v1/messages")  # only message_start names the id
+    assert status == 400 and "id_change_at=1" in refused and "no event from there on carries an id" in refused
+    sdk = anthropic.Anthropic(base_url=BASE, api_key="sk-test", max_retries=0)
+    with pytest.raises(anthropic.APIConnectionError):
+        with sdk.messages.stream(model=body["model"], max_tokens=256, messages=body["messages"], extra_headers={"X-Mock-Scenario": "drop_after=3"}) as stream:
+            list(stream)
+
+
+def test_gemini_streams_take_the_faults(gptnb) -> None:
+    path = "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse"
+    body = {"contents": [{"role": "user", "parts": [{"text": "Hello there"}]}]}
+    clean = parse(raw_stream(BASE, body, path=path)[1])
+    assert "usageMetadata" in clean[-1].json()
+    cut = parse(raw_stream(BASE, body, "no_done", path=path)[1])
+    assert len(cut) == len(clean) - 1
+    stripped = parse(raw_stream(BASE, body, "missing_usage", path=path)[1])
+    assert all("usageMetadata" not in event.json() for event in stripped)
+    with pytest.raises(httpx.RemoteProtocolError):
+        raw_stream(BASE, body, "drop_after=1", path=path)

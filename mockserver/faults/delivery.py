@@ -66,6 +66,10 @@ class Delivery:
                 raise refuse(f"{name}={index}", f"this stream has {len(items)} events (numbered from 0), so it could never happen")
         if plan.drop_after is not None and plan.drop_after > len(items):
             raise refuse(f"drop_after={plan.drop_after}", f"this stream has only {len(items)} events, so it would end before the drop")
+        if plan.id_change_at is not None and not any(events.carries_id(item) for item in items[plan.id_change_at :]):
+            raise refuse(f"id_change_at={plan.id_change_at}", "no event from there on carries an id, so nothing would change")
+        if plan.missing_usage and not any(events.carries_usage(item) for item in items):
+            raise refuse("missing_usage", "this stream reports no usage to leave out (OpenAI streams need stream_options.include_usage)")
         if (plan.no_done or plan.duplicate_done) and reply.terminator is None and not items:
             raise refuse("no_done" if plan.no_done else "duplicate_done", "this stream has neither a terminator nor events")
         if plan.truncate is not None:

@@ -37,11 +37,21 @@ def _copied(payload: dict[str, Any]) -> dict[str, Any]:
     return copy
 
 
+def carries_usage(item: Any) -> bool:
+    payload = sse.payload(item)
+    return isinstance(payload, dict) and any("usage" in o or "usageMetadata" in o for o in _objects(payload))
+
+
+def carries_id(item: Any) -> bool:
+    payload = sse.payload(item)
+    return isinstance(payload, dict) and any(isinstance(o.get("id"), str) for o in _objects(payload))
+
+
 def without_usage(item: Any) -> Any:
     """Every ``usage`` is null and ``usageMetadata`` is gone, as from a relay that lost the accounting."""
-    payload = sse.payload(item)
-    if not isinstance(payload, dict) or not any("usage" in o or "usageMetadata" in o for o in _objects(payload)):
+    if not carries_usage(item):
         return item
+    payload = sse.payload(item)
     payload = _copied(payload)
     for target in _objects(payload):
         if "usage" in target:
@@ -57,10 +67,9 @@ def changed_id(value: str) -> str:
 
 
 def with_changed_id(item: Any) -> Any:
-    payload = sse.payload(item)
-    if not isinstance(payload, dict) or not any(isinstance(o.get("id"), str) for o in _objects(payload)):
+    if not carries_id(item):
         return item
-    payload = _copied(payload)
+    payload = _copied(sse.payload(item))
     for target in _objects(payload):
         if isinstance(target.get("id"), str):
             target["id"] = changed_id(target["id"])

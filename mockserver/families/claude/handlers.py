@@ -13,7 +13,7 @@ from ...catalogue import CREATED, catalogue
 from ...errors import ApiError
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
-from ...streaming import paced, wants_stream
+from ...streaming import wants_stream
 from .. import handles
 from .models import Block, MessagePlan, input_tokens, plan_message
 
@@ -78,7 +78,7 @@ def create_message(call: Call) -> Reply:
     plan = plan_message(call.body, call.seed)
     message_id = "msg_01" + random_alnum(22)
     if wants_stream(call):
-        return StreamReply(paced(call, events(plan, message_id)))
+        return StreamReply(events(plan, message_id))
     return JsonReply(message(plan, message_id))
 
 

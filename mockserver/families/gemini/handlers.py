@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from ...catalogue import catalogue
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
-from ...streaming import paced
 from .. import handles
 from .models import CandidatePlan, GenerationPlan, plan_generation
 
@@ -63,7 +62,7 @@ def generate_content(call: Call) -> Reply:
 
 @handles("gemini.models.stream_generate_content")
 def stream_generate_content(call: Call) -> Reply:
-    return StreamReply(paced(call, chunks(_plan(call), random_alnum(23))))
+    return StreamReply(chunks(_plan(call), random_alnum(23)))
 
 
 @handles("gemini.models.list")
