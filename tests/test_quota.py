@@ -95,6 +95,9 @@ def test_a_key_short_of_the_price_gets_each_formats_refusal(gptnb, http) -> None
     for path, body in (("/suno/submit/music", {"prompt": "a sea shanty", "mv": "chirp-v3-5"}), ("/kling/v1/videos/text2video", {"prompt": "a harbour"}), ("/v1/video/generations", {"model": "sora-2", "prompt": "a harbour"})):
         task = http.post(path, json=body)
         assert (task.status_code, task.json()) == (403, {"code": "quota_not_enough", "message": "user quota is not enough", "data": None}), path
+    claude = http.post("/v1/messages", json={"model": "claude-3-5-sonnet-20241022", "max_tokens": 4000, "messages": [{"role": "user", "content": "Hi"}]})
+    assert claude.status_code == 403 and claude.json()["type"] == "error"
+    assert claude.json()["error"]["type"] == "new_api_error" and claude.json()["error"]["message"].startswith("token quota is not enough")
     assert gptnb.quota.balance(KEY) == 1000  # refusals cost nothing
 
 
