@@ -53,7 +53,7 @@ class FaultDesk:
 
     def _roll(self, chaos: Chaos, base: Rule | None, call: Call, websocket: bool) -> Rule | None:
         streams = websocket or _streams(call)
-        picked = self.dice.strike(chaos.probability, [r for r in _mix(chaos.mix) if _fits(r.faults, streams, websocket)])
+        picked = self.dice.strike(chaos.probability, [r for r in _mix(tuple(chaos.mix)) if _fits(r.faults, streams, websocket)])
         call.extras[FAULT_NOTE] = f"chaos: {picked.fault_summary() if picked else 'none'}"
         if picked is None or base is None:
             return picked or base

@@ -72,4 +72,4 @@ class FaultPlan:
 
     def as_fields(self) -> dict[str, object]:
         """The plan as rule JSON fields (pairs as the header's ``"N:MS"``), only what is set."""
-        return {name: f"{value[0]}:{value[1]}" if isinstance(value := getattr(self, name), tuple) else value for name in self.named()}
+        return {name: f"{value[0]}:{value[1]}" if isinstance(value := getattr(self, name), (tuple, list)) else value for name in self.named()}
