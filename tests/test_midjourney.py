@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
 
 from mockserver import media
+from mockserver.cli import main as cli
 from callback_listener import CallbackListener
+from test_conformance import Breaker, first_failure, json_mutation, step_mock
 
 BASE = "https://goapi.gptnb.ai"
 PNG_URL = "data:image/png;base64," + base64.b64encode(media.png(32, 32, seed=5)).decode()
@@ -393,3 +398,43 @@ def test_upload_discord_images_edits_and_video(mj, gptnb) -> None:
     unknown = mj.post("/mj/submit/video", json={"prompt": "drift", "taskId": "1731542860123481"})
     assert (unknown.status_code, unknown.json()) == (400, relay_error("task_not_found"))
     assert gptnb.violations() == []
+
+
+# ---- the task object requires less than new-api sends; a broken server is still caught ----
+
+
+def _success_without(field: str) -> Callable[[dict], None]:
+    return lambda task: task.pop(field)
+
+
+@pytest.mark.parametrize(
+    ("break_task", "expected"),
+    [
+        (_success_without("id"), ("id", "[required]")),
+        (_success_without("submitTime"), ("submitTime", "[required]")),
+        (lambda task: task.update(progress="93%"), ("progress", "[const]")),
+        (lambda task: task.update(imageUrl=""), ("imageUrl", "[minLength]")),
+        (_success_without("imageUrl"), ("imageUrl", "[required]")),
+        (lambda task: task.update(submitTime="yesterday"), ("submitTime", "[type]")),
+        (lambda task: task.update(buttons=[{"customId": 7}]), ("buttons/0", "[")),
+        (lambda task: task.update(status="FAILURE") or task.pop("failReason"), ("failReason", "[required]")),
+    ],
+)
+def test_a_server_that_breaks_the_task_object_is_still_caught(break_task, expected) -> None:
+    def mutate(data: Any) -> Any:
+        if isinstance(data, dict) and data.get("status") == "SUCCESS":
+            break_task(data)
+        return data
+
+    failure = first_failure(Breaker(step_mock(), json_mutation("/fetch", mutate)), "midjourney.submit.imagine")
+    field, rule = expected
+    assert failure.startswith("poll") and f"body {field}" in failure and rule in failure, failure
+
+
+def test_validate_reads_a_web_ui_body_as_the_relay_does(tmp_path, capsys) -> None:
+    body = tmp_path / "imagine.json"
+    body.write_text(json.dumps({"base64Array": None, "notifyHook": "", "prompt": "a fox", "state": "", "botType": ""}))
+    assert cli(["validate", "--method", "POST", "--path", "/mj-fast/mj/submit/imagine", str(body)]) == 0
+    body.write_text(json.dumps({"taskId": "1731542860123481", "action": "REROLL", "index": 0}))
+    assert cli(["validate", "--method", "POST", "--path", "/mj/submit/change", str(body)]) == 1
+    assert "index" in capsys.readouterr().out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from typing import Any
 
 import httpx
 import pytest
@@ -10,8 +12,10 @@ from PIL import Image
 
 from mockserver.contracts import default_registry
 from mockserver.examples import examples_of
+from mockserver.cli import main as cli
 from mockserver.media import media_type_of
 from callback_listener import CallbackListener
+from test_conformance import Breaker, first_failure, json_mutation, step_mock
 
 BASE = "https://goapi.gptnb.ai"
 LYRICS = "[Verse]\nLanterns on the harbor wall\n\n[Chorus]\nSail on, sail on"
@@ -330,3 +334,38 @@ def test_a_refused_upload_says_why(suno) -> None:
     assert final["status"] == "error" and final["error_message"]
     assert suno.post(f"/suno/uploads/audio/{slot['id']}/initialize-clip", json={}).status_code == 400
     assert httpx.post(slot["url"]).status_code == 400  # a form upload with nothing in it
+
+
+# ---- clips require only what every clip carries; a broken server is still caught ----
+
+
+@pytest.mark.parametrize(
+    ("break_clip", "field", "rule"),
+    [
+        (lambda clip: clip.update(audio_url=""), "0/audio_url", "[minLength]"),
+        (lambda clip: clip["metadata"].pop("duration"), "0/metadata/duration", "[required]"),
+        (lambda clip: clip["metadata"].pop("type"), "0/metadata/type", "[required]"),
+        (lambda clip: clip.pop("created_at"), "0/created_at", "[required]"),
+        (lambda clip: clip.update(image_url=None), "0/image_url", "[type]"),
+        (lambda clip: clip.update(status="done"), "0/status", "[enum]"),
+    ],
+)
+def test_a_server_that_breaks_a_finished_clip_is_still_caught(break_clip, field, rule) -> None:
+    def mutate(data: Any) -> Any:
+        if isinstance(data, list):
+            for clip in data:
+                if clip.get("status") == "complete":
+                    break_clip(clip)
+        return data
+
+    failure = first_failure(Breaker(step_mock(), json_mutation("/suno/feed", mutate)), "suno.official.generate")
+    assert failure.startswith("poll") and f"body {field}" in failure and rule in failure, failure
+
+
+def test_validate_reads_a_web_ui_form_as_the_relay_does(tmp_path, capsys) -> None:
+    form = tmp_path / "generate.json"
+    form.write_text(json.dumps({"prompt": "", "mv": "chirp-crow", "title": "Night Drive", "tags": "synthwave", "continue_at": 120, "continue_clip_id": "", "task": ""}))
+    assert cli(["validate", "--method", "POST", "--path", "/suno/generate", str(form)]) == 0
+    form.write_text(json.dumps({"prompt": "", "task": "", "continue_clip_id": ""}))
+    assert cli(["validate", "--method", "POST", "--path", "/suno/generate", str(form)]) == 1
+    capsys.readouterr()
