@@ -149,6 +149,7 @@ def test_a_queued_task_is_code_1_through_the_relay_and_a_full_queue_code_23(mj) 
     queued = mj.post("/mj/submit/imagine", json={"prompt": "two"}).json()
     # the proxy's code 22, rewritten to 1 by new-api with the queue kept in description and properties
     assert queued["code"] == 1 and queued["description"] == "排队中，前面还有1个任务" and queued["properties"]["numberOfQueues"] == 1
+    assert mj.get(f"/mj/task/{queued['result']}/fetch").json()["description"] == queued["description"]
     full = mj.post("/mj/submit/imagine", json={"prompt": "three"}).json()
     assert full["code"] == 23 and full["result"] is None
 

@@ -115,12 +115,15 @@ def _submit(
         data=data,
         fail_reason=failure,
     )
-    start(call, task, _render(call.base_url))
     if modal:  # new-api passes code 21 through for Vary (Region) and Custom Zoom only
-        return JsonReply({"code": 21, "description": "Waiting for window confirm", "result": task_id, "properties": {"finalPrompt": modal_prompt, "remix": True}})
-    if waiting:  # the proxy's code 22, which new-api rewrites to 1 keeping the queue description
-        return JsonReply({"code": 1, "description": f"排队中，前面还有{waiting}个任务", "result": task_id, "properties": {"numberOfQueues": waiting, "discordInstanceId": INSTANCE_ID}})
-    return JsonReply({"code": 1, "description": "Submit success", "result": task_id, "properties": {"discordInstanceId": INSTANCE_ID, "discordChannelId": INSTANCE_ID}})
+        answer = {"code": 21, "description": "Waiting for window confirm", "result": task_id, "properties": {"finalPrompt": modal_prompt, "remix": True}}
+    elif waiting:  # the proxy's code 22, which new-api rewrites to 1 keeping the queue description
+        answer = {"code": 1, "description": f"排队中，前面还有{waiting}个任务", "result": task_id, "properties": {"numberOfQueues": waiting, "discordInstanceId": INSTANCE_ID}}
+    else:
+        answer = {"code": 1, "description": "Submit success", "result": task_id, "properties": {"discordInstanceId": INSTANCE_ID, "discordChannelId": INSTANCE_ID}}
+    task.data["description"] = answer["description"]  # new-api keeps the submit description on the task
+    start(call, task, _render(call.base_url))
+    return JsonReply(answer)
 
 
 def _prompt(call: Call, field: str = "prompt") -> str:

@@ -240,7 +240,7 @@ def task_object(view: TaskView, base_url: str) -> dict[str, Any]:
         "botType": "",
         "prompt": "" if task.kind == "DESCRIBE" else prompt,
         "promptEn": final_prompt if status not in ("NOT_START", "MODAL") else "",
-        "description": "Submit success",
+        "description": task.data.get("description", "Submit success"),
         "state": task.params.get("state") or "",
         "submitTime": int(task.created_at * 1000),
         "startTime": int(started * 1000) if started else 0,
