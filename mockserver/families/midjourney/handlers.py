@@ -116,11 +116,12 @@ def _submit(
         fail_reason=failure,
     )
     if modal:  # new-api passes code 21 through for Vary (Region) and Custom Zoom only
-        answer = {"code": 21, "description": "Waiting for window confirm", "result": task_id, "properties": {"finalPrompt": modal_prompt, "remix": True}}
+        code, description, properties = 21, "Waiting for window confirm", {"finalPrompt": modal_prompt, "remix": True}
     elif waiting:  # the proxy's code 22, which new-api rewrites to 1 keeping the queue description
-        answer = {"code": 1, "description": f"排队中，前面还有{waiting}个任务", "result": task_id, "properties": {"numberOfQueues": waiting, "discordInstanceId": INSTANCE_ID}}
+        code, description, properties = 1, f"排队中，前面还有{waiting}个任务", {"numberOfQueues": waiting, "discordInstanceId": INSTANCE_ID}
     else:
-        answer = {"code": 1, "description": "Submit success", "result": task_id, "properties": {"discordInstanceId": INSTANCE_ID, "discordChannelId": INSTANCE_ID}}
+        code, description, properties = 1, "Submit success", {"discordInstanceId": INSTANCE_ID, "discordChannelId": INSTANCE_ID}
+    answer = {"code": code, "description": description, "result": task_id, "properties": properties}
     task.data["description"] = answer["description"]  # new-api keeps the submit description on the task
     start(call, task, _render(call.base_url))
     return JsonReply(answer)

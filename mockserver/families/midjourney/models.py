@@ -15,7 +15,6 @@ from ...media_routes import video_path
 from ...tasks import Step, Task, TaskView
 
 FAMILY = "midjourney"
-RUNNING = ("NOT_START", "SUBMITTED", "IN_PROGRESS")
 NEEDS_MODAL = frozenset({"CUSTOM_ZOOM", "INPAINT"})
 # Discord's usual progress steps; a real imagine shows them over ~a minute, the mock over ~5 s.
 GRID_PROGRESS = (0, 15, 31, 46, 62, 78, 93)
@@ -160,6 +159,15 @@ class ButtonAction:
     """The customId's kind token (``upsample``, ``upsample_v6r1_2x_subtle``, ``pan_left`` ...)."""
 
 
+_ONE_IMAGE_ACTIONS = {
+    "low_variation": "LOW_VARIATION",
+    "high_variation": "HIGH_VARIATION",
+    "Outpaint": "ZOOM",
+    "CustomZoom": "CUSTOM_ZOOM",
+    "Inpaint": "INPAINT",
+}
+
+
 class UnknownAction(ValueError):
     """A customId the relay cannot map to an action (new-api answers 400 unknown_action)."""
 
@@ -178,9 +186,8 @@ def action_of(custom_id: str) -> ButtonAction:
         return ButtonAction("UPSCALE", int(indexed or 1), kind)
     if kind == "variation":
         return ButtonAction("VARIATION", int(indexed or 1), kind)
-    mapped = {"low_variation": "LOW_VARIATION", "high_variation": "HIGH_VARIATION", "Outpaint": "ZOOM", "CustomZoom": "CUSTOM_ZOOM", "Inpaint": "INPAINT"}
-    if kind in mapped:
-        return ButtonAction(mapped[kind], 1, kind)
+    if kind in _ONE_IMAGE_ACTIONS:
+        return ButtonAction(_ONE_IMAGE_ACTIONS[kind], 1, kind)
     if "pan" in kind:
         return ButtonAction("PAN", 1, kind)
     if "reroll" in kind:
