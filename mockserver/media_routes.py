@@ -1,13 +1,24 @@
 """Media the mock hands out, served from stateless URLs.
 
 A URL names everything needed to make its bytes again (``/__mock/media/image/1024x1024/42.png``),
-so nothing is stored, memory stays flat, and every worker serves the same file for the same URL.
-Like CDN links of the real services, these URLs need no API key.
+so nothing has to be stored and every worker serves the same file for the same URL. Like CDN links of
+the real services, these URLs need no API key.
+
+Making a 4096x4096 picture takes seconds of CPU, so pictures and sounds are made in a small worker
+pool, never on the event loop: other clients keep being answered meanwhile. Requests for the same
+URL while it is being made share the one result, and recent results are kept in a cache bounded in
+bytes (``--media-cache-bytes``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,6 +31,8 @@ IMAGE_FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", 
 AUDIO_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 MAX_SIDE = 4096
 MAX_AUDIO_SECONDS = 600
+MEDIA_WORKERS = 2
+"""Media made at once; more requests wait their turn (a 4096x4096 picture holds ~120 MB while made)."""
 
 _IMAGE = re.compile(r"^(\d{1,4})x(\d{1,4})$")
 
@@ -47,39 +60,83 @@ def _split_name(name: str) -> tuple[int, str] | None:
     return int(stem), ext.lower()
 
 
-async def image(request: Request) -> Response:
-    size = _IMAGE.match(request.path_params["size"])
-    named = _split_name(request.path_params["name"])
-    if not size or not named or named[1] not in IMAGE_FORMATS:
-        return _missing("image URLs look like /__mock/media/image/1024x1024/7.png (png, jpeg, webp)")
-    width, height = int(size.group(1)), int(size.group(2))
-    if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
-        return _missing(f"image sides must be 1..{MAX_SIDE}")
-    seed, fmt = named
-    data = media.image(width, height, "jpeg" if fmt == "jpg" else fmt, seed=seed)
-    return Response(data, media_type=IMAGE_FORMATS[fmt], headers={"cache-control": "public, max-age=86400"})
+class MediaMaker:
+    """Makes media bytes in the worker pool, shares work on the same URL, keeps recent results."""
+
+    def __init__(self, cache_bytes: Callable[[], int]) -> None:
+        self.cache_bytes = cache_bytes
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cached = 0
+        self._making: dict[str, Future[bytes]] = {}
+        self._lock = threading.Lock()
+
+    async def get(self, key: str, make: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            data = self._cache.get(key)
+            if data is not None:
+                self._cache.move_to_end(key)
+                return data
+            pending = self._making.get(key)
+            if pending is None:
+                pending = _pool().submit(make)
+                self._making[key] = pending
+                pending.add_done_callback(lambda done: self._made(key, done))
+        # Shielded: a client that leaves must not cancel the work others are waiting for.
+        return await asyncio.shield(asyncio.wrap_future(pending))
+
+    def _made(self, key: str, done: Future[bytes]) -> None:
+        with self._lock:
+            self._making.pop(key, None)
+            if done.cancelled() or done.exception() is not None:
+                return
+            data, limit = done.result(), self.cache_bytes()
+            if len(data) > limit // 4:  # one huge file must not push out everything else
+                return
+            self._cache[key] = data
+            self._cached += len(data)
+            while self._cached > limit:
+                _, old = self._cache.popitem(last=False)
+                self._cached -= len(old)
 
 
-async def audio(request: Request) -> Response:
-    named = _split_name(request.path_params["name"])
-    try:
-        seconds = float(request.path_params["seconds"])
-    except ValueError:
-        seconds = -1
-    if not named or named[1] not in AUDIO_FORMATS or not 0 < seconds <= MAX_AUDIO_SECONDS:
-        return _missing(f"audio URLs look like /__mock/media/audio/2.5/7.mp3 ({', '.join(AUDIO_FORMATS)})")
-    data, media_type = media.audio(named[1], seconds, seed=named[0])
-    return Response(data, media_type=media_type)
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    # One pool per process: media bytes depend only on the URL, whichever app asks.
+    return ThreadPoolExecutor(MEDIA_WORKERS, thread_name_prefix="gptnb-media")
 
 
-async def video(request: Request) -> Response:
-    named = _split_name(request.path_params["name"])
-    if not named or named[1] != "mp4":
-        return _missing("video URLs look like /__mock/media/video/7.mp4")
-    return Response(media.mp4(), media_type="video/mp4")
+def media_routes(maker: MediaMaker) -> list[Route]:
+    async def image(request: Request) -> Response:
+        size = _IMAGE.match(request.path_params["size"])
+        named = _split_name(request.path_params["name"])
+        if not size or not named or named[1] not in IMAGE_FORMATS:
+            return _missing("image URLs look like /__mock/media/image/1024x1024/7.png (png, jpeg, webp)")
+        width, height = int(size.group(1)), int(size.group(2))
+        if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
+            return _missing(f"image sides must be 1..{MAX_SIDE}")
+        seed, fmt = named
+        fmt = "jpeg" if fmt == "jpg" else fmt
+        data = await maker.get(f"image/{width}x{height}/{seed}.{fmt}", lambda: media.image(width, height, fmt, seed=seed))
+        return Response(data, media_type=IMAGE_FORMATS[fmt], headers={"cache-control": "public, max-age=86400"})
 
+    async def audio(request: Request) -> Response:
+        named = _split_name(request.path_params["name"])
+        try:
+            seconds = float(request.path_params["seconds"])
+        except ValueError:
+            seconds = -1
+        if not named or named[1] not in AUDIO_FORMATS or not 0 < seconds <= MAX_AUDIO_SECONDS:
+            return _missing(f"audio URLs look like /__mock/media/audio/2.5/7.mp3 ({', '.join(AUDIO_FORMATS)})")
+        seed, fmt = named
+        data = await maker.get(f"audio/{seconds:g}/{seed}.{fmt}", lambda: media.audio(fmt, seconds, seed=seed)[0])
+        return Response(data, media_type=media.AUDIO_MEDIA_TYPES[fmt])
 
-def media_routes() -> list[Route]:
+    async def video(request: Request) -> Response:
+        named = _split_name(request.path_params["name"])
+        if not named or named[1] != "mp4":
+            return _missing("video URLs look like /__mock/media/video/7.mp4")
+        return Response(media.mp4(), media_type="video/mp4")
+
     return [
         Route("/media/image/{size}/{name}", image, methods=["GET", "HEAD"]),
         Route("/media/audio/{seconds}/{name}", audio, methods=["GET", "HEAD"]),

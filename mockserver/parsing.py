@@ -20,6 +20,9 @@ from starlette.formparsers import FormParser, MultiPartException, MultiPartParse
 from . import errors
 from .errors import ApiError
 
+MAX_JSON_DEPTH = 100
+"""Nesting accepted in a JSON body or rule (real requests nest a few levels; orjson writes at most 254)."""
+
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
@@ -96,8 +99,27 @@ def parse_json(body: bytes) -> Any:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ApiError(400, errors.INVALID_JSON, f"Invalid request: malformed JSON body ({exc})") from None
+    if too_deep(decoded, body):
+        raise ApiError(400, errors.INVALID_JSON, f"Invalid request: the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
     # Walking the body costs more than a scan for the only spellings that give whole floats.
     return _whole_numbers(decoded) if _WHOLE_FLOAT.search(body) else decoded
+
+
+def too_deep(value: Any, raw: bytes | None = None, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests containers deeper than ``limit``. Given the raw JSON, bodies with fewer
+    brackets than the limit (nearly all) are cleared by two C-level counts instead of a walk."""
+    if raw is not None and raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    level: list[tuple[Any, int]] = [(value, 1)]
+    while level:
+        node, depth = level.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        level.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 _WHOLE_FLOAT = re.compile(rb"\d(?:\.0+(?![0-9])|[eE][+-]?\d)")

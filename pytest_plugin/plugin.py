@@ -9,6 +9,7 @@ when, in strict mode, the mock's own answers broke their contracts.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from mockserver.app import MockApp
 from mockserver.clock import MODES, Clock
 from mockserver.config import Settings
+from mockserver.guard import served_hosts
 from mockserver.state import MockState
 
 from .bridge import ASGIBridge
@@ -126,7 +128,7 @@ def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: LiveServer)
     """The mock under uvicorn on 127.0.0.1 (one server per session, clean state per test); use ``.url``."""
     app: MockApp = _gptnb_live_server.app  # type: ignore[assignment]
     settings, clock = _settings(request)
-    app.state.configure(settings, clock)
+    app.state.configure(replace(settings, allowed_hosts=served_hosts(_gptnb_live_server.host)), clock)
     mock = GptnbMock(app, _gptnb_live_server.url)
     yield mock
     _fail_at_teardown(request, mock)

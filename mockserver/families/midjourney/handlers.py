@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ... import media
 from ...ids import derived_int
 from ...replies import BinaryReply, JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import models
@@ -102,7 +102,7 @@ def _prompt(call: Call, field: str = "prompt") -> str:
 
 def _parent(call: Call, task_id: str) -> tuple[Task, TaskView]:
     """The finished task an action works on (the proxy's codes 3 and 4 when it is not usable)."""
-    parent = call.state.tasks.get(task_id)
+    parent = find_task(call, task_id)
     if parent is None or parent.family != models.FAMILY:
         raise envelope_error(3, "关联任务不存在或已失效")
     view = call.state.tasks.view(parent)
@@ -145,7 +145,9 @@ def describe(call: Call) -> Reply:
     elif not (call.body.get("link") or "").startswith(("http://", "https://")):
         raise envelope_error(4, "base64或link不能为空")
     text = models.describe_text(derived_int(image or call.body.get("link")))
-    return _submit(call, "DESCRIBE", prompt="", extra={"final_prompt": text, "has_image": True, "size": (512, 512), "upload": image})
+    # The image proxy shows the upload back, when it is small enough for the task to keep.
+    kept = image if image and len(image) <= call.state.settings.task_param_bytes else None
+    return _submit(call, "DESCRIBE", prompt="", extra={"final_prompt": text, "has_image": True, "size": (512, 512), "upload": kept})
 
 
 @handles("midjourney.submit.shorten")
@@ -201,7 +203,7 @@ def action(call: Call) -> Reply:
 
 @handles("midjourney.submit.modal")
 def modal(call: Call) -> Reply:
-    task = call.state.tasks.get(call.body["taskId"])
+    task = find_task(call, call.body["taskId"])
     if task is None or task.family != models.FAMILY:
         raise envelope_error(3, "关联任务不存在或已失效")
     view = call.state.tasks.view(task)
@@ -223,7 +225,7 @@ def modal(call: Call) -> Reply:
 
 
 def _owned(call: Call, task_id: str) -> Task:
-    task = call.state.tasks.get(task_id)
+    task = find_task(call, task_id)
     if task is None or task.family != models.FAMILY:
         raise relay_check("task_no_found")
     return task
@@ -239,7 +241,7 @@ def fetch(call: Call) -> Reply:
 def list_by_condition(call: Call) -> Reply:
     wanted = set(call.body.get("ids") or []) if isinstance(call.body, dict) else set()
     engine = call.state.tasks
-    found = [engine.get(i) for i in wanted]
+    found = [find_task(call, i) for i in wanted]
     tasks = sorted((t for t in found if t is not None and t.family == models.FAMILY), key=lambda t: t.id)
     return JsonReply([models.task_object(engine.poll(t), call.base_url) for t in tasks])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start, task_for
+from ...taskflow import callback_url, find_task, planned_failure, start, task_for
 from ...tasks import Task
 from .. import handles
 from . import models, songs
@@ -44,7 +44,7 @@ def _submit(call: Call, action: str, data: dict[str, Any]) -> Reply:
 @handles("suno.submit.music")
 def submit_music(call: Call) -> Reply:
     ids = [new_id() for _ in range(songs.CLIPS_PER_REQUEST)]
-    lookup = models.song_lookup(call.state.tasks)
+    lookup = models.song_lookup(call)
     try:
         made = songs.compose(call.body, ids, Account.of(call.api_key), lookup, default_mv=NEW_API_DEFAULT_MV)
     except SongError as error:
@@ -71,7 +71,7 @@ def submit_concat(call: Call) -> Reply:
 
 
 def _task(call: Call, task_id: str) -> Task | None:
-    task = call.state.tasks.get(task_id)
+    task = find_task(call, task_id)
     if task is None or task.family != models.FAMILY:
         return None
     if task.kind == models.CLIP and task.data["song"].kind != "upload":
