@@ -7,8 +7,12 @@ serialisation does); a value that cannot be coerced is left alone for validation
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import multiprocessing
 import re
 from collections.abc import AsyncIterator, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +24,8 @@ from starlette.formparsers import FormParser, MultiPartException, MultiPartParse
 from . import errors
 from .errors import ApiError
 
+OFF_LOOP_BYTES = 1024 * 1024
+"""JSON bodies larger than this are decoded in a worker process."""
 MAX_JSON_DEPTH = 100
 """Nesting accepted in a JSON body or rule (real requests nest a few levels; orjson writes at most 254)."""
 
@@ -92,17 +98,37 @@ def check_content_type(content_type: str | None, accepted: Iterable[str], has_bo
     )
 
 
-def parse_json(body: bytes) -> Any:
+async def parse_json(body: bytes, off_loop: bool = False) -> Any:
+    """The decoded body, or the 400 that says why not. With ``off_loop``, bodies over OFF_LOOP_BYTES
+    are decoded in a worker process: orjson and the scans hold the GIL, so a thread would still stall
+    the event loop, and a served mock must keep answering other clients meanwhile."""
+    if off_loop and len(body) > OFF_LOOP_BYTES:
+        problem, decoded = await asyncio.wrap_future(_decoder().submit(decode_json, body))
+    else:
+        problem, decoded = decode_json(body)
+    if problem is not None:
+        raise ApiError(400, errors.INVALID_JSON, f"Invalid request: {problem}")
+    return decoded
+
+
+def decode_json(body: bytes) -> tuple[str | None, Any]:
+    """(None, value), or (why it is refused, None); plain values so a worker process can return them."""
     if not body.strip():
-        raise ApiError(400, errors.INVALID_JSON, "Invalid request: the request body is empty; a JSON object is required")
+        return "the request body is empty; a JSON object is required", None
     try:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise ApiError(400, errors.INVALID_JSON, f"Invalid request: malformed JSON body ({exc})") from None
+        return f"malformed JSON body ({exc})", None
     if too_deep(decoded, body):
-        raise ApiError(400, errors.INVALID_JSON, f"Invalid request: the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+        return f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", None
     # Walking the body costs more than a scan for the only spellings that give whole floats.
-    return _whole_numbers(decoded) if _WHOLE_FLOAT.search(body) else decoded
+    return None, _whole_numbers(decoded) if _WHOLE_FLOAT.search(body) else decoded
+
+
+@functools.cache
+def _decoder() -> ProcessPoolExecutor:
+    # spawn, not fork: the server has threads (callbacks, media) that a fork would copy mid-work.
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
 
 
 def too_deep(value: Any, raw: bytes | None = None, limit: int = MAX_JSON_DEPTH) -> bool:
