@@ -76,16 +76,11 @@ def host_refusal(scope: Scope, settings: Settings) -> str | None:
     allowed = settings.allowed_hosts
     if allowed is None:
         return None
-    for name, value in scope.get("headers", ()):
-        if name == b"host":
-            header = value.decode("latin-1")
-            break
-    else:
-        return None
-    if host_allowed(header, allowed):
-        return None
-    name = host_name(header)
-    return f"Host {name!r} is not allowed (a DNS-rebinding guard); to serve this name start with --allow-host {name}"
+    for key, value in scope.get("headers", ()):
+        if key == b"host" and not host_allowed(value.decode("latin-1"), allowed):  # every Host, if repeated
+            name = host_name(value.decode("latin-1"))
+            return f"Host {name!r} is not allowed (a DNS-rebinding guard); to serve this name start with --allow-host {name}"
+    return None
 
 
 def admin_refusal(scope: Scope, settings: Settings, admin_path: str) -> tuple[int, str] | None:

@@ -77,10 +77,11 @@ class MediaMaker:
                 self._cache.move_to_end(key)
                 return data
             pending = self._making.get(key)
+            started = pending is None
             if pending is None:
-                pending = _pool().submit(make)
-                self._making[key] = pending
-                pending.add_done_callback(lambda done: self._made(key, done))
+                pending = self._making[key] = _pool().submit(make)
+        if started:  # outside the lock: a quick result runs the callback right here
+            pending.add_done_callback(lambda done: self._made(key, done))
         # Shielded: a client that leaves must not cancel the work others are waiting for.
         return await asyncio.shield(asyncio.wrap_future(pending))
 

@@ -121,14 +121,14 @@ def parse_scenario(value: str) -> Rule:
     try:
         if "code" in settings:
             rule.status = int(settings.pop("code"))
-            if not 400 <= rule.status <= 599:
-                raise ScenarioError(f"code={rule.status}: only error statuses (400-599) can be injected; use a rule with a body for other answers")
         if "delay" in settings:
             rule.delay_ms = max(0, int(settings.pop("delay")))
-            if rule.delay_ms > MAX_DELAY_MS:
-                raise ScenarioError(f"delay={rule.delay_ms}: at most {MAX_DELAY_MS} ms")
     except ValueError as exc:
         raise ScenarioError(f"scenario numbers must be integers: {value!r}") from exc
+    if rule.status is not None and not 400 <= rule.status <= 599:
+        raise ScenarioError(f"code={rule.status}: only error statuses (400-599) can be injected; use a rule with a body for other answers")
+    if rule.delay_ms > MAX_DELAY_MS:
+        raise ScenarioError(f"delay={rule.delay_ms}: at most {MAX_DELAY_MS} ms")
     rule.example = settings.pop("example", None)
     rule.message = settings.pop("message", None)
     rule.fail_task = settings.pop("fail", None)
