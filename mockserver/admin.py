@@ -170,7 +170,7 @@ def build_admin(state: MockState) -> Starlette:
         Route("/tasks", tasks, methods=["GET"]),
         Route("/tasks/{task_id}", task, methods=["GET"]),
         Route("/tasks/{task_id}/{verb}", task, methods=["POST"]),
-        *media_routes(MediaMaker(lambda: state.settings.media_cache_bytes)),
+        *media_routes(MediaMaker(lambda: state.settings)),
         *openapi_routes(state.registry, PREFIX),
     ]
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})

@@ -61,7 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
         callback_concurrency=args.callback_concurrency,
         realtime_audio_bytes=args.realtime_audio_bytes,
         media_cache_bytes=args.media_cache_bytes,
-        decode_off_loop=True,
+        worker_processes=True,
     )
     problem = _check_limits(settings)
     if problem:

@@ -54,6 +54,6 @@ class Settings:
     """Largest Realtime input audio buffer; appends beyond it get an error event."""
     media_cache_bytes: int = 64 * 1024 * 1024
     """Generated media kept for repeated downloads of the same URL."""
-    decode_off_loop: bool = False
-    """Decode JSON bodies over 1 MiB in a worker process (``serve`` does; in-process use has one client)."""
+    worker_processes: bool = False
+    """Decode huge JSON bodies and make media files in worker processes (``serve`` does; see workers.py)."""
 

@@ -4,10 +4,10 @@ A URL names everything needed to make its bytes again (``/__mock/media/image/102
 so nothing has to be stored and every worker serves the same file for the same URL. Like CDN links of
 the real services, these URLs need no API key.
 
-Making a 4096x4096 picture takes seconds of CPU, so pictures and sounds are made in a small worker
-pool, never on the event loop: other clients keep being answered meanwhile. Requests for the same
-URL while it is being made share the one result, and recent results are kept in a cache bounded in
-bytes (``--media-cache-bytes``).
+Making a 4096x4096 picture takes seconds of CPU, so pictures and sounds are made by the workers
+(workers.py), never on the event loop: other clients keep being answered meanwhile. Requests for the
+same URL while it is being made share the one result, and recent results are kept in a cache bounded
+in bytes (``--media-cache-bytes``).
 """
 
 from __future__ import annotations
@@ -18,21 +18,20 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import media
+from . import media, workers
+from .config import Settings
 
 MEDIA_PREFIX = "/__mock/media"
 IMAGE_FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp"}
 AUDIO_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 MAX_SIDE = 4096
 MAX_AUDIO_SECONDS = 600
-MEDIA_WORKERS = 2
-"""Media made at once; more requests wait their turn (a 4096x4096 picture holds ~120 MB while made)."""
 
 _IMAGE = re.compile(r"^(\d{1,4})x(\d{1,4})$")
 
@@ -63,14 +62,16 @@ def _split_name(name: str) -> tuple[int, str] | None:
 class MediaMaker:
     """Makes media bytes in the worker pool, shares work on the same URL, keeps recent results."""
 
-    def __init__(self, cache_bytes: Callable[[], int]) -> None:
-        self.cache_bytes = cache_bytes
+    def __init__(self, settings: Callable[[], Settings]) -> None:
+        self.settings = settings
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cached = 0
         self._making: dict[str, Future[bytes]] = {}
         self._lock = threading.Lock()
 
     async def get(self, key: str, make: Callable[[], bytes]) -> bytes:
+        """The bytes ``make()`` gives; ``make`` must pickle (a partial of a module-level function),
+        as it may run in a worker process."""
         with self._lock:
             data = self._cache.get(key)
             if data is not None:
@@ -79,7 +80,7 @@ class MediaMaker:
             pending = self._making.get(key)
             started = pending is None
             if pending is None:
-                pending = self._making[key] = _pool().submit(make)
+                pending = self._making[key] = workers.pool(self.settings().worker_processes).submit(make)
         if started:  # outside the lock: a quick result runs the callback right here
             pending.add_done_callback(lambda done: self._made(key, done))
         # Shielded: a client that leaves must not cancel the work others are waiting for.
@@ -90,7 +91,7 @@ class MediaMaker:
             self._making.pop(key, None)
             if done.cancelled() or done.exception() is not None:
                 return
-            data, limit = done.result(), self.cache_bytes()
+            data, limit = done.result(), self.settings().media_cache_bytes
             if len(data) > limit // 4:  # one huge file must not push out everything else
                 return
             self._cache[key] = data
@@ -100,10 +101,8 @@ class MediaMaker:
                 self._cached -= len(old)
 
 
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    # One pool per process: media bytes depend only on the URL, whichever app asks.
-    return ThreadPoolExecutor(MEDIA_WORKERS, thread_name_prefix="gptnb-media")
+def _audio_bytes(fmt: str, seconds: float, seed: int) -> bytes:
+    return media.audio(fmt, seconds, seed=seed)[0]
 
 
 def media_routes(maker: MediaMaker) -> list[Route]:
@@ -117,7 +116,7 @@ def media_routes(maker: MediaMaker) -> list[Route]:
             return _missing(f"image sides must be 1..{MAX_SIDE}")
         seed, fmt = named
         fmt = "jpeg" if fmt == "jpg" else fmt
-        data = await maker.get(f"image/{width}x{height}/{seed}.{fmt}", lambda: media.image(width, height, fmt, seed=seed))
+        data = await maker.get(f"image/{width}x{height}/{seed}.{fmt}", functools.partial(media.image, width, height, fmt, seed=seed))
         return Response(data, media_type=IMAGE_FORMATS[fmt], headers={"cache-control": "public, max-age=86400"})
 
     async def audio(request: Request) -> Response:
@@ -129,7 +128,7 @@ def media_routes(maker: MediaMaker) -> list[Route]:
         if not named or named[1] not in AUDIO_FORMATS or not 0 < seconds <= MAX_AUDIO_SECONDS:
             return _missing(f"audio URLs look like /__mock/media/audio/2.5/7.mp3 ({', '.join(AUDIO_FORMATS)})")
         seed, fmt = named
-        data = await maker.get(f"audio/{seconds:g}/{seed}.{fmt}", lambda: media.audio(fmt, seconds, seed=seed)[0])
+        data = await maker.get(f"audio/{seconds:g}/{seed}.{fmt}", functools.partial(_audio_bytes, fmt, seconds, seed))
         return Response(data, media_type=media.AUDIO_MEDIA_TYPES[fmt])
 
     async def video(request: Request) -> Response:

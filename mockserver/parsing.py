@@ -8,11 +8,8 @@ serialisation does); a value that cannot be coerced is left alone for validation
 from __future__ import annotations
 
 import asyncio
-import functools
-import multiprocessing
 import re
 from collections.abc import AsyncIterator, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +18,7 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.types import Receive
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
-from . import errors
+from . import errors, workers
 from .errors import ApiError
 
 OFF_LOOP_BYTES = 1024 * 1024
@@ -98,12 +95,11 @@ def check_content_type(content_type: str | None, accepted: Iterable[str], has_bo
     )
 
 
-async def parse_json(body: bytes, off_loop: bool = False) -> Any:
-    """The decoded body, or the 400 that says why not. With ``off_loop``, bodies over OFF_LOOP_BYTES
-    are decoded in a worker process: orjson and the scans hold the GIL, so a thread would still stall
-    the event loop, and a served mock must keep answering other clients meanwhile."""
-    if off_loop and len(body) > OFF_LOOP_BYTES:
-        problem, decoded = await asyncio.wrap_future(_decoder().submit(decode_json, body))
+async def parse_json(body: bytes, worker_processes: bool = False) -> Any:
+    """The decoded body, or the 400 that says why not. A served mock (``worker_processes``) decodes
+    bodies over OFF_LOOP_BYTES in a worker process, answering other clients meanwhile."""
+    if worker_processes and len(body) > OFF_LOOP_BYTES:
+        problem, decoded = await asyncio.wrap_future(workers.pool(True).submit(decode_json, body))
     else:
         problem, decoded = decode_json(body)
     if problem is not None:
@@ -124,11 +120,6 @@ def decode_json(body: bytes) -> tuple[str | None, Any]:
     # Walking the body costs more than a scan for the only spellings that give whole floats.
     return None, _whole_numbers(decoded) if _WHOLE_FLOAT.search(body) else decoded
 
-
-@functools.cache
-def _decoder() -> ProcessPoolExecutor:
-    # spawn, not fork: the server has threads (callbacks, media) that a fork would copy mid-work.
-    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
 
 
 def too_deep(value: Any, raw: bytes | None = None, limit: int = MAX_JSON_DEPTH) -> bool:

@@ -186,7 +186,7 @@ class Pipeline:
             return None, {}
         media = parsing.check_content_type(headers.get("content-type"), accepted, bool(raw))
         if media == parsing.JSON:
-            return await parsing.parse_json(raw, self.state.settings.decode_off_loop), {}
+            return await parsing.parse_json(raw, self.state.settings.worker_processes), {}
         if not raw:
             return {}, {}
         fields, files = await parsing.parse_form(raw, headers.get("content-type", ""), media)

@@ -29,8 +29,8 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-COUNTED_CHARS = 1 << 20
-"""Texts longer than this are counted on their first COUNTED_CHARS characters and scaled: a 30 MB
+COUNTED_CHARS = 1 << 16
+"""Texts longer than this (64 Ki characters) are counted on their first COUNTED_CHARS and scaled: a 30 MB
 prompt must not hold the event loop for a second just to fill in ``usage``."""
 
 

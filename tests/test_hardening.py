@@ -430,3 +430,8 @@ def test_health_answers_while_huge_media_are_made(server: Served) -> None:
     assert answered and answered[0] < min(finished), "health waited for the media to be made"
     again = requests.get(f"{url}/__mock/media/image/4096x4096/{seed}.webp", timeout=120)
     assert again.status_code == 200 and again.content[:4] == b"RIFF"
+
+
+def test_the_fixture_refuses_to_inject_a_status_that_is_no_error(gptnb) -> None:
+    with pytest.raises(ValueError, match="400-599"):
+        gptnb.route("openai.chat.completions").fail(302)
