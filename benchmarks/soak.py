@@ -20,10 +20,10 @@ import json
 import multiprocessing
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from common import HOST, ROOT
+from servers import free_port, wait_ready
 
 HEADERS = {"authorization": "Bearer sk-soak"}
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello from the soak"}]}
@@ -196,12 +197,13 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def main(seconds: float, warmup: float, workers: int) -> dict[str, Any]:
-    port = _free_port()
+    port = free_port()
     url = f"http://{HOST}:{port}"
     command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--no-access-log", "--log-level", "warning", "--clock-speed", "30"]
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tempfile.TemporaryFile()
+    server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_up(url, server)
+        wait_ready(server, port, 60, log)
         receiver = Receiver()
         mix = Mix(url, receiver.url, seed=7)
         _traffic(mix, warmup, workers)
@@ -222,6 +224,7 @@ def main(seconds: float, warmup: float, workers: int) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(30)
+        log.close()
     latencies = [ms for ms, _, _ in samples]
     during_huge = [ms for ms, _, huge in samples if huge]
     return {
@@ -244,26 +247,6 @@ def main(seconds: float, warmup: float, workers: int) -> dict[str, Any]:
         "load_average": {"start": load_start, "end": load_end},
         "targets": {"rss_mb": RSS_TARGET_MB, "health_p99_ms": HEALTH_TARGET_MS},
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _wait_up(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gptnb-mock serve exited with {server.returncode}")
-        try:
-            if httpx.get(url + "/__mock/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("gptnb-mock serve did not start")
 
 
 if __name__ == "__main__":
