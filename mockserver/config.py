@@ -52,7 +52,7 @@ class Settings:
     """Callback deliveries in flight at once, over one shared HTTP client."""
     realtime_audio_bytes: int = 15 * 1024 * 1024
     """Largest Realtime input audio buffer; appends beyond it get an error event."""
-    media_cache_bytes: int = 64 * 1024 * 1024
+    media_cache_bytes: int = 32 * 1024 * 1024
     """Generated media kept for repeated downloads of the same URL."""
     worker_processes: bool = False
     """Decode huge JSON bodies and make media files in worker processes (``serve`` does; see workers.py)."""
