@@ -24,6 +24,7 @@ import websockets.sync.client
 from callback_listener import CallbackListener
 from mockserver.app import MockApp
 from mockserver.config import Settings
+from mockserver.steering import Rule
 from test_serve import COMMAND, free_port, wait_for_health
 
 KEY_A = {"Authorization": "Bearer sk-alice"}
@@ -205,7 +206,7 @@ def test_keys_never_reach_the_log_at_debug(tmp_path: Path) -> None:
         requests.post(served.url + "/v1/chat/completions", json=CHAT, headers={"Authorization": f"Bearer {secret}"}, timeout=10)
         time.sleep(0.5)
         log = served.log.read_text()
-    assert "Upgrading" in log or "connection open" in log or "> GET" in log  # the debug log did record the handshakes
+    assert "authorization: [redacted]" in log and "openai-insecure-api-key.[redacted]" in log  # the handshakes were logged
     assert secret not in log
 
 
@@ -254,7 +255,7 @@ def test_deep_json_is_refused_and_never_poisons_the_journal_or_the_connection(ba
 
 def test_a_reply_the_mock_cannot_encode_is_a_500_that_leaves_the_next_request_alone() -> None:
     app = MockApp(Settings())
-    app.state.rules.add(__import__("mockserver.steering", fromlist=["Rule"]).Rule(contract="openai.models.list", body=_nested(400), times=1))
+    app.state.rules.add(Rule(contract="openai.models.list", body=_nested(400), times=1))
 
     async def run() -> tuple[int, int, int]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://mock") as client:
