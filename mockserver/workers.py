@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 WORKERS = 2
@@ -20,5 +21,10 @@ def pool(processes: bool) -> Executor:
     """The process-wide pool of each kind (its jobs depend only on their arguments)."""
     if processes:
         # spawn, not fork: the server has threads (callbacks, media) that a fork would copy mid-work.
-        return ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_yield_cpu)
     return ThreadPoolExecutor(WORKERS, thread_name_prefix="gptnb-worker")
+
+
+def _yield_cpu() -> None:
+    """Workers run niced: on a busy machine the server's own loop (health, small calls) goes first."""
+    os.nice(10)
