@@ -30,7 +30,7 @@ from .config import Settings
 MEDIA_PREFIX = "/__mock/media"
 IMAGE_FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp"}
 AUDIO_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
-MAX_SIDE = 4096
+MAX_SIDE = media.MAX_SIDE
 MAX_AUDIO_SECONDS = 600
 
 _IMAGE = re.compile(r"^(\d{1,4})x(\d{1,4})$")
