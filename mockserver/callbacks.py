@@ -85,7 +85,7 @@ class CallbackDispatcher:
                 pending = range(delivered + 1, view.index + 1)
             for index in pending:
                 entered = view.entered(index) or view.now
-                await self._deliver(task.callback_url or "", render(TaskView(task, index, entered, entered)), check)
+                await self._deliver(task.callback_url or "", render(TaskView(task, index, entered, entered)), check, generation)
             delivered = view.index
             if view.terminal:
                 return
@@ -98,11 +98,13 @@ class CallbackDispatcher:
         due = view.task.created_at + view.task.steps[view.index + 1].at - view.now
         return min(max(due / clock.speed, 0.005), 0.25)
 
-    async def _deliver(self, url: str, body: Any, check: SchemaCheck | None) -> None:
+    async def _deliver(self, url: str, body: Any, check: SchemaCheck | None, generation: int) -> None:
         violations = [f"callback body {v}" for v in check.violations(body)] if check is not None else []
         client, slots = self._shared()
         delay = 0.1
         for attempt in range(self.settings.callback_retries + 1):
+            if generation != self._generation:  # reset since: its deliveries are forgotten too
+                return
             try:
                 async with slots:
                     response = await client.post(url, json=body)

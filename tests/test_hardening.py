@@ -373,8 +373,9 @@ def test_journal_pages_are_bounded(base: str) -> None:
     for _ in range(5):
         requests.get(base + "/v1/models", headers=KEY_A, timeout=10)
     assert requests.get(base + "/__mock/journal", params={"limit": 5000}, timeout=10).status_code == 400
-    first = requests.get(base + "/__mock/journal", params={"after": 0, "limit": 2}, timeout=10).json()
-    second = requests.get(base + "/__mock/journal", params={"after": first["next"], "limit": 10}, timeout=10).json()
+    models = {"contract": "openai.models.list"}
+    first = requests.get(base + "/__mock/journal", params={**models, "after": 0, "limit": 2}, timeout=10).json()
+    second = requests.get(base + "/__mock/journal", params={**models, "after": first["next"], "limit": 10}, timeout=10).json()
     assert len(first["calls"]) == 2 and len(second["calls"]) == 3 and second["next"] is None
     assert [c["seq"] for c in first["calls"] + second["calls"]] == sorted({c["seq"] for c in first["calls"] + second["calls"]})
 
