@@ -204,9 +204,11 @@ def test_keys_never_reach_the_log_at_debug(tmp_path: Path) -> None:
         with websockets.sync.client.connect(ws, subprotocols=browser, open_timeout=10) as session:  # type: ignore[arg-type]
             session.recv(timeout=10)
         requests.post(served.url + "/v1/chat/completions", json=CHAT, headers={"Authorization": f"Bearer {secret}"}, timeout=10)
+        assert requests.get(served.url + "/v1beta/models", params={"key": secret}, timeout=10).status_code == 200  # Gemini's key in the query
         time.sleep(0.5)
         log = served.log.read_text()
     assert "authorization: [redacted]" in log and "openai-insecure-api-key.[redacted]" in log  # the handshakes were logged
+    assert "/v1beta/models?key=[redacted]" in log  # and the access log its query
     assert secret not in log
 
 
