@@ -30,7 +30,7 @@ from .contracts import Contract
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
-from .ids import request_id
+from .ids import request_id, request_id_headers
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
@@ -278,15 +278,14 @@ class Pipeline:
         return None
 
     async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        extra = [(b"x-oneapi-request-id", rid.encode())]
-        extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
+        ids = request_id_headers(rid)
         if isinstance(reply, StreamReply):
             entry.response = "(event stream)"
             response = StreamingResponse(
                 _frame(reply),
                 status_code=reply.status,
                 media_type=reply.media_type,
-                headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
+                headers={"cache-control": "no-cache", "x-accel-buffering": "no", **ids, **reply.headers},
             )
             await response(scope, receive, send)
             return
@@ -302,6 +301,7 @@ class Pipeline:
             body = reply.data
             entry.response = f"({len(reply.data)} bytes of {reply.media_type})"
             media = reply.media_type
+        extra = [(k.lower().encode(), str(v).encode()) for k, v in {**ids, **reply.headers}.items()]
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
