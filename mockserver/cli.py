@@ -249,7 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check a server (the real upstream or this mock) against the contracts",
         description="Send documented, generated and one-rule-broken requests to BASE_URL and judge every answer against its contract. "
-        "Free contracts only unless --allow-paid; exit 0 when everything conforms, 1 when something does not.",
+        "Free contracts only unless --allow-paid. The last line printed is the verdict on the whole run. Exit status: 0 every "
+        "case ran and conformed; 1 a case did not conform; 3 none failed but the request budget (--max-requests) ran out "
+        "before every case was checked, so the run is incomplete.",
     )
     from pytest_plugin.conformance_cli import add_arguments, run
 

@@ -17,8 +17,11 @@ from mockserver.config import Settings
 from mockserver.state import MockState
 from pytest_plugin.bridge import ASGIBridge
 from pytest_plugin.checks import assert_conforms
-from pytest_plugin.conformance import ConformanceRunner, RunnerOptions
-from pytest_plugin.reports import as_junit, family_table, write_report
+from mockserver.cli import main
+from pytest_plugin.conformance import ConformanceRunner, RunnerOptions, default_budget
+from pytest_plugin.conformance_cli import EXIT_INCOMPLETE, exit_code
+from pytest_plugin.conformance_pytest import REMOTE_BUDGET
+from pytest_plugin.reports import as_json, as_junit, family_table, write_report
 
 BASE = "https://goapi.gptnb.ai"
 Mutation = Callable[[str, bytes], bytes]
@@ -189,7 +192,44 @@ def test_budget_free_only_and_dry_plan() -> None:
     cases = runner.plan()
     assert cases and all(case.contract.cost == "free" for case in cases)
     outcomes = runner.run(cases)
-    assert sum(o.skipped is not None and "budget" in o.skipped for o in outcomes) == len(outcomes) - 3
+    assert sum(o.verdict == "unfinished" and "budget" in (o.skipped or "") for o in outcomes) == len(outcomes) - 3
+    # A run the budget cut short never reads as a pass: its last line and its exit status say so.
+    last = family_table(outcomes).splitlines()[-1]
+    assert last.startswith("INCOMPLETE: 3 passed, 0 failed, ") and f"{len(outcomes) - 3} of {len(outcomes)} cases were not checked" in last
+    assert exit_code(outcomes) == EXIT_INCOMPLETE
+    assert json.loads(json.dumps(as_json(outcomes)))["summary"]["complete"] is False
+
+
+@pytest.mark.parametrize(
+    ("base_url", "budget"),
+    [
+        ("http://127.0.0.1:8000", None),
+        ("http://localhost:8000", None),
+        ("http://[::1]:8000", None),
+        ("http://127.0.0.2", None),
+        ("https://goapi.gptnb.ai", REMOTE_BUDGET),
+        ("http://10.0.0.5:8000", REMOTE_BUDGET),
+    ],
+)
+def test_only_a_remote_server_gets_a_request_budget_by_default(base_url: str, budget: int | None) -> None:
+    assert default_budget(base_url) == budget
+    assert ConformanceRunner(RunnerOptions(base_url)).budget == budget
+    assert ConformanceRunner(RunnerOptions(base_url, max_requests=7)).budget == 7
+
+
+def test_the_readme_check_line_runs_every_case_against_a_local_mock(gptnb_server, capsys: pytest.CaptureFixture[str]) -> None:
+    """``gptnb-mock check http://127.0.0.1:PORT --allow-paid``: no budget cut on this machine, exit 0, a last
+    line that counts every case (narrowed with --only to keep the suite fast)."""
+    assert main(["check", gptnb_server.url, "--allow-paid", "--only", "openai.models.*", "--only", "openai.embeddings.*"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    planned = ConformanceRunner(RunnerOptions(gptnb_server.url, only=("openai.models.*", "openai.embeddings.*"), allow_paid=True)).plan()
+    assert out[-1] == f"conformance: {len(planned)} passed, 0 failed"
+
+
+def test_a_budget_cut_run_exits_3_and_says_so_last(gptnb_server, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", gptnb_server.url, "--only", "openai.models.*", "--max-requests", "2"]) == EXIT_INCOMPLETE
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("INCOMPLETE: 2 passed, 0 failed, ") and "request budget of 2 used up" in last
 
 
 def test_reports_in_every_format(tmp_path) -> None:
