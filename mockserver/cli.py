@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from . import __version__
 from .absent import drop_absent
 from .clock import MODES, Clock
-from .config import DEFAULT_MAX_BODY_BYTES, Settings
+from .config import DEFAULT_MAX_BODY_BYTES, GENERATED_JSON, Settings
 from .contracts import Contract, ContractError, ContractRegistry, default_registry
 from .responses import ResponseJudge
 from .routing import Router
@@ -54,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
         task_concurrency=args.task_concurrency,
         task_queue_size=args.task_queue,
         banned_words=Settings().banned_words | frozenset(w.lower() for w in args.banned_word or ()),
+        generated_json=args.generated_json,
     )
     try:
         state = MockState(settings, clock=Clock(args.clock, args.clock_speed))
@@ -210,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--task-concurrency", type=int, default=10, metavar="N", help="tasks a family runs at once before queueing, Midjourney code 22 (default: %(default)s)")
     serve.add_argument("--task-queue", type=int, default=100, metavar="N", help="queued tasks a family accepts before refusing, Midjourney code 23 (default: %(default)s)")
     serve.add_argument("--banned-word", action="append", metavar="WORD", help="refuse prompts containing WORD (repeatable; adds to the defaults), Midjourney code 24")
+    serve.add_argument(
+        "--generated-json",
+        choices=list(GENERATED_JSON),
+        default="full",
+        help="JSON made from your schemas (tool-call arguments, json_schema and JSON-mode replies): full fills every optional property, minimal only the required ones (default: %(default)s)",
+    )
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"], help="uvicorn log level (default: %(default)s)")
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True, help="log every request (default: on)")
     serve.set_defaults(run=_serve)

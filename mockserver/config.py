@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # audio uploads may be 25 MB; the relay refuses beyond that
+GENERATED_JSON = {"full": "all", "minimal": "none"}
+"""``Settings.generated_json`` -> which optional properties ``synth.instance`` fills."""
 
 
 @dataclass(frozen=True)
@@ -38,4 +40,15 @@ class Settings:
     """Prompts with these words are refused (Midjourney code 24)."""
     group: str = "default"
     """The relay user group named in 'no channel' messages."""
+    generated_json: str = "full"
+    """JSON the mock makes from a client's schema (tool-call arguments, structured replies): "full" fills
+    every optional property, as real models mostly do; "minimal" only the required ones."""
+
+    def __post_init__(self) -> None:
+        if self.generated_json not in GENERATED_JSON:
+            raise ValueError(f"generated_json must be one of {', '.join(GENERATED_JSON)}, not {self.generated_json!r}")
+
+    @property
+    def optional_properties(self) -> str:
+        return GENERATED_JSON[self.generated_json]
 

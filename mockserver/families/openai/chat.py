@@ -18,6 +18,7 @@ import orjson
 from ... import text as texts
 from ...errors import ApiError
 from ...ids import derived_alnum, derived_int, random_alnum
+from ...prompted_json import schema_asked_for
 from ...replies import JsonReply, Reply, StreamReply
 from ...synth import UnsatisfiableSchema, instance
 from ...streaming import paced, wants_stream
@@ -45,6 +46,9 @@ class ChoicePlan:
         if self.function_call:
             arguments.append(self.function_call["arguments"])
         return len(self.tokens) + sum(texts.count_tokens(a) for a in arguments)
+
+
+PROMPT_ROLES = frozenset({"system", "developer", "user"})
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -103,23 +107,32 @@ def _chosen_tool(body: dict[str, Any], question: str) -> dict[str, Any] | None:
     return max(tools, key=overlap)
 
 
-def _arguments(parameters: Any, seed: int, hint: str) -> str:
+def _arguments(call: Call, parameters: Any, seed: int, hint: str) -> str:
     schema = parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}
     try:
-        return json.dumps(instance(schema, seed=seed, hint=hint), ensure_ascii=False, separators=(",", ":"))
+        value = instance(schema, seed=seed, hint=hint, optional=call.state.settings.optional_properties)
     except UnsatisfiableSchema as exc:
         raise ApiError(400, "invalid_request", f"Invalid schema for function parameters: {exc}", param="tools") from None
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _structured_content(body: dict[str, Any], question: str, seed: int) -> str | None:
-    response_format = body.get("response_format") or {}
+def _structured_content(call: Call, question: str, seed: int) -> str | None:
+    response_format = call.body.get("response_format") or {}
     kind = response_format.get("type") if isinstance(response_format, dict) else None
+    optional = call.state.settings.optional_properties
     if kind == "json_object":
+        # JSON mode carries no schema: the messages say what they want (a schema, an example, key names).
+        prompted = schema_asked_for(message_text(m) for m in call.body["messages"] if m.get("role") in PROMPT_ROLES)
+        if prompted is not None:
+            try:
+                return json.dumps(instance(prompted, seed=seed, hint=question, optional=optional), ensure_ascii=False)
+            except UnsatisfiableSchema:
+                pass  # a schema-like text the mock cannot satisfy: answer as for any JSON-mode prompt
         return json.dumps({"answer": texts.filler(seed, 8), "question": texts.excerpt(question, 80)}, ensure_ascii=False)
     if kind == "json_schema":
         schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
         try:
-            return json.dumps(instance(schema, seed=seed, hint=question), ensure_ascii=False)
+            return json.dumps(instance(schema, seed=seed, hint=question, optional=optional), ensure_ascii=False)
         except UnsatisfiableSchema as exc:
             raise ApiError(400, "invalid_request", f"Invalid schema for response_format: {exc}", param="response_format") from None
     return None
@@ -134,7 +147,7 @@ def plan_choice(call: Call, index: int, question: str, conversation: bytes) -> C
     if tool is not None:
         function = tool["function"]
         call_id = "call_" + derived_alnum(24, seed, "call")
-        arguments = _arguments(function.get("parameters"), seed, question)
+        arguments = _arguments(call, function.get("parameters"), seed, question)
         return ChoicePlan(
             tool_calls=[{"id": call_id, "type": "function", "function": {"name": function["name"], "arguments": arguments}}],
             finish_reason="tool_calls",
@@ -144,10 +157,10 @@ def plan_choice(call: Call, index: int, question: str, conversation: bytes) -> C
         wanted = body.get("function_call")
         function = next((f for f in functions if isinstance(wanted, dict) and f.get("name") == wanted.get("name")), functions[0])
         return ChoicePlan(
-            function_call={"name": function["name"], "arguments": _arguments(function.get("parameters"), seed, question)},
+            function_call={"name": function["name"], "arguments": _arguments(call, function.get("parameters"), seed, question)},
             finish_reason="function_call",
         )
-    content = _structured_content(body, question, seed) or _content_for(call, question, seed, index)
+    content = _structured_content(call, question, seed) or _content_for(call, question, seed, index)
     stops = body.get("stop")
     content, stopped = texts.truncate_at_stop(content, [stops] if isinstance(stops, str) else list(stops or []))
     tokens = texts.tokenize(content)
