@@ -446,6 +446,46 @@ def test_verbose_json_names_the_language_asked_for(client: openai.OpenAI) -> Non
     assert " ".join(s.text.strip() for s in result.segments) == " ".join(result.text.split())
 
 
+@pytest.mark.parametrize("model", ["gpt-4o-transcribe", "gpt-4o-mini-transcribe"])
+def test_gpt_4o_transcribe_reports_token_usage(client: openai.OpenAI, model: str) -> None:
+    result = transcribe(client, model=model, prompt="A tone")
+    usage = result.usage
+    assert usage.type == "tokens"
+    assert usage.input_tokens == usage.input_token_details.text_tokens + usage.input_token_details.audio_tokens
+    assert usage.input_token_details.text_tokens == 2 and usage.input_token_details.audio_tokens > 0
+    assert usage.total_tokens == usage.input_tokens + usage.output_tokens and usage.output_tokens > 0
+    assert transcribe(client).usage.type == "duration"  # whisper-1
+
+
+def test_include_logprobs_returns_one_per_token_of_the_transcript(client: openai.OpenAI) -> None:
+    result = transcribe(client, model="gpt-4o-transcribe", include=["logprobs"])
+    assert result.logprobs and "".join(item.token for item in result.logprobs) == result.text
+    assert all(item.logprob <= 0 and bytes(int(b) for b in item.bytes).decode() == item.token for item in result.logprobs)
+    assert result.usage.output_tokens == len(result.logprobs)
+    assert not getattr(transcribe(client, model="gpt-4o-transcribe"), "logprobs", None)
+    assert not getattr(transcribe(client, include=["logprobs"]), "logprobs", None)  # whisper-1 has none
+
+
+def test_a_streamed_transcript_carries_logprobs_and_token_usage(client: openai.OpenAI) -> None:
+    with TONE.open("rb") as file:
+        events = list(client.audio.transcriptions.create(file=file, model="gpt-4o-mini-transcribe", include=["logprobs"], stream=True))
+    deltas, done = events[:-1], events[-1]
+    assert {e.type for e in deltas} == {"transcript.text.delta"} and done.type == "transcript.text.done"
+    assert "".join(e.delta for e in deltas) == done.text
+    assert [lp.model_dump() for e in deltas for lp in e.logprobs] == [lp.model_dump() for lp in done.logprobs]
+    assert len(done.logprobs) == len(deltas)
+    assert done.usage.type == "tokens" and done.usage.output_tokens == len(deltas)
+
+
+def test_whisper_1_ignores_stream(gptnb: Any) -> None:
+    with TONE.open("rb") as file:
+        response = httpx.post(
+            f"{BASE}/v1/audio/transcriptions", files={"file": ("tone.wav", file, "audio/wav")}, data={"model": "whisper-1", "stream": "true"}, headers=AUTH
+        )
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
+    assert response.json()["text"] and response.json()["usage"]["type"] == "duration"
+
+
 # .opus is not on Whisper's extension list; the same Ogg bytes go up as .ogg, as clients do.
 @pytest.mark.parametrize(
     ("fixture", "upload_name"),

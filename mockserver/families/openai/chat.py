@@ -180,15 +180,23 @@ def _content_for(call: Call, question: str, seed: int, index: int) -> str:
     return texts.reply_text(question, call.body["model"], seed, variant=index)
 
 
+def token_logprobs(tokens: list[str], seed: int) -> list[dict[str, Any]]:
+    """``{token, logprob, bytes}`` per token, derived from the seed (so they repeat with the reply)."""
+    return [
+        {"token": token, "logprob": -round(((derived_int(seed, position) % 1000) / 1000) ** 2 * 2, 6), "bytes": list(token.encode())}
+        for position, token in enumerate(tokens)
+    ]
+
+
 def _logprobs(tokens: list[str], top: int, seed: int) -> dict[str, Any]:
     items = []
-    for position, token in enumerate(tokens):
-        logprob = -round(((derived_int(seed, position) % 1000) / 1000) ** 2 * 2, 6)
+    for item in token_logprobs(tokens, seed):
+        token, logprob = item["token"], item["logprob"]
         alternatives = [
             {"token": token if k == 0 else f"{token.strip() or '_'}{k}", "logprob": logprob - k * 1.5, "bytes": list((token if k == 0 else f"{token.strip() or '_'}{k}").encode())}
             for k in range(top)
         ]
-        items.append({"token": token, "logprob": logprob, "bytes": list(token.encode()), "top_logprobs": alternatives})
+        items.append({**item, "top_logprobs": alternatives})
     return {"content": items, "refusal": None}
 
 
