@@ -658,11 +658,12 @@ def test_retrieve_a_concrete_gpts_model(client: openai.OpenAI) -> None:
     assert client.models.retrieve("gpt-4-gizmo-g-2fkFE8rbu").id == "gpt-4-gizmo-g-2fkFE8rbu"
 
 
-def test_retrieve_an_unknown_model_is_a_404(client: openai.OpenAI) -> None:
-    with pytest.raises(openai.NotFoundError) as caught:
-        client.models.retrieve("gpt-does-not-exist")
-    assert caught.value.status_code == 404
-    assert "gpt-does-not-exist" in caught.value.message
+def test_an_unknown_model_is_the_error_body_with_http_200_as_new_api_answers(gptnb: Any) -> None:
+    response = httpx.get(f"{BASE}/v1/models/gpt-does-not-exist", headers=AUTH)
+    assert response.status_code == 200
+    assert response.json() == {
+        "error": {"message": "The model 'gpt-does-not-exist' does not exist", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}
+    }
 
 
 def test_the_model_list_through_raw_httpx2(gptnb: Any) -> None:
