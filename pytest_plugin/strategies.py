@@ -386,6 +386,7 @@ def documented_requests(contract_id: str, *, registry: ContractRegistry | None =
             body = {k.removesuffix("[]"): v for k, v in body.items()}
             body.update({name: upload["filename"] for name, upload in request.get("files", {}).items()})
         built = _build(contract, body, _path_params(contract, request.get("path", "")), request.get("query", {}))
+        built.headers.update(request.get("headers", {}))  # sent as documented (Accept, version headers …)
         found.append((example.name, built, example.response))
     return found
 
