@@ -32,8 +32,12 @@ PATHS = (
     "/moderations",
     "/responses",
     "/responses/{response_id}",
+    "/responses/{response_id}/cancel",
+    "/responses/{response_id}/input_items",
     "/videos",
     "/videos/{video_id}",
+    "/videos/{video_id}/content",
+    "/videos/{video_id}/remix",
 )
 EVENT_PREFIXES = ("RealtimeServerEvent", "RealtimeBetaServerEvent")
 SCHEMA_REF = "#/components/schemas/"
