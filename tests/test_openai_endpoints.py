@@ -669,3 +669,38 @@ def test_an_unknown_model_is_the_error_body_with_http_200_as_new_api_answers(gpt
 def test_the_model_list_through_raw_httpx2(gptnb: Any) -> None:
     body = httpx2.get(f"{BASE}/v1/models", headers=AUTH).json()
     assert body["object"] == "list" and isinstance(body["data"], list) and body["data"]
+
+
+# === what the relay reads as "not given" (request.absent_values) ==================================
+
+
+def test_chat_options_sent_as_null_are_not_given(gptnb: Any) -> None:
+    """new-api decodes the body into Go structs: null optional fields are dropped, not refused."""
+    body = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "Hi", "name": None}],
+        **dict.fromkeys(("tools", "tool_choice", "response_format", "functions", "function_call", "parallel_tool_calls", "user", "stop", "stream_options"), None),
+    }
+    answer = httpx.post(f"{BASE}/v1/chat/completions", json=body, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["message"]["content"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/completions", {"model": "gpt-3.5-turbo-instruct", "prompt": "Hi", "suffix": None, "logit_bias": None, "user": None}),
+        ("/v1/embeddings", {"model": "text-embedding-3-small", "input": "Hi", "dimensions": None, "encoding_format": None, "user": None}),
+        ("/v1/images/generations", {"model": "dall-e-3", "prompt": "a boat", "n": 0, "size": "", "quality": "", "style": None, "response_format": "", "user": ""}),
+        ("/v1/audio/speech", {"model": "tts-1", "input": "Hi", "voice": "alloy", "response_format": "", "speed": None, "instructions": "", "stream_format": ""}),
+    ],
+    ids=["completions", "embeddings", "images", "speech"],
+)
+def test_empty_options_the_relay_drops_are_not_given(gptnb: Any, path: str, body: dict[str, Any]) -> None:
+    answer = httpx.post(BASE + path, json=body, headers=AUTH)
+    assert answer.status_code == 200, answer.text[:300]
+
+
+def test_an_empty_required_field_is_still_missing(gptnb: Any) -> None:
+    answer = httpx.post(f"{BASE}/v1/images/generations", json={"model": "dall-e-3", "prompt": ""}, headers=AUTH)
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == "prompt"
