@@ -125,6 +125,51 @@ def test_a_wrong_status_word_is_reported() -> None:
     assert "status" in failure and "DONE" in failure
 
 
+def _message(change: Callable[[dict[str, Any]], None]) -> Callable[[Any], Any]:
+    def mutate(data: Any) -> Any:
+        for choice in data.get("choices", []) if isinstance(data, dict) else []:
+            if "message" in choice:
+                change(choice)
+        return data
+
+    return mutate
+
+
+# The chat contract requires only what every server sends (no content next to tool calls, no id from
+# some upstreams): what it still requires is still checked.
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_message(lambda choice: choice["message"].pop("role")), '"role" is a required property'),
+        (_message(lambda choice: choice["message"].update(role="user")), "assistant"),
+        (_message(lambda choice: choice.pop("finish_reason")), '"finish_reason" is a required property'),
+        (_message(lambda choice: choice.update(finish_reason="done")), "done"),
+        (lambda data: {**data, "object": "chat.completion.chunk"}, "chat.completion"),
+        (lambda data: {k: v for k, v in data.items() if k != "usage"}, '"usage" is a required property'),
+        (lambda data: {**data, "created": "now"}, "integer"),
+        (lambda data: {**data, "choices": {"0": data.get("choices")}}, "array"),
+    ],
+    ids=["no-role", "wrong-role", "no-finish-reason", "wrong-finish-reason", "wrong-object", "no-usage", "created-text", "choices-not-a-list"],
+)
+def test_a_broken_chat_completion_is_still_caught(change: Callable[[Any], Any], expected: str) -> None:
+    failure = first_failure(Breaker(step_mock(), json_mutation("/v1/chat/completions", change)), "openai.chat.completions")
+    assert failure.startswith("response_schema_conformance") and expected in failure, failure
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(b'"delta":', b'"dlt":'), (b'"object":"chat.completion.chunk"', b'"object":"chat.completion"'), (b'"choices":', b'"choice":'), (b"\n\n", b"\n")],
+    ids=["chunk-without-delta", "chunk-with-the-wrong-object", "chunk-without-choices", "framing"],
+)
+def test_a_broken_chat_stream_is_still_caught(before: bytes, after: bytes) -> None:
+    def rewrite(path: str, body: bytes) -> bytes:
+        return body.replace(before, after) if path == "/v1/chat/completions" and body.startswith(b"data: ") else body
+
+    runner = runner_for(Breaker(step_mock(), rewrite), "openai.chat.completions", negatives=False, examples=0)
+    outcomes = runner.run(case for case in runner.plan() if case.id.endswith("example[stream]"))
+    assert outcomes and outcomes[0].verdict == "failed" and "sse_conformance" in outcomes[0].first_violation
+
+
 def test_broken_sse_framing_is_reported() -> None:
     def squash(path: str, body: bytes) -> bytes:
         return body.replace(b"\n\n", b"\n") if b"data: " in body else body
