@@ -34,6 +34,7 @@ from mockserver.contracts import default_registry
 from mockserver.resources import fixtures_dir
 from mockserver.responses import ResponseJudge
 from pytest_plugin.strategies import documented_requests, sample_requests
+from test_real_world import file_part
 
 SPEC_FILE = Path(__file__).parent / "specs" / "openai-openapi.json"
 BASE = "https://goapi.gptnb.ai"
@@ -335,7 +336,10 @@ def documented() -> dict[str, tuple[str, Request]]:
         request = data.get("request")
         if request and data["contract"] in SPEC_PATHS:
             kwargs = {"method": request["method"], "url": BASE + request["path"], "headers": AUTH, "params": request.get("query")}
-            kwargs.update({"data": request["form"]} if "form" in request else {"json": request.get("body")})
+            if "files" in request:
+                kwargs.update(data=request.get("form", {}), files={name: file_part(part) for name, part in request["files"].items()})
+            else:
+                kwargs.update({"data": request["form"]} if "form" in request else {"json": request.get("body")})
             cases[f"real_world/{path.stem}"] = (data["contract"], kwargs)
     return cases
 
