@@ -33,7 +33,7 @@ from .contracts import Contract
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
-from .ids import request_id
+from .ids import request_id, request_id_headers
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
@@ -310,15 +310,15 @@ class Pipeline:
         return None
 
     async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        extra = [(b"x-oneapi-request-id", rid.encode())]
-        extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
-        if isinstance(reply, StreamReply):
-            entry.response = "(event stream)"
+        ids = request_id_headers(rid)
+        if isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes)):
+            chunks = _frame(reply) if isinstance(reply, StreamReply) else reply.data
+            entry.response = "(event stream)" if isinstance(reply, StreamReply) else f"(bytes of {reply.media_type} as they came)"
             response = StreamingResponse(
-                _frame(reply),
+                chunks,
                 status_code=reply.status,
                 media_type=reply.media_type,
-                headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
+                headers={"cache-control": "no-cache", "x-accel-buffering": "no", **ids, **reply.headers},
             )
             await response(scope, receive, send)
             return
@@ -337,9 +337,10 @@ class Pipeline:
             entry.response = reply.text if len(reply.text) < 2000 else reply.text[:2000] + "…"
             media = reply.media_type + "; charset=utf-8"
         else:
-            body = reply.data
-            entry.response = f"({len(reply.data)} bytes of {reply.media_type})"
+            body = reply.data  # type: ignore[assignment]  (bytes: streamed data went out above)
+            entry.response = f"({len(body)} bytes of {reply.media_type})"
             media = reply.media_type
+        extra = [(k.lower().encode(), str(v).encode()) for k, v in {**ids, **reply.headers}.items()]
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
