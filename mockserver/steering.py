@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .config import MAX_DELAY_MS
 from .faults import grammar
 from .faults.callback_faults import CallbackFault
 from .faults.chaos import Chaos
 from .faults.physics import Physics
 from .faults.plan import FaultPlan
+from .parsing import MAX_JSON_DEPTH, too_deep
 
 if TYPE_CHECKING:
     from .pipeline import Call
@@ -99,6 +101,10 @@ class Rule:
         return "; ".join(parts) or None
 
 
+STATUS_RULE = (
+    "status must be an error status (400-599) to inject the family's error, or 200-599 with a canned body or example; "
+    "statuses below 400 without a body are not injected (a client could not tell them from a real answer)"
+)
 _STEERING_FIELDS = {"contract", "path", "status", "body", "example", "message", "fail_task", "delay_ms", "times", "chaos", "chaos_mix"}
 _RULE_FIELDS = _STEERING_FIELDS | set(grammar.KEYS)
 
@@ -119,8 +125,14 @@ def rule_from_json(data: Any) -> Rule:
     for name in ("status", "delay_ms", "times"):
         if name in data and data[name] is not None and (not isinstance(data[name], int) or isinstance(data[name], bool) or data[name] < 0):
             raise ScenarioError(f"{name} must be a non-negative integer")
-    if data.get("status") is not None and not 100 <= data["status"] <= 599:
-        raise ScenarioError("status must be an HTTP status (100-599)")
+    if data.get("delay_ms") is not None and data["delay_ms"] > MAX_DELAY_MS:
+        raise ScenarioError(f"delay_ms must be at most {MAX_DELAY_MS}")
+    if data.get("status") is not None:
+        canned = data.get("body") is not None or data.get("example") is not None
+        if not (200 if canned else 400) <= data["status"] <= 599:
+            raise ScenarioError(STATUS_RULE)
+    if too_deep(data.get("body")):
+        raise ScenarioError(f"body nests deeper than {MAX_JSON_DEPTH} levels")
     for name in ("contract", "path", "example", "message", "fail_task"):
         if name in data and data[name] is not None and not isinstance(data[name], str):
             raise ScenarioError(f"{name} must be a string")
@@ -176,7 +188,7 @@ def parse_scenario(value: str) -> Rule:
     rule = Rule(times=1, faults=faults, physics=physics, chaos=chaos, callback=callback)
     try:
         if "code" in settings:
-            rule.status = grammar.integer("code", settings.pop("code"), 100, 599, "", "an HTTP status")
+            rule.status = grammar.integer("code", settings.pop("code"), 400, 599, "", "an error status (use a rule with a body for other answers)")
         if "delay" in settings:
             rule.delay_ms = grammar.check_ms("delay", settings.pop("delay"))
     except grammar.FaultSpecError as exc:

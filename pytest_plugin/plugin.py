@@ -9,6 +9,7 @@ when, in strict mode, the mock's own answers broke their contracts.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from mockserver.clock import MODES, Clock
 from mockserver.config import Settings
 from mockserver.faults.chaos import Chaos
 from mockserver.faults.grammar import FaultSpecError, physics_from_fields
+from mockserver.guard import served_hosts
 from mockserver.state import MockState
 
 from .bridge import ASGIBridge
@@ -42,8 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, physics=None, model_physics=None, chaos=None, "
-        "chaos_seed=None): configure the gptnb and gptnb_server fixtures for one test",
+        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, generated_json='full', physics=None, "
+        "model_physics=None, chaos=None, chaos_seed=None): configure the gptnb and gptnb_server fixtures for one test",
     )
 
 
@@ -71,7 +73,7 @@ def _settings(request: pytest.FixtureRequest) -> tuple[Settings, Clock]:
         overrides["chaos"] = Chaos(float(overrides["chaos"]))
     try:
         settings = Settings(**{**options, **{k: v for k, v in overrides.items() if v is not None}})
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise pytest.UsageError(f"@pytest.mark.gptnb: {exc}") from None
     return settings, Clock(clock_mode)
 
@@ -136,7 +138,7 @@ def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: LiveServer)
     """The mock under uvicorn on 127.0.0.1 (one server per session, clean state per test); use ``.url``."""
     app: MockApp = _gptnb_live_server.app  # type: ignore[assignment]
     settings, clock = _settings(request)
-    app.state.configure(settings, clock)
+    app.state.configure(replace(settings, allowed_hosts=served_hosts(_gptnb_live_server.host)), clock)
     mock = GptnbMock(app, _gptnb_live_server.url)
     yield mock
     _fail_at_teardown(request, mock)

@@ -52,6 +52,8 @@ class Delivery:
         """Judge the plan against the reply; a stream with faults is read whole, so indexes can be checked."""
         plan = self.plan
         if plan.truncate is not None and not isinstance(reply, StreamReply):
+            if isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes):  # bytes made as they go: read them whole
+                reply = replace(reply, data=b"".join([chunk async for chunk in reply.data]))
             size = len(_body_bytes(reply))
             if plan.truncate >= size:
                 raise refuse(f"truncate={plan.truncate}", f"the body is only {size} bytes, so nothing would be cut; use a smaller number")
@@ -250,5 +252,5 @@ def _body_bytes(reply: Reply) -> bytes:
         return orjson.dumps(reply.body)
     if isinstance(reply, TextReply):
         return reply.text.encode()
-    assert isinstance(reply, BinaryReply)
+    assert isinstance(reply, BinaryReply) and isinstance(reply.data, bytes)
     return reply.data

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..config import MAX_DELAY_MS
 from .callback_faults import CALLBACK_KEYS, CallbackFault, callback_fault
 from .plan import FaultPlan
 from .physics import PROFILE_KEYS, Physics
 
-MAX_MS = 60_000
-"""The longest wait any fault or physics may ask for (a client waiting longer has given up)."""
+MAX_MS = MAX_DELAY_MS
+"""The longest wait any fault or physics may ask for: the cap every steered delay has."""
 MAX_EVENTS = 1_000_000
 MAX_TPS = 10_000.0
 CLOSE_CODES = range(1000, 5000)
