@@ -188,7 +188,9 @@ def parse_scenario(value: str) -> Rule:
     rule = Rule(times=1, faults=faults, physics=physics, chaos=chaos, callback=callback)
     try:
         if "code" in settings:
-            rule.status = grammar.integer("code", settings.pop("code"), 400, 599, "", "an error status (use a rule with a body for other answers)")
+            rule.status = grammar.integer("code", settings.pop("code"), 100, 599, "", "an HTTP status")
+            if rule.status < 400:
+                raise ScenarioError(f"code={rule.status}: only error statuses (400-599) can be injected; use a rule with a body for other answers")
         if "delay" in settings:
             rule.delay_ms = grammar.check_ms("delay", settings.pop("delay"))
     except grammar.FaultSpecError as exc:
