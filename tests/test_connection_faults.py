@@ -88,7 +88,7 @@ def test_slow_headers_past_the_clients_timeout_is_a_timeout_alike(both, quick_re
 def test_slow_headers_within_the_timeout_only_delays(gptnb) -> None:
     with httpx.Client(base_url=BASE, headers=AUTH) as client:
         response = client.post("/v1/chat/completions", json=CHAT, headers={"X-Mock-Scenario": "slow_headers=100"})
-    assert response.status_code == 200 and response.elapsed.total_seconds() >= 0.1
+    assert response.status_code == 200 and response.elapsed.total_seconds() >= 0.09  # 100 ms, give or take the timer
 
 
 def test_requests_sees_broken_connections_on_the_served_mock(gptnb_server) -> None:

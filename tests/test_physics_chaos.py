@@ -7,7 +7,6 @@ asked rate streams keep under load is measured in benchmarks/, not asserted here
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from mockserver.app import MockApp
 from mockserver.config import Settings
 from mockserver.faults.chaos import Chaos
 from pytest_plugin.bridge import ASGIBridge
+from test_serve import running_server
 
 BASE = "https://goapi.gptnb.ai"
 AUTH = {"Authorization": "Bearer sk-test"}
@@ -79,28 +79,14 @@ def test_a_whole_answer_comes_when_a_model_would_have_finished_it(gptnb) -> None
 def test_a_profile_file_paces_the_served_mock_and_bad_files_are_refused(tmp_path) -> None:
     profile = tmp_path / "physics.json"
     profile.write_text(json.dumps({"$comment": "slow mini", "gpt-4o-mini": {"ttft": 400}, "*": {"ttft": 0}}))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    served = subprocess.Popen([sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--log-level", "warning", "--model-physics", str(profile)], stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(base + "/__mock/health")
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        firsts = {}
+    firsts = {}
+    with running_server(tmp_path / "serve.log", "--model-physics", str(profile)) as base:
         for model in ("gpt-4o-mini", "gpt-3.5-turbo"):
+            started = time.perf_counter()  # before the request: the first event cannot come sooner than ttft after it
             with httpx.Client(timeout=10) as client, client.stream("POST", base + "/v1/chat/completions", json={**CHAT, "model": model, "stream": True}, headers=AUTH) as response:
-                started = time.perf_counter()
                 next(response.iter_lines())
                 firsts[model] = time.perf_counter() - started
-        assert firsts["gpt-4o-mini"] >= 0.4 and firsts["gpt-3.5-turbo"] < firsts["gpt-4o-mini"]
-    finally:
-        served.terminate()
-        served.wait(10)
+    assert firsts["gpt-4o-mini"] >= 0.4 and firsts["gpt-3.5-turbo"] < firsts["gpt-4o-mini"]
     bad = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--model-physics", str(tmp_path / "missing.json")], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "missing.json" in bad.stderr
     profile_bad = tmp_path / "bad.json"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import openai
 import pytest
 
 from mockserver.quota.prices import QUOTA_PER_UNIT
+from test_serve import running_server
 
 BASE = "https://goapi.gptnb.ai"
 KEY = "sk-quota-key"
@@ -217,20 +217,8 @@ def test_the_realtime_session_is_charged_per_response(gptnb_server) -> None:
     assert account["used"] == math.ceil((usage.input_tokens + usage.output_tokens * 4) * 2.5) and account["requests"] == 1
 
 
-def test_serve_takes_quota_and_limit_flags() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--log-level", "warning", "--quota", f"{KEY}=$0.00001", "--limit", "key=sk-rated,rpm=1"]
-    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(base + "/__mock/health")
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+def test_serve_takes_quota_and_limit_flags(tmp_path) -> None:
+    with running_server(tmp_path / "serve.log", "--quota", f"{KEY}=$0.00001", "--limit", "key=sk-rated,rpm=1") as base:
         assert httpx.get(base + "/__mock/quota").json() == {"accounts": {KEY: {"balance": 5, "used": 0, "requests": 0}}}
         sdk(base).chat.completions.create(**CHAT)
         with pytest.raises(openai.AuthenticationError):
@@ -239,9 +227,6 @@ def test_serve_takes_quota_and_limit_flags() -> None:
         rated.chat.completions.create(**CHAT)
         with pytest.raises(openai.RateLimitError):
             rated.chat.completions.create(**CHAT)
-    finally:
-        process.terminate()
-        process.wait(10)
     for flags, says in ((["--quota", "sk-a"], "KEY=AMOUNT"), (["--limit", "key=a,rpm=x"], "rpm=x"), (["--quota", "a=-3"], "0 or more")):
         done = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", *flags], capture_output=True, text=True, timeout=60)
         assert done.returncode == 2 and says in done.stderr, done.stderr
