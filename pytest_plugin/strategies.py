@@ -32,6 +32,7 @@ from hypothesis_jsonschema import from_schema
 from mockserver import media
 from mockserver.contracts import Contract, ContractRegistry, default_registry
 from mockserver.examples import examples_of
+from mockserver.routing import compile_path
 from mockserver.synth import UnsatisfiableSchema, instance
 
 JSON = "application/json"
@@ -414,11 +415,10 @@ def _example_params(contract: Contract) -> dict[str, Any]:
 
 
 def _path_params(contract: Contract, path: str) -> dict[str, Any]:
-    """The parameters a concrete path gives the contract's path template (any alias may be used)."""
+    """The parameters a concrete path gives the contract's path template (any alias may be used), matched
+    as the router matches it, so a parameter may share its segment (Gemini's ``{model}:generateContent``)."""
     for template in contract.paths:
-        pattern_parts, parts = template.split("/"), path.split("/")
-        if "{" in template and len(pattern_parts) == len(parts):
-            params = {p[1:-1]: v for p, v in zip(pattern_parts, parts) if p.startswith("{")}
-            if all(p == v for p, v in zip(pattern_parts, parts) if not p.startswith("{")):
-                return params
+        match = compile_path(template).match(path) if "{" in template else None
+        if match:
+            return match.groupdict()
     return {}
