@@ -89,10 +89,25 @@ def test_the_contract_still_rejects_a_real_response_missing_a_field_it_requires(
     media = response.get("content_type", "application/json").split(";")[0]
     schema = REGISTRY.resolve(contract.pointer("responses", key, "content", media, "schema"))
     required = [field for field in _top_level_required(schema, response["body"]) if field in response["body"]]
-    assert required, f"{name}: the contract requires none of the fields this answer has"
+    alternatives = [group for group in _top_level_alternatives(schema, response["body"]) if group <= set(response["body"])]
+    assert required or alternatives, f"{name}: the contract requires none of the fields this answer has"
     for field in required:
         broken = {k: v for k, v in response["body"].items() if k != field}
         assert response_violations(data["contract"], {**response, "body": broken}), f"{name}: accepted without {field!r}"
+    for group in alternatives:  # one of them is required: without all of them the answer is broken
+        broken = {k: v for k, v in response["body"].items() if k not in group}
+        assert response_violations(data["contract"], {**response, "body": broken}), f"{name}: accepted without any of {sorted(group)}"
+
+
+def _top_level_alternatives(schema: dict[str, Any], body: Any) -> list[set[str]]:
+    """Fields of which the schema requires one: of a union where several branches accept ``body``
+    (Gemini's candidates or promptFeedback), the fields those branches require."""
+    groups = [group for branch in schema.get("allOf", ()) if isinstance(branch, dict) for group in _top_level_alternatives(branch, body)]
+    for union in ("anyOf", "oneOf"):
+        matching = [b for b in schema.get(union, ()) if isinstance(b, dict) and jsonschema.Draft202012Validator(b).is_valid(body)]
+        if len(matching) > 1:
+            groups.append(set().union(*(_top_level_required(b, body) for b in matching)))
+    return groups
 
 
 def _top_level_required(schema: dict[str, Any], body: Any) -> list[str]:
