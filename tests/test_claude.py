@@ -367,6 +367,8 @@ def test_nulls_in_the_members_the_relay_decodes_are_read_as_not_given(gptnb) -> 
     question = {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]}
     answered = http.post(f"{BASE}/v1/messages", json={**question, **nulls})
     assert answered.status_code == 200 and answered.json() == {**http.post(f"{BASE}/v1/messages", json=question).json(), "id": answered.json()["id"]}
+    counted = http.post(f"{BASE}/v1/messages/count_tokens", json={**question, "system": None, "tools": None, "thinking": None})
+    assert counted.status_code == 200 and counted.json() == http.post(f"{BASE}/v1/messages/count_tokens", json=question).json()
     # An empty system and an empty tool list are passed on as written (interface fields new-api keeps);
     # Anthropic's API reference sets no minimum for either, and neither does the contract.
     assert http.post(f"{BASE}/v1/messages", json={**question, "system": "", "tools": []}).status_code == 200
