@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.util
 import json
 import os
@@ -20,6 +21,7 @@ from .routing import Router
 EPILOG = """examples:
   gptnb-mock serve                                  # http://127.0.0.1:8000, any key accepted
   gptnb-mock serve --port 9000 --api-key sk-test --strict --chunk-delay 50
+  gptnb-mock serve --store redis://127.0.0.1:6379/0 --workers 2   # state shared by workers and replicas
   gptnb-mock contracts --family openai
   gptnb-mock validate --method POST --path /v1/chat/completions request.json
   gptnb-mock validate --method POST --path /v1/chat/completions --status 200 response.json
@@ -28,41 +30,80 @@ EPILOG = """examples:
   GPTNB_API_KEY=sk-... gptnb-mock check https://goapi.gptnb.ai --dry-run
 
 Point any OpenAI-compatible client at http://127.0.0.1:8000/v1 with any key.
-The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock, openapi.json, docs)."""
+The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock, tasks, namespaces, openapi.json, docs).
+A namespace (header X-Mock-Namespace: NAME, or the path prefix /__mock/ns/NAME/) keeps its own tasks, rules, journal and clock."""
+
+
+WORKER_ENV = "GPTNB_MOCK_WORKER"  # settings and store URL handed to --workers processes
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import MockApp
-    from .state import MockState
+    from .state import MockState, limits_of
+    from .store import StoreUnavailable, open_store
 
-    settings = Settings(
-        api_keys=frozenset(args.api_key or ()),
-        seed=args.seed,
-        strict=args.strict,
-        latency_ms=args.latency,
-        chunk_delay_ms=args.chunk_delay,
-        max_body_bytes=args.max_body,
-        journal_size=args.journal_size,
-        error_type=args.error_type,
-        callback_allow=Settings().callback_allow | frozenset(args.callback_allow or ()),
-        max_tasks=args.max_tasks,
-        task_failure_rate=args.task_failure_rate,
-        task_concurrency=args.task_concurrency,
-        task_queue_size=args.task_queue,
-        banned_words=Settings().banned_words | frozenset(w.lower() for w in args.banned_word or ()),
-    )
     try:
-        state = MockState(settings, clock=Clock(args.clock, args.clock_speed))
-    except (ContractError, ValueError) as exc:
+        Clock(args.clock, args.clock_speed)
+        settings = Settings(
+            api_keys=frozenset(args.api_key or ()),
+            seed=args.seed,
+            strict=args.strict,
+            latency_ms=args.latency,
+            chunk_delay_ms=args.chunk_delay,
+            max_body_bytes=args.max_body,
+            journal_size=args.journal_size,
+            error_type=args.error_type,
+            callback_allow=Settings().callback_allow | frozenset(args.callback_allow or ()),
+            max_tasks=args.max_tasks,
+            task_failure_rate=args.task_failure_rate,
+            task_concurrency=args.task_concurrency,
+            task_queue_size=args.task_queue,
+            banned_words=Settings().banned_words | frozenset(w.lower() for w in args.banned_word or ()),
+            clock=args.clock,
+            clock_speed=args.clock_speed,
+            namespace_per_key=args.namespace_per_key,
+        )
+        if args.workers < 1:
+            raise ValueError("--workers must be at least 1")
+        if args.workers > 1 and args.store == "memory":
+            raise ValueError("--workers needs a store the workers share: add --store redis://HOST:PORT/DB")
+        store = open_store(args.store, limits_of(settings), settings.clock, settings.clock_speed)
+        asyncio.run(_check_store(store))
+        state = MockState(settings, store=store)
+    except (ContractError, ValueError, StoreUnavailable) as exc:
         print(f"gptnb-mock: {exc}", file=sys.stderr)
         return 2
-    app = MockApp(state=state)
     fast = {"loop": "uvloop", "http": "httptools"} if _has("uvloop") and _has("httptools") else {}
-    print(f"gptnb-mock {__version__}: {len(state.registry)} contracts on http://{args.host}:{args.port} (admin: /__mock/)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log, **fast)
+    where = f"{len(state.registry)} contracts on http://{args.host}:{args.port}"
+    print(f"gptnb-mock {__version__}: {where}, {args.workers} worker(s), state in {store.describe()} (admin: /__mock/)", file=sys.stderr)
+    options = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": args.access_log, **fast}
+    if args.workers == 1:
+        uvicorn.run(MockApp(state=state), **options)
+        return 0
+    os.environ[WORKER_ENV] = json.dumps({"settings": settings.to_json(), "store": args.store})
+    uvicorn.run("mockserver.cli:worker_app", factory=True, workers=args.workers, **options)
     return 0
+
+
+async def _check_store(store: Any) -> None:
+    try:
+        await store.open()
+    finally:
+        await store.close()
+
+
+def worker_app() -> Any:
+    """The app of one ``--workers`` process (uvicorn imports this in each worker)."""
+    from .app import MockApp
+    from .state import MockState, limits_of
+    from .store import open_store
+
+    handed = json.loads(os.environ[WORKER_ENV])
+    settings = Settings.from_json(handed["settings"])
+    store = open_store(handed["store"], limits_of(settings), settings.clock, settings.clock_speed)
+    return MockApp(state=MockState(settings, store=store))
 
 
 def _has(module: str) -> bool:
@@ -204,6 +245,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--banned-word", action="append", metavar="WORD", help="refuse prompts containing WORD (repeatable; adds to the defaults), Midjourney code 24")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"], help="uvicorn log level (default: %(default)s)")
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True, help="log every request (default: on)")
+    serve.add_argument(
+        "--store",
+        default="memory",
+        metavar="URL",
+        help="where tasks, rules, the journal and clocks live: memory (this process) or redis://HOST:PORT/DB, shared by every worker "
+        "and replica pointing at it; the state outlives restarts (default: %(default)s)",
+    )
+    serve.add_argument("--workers", type=int, default=1, metavar="N", help="uvicorn worker processes; more than one needs --store redis://... (default: %(default)s)")
+    serve.add_argument(
+        "--namespace-per-key",
+        action="store_true",
+        help="requests without an X-Mock-Namespace header get a namespace of their API key (tasks, rules, journal and clock apart per key)",
+    )
     serve.set_defaults(run=_serve)
 
     listing = commands.add_parser("contracts", help="list the contracts", description="List every contract: id, method, path, aliases, title.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # audio uploads may be 25 MB; the relay refuses beyond that
@@ -38,4 +40,17 @@ class Settings:
     """Prompts with these words are refused (Midjourney code 24)."""
     group: str = "default"
     """The relay user group named in 'no channel' messages."""
+    clock: str = "real"
+    """The clock mode a namespace starts with (real, manual, step)."""
+    clock_speed: float = 1.0
+    namespace_per_key: bool = False
+    """Requests without an X-Mock-Namespace header use a namespace of their API key."""
 
+    def to_json(self) -> str:
+        """For worker processes, which rebuild the settings with ``from_json``."""
+        return json.dumps({k: sorted(v) if isinstance(v, frozenset) else v for k, v in dataclasses.asdict(self).items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        sets = {f.name for f in dataclasses.fields(cls) if isinstance(f.default, frozenset) or f.name == "api_keys"}
+        return cls(**{k: frozenset(v) if k in sets else v for k, v in json.loads(text).items()})

@@ -24,17 +24,19 @@ import orjson
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from . import errors, parsing, sse
+from . import errors, namespaces, parsing, sse
 from .contracts import Contract
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
 from .ids import request_id
+from .journal import JournalEntry
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
-from .state import MockState
+from .state import MockState, NamespaceState
 from .steering import SCENARIO_HEADERS, Rule, ScenarioError, parse_scenario
+from .store import StoreUnavailable
 
 log = logging.getLogger("gptnb_mock")
 
@@ -54,7 +56,7 @@ class Call:
     api_key: str | None
     base_url: str
     request_id: str
-    state: MockState
+    state: NamespaceState
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -111,6 +113,7 @@ class Pipeline:
         journal = {"method": method, "path": path, "contract_id": None, "query": dict(query_pairs), "body": None}
         call: Call | None = None
         prepared: Prepared | None = None
+        space: NamespaceState | None = None
         family = None
         try:
             match = self.router.match(path)
@@ -121,6 +124,7 @@ class Pipeline:
             family = base.errors
             journal["contract_id"] = base.id
             api_key = self.authenticate(base, headers, query_pairs)
+            space = await self.enter(scope, headers, api_key)
             body, files = await self._read(base, scope, receive, headers)
             journal["body"] = _journal_body(body, files)
             prepared = self._select(candidates, body)
@@ -131,21 +135,32 @@ class Pipeline:
             if contract.kind == "websocket":
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
             self.route_model(prepared, body)
-            call = Call(contract, method, path, match.params, query, headers, body, files, api_key, _base_url(scope, headers), rid, self.state)
+            call = Call(contract, method, path, match.params, query, headers, body, files, api_key, base_url(scope, headers, space.namespace), rid, space)
             reply = await self._answer(prepared, call)
-        except ApiError as error:
+        except Exception as exc:  # noqa: BLE001 (every failure becomes an answer; see answer_error)
             reached = prepared.contract if prepared else self.state.registry.contracts.get(journal["contract_id"] or "")
-            reply = errors.build_error(error, ErrorContext(self.state.settings, rid, call, reached), family)
-        except Exception:  # a bug in the mock, never the client's fault: say so plainly
-            log.exception("gptnb-mock failed on %s %s", method, path)
-            bug = ApiError(500, "mock_bug", "gptnb-mock internal error (see its log)")
-            reply = errors.build_error(bug, ErrorContext(self.state.settings, rid, call), None)
-        entry = self.state.journal.record({**journal, "time": self.state.clock.now()})
-        entry.status = reply.status
+            reply = errors.answer_error(exc, ErrorContext(self.state.settings, rid, call, reached), family, f"{method} {path}")
+        if space is None:
+            space = await self.space_for_errors(scope, headers)
+        time_now = space.clock.now() if space is not None else time.time()
+        entry = JournalEntry(0, time_now, **journal, status=reply.status)
         if prepared is not None and self.state.settings.strict:
             reply = prepared.judge.watch(reply, entry.violations)
-        await self._send(reply, rid, entry, scope, receive, send)
-        entry.duration_ms = (time.perf_counter() - started) * 1000
+        await self._send(reply, rid, entry, space, started, scope, receive, send)
+
+    async def enter(self, scope: Scope, headers: HeaderMap, api_key: str | None) -> NamespaceState:
+        try:
+            namespace = namespaces.of_request(scope, headers, api_key, self.state.settings)
+        except namespaces.NamespaceError as exc:
+            raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {namespaces.HEADER} header: {exc}") from None
+        return await self.state.enter(namespace)
+
+    async def space_for_errors(self, scope: Scope, headers: HeaderMap) -> NamespaceState | None:
+        """Where a request refused before its namespace was read is journalled (None: nowhere)."""
+        try:
+            return await self.enter(scope, headers, None)
+        except (ApiError, StoreUnavailable):
+            return None
 
     def authenticate(self, contract: Contract, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
         key = None
@@ -227,7 +242,7 @@ class Pipeline:
             raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
 
     async def _answer(self, prepared: Prepared, call: Call) -> Reply:
-        rule = self._steering_rule(call)
+        rule = await self._steering_rule(call)
         delay = self.state.settings.latency_ms + (rule.delay_ms if rule else 0)
         if delay:
             await asyncio.sleep(delay / 1000)
@@ -240,7 +255,7 @@ class Pipeline:
         result = prepared.handler(call)
         return await result if inspect.isawaitable(result) else result
 
-    def _steering_rule(self, call: Call) -> Rule | None:
+    async def _steering_rule(self, call: Call) -> Rule | None:
         for name in SCENARIO_HEADERS:
             value = call.headers.get(name)
             if value and (name != "prefer" or any(f"{key}=" in value for key in ("code", "delay", "example", "fail"))):
@@ -248,7 +263,7 @@ class Pipeline:
                     return parse_scenario(value)
                 except ScenarioError as exc:
                     raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {name} header: {exc}") from None
-        return self.state.rules.take(call.contract.id, call.path)
+        return await call.state.rules.take(call.contract.id, call.path)
 
     async def _steer(self, rule: Rule, call: Call) -> Reply | None:
         if rule.fail_task is not None:
@@ -272,18 +287,26 @@ class Pipeline:
             raise ApiError(rule.status, errors.FAULT, message)
         return None
 
-    async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _send(
+        self, reply: Reply, rid: str, entry: JournalEntry, space: NamespaceState | None, started: float, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Journal the exchange, then answer: the entry is in the store before the client has the whole
+        answer, so whatever it asks next (of any worker) sees it."""
         extra = [(b"x-oneapi-request-id", rid.encode())]
         extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
         if isinstance(reply, StreamReply):
             entry.response = "(event stream)"
+            recorder = _Recorder(space, entry, started)
             response = StreamingResponse(
-                _frame(reply),
+                _frame(reply, recorder),
                 status_code=reply.status,
                 media_type=reply.media_type,
                 headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
             )
-            await response(scope, receive, send)
+            try:
+                await response(scope, receive, send)
+            finally:
+                await recorder.record_once()  # the client left before the end
             return
         if isinstance(reply, JsonReply):
             body = _dumps(reply.body)
@@ -297,9 +320,37 @@ class Pipeline:
             body = reply.data
             entry.response = f"({len(reply.data)} bytes of {reply.media_type})"
             media = reply.media_type
+        try:
+            await _Recorder(space, entry, started).record_once()
+        except StoreUnavailable as exc:
+            unrecorded = errors.answer_error(exc, ErrorContext(self.state.settings, rid), None, "journal")
+            body, media, reply = _dumps(unrecorded.body), unrecorded.media_type, unrecorded
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class _Recorder:
+    """Journals one exchange once, when it is complete (a stream: before its last event goes out)."""
+
+    def __init__(self, space: NamespaceState | None, entry: JournalEntry, started: float) -> None:
+        self.space = space
+        self.entry = entry
+        self.started = started
+        self.done = space is None
+
+    async def record_once(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.entry.duration_ms = (time.perf_counter() - self.started) * 1000
+        assert self.space is not None
+        try:
+            await self.space.journal.record(self.entry)
+        except StoreUnavailable:
+            if self.entry.response != "(event stream)":
+                raise
+            log.warning("gptnb-mock could not journal %s %s: the store is unavailable", self.entry.method, self.entry.path)
 
 
 def _carried(location: str, name: str, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
@@ -319,19 +370,24 @@ def _documented_reply(contract: Contract) -> Reply:
     return reply_from_example(example)
 
 
-async def _frame(reply: StreamReply) -> AsyncIterator[bytes]:
+async def _frame(reply: StreamReply, recorder: _Recorder) -> AsyncIterator[bytes]:
     async for item in reply.events:
         yield sse.encode(item)
+    await recorder.record_once()
     if reply.terminator is not None:
         yield sse.encode_terminator(reply.terminator)
 
 
-def _base_url(scope: Scope, headers: HeaderMap) -> str:
+def base_url(scope: Scope, headers: HeaderMap, namespace: str) -> str:
+    """Where links the mock hands out point: the host the request came to, in the request's namespace."""
     host = headers.get("host")
     if not host:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
-    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+    root = scope.get("root_path", "")
+    if namespaces.SCOPE_KEY not in scope:
+        root += namespaces.url_prefix(namespace)
+    return f"{scope.get('scheme', 'http')}://{host}{root}"
 
 
 def _journal_body(body: Any, files: dict[str, list[parsing.Upload]]) -> Any:

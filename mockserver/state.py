@@ -1,4 +1,5 @@
-"""Everything one mock instance remembers, in one object the app, admin API and fixtures share."""
+"""What one mock instance knows (settings, contracts, handlers, its store) and what one namespace of it
+holds (tasks, rules, journal, clock), as the app, the admin API and the fixtures share them."""
 
 from __future__ import annotations
 
@@ -9,37 +10,56 @@ from .contracts import ContractRegistry, default_registry
 from .families import Handler, load_all
 from .journal import Journal
 from .steering import RuleBook
-from .tasks import MemoryTaskStore, TaskEngine
+from .store import DEFAULT_NAMESPACE, Limits, MemoryStore, Store
+from .tasks import TaskEngine
 
 
 class MockState:
-    def __init__(self, settings: Settings | None = None, registry: ContractRegistry | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, registry: ContractRegistry | None = None, store: Store | None = None) -> None:
         self.settings = settings or Settings()
         self.registry = registry or default_registry()
         self.handlers: dict[str, Handler] = load_all()
-        self.journal = Journal(self.settings.journal_size)
-        self.rules = RuleBook()
-        self.tasks = TaskEngine(clock or Clock(), MemoryTaskStore(self.settings.max_tasks))
-        self.callbacks = CallbackDispatcher(self.tasks, self.journal, self.settings)
+        self.store = store if store is not None else memory_store(self.settings)
+        self.callbacks = CallbackDispatcher(self)
 
-    @property
-    def clock(self) -> Clock:
-        return self.tasks.clock
+    async def enter(self, namespace: str = DEFAULT_NAMESPACE) -> NamespaceState:
+        """The namespace as a request sees it (one read of the store)."""
+        entered = await self.store.enter(namespace)
+        return NamespaceState(self, namespace, entered.clock, entered.rules)
 
-    @clock.setter
-    def clock(self, clock: Clock) -> None:
-        self.tasks.clock = clock
+    async def reset(self, namespace: str = DEFAULT_NAMESPACE) -> None:
+        """Forget the namespace's calls, rules, tasks and clock (the moto ``/moto-api/reset`` of this mock)."""
+        await self.store.drop(namespace)
 
-    def configure(self, settings: Settings, clock: Clock) -> None:
-        """New settings and clock for a running instance (the live-server fixture, between tests)."""
+    def configure(self, settings: Settings) -> None:
+        """New settings for a running instance (the live-server fixture, between tests)."""
         self.settings = settings
-        self.callbacks.settings = settings
-        self.clock = clock
-        self.reset()
+        self.store.clock_mode, self.store.clock_speed = settings.clock, settings.clock_speed
 
-    def reset(self) -> None:
-        """Forget calls, rules and tasks (the moto ``/moto-api/reset`` of this mock)."""
-        self.journal.clear()
-        self.rules.clear()
-        self.tasks.clear()
-        self.callbacks.reset()
+    def close(self) -> None:
+        self.callbacks.stop()
+
+
+class NamespaceState:
+    """One namespace's tasks, rules, journal and clock, with the instance's settings and contracts:
+    what a handler sees as ``call.state``."""
+
+    def __init__(self, mock: MockState, namespace: str, clock: Clock, rules: list) -> None:  # type: ignore[type-arg]
+        self.mock = mock
+        self.namespace = namespace
+        self.clock = clock
+        self.settings = mock.settings
+        self.registry = mock.registry
+        self.callbacks = mock.callbacks
+        self.store = mock.store
+        self.rules = RuleBook(mock.store, namespace, rules)
+        self.tasks = TaskEngine(mock.store, namespace, clock)
+        self.journal = Journal(mock.store, namespace)
+
+
+def memory_store(settings: Settings) -> MemoryStore:
+    return MemoryStore(limits_of(settings), settings.clock, settings.clock_speed)
+
+
+def limits_of(settings: Settings) -> Limits:
+    return Limits(journal_size=settings.journal_size, max_tasks=settings.max_tasks)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .callbacks import render_name
 from .ids import derived_int
-from .tasks import Task
+from .tasks import CallbackPlan, Task
 
 if TYPE_CHECKING:
-    from .callbacks import Render
     from .pipeline import Call
 
 # Put this word in any text field of a request to have its task fail (no setup needed).
@@ -58,12 +59,14 @@ def task_for(call: Call, **fields: Any) -> Task:
     return Task(**{**defaults, **fields})
 
 
-def start(call: Call, task: Task, render: Render) -> Task:
-    """Store the task and, when it asked for callbacks, have every state change delivered."""
+async def start(call: Call, task: Task, render: Callable[..., Any], *args: Any) -> Task:
+    """Store the task and, when it asked for callbacks, have every state change delivered: the body
+    of each is ``render(view, *args)`` (a module-level function, so any worker can call it)."""
     state = call.state
-    state.tasks.create(task)
-    if task.callback_url:
-        check = state.registry.check(call.contract.pointer("callback", "body")) if state.settings.strict else None
-        only_final = call.contract.document["callback"].get("when") == "finish"
-        state.callbacks.watch(task, render, check, only_final=only_final)
-    return task
+    url = task.callback_url
+    if url and state.callbacks.allowed(url):
+        spec = call.contract.document.get("callback") or {}
+        task.callback = CallbackPlan(render_name(render), args, call.contract.id if spec else "", spec.get("when") == "finish")
+    elif url:
+        await state.callbacks.refuse(state, url)
+    return await state.tasks.create(task)

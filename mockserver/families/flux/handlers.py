@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
 from ...taskflow import planned_failure, start, task_for
-from ...tasks import Step, TaskView
+from ...tasks import Step
 from .. import handles
 from . import models
 from .errors import refusal
@@ -16,18 +15,13 @@ if TYPE_CHECKING:
     from ...pipeline import Call
 
 
-def _webhook(base_url: str) -> Callable[[TaskView], dict[str, Any]]:
-    """Webhook bodies carry sample URLs on the host the task was created on."""
-    return lambda view: models.webhook(view, base_url)
-
-
 def _moderated(call: Call, prompt: str) -> bool:
     words = set(prompt.lower().replace(",", " ").split())
     return bool(words & call.state.settings.banned_words)
 
 
 @handles("flux.submit.image")
-def submit_image(call: Call) -> Reply:
+async def submit_image(call: Call) -> Reply:
     body: dict[str, Any] = call.body
     ratio = body.get("aspect_ratio")
     if ratio and not models.ratio_allowed(ratio):
@@ -58,14 +52,14 @@ def submit_image(call: Call) -> Reply:
         success=Step(models.READY, 0.0, 100),
         failure=Step(models.ERROR, 0.0, 100, failed=True),
     )
-    start(call, task, _webhook(call.base_url))
+    await start(call, task, models.webhook, call.base_url)  # sample URLs on the host the task was created on
     return JsonReply({"id": task_id, "polling_url": call.url_for(f"/flux/v1/get_result?id={task_id}")})
 
 
 @handles("flux.task.get_result")
-def get_result(call: Call) -> Reply:
+async def get_result(call: Call) -> Reply:
     task_id = call.query["id"]
-    task = call.state.tasks.get(task_id)
+    task = await call.state.tasks.get(task_id)
     if task is None or task.family != models.FAMILY:
         return JsonReply({"id": task_id, "status": "Task not found"}, status=404)
-    return JsonReply(models.task_result(call.state.tasks.poll(task), call.base_url))
+    return JsonReply(models.task_result(await call.state.tasks.poll(task), call.base_url))

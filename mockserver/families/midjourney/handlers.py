@@ -5,9 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import threading
 from dataclasses import replace
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ... import media
@@ -27,22 +25,10 @@ DATA_URL = re.compile(r"^data:image/(png|jpe?g|webp|gif);base64,([A-Za-z0-9+/=\s
 QUEUE_WAIT = 1.0  # seconds a queued task waits per task ahead of it
 _SIMPLE = re.compile(r"^(\d{16})\s+([UVuv])([1-4])$|^(\d{16})\s+([Rr])$")
 
-_id_lock = threading.Lock()
-_last_id = 0
-
-
-def _new_id(call: Call) -> str:
-    """16 digits, ``<unix ms><3 digits>`` as the proxy makes them; strictly increasing per process."""
-    global _last_id
-    with _id_lock:
-        candidate = int(call.state.clock.now() * 1000) * 1000 + derived_int(call.request_id) % 1000
-        _last_id = max(candidate, _last_id + 1)
-        return str(_last_id)
-
-
-def _render(base_url: str) -> Callable[[TaskView], dict[str, Any]]:
-    """Callback bodies carry image URLs on the host the task was submitted to."""
-    return lambda view: models.task_object(view, base_url)
+async def _new_id(call: Call) -> str:
+    """16 digits, ``<unix ms><3 digits>`` as the proxy makes them; strictly increasing across the mock."""
+    candidate = int(call.state.clock.now() * 1000) * 1000 + derived_int(call.request_id) % 1000
+    return str(await call.state.store.next_id("midjourney", candidate))
 
 
 def _check_images(images: list[str], field: str) -> None:
@@ -60,12 +46,12 @@ def _banned(call: Call, prompt: str) -> str | None:
     return next((w for w in sorted(call.state.settings.banned_words) if w in words), None)
 
 
-def _submit(call: Call, action: str, *, prompt: str, parent: Task | None = None, extra: dict[str, Any] | None = None, modal: bool = False) -> Reply:
+async def _submit(call: Call, action: str, *, prompt: str, parent: Task | None = None, extra: dict[str, Any] | None = None, modal: bool = False) -> Reply:
     settings = call.state.settings
-    running = call.state.tasks.running(models.FAMILY)
+    running = await call.state.tasks.running(models.FAMILY)
     if running >= settings.task_concurrency + settings.task_queue_size:
         raise envelope_error(23, "队列已满，请稍后尝试", {"discordInstanceId": INSTANCE_ID})
-    task_id = _new_id(call)
+    task_id = await _new_id(call)
     failure = planned_failure(call, task_id)
     steps = models.modal_plan() if modal else models.plan(action, failure)
     waiting = max(0, running - settings.task_concurrency + 1)
@@ -82,7 +68,7 @@ def _submit(call: Call, action: str, *, prompt: str, parent: Task | None = None,
         data=data,
         fail_reason=failure,
     )
-    start(call, task, _render(call.base_url))
+    await start(call, task, models.task_object, call.base_url)  # image URLs on the host the task was submitted to
     if modal:
         return JsonReply({"code": 21, "description": "Waiting for window confirm", "result": task_id, "properties": {"finalPrompt": prompt, "remix": True}})
     if waiting:
@@ -100,9 +86,9 @@ def _prompt(call: Call, field: str = "prompt") -> str:
     return prompt
 
 
-def _parent(call: Call, task_id: str) -> tuple[Task, TaskView]:
+async def _parent(call: Call, task_id: str) -> tuple[Task, TaskView]:
     """The finished task an action works on (the proxy's codes 3 and 4 when it is not usable)."""
-    parent = call.state.tasks.get(task_id)
+    parent = await call.state.tasks.get(task_id)
     if parent is None or parent.family != models.FAMILY:
         raise envelope_error(3, "关联任务不存在或已失效")
     view = call.state.tasks.view(parent)
@@ -111,13 +97,13 @@ def _parent(call: Call, task_id: str) -> tuple[Task, TaskView]:
     return parent, view
 
 
-def _derived(call: Call, parent: Task, action: str, index: int, modal: bool = False) -> Reply:
+async def _derived(call: Call, parent: Task, action: str, index: int, modal: bool = False) -> Reply:
     """A task made from a parent's button: it inherits the prompt and the picture's shape."""
     if action == "UPSCALE" and parent.kind not in models.GRID_ACTIONS:
         raise envelope_error(4, "关联任务不允许执行变化")
     width, height = parent.data.get("size", (1024, 1024))
     extra = {"size": (width, height), "index": index, "has_image": True, "seed_base": derived_int(parent.id, action, index)}
-    return _submit(call, action, prompt=parent.data.get("prompt", ""), parent=parent, extra=extra, modal=modal)
+    return await _submit(call, action, prompt=parent.data.get("prompt", ""), parent=parent, extra=extra, modal=modal)
 
 
 @handles("midjourney.submit.imagine")
@@ -164,28 +150,28 @@ def swap_face(call: Call) -> Reply:
 
 
 @handles("midjourney.submit.change")
-def change(call: Call) -> Reply:
+async def change(call: Call) -> Reply:
     action, index = call.body["action"], call.body.get("index")
     if action in ("UPSCALE", "VARIATION") and not index:
         raise relay_check("index_is_required")
-    parent, _ = _parent(call, call.body["taskId"])
-    return _derived(call, parent, action, index or 1)
+    parent, _ = await _parent(call, call.body["taskId"])
+    return await _derived(call, parent, action, index or 1)
 
 
 @handles("midjourney.submit.simple_change")
-def simple_change(call: Call) -> Reply:
+async def simple_change(call: Call) -> Reply:
     found = _SIMPLE.match((call.body.get("content") or "").strip())
     if not found:
         raise envelope_error(4, "content参数错误")
     task_id = found.group(1) or found.group(4)
     letter = (found.group(2) or found.group(5)).upper()
-    parent, _ = _parent(call, task_id)
+    parent, _ = await _parent(call, task_id)
     action = {"U": "UPSCALE", "V": "VARIATION", "R": "REROLL"}[letter]
-    return _derived(call, parent, action, int(found.group(3) or 1))
+    return await _derived(call, parent, action, int(found.group(3) or 1))
 
 
 @handles("midjourney.submit.action")
-def action(call: Call) -> Reply:
+async def action(call: Call) -> Reply:
     custom_id = call.body.get("customId") or ""
     if not custom_id:
         raise unreadable("custom_id_is_required")
@@ -193,15 +179,15 @@ def action(call: Call) -> Reply:
         pressed = models.action_of(custom_id)
     except models.UnknownAction:
         raise unreadable(f"unknown_action:{custom_id}") from None
-    parent, _ = _parent(call, call.body["taskId"])
+    parent, _ = await _parent(call, call.body["taskId"])
     if custom_id not in {b["customId"] for b in models.buttons(parent)}:
         raise envelope_error(4, "customId参数错误")
-    return _derived(call, parent, pressed.action, pressed.index, modal=pressed.action in models.NEEDS_MODAL)
+    return await _derived(call, parent, pressed.action, pressed.index, modal=pressed.action in models.NEEDS_MODAL)
 
 
 @handles("midjourney.submit.modal")
-def modal(call: Call) -> Reply:
-    task = call.state.tasks.get(call.body["taskId"])
+async def modal(call: Call) -> Reply:
+    task = await call.state.tasks.get(call.body["taskId"])
     if task is None or task.family != models.FAMILY:
         raise envelope_error(3, "关联任务不存在或已失效")
     view = call.state.tasks.view(task)
@@ -215,46 +201,44 @@ def modal(call: Call) -> Reply:
     prompt = call.body.get("prompt") or task.data.get("prompt", "")
     if task.kind == "CUSTOM_ZOOM" and not re.search(r"--zoom\s+(1(\.\d+)?|2(\.0+)?)\b", prompt):
         raise envelope_error(4, "prompt参数错误: Custom Zoom needs --zoom between 1 and 2")
-    task.data["prompt"] = prompt
-    call.state.tasks.resume(task, models.plan(task.kind, planned_failure(call, task.id))[1:])
-    if task.callback_url:
-        call.state.callbacks.watch(task, _render(call.base_url))
+    await call.state.tasks.update(task, lambda modal: modal.data.update(prompt=prompt))
+    await call.state.tasks.resume(task, models.plan(task.kind, planned_failure(call, task.id))[1:])
     return JsonReply({"code": 1, "description": "Submit success", "result": task.id, "properties": {"discordInstanceId": INSTANCE_ID}})
 
 
-def _owned(call: Call, task_id: str) -> Task:
-    task = call.state.tasks.get(task_id)
+async def _owned(call: Call, task_id: str) -> Task:
+    task = await call.state.tasks.get(task_id)
     if task is None or task.family != models.FAMILY:
         raise relay_check("task_no_found")
     return task
 
 
 @handles("midjourney.task.fetch")
-def fetch(call: Call) -> Reply:
-    task = _owned(call, call.params["id"])
-    return JsonReply(models.task_object(call.state.tasks.poll(task), call.base_url))
+async def fetch(call: Call) -> Reply:
+    task = await _owned(call, call.params["id"])
+    return JsonReply(models.task_object(await call.state.tasks.poll(task), call.base_url))
 
 
 @handles("midjourney.task.list_by_condition")
-def list_by_condition(call: Call) -> Reply:
+async def list_by_condition(call: Call) -> Reply:
     wanted = set(call.body.get("ids") or []) if isinstance(call.body, dict) else set()
     engine = call.state.tasks
-    found = [engine.get(i) for i in wanted]
+    found = [await engine.get(i) for i in wanted]
     tasks = sorted((t for t in found if t is not None and t.family == models.FAMILY), key=lambda t: t.id)
-    return JsonReply([models.task_object(engine.poll(t), call.base_url) for t in tasks])
+    return JsonReply([models.task_object(await engine.poll(t), call.base_url) for t in tasks])
 
 
 @handles("midjourney.task.image_seed")
-def image_seed(call: Call) -> Reply:
-    task = _owned(call, call.params["id"])
+async def image_seed(call: Call) -> Reply:
+    task = await _owned(call, call.params["id"])
     if not call.state.tasks.view(task).succeeded or not task.data.get("has_image"):
         raise envelope_error(4, "关联任务状态错误")
     return JsonReply({"code": 1, "description": "成功", "properties": None, "result": str(derived_int("seed", task.id) % 4_294_967_296)})
 
 
 @handles("midjourney.image.proxy")
-def image(call: Call) -> Reply:
-    task = call.state.tasks.get(call.params["id"])
+async def image(call: Call) -> Reply:
+    task = await call.state.tasks.get(call.params["id"])
     if task is None or task.family != models.FAMILY or not task.data.get("has_image"):
         return JsonReply({"error": "midjourney_task_not_found"}, status=400)
     upload = task.data.get("upload")

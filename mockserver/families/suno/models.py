@@ -7,7 +7,7 @@ No HTTP here (moto's ``models.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -167,27 +167,28 @@ def _task_data(task: Task, status: str, base_url: str) -> Any:
     return [clip_object(song, CLIP_STATUS[status], task.created_at, base_url, task.fail_reason) for song in songs]
 
 
-def find_clip(engine: TaskEngine, clip_id: str, poll: bool = False) -> tuple[Song, str, Task] | None:
+async def find_clip(engine: TaskEngine, clip_id: str, poll: bool = False) -> tuple[Song, str, Task] | None:
     """A clip by id among clip tasks and new-api tasks: (song, clip status, task holding it).
 
     ``poll`` counts the look as a client's poll (under the step clock the task moves on).
     """
-    look: Callable[[Task], TaskView] = engine.poll if poll else engine.view
-    task = engine.get(clip_id)
+    task = await engine.get(clip_id)
     if task is not None and task.family == FAMILY and task.kind == CLIP:
-        return task.data["song"], look(task).status, task
-    for task in engine.tasks(FAMILY):  # clips of new-api tasks have no task of their own
+        view = await engine.poll(task) if poll else engine.view(task)
+        return task.data["song"], view.status, task
+    for task in await engine.tasks(FAMILY):  # clips of new-api tasks have no task of their own
         for song in task.data.get("songs", ()):
             if song.id == clip_id:
-                return song, CLIP_STATUS[look(task).status], task
+                view = await engine.poll(task) if poll else engine.view(task)
+                return song, CLIP_STATUS[view.status], task
     return None
 
 
-def song_lookup(engine: TaskEngine) -> Lookup:
-    """``find_clip`` as the song composer wants it: (song, status) without moving anything."""
-
-    def lookup(clip_id: str) -> tuple[Song, str] | None:
-        found = find_clip(engine, clip_id)
-        return found[:2] if found else None
-
-    return lookup
+async def song_lookup(engine: TaskEngine, clip_ids: Iterable[str | None]) -> Lookup:
+    """``find_clip`` of these clips as the song composer wants it: (song, status) without moving anything."""
+    found: dict[str, tuple[Song, str] | None] = {}
+    for clip_id in clip_ids:
+        if clip_id and clip_id not in found:
+            clip = await find_clip(engine, clip_id)
+            found[clip_id] = clip[:2] if clip else None
+    return lambda clip_id: found.get(clip_id)

@@ -14,7 +14,7 @@ from ...tasks import Task
 from .. import handles
 from . import models, songs
 from .errors import task_error
-from .handlers import concat_song, new_id
+from .handlers import concat_song, new_id, sources
 from .songs import Account, SongError, UnknownClip
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def _as_task_error(error: SongError) -> Exception:
     return task_error("invalid_request", str(error))
 
 
-def _submit(call: Call, action: str, data: dict[str, Any]) -> Reply:
+async def _submit(call: Call, action: str, data: dict[str, Any]) -> Reply:
     task_id = new_id()
     failure = planned_failure(call, task_id)
     task = task_for(
@@ -37,41 +37,40 @@ def _submit(call: Call, action: str, data: dict[str, Any]) -> Reply:
         id=task_id, family=models.FAMILY, kind=action, params=dict(call.body), steps=models.task_plan(action, failure),
         created_at=call.state.clock.now(), owner=call.api_key, callback_url=callback_url(call), data=data, fail_reason=failure,
     )
-    start(call, task, lambda view: models.task_object(view, call.base_url))
+    await start(call, task, models.task_object, call.base_url)
     return JsonReply({"code": "success", "message": "", "data": task_id})
 
 
 @handles("suno.submit.music")
-def submit_music(call: Call) -> Reply:
+async def submit_music(call: Call) -> Reply:
     ids = [new_id() for _ in range(songs.CLIPS_PER_REQUEST)]
-    lookup = models.song_lookup(call.state.tasks)
     try:
-        made = songs.compose(call.body, ids, Account.of(call.api_key), lookup, default_mv=NEW_API_DEFAULT_MV)
+        made = songs.compose(call.body, ids, Account.of(call.api_key), await sources(call), default_mv=NEW_API_DEFAULT_MV)
     except SongError as error:
         raise _as_task_error(error) from None
-    return _submit(call, models.MUSIC, {"songs": made})
+    return await _submit(call, models.MUSIC, {"songs": made})
 
 
 @handles("suno.submit.lyrics")
-def submit_lyrics(call: Call) -> Reply:
+async def submit_lyrics(call: Call) -> Reply:
     prompt = call.body["prompt"].strip()
     if not prompt:
         raise task_error("prompt_empty")
     title, _, text = songs.write_lyrics(prompt, instrumental=False)
-    return _submit(call, models.LYRICS, {"lyrics": (title, text)})
+    return await _submit(call, models.LYRICS, {"lyrics": (title, text)})
 
 
 @handles("suno.submit.concat")
-def submit_concat(call: Call) -> Reply:
+async def submit_concat(call: Call) -> Reply:
     try:
-        song = concat_song(call, call.body["clip_id"])
+        song = await concat_song(call, call.body["clip_id"])
     except SongError as error:
         raise _as_task_error(error) from None
-    return _submit(call, models.CONCAT, {"songs": [song]})
+    return await _submit(call, models.CONCAT, {"songs": [song]})
 
 
-def _task(call: Call, task_id: str) -> Task | None:
-    task = call.state.tasks.get(task_id)
+async def _task(call: Call, task_id: str) -> Task | None:
+    task = await call.state.tasks.get(task_id)
     if task is None or task.family != models.FAMILY:
         return None
     if task.kind == models.CLIP and task.data["song"].kind != "upload":
@@ -80,16 +79,16 @@ def _task(call: Call, task_id: str) -> Task | None:
 
 
 @handles("suno.fetch.one")
-def fetch_one(call: Call) -> Reply:
-    task = _task(call, call.params["task_id"])
+async def fetch_one(call: Call) -> Reply:
+    task = await _task(call, call.params["task_id"])
     if task is None:
         raise task_error("task_not_exist")
-    return JsonReply({"code": "success", "message": "", "data": models.task_object(call.state.tasks.poll(task), call.base_url)})
+    return JsonReply({"code": "success", "message": "", "data": models.task_object(await call.state.tasks.poll(task), call.base_url)})
 
 
 @handles("suno.fetch.batch")
-def fetch_batch(call: Call) -> Reply:
+async def fetch_batch(call: Call) -> Reply:
     action = call.body.get("action") or None
-    found = (_task(call, task_id) for task_id in dict.fromkeys(call.body["ids"]))
+    found = [await _task(call, task_id) for task_id in dict.fromkeys(call.body["ids"])]
     tasks = [t for t in found if t is not None and (action is None or t.kind == action)]
-    return JsonReply({"code": "success", "message": "", "data": [models.task_object(call.state.tasks.poll(t), call.base_url) for t in tasks]})
+    return JsonReply({"code": "success", "message": "", "data": [models.task_object(await call.state.tasks.poll(t), call.base_url) for t in tasks]})

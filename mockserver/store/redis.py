@@ -1,0 +1,318 @@
+"""The Redis store: any number of workers and replicas share one state (``--store redis://HOST:PORT/DB``).
+
+Every operation is one Lua script or one plain command (see ``redis_scripts``), so nothing is ever
+half written and every count is exact across processes. Commands issued in the same turn of the event
+loop travel in one pipeline (``_Batch``): under load many requests share a round trip, and the hot
+path (``enter`` before a request, ``record`` after it) costs a fraction of one each.
+
+This is the only module that imports redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import secrets
+import time
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError, RedisError
+
+from ..clock import Clock
+from ..journal import JournalEntry
+from ..steering import Rule
+from ..tasks import Task
+from . import codec
+from .base import CALLBACK_LEASE, Claim, Entered, Limits, NamespaceInfo, Store, StoreUnavailable, namespace_summary
+from .redis_scripts import ALL as SCRIPTS
+
+PREFIX = "gptnb:"
+CONNECT_TIMEOUT = 2.0
+COMMAND_TIMEOUT = 10.0
+RULES_CACHED = 1024  # namespaces whose rules this process keeps (refreshed when their version changes)
+WAIT_FOR_NUDGE = 2**62  # a callback due "never", until something nudges it (exact as a double)
+_SHAS = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in SCRIPTS.items()}
+
+
+class _Batch:
+    """One connection pool of one event loop, and the commands waiting for its next pipeline."""
+
+    def __init__(self, client: redis.Redis, where: str) -> None:
+        self.client = client
+        self.where = where
+        self.waiting: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self.flushing = False
+
+    def run(self, *command: Any) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.waiting.append((command, future))
+        if not self.flushing:
+            self.flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        return future
+
+    async def _flush(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting, []
+                await self._send(batch)
+        finally:
+            self.flushing = False
+
+    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]], reloaded: bool = False) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for command, _ in batch:
+            pipe.execute_command(*command)
+        try:
+            results = await pipe.execute(raise_on_error=False)
+        except (RedisError, OSError) as exc:
+            _fail(batch, StoreUnavailable(f"{self.where}: {exc}"))
+            return
+        again = []
+        for (command, future), result in zip(batch, results):
+            if isinstance(result, NoScriptError) and not reloaded:
+                again.append((command, future))  # a restarted Redis forgot the scripts
+            elif isinstance(result, Exception):
+                _fail([(command, future)], StoreUnavailable(f"{self.where}: {result}"))
+            elif not future.done():
+                future.set_result(result)
+        if again:
+            try:
+                for source in SCRIPTS.values():
+                    await self.client.script_load(source)
+            except (RedisError, OSError) as exc:
+                _fail(again, StoreUnavailable(f"{self.where}: {exc}"))
+                return
+            await self._send(again, reloaded=True)
+
+
+def _fail(batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]], error: Exception) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(error)
+
+
+class RedisStore(Store):
+    shared = True
+
+    def __init__(self, url: str, limits: Limits | None = None, clock_mode: str = "real", clock_speed: float = 1.0) -> None:
+        super().__init__(limits or Limits(), clock_mode, clock_speed)
+        self.url = url
+        self._batches: dict[asyncio.AbstractEventLoop, _Batch] = {}
+        self._rules: OrderedDict[str, tuple[bytes, list[Rule]]] = OrderedDict()
+        self._clocks: dict[str, tuple[list[bytes], Clock]] = {}
+
+    def describe(self) -> str:
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host  # never show a password
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+    def _batch(self) -> _Batch:
+        # A connection belongs to the loop that opened it: requests and callbacks run on different loops.
+        loop = asyncio.get_running_loop()
+        batch = self._batches.get(loop)
+        if batch is None:
+            client = redis.Redis.from_url(
+                self.url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT, retry=Retry(NoBackoff(), 1), max_connections=64
+            )
+            batch = self._batches[loop] = _Batch(client, f"state store {self.describe()} unavailable")
+        return batch
+
+    def _run(self, *command: Any) -> asyncio.Future[Any]:
+        return self._batch().run(*command)
+
+    def _script(self, name: str, keys: tuple[str, ...], *args: Any) -> asyncio.Future[Any]:
+        return self._batch().run("EVALSHA", _SHAS[name], len(keys), *keys, *args)
+
+    async def open(self) -> None:
+        try:
+            await self._batch().client.ping()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"cannot reach the state store at {self.describe()}: {exc}") from None
+
+    async def close(self) -> None:
+        batch = self._batches.pop(asyncio.get_running_loop(), None)
+        if batch is not None:
+            await batch.client.aclose()
+
+    @staticmethod
+    def _p(namespace: str) -> str:
+        return f"{PREFIX}ns:{namespace}:"
+
+    # ---- namespaces ----
+    async def enter(self, namespace: str) -> Entered:
+        known = self._rules.get(namespace)
+        clock_fields, version, *fresh = await self._script(
+            "ENTER", (PREFIX + "namespaces",), self._p(namespace), namespace, repr(time.time()), known[0] if known else "", self.clock_mode, repr(self.clock_speed)
+        )
+        if fresh or known is None:
+            rules = sorted((codec.rule_from_record(raw, 0) for raw in _pairs(fresh[0] if fresh else []).values()), key=lambda r: -r.id)
+            known = (version, rules)
+            self._rules[namespace] = known
+            if len(self._rules) > RULES_CACHED:
+                self._rules.popitem(last=False)
+        return Entered(self._clock(namespace, clock_fields), known[1])
+
+    def _clock(self, namespace: str, fields: list[bytes]) -> Clock:
+        cached = self._clocks.get(namespace)
+        if cached is not None and cached[0] == fields:
+            return cached[1]
+        clock = Clock.from_fields({k.decode(): v.decode() for k, v in _pairs(fields).items()})
+        if len(self._clocks) > RULES_CACHED:
+            self._clocks.clear()
+        self._clocks[namespace] = (fields, clock)
+        return clock
+
+    async def namespaces(self) -> list[NamespaceInfo]:
+        try:
+            used = await self._batch().client.zrevrange(PREFIX + "namespaces", 0, -1, withscores=True)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"state store {self.describe()} unavailable: {exc}") from None
+        found = []
+        for name, last_used in used:
+            p = self._p(name.decode())
+            tasks, rules, journal, clock = await asyncio.gather(
+                self._run("ZCARD", p + "tasks"), self._run("HLEN", p + "rules"), self._run("LLEN", p + "journal"), self._run("HGETALL", p + "clock")
+            )
+            shown = Clock.from_fields({k.decode(): v.decode() for k, v in clock.items()}) if clock else self.new_clock()
+            found.append(namespace_summary(name.decode(), float(last_used), tasks, rules, journal, shown))
+        return found
+
+    async def drop(self, namespace: str) -> bool:
+        self._rules.pop(namespace, None)
+        return bool(await self._script("DROP", (PREFIX + "namespaces", PREFIX + "callbacks"), self._p(namespace), namespace))
+
+    # ---- clock ----
+    async def set_clock(self, namespace: str, clock: Clock) -> None:
+        await self._run("HSET", self._p(namespace) + "clock", *(x for item in clock.fields().items() for x in (item[0], repr(item[1]) if isinstance(item[1], float) else item[1])))
+
+    async def advance_clock(self, namespace: str, seconds: float) -> Clock:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        fields = await self._script("ADVANCE_CLOCK", (), self._p(namespace), repr(float(seconds)), repr(time.time()), self.clock_mode, repr(self.clock_speed))
+        await self.nudge_callbacks(namespace)
+        return self._clock(namespace, fields)
+
+    # ---- rules ----
+    async def add_rule(self, namespace: str, rule: Rule) -> Rule:
+        record = codec.rule_record(rule)
+        rule.id = int(await self._script("ADD_RULE", (PREFIX + "namespaces",), self._p(namespace), namespace, repr(time.time()), record, secrets.token_hex(8)))
+        return rule
+
+    async def rules(self, namespace: str) -> list[Rule]:
+        p = self._p(namespace)
+        stored, hits = await asyncio.gather(self._run("HGETALL", p + "rules"), self._run("HGETALL", p + "hits"))
+        return sorted((codec.rule_from_record(raw, int(hits.get(rule_id, 0))) for rule_id, raw in stored.items()), key=lambda r: -r.id)
+
+    async def remove_rule(self, namespace: str, rule_id: int) -> bool:
+        return bool(await self._script("REMOVE_RULE", (), self._p(namespace), rule_id, secrets.token_hex(8)))
+
+    async def replace_rules(self, namespace: str, rules: list[Rule]) -> None:
+        triples = [x for rule in rules for x in (rule.id, codec.rule_record(rule), rule.hits)]
+        await self._script("REPLACE_RULES", (), self._p(namespace), secrets.token_hex(8), *triples)
+
+    async def take_rule(self, namespace: str, rule: Rule) -> bool:
+        return bool(await self._script("TAKE_RULE", (), self._p(namespace), rule.id, "" if rule.times is None else rule.times))
+
+    # ---- journal ----
+    async def record(self, namespace: str, entry: JournalEntry) -> None:
+        entry.seq = int(await self._script("RECORD", (), self._p(namespace), codec.entry_record(entry), self.limits.journal_size))
+
+    async def journal(self, namespace: str) -> list[JournalEntry]:
+        lines = await self._run("LRANGE", self._p(namespace) + "journal", 0, -1)
+        entries = []
+        for line in lines:
+            seq, _, raw = line.partition(b" ")
+            entries.append(codec.entry_from_record(raw, int(seq)))
+        return entries
+
+    async def clear_journal(self, namespace: str) -> None:
+        await self._run("DEL", self._p(namespace) + "journal")
+
+    # ---- tasks ----
+    async def create_task(self, namespace: str, task: Task, active_until: float | None, now: float) -> None:
+        fields = [x for item in codec.task_record(task).items() for x in item]
+        await self._script(
+            "CREATE_TASK",
+            (PREFIX + "namespaces", PREFIX + "callbacks"),
+            self._p(namespace), namespace, repr(time.time()), task.id, task.family, _score(active_until), repr(now), self.limits.max_tasks,
+            "1" if task.callback is not None else "0", *fields,
+        )
+        if task.callback is not None:
+            self._nudged()
+
+    async def task(self, namespace: str, task_id: str) -> Task | None:
+        record = await self._run("HGETALL", self._p(namespace) + "t:" + task_id)
+        return codec.task_from_record(record) if record else None
+
+    async def tasks(self, namespace: str, family: str | None = None) -> list[Task]:
+        p = self._p(namespace)
+        ids = await self._run("ZRANGE", p + ("tasks" if family is None else "fam:" + family), 0, -1)
+        records = await asyncio.gather(*(self._run("HGETALL", p + "t:" + task_id.decode()) for task_id in ids))
+        return [codec.task_from_record(r) for r in records if r]
+
+    async def poll_task(self, namespace: str, task_id: str, now: float, step: bool) -> Task | None:
+        seen = await self._script("POLL_TASK", (), self._p(namespace), task_id, repr(now), "1" if step else "0")
+        return codec.task_from_record(_pairs(seen)) if seen else None
+
+    async def replace_task(self, namespace: str, task: Task, active_until: float | None) -> bool:
+        read = task.revision
+        task.revision += 1
+        fields = [x for item in codec.changing_fields(task).items() for x in item]
+        written = await self._script("REPLACE_TASK", (), self._p(namespace), task.id, read, task.family, _score(active_until), *fields)
+        if not written:
+            task.revision = read
+        return bool(written)
+
+    async def running(self, namespace: str, family: str, now: float) -> int:
+        return int(await self._script("RUNNING", (), self._p(namespace), family, repr(now)))
+
+    # ---- counters and ids ----
+    async def next_id(self, name: str, at_least: int) -> int:
+        return int(await self._script("NEXT_ID", (PREFIX + "ids",), name, str(at_least)))
+
+    async def count(self, namespace: str, name: str, limit: int | None = None) -> int | None:
+        value = await self._script("COUNT", (), self._p(namespace), name, "" if limit is None else limit)
+        return int(value) if value is not None else None
+
+    # ---- callbacks ----
+    async def claim_callbacks(self, wall_now: float, limit: int) -> list[Claim]:
+        token, claimed = await self._script(
+            "CLAIM_CALLBACKS", (PREFIX + "callbacks",), PREFIX + "ns:", int(wall_now * 1000), int(CALLBACK_LEASE * 1000), limit
+        )
+        claims = []
+        for member, delivered in zip(claimed[::2], claimed[1::2]):
+            namespace, _, task_id = member.decode().partition("\n")
+            claims.append(Claim(namespace, task_id, int(token), int(delivered)))
+        return claims
+
+    async def delivered(self, claim: Claim, index: int) -> None:
+        await self._script("DELIVERED", (), self._p(claim.namespace) + "t:" + claim.task_id, index)
+
+    async def release(self, claim: Claim, next_due: float | None) -> None:
+        look = "" if next_due is None else WAIT_FOR_NUDGE if math.isinf(next_due) else int(next_due * 1000)
+        member = f"{claim.namespace}\n{claim.task_id}"
+        await self._script("RELEASE", (PREFIX + "callbacks",), member, claim.token, look, self._p(claim.namespace), claim.task_id)
+
+    async def nudge_callbacks(self, namespace: str, task_id: str | None = None) -> None:
+        await self._script("NUDGE", (PREFIX + "callbacks",), self._p(namespace), namespace, int(time.time() * 1000), task_id or "")
+        self._nudged()
+
+
+def _pairs(flat: list[Any]) -> dict[Any, Any]:
+    """A script's HGETALL (a flat list) as a dict."""
+    return dict(zip(flat[::2], flat[1::2]))
+
+
+def _score(until: float | None) -> str:
+    """An active-until time as a sorted-set score; '' when the task has ended."""
+    if until is None:
+        return ""
+    return "inf" if math.isinf(until) else repr(until)

@@ -1,0 +1,305 @@
+"""The Lua scripts behind ``RedisStore``: each one store operation, atomic on the Redis server.
+
+Keys of a namespace share the prefix ``P`` = ``<prefix>ns:<name>:`` (passed in ARGV, so one script
+serves every namespace): ``clock`` (hash), ``meta`` (hash: counters of rule ids, journal entries,
+task order, and the rules' version), ``rules`` / ``hits`` (hashes by rule id), ``journal`` (list of
+"<seq> <json>"), ``t:<id>`` (a task's record, a hash), ``tasks`` and ``fam:<family>`` (sorted sets
+in creation order), ``active:<family>`` (sorted set: mock time each task stops running),
+``families`` and ``followed`` (sets), ``counters`` (hash). Shared by all namespaces: ``namespaces``
+(sorted set by last use), ``callbacks`` (sorted set of "<namespace>\\n<task id>" by due time, ms) and
+``ids`` (hash of the last id handed out per name).
+
+Numbers that may pass 2^53 (ids) are handled as decimal strings: Lua numbers are doubles.
+"""
+
+from __future__ import annotations
+
+ENTER = """
+-- KEYS: namespaces; ARGV: P, name, wall now, known rules version, clock mode, clock speed
+local P = ARGV[1]
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+if redis.call('EXISTS', P .. 'clock') == 0 then
+  redis.call('HSET', P .. 'clock', 'mode', ARGV[5], 'speed', ARGV[6], 'origin', ARGV[3], 'origin_wall', ARGV[3], 'offset', '0', 'manual', ARGV[3])
+end
+local clock = redis.call('HGETALL', P .. 'clock')
+local version = redis.call('HGET', P .. 'meta', 'rules') or ''
+if version == ARGV[4] then
+  return {clock, version}
+end
+return {clock, version, redis.call('HGETALL', P .. 'rules')}
+"""
+
+ADD_RULE = """
+-- KEYS: namespaces; ARGV: P, name, wall now, rule JSON without its id, new rules version
+local P = ARGV[1]
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+local id = redis.call('HINCRBY', P .. 'meta', 'rule_id', 1)
+redis.call('HSET', P .. 'rules', id, '{"id":' .. id .. ',' .. string.sub(ARGV[4], 2))
+redis.call('HSET', P .. 'meta', 'rules', ARGV[5])
+return id
+"""
+
+REMOVE_RULE = """
+-- ARGV: P, rule id, new rules version
+local P = ARGV[1]
+local removed = redis.call('HDEL', P .. 'rules', ARGV[2])
+redis.call('HDEL', P .. 'hits', ARGV[2])
+if removed > 0 then
+  redis.call('HSET', P .. 'meta', 'rules', ARGV[3])
+end
+return removed
+"""
+
+REPLACE_RULES = """
+-- ARGV: P, new rules version, then (id, JSON without the id, hits) per rule
+local P = ARGV[1]
+redis.call('DEL', P .. 'rules', P .. 'hits')
+local highest = tonumber(redis.call('HGET', P .. 'meta', 'rule_id') or '0')
+for i = 3, #ARGV, 3 do
+  redis.call('HSET', P .. 'rules', ARGV[i], '{"id":' .. ARGV[i] .. ',' .. string.sub(ARGV[i + 1], 2))
+  redis.call('HSET', P .. 'hits', ARGV[i], ARGV[i + 2])
+  highest = math.max(highest, tonumber(ARGV[i]))
+end
+redis.call('HSET', P .. 'meta', 'rules', ARGV[2], 'rule_id', highest)
+return 1
+"""
+
+TAKE_RULE = """
+-- ARGV: P, rule id, times ('' for unlimited)
+local P = ARGV[1]
+if redis.call('HEXISTS', P .. 'rules', ARGV[2]) == 0 then
+  return 0
+end
+if ARGV[3] ~= '' and tonumber(redis.call('HGET', P .. 'hits', ARGV[2]) or '0') >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('HINCRBY', P .. 'hits', ARGV[2], 1)
+return 1
+"""
+
+RECORD = """
+-- ARGV: P, entry JSON, journal size
+local P = ARGV[1]
+local seq = redis.call('HINCRBY', P .. 'meta', 'journal', 1)
+redis.call('RPUSH', P .. 'journal', seq .. ' ' .. ARGV[2])
+redis.call('LTRIM', P .. 'journal', -tonumber(ARGV[3]), -1)
+return seq
+"""
+
+CREATE_TASK = """
+-- KEYS: namespaces, callbacks
+-- ARGV: P, name, wall now, task id, family, active until ('' when ended), mock now, max tasks,
+--       follow callbacks ('1' / '0'), then the record's field / value pairs
+local P, name, id, family = ARGV[1], ARGV[2], ARGV[4], ARGV[5]
+local key = P .. 't:' .. id
+redis.call('ZADD', KEYS[1], ARGV[3], name)
+redis.call('DEL', key)
+redis.call('HSET', key, unpack(ARGV, 10))
+local order = redis.call('HINCRBY', P .. 'meta', 'task_order', 1)
+redis.call('ZADD', P .. 'tasks', order, id)
+redis.call('ZADD', P .. 'fam:' .. family, order, id)
+redis.call('SADD', P .. 'families', family)
+if ARGV[6] ~= '' then
+  redis.call('ZADD', P .. 'active:' .. family, ARGV[6], id)
+end
+if ARGV[9] == '1' then
+  redis.call('SADD', P .. 'followed', id)
+  redis.call('ZADD', KEYS[2], 0, name .. '\\n' .. id)
+end
+local excess = redis.call('ZCARD', P .. 'tasks') - tonumber(ARGV[8])
+if excess <= 0 then
+  return 1
+end
+-- Over the bound: forget the oldest tasks that have ended, looking at a bounded window only.
+for _, old in ipairs(redis.call('ZRANGE', P .. 'tasks', 0, excess + 63)) do
+  if excess <= 0 then
+    break
+  end
+  local old_family = redis.call('HGET', P .. 't:' .. old, 'family') or ''
+  local ends = redis.call('ZSCORE', P .. 'active:' .. old_family, old)
+  if not ends or tonumber(ends) <= tonumber(ARGV[7]) then
+    redis.call('DEL', P .. 't:' .. old)
+    redis.call('ZREM', P .. 'tasks', old)
+    redis.call('ZREM', P .. 'fam:' .. old_family, old)
+    redis.call('ZREM', P .. 'active:' .. old_family, old)
+    redis.call('SREM', P .. 'followed', old)
+    redis.call('ZREM', KEYS[2], name .. '\\n' .. old)
+    excess = excess - 1
+  end
+end
+return 1
+"""
+
+POLL_TASK = """
+-- ARGV: P, task id, mock now, step ('1' / '0'). Returns the record as the poll saw it.
+local P = ARGV[1]
+local key = P .. 't:' .. ARGV[2]
+if redis.call('EXISTS', key) == 0 then
+  return false
+end
+redis.call('HINCRBY', key, 'polls', 1)
+local seen = redis.call('HGETALL', key)
+if ARGV[4] == '1' then
+  local entered = redis.call('HGET', key, 'entered')
+  local reached = 0
+  if entered ~= '' then
+    reached = select(2, string.gsub(entered, ',', '')) + 1
+  end
+  local steps = tonumber(redis.call('HGET', key, 'nsteps'))
+  if reached < steps then
+    if entered == '' then entered = ARGV[3] else entered = entered .. ',' .. ARGV[3] end
+    redis.call('HSET', key, 'entered', entered)
+    if reached + 1 == steps then
+      redis.call('ZREM', P .. 'active:' .. redis.call('HGET', key, 'family'), ARGV[2])
+    end
+  end
+end
+return seen
+"""
+
+REPLACE_TASK = """
+-- ARGV: P, task id, revision read, family, active until ('' when ended), then field / value pairs
+local P = ARGV[1]
+local key = P .. 't:' .. ARGV[2]
+if redis.call('HGET', key, 'revision') ~= ARGV[3] then
+  return 0
+end
+redis.call('HSET', key, unpack(ARGV, 6))
+if ARGV[5] == '' then
+  redis.call('ZREM', P .. 'active:' .. ARGV[4], ARGV[2])
+else
+  redis.call('ZADD', P .. 'active:' .. ARGV[4], ARGV[5], ARGV[2])
+end
+return 1
+"""
+
+RUNNING = """
+-- ARGV: P, family, mock now
+local active = ARGV[1] .. 'active:' .. ARGV[2]
+redis.call('ZREMRANGEBYSCORE', active, '-inf', ARGV[3])
+return redis.call('ZCARD', active)
+"""
+
+NEXT_ID = """
+-- KEYS: ids; ARGV: name, at least. Decimal strings throughout: ids pass 2^53.
+local function greater(a, b)
+  if #a ~= #b then return #a > #b end
+  return a > b
+end
+local function plus_one(s)
+  local i = #s
+  while i > 0 and string.sub(s, i, i) == '9' do i = i - 1 end
+  if i == 0 then return '1' .. string.rep('0', #s) end
+  return string.sub(s, 1, i - 1) .. string.char(string.byte(s, i) + 1) .. string.rep('0', #s - i)
+end
+local value = plus_one(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if greater(ARGV[2], value) then value = ARGV[2] end
+redis.call('HSET', KEYS[1], ARGV[1], value)
+return value
+"""
+
+COUNT = """
+-- ARGV: P, counter name, limit ('' for none)
+local counters = ARGV[1] .. 'counters'
+local value = tonumber(redis.call('HGET', counters, ARGV[2]) or '0') + 1
+if ARGV[3] ~= '' and value > tonumber(ARGV[3]) then
+  return false
+end
+redis.call('HSET', counters, ARGV[2], value)
+return value
+"""
+
+ADVANCE_CLOCK = """
+-- ARGV: P, seconds, wall now, clock mode, clock speed (the last three start a clock that is not there yet)
+local clock = ARGV[1] .. 'clock'
+if redis.call('EXISTS', clock) == 0 then
+  redis.call('HSET', clock, 'mode', ARGV[4], 'speed', ARGV[5], 'origin', ARGV[3], 'origin_wall', ARGV[3], 'offset', '0', 'manual', ARGV[3])
+end
+if redis.call('HGET', clock, 'mode') == 'manual' then
+  redis.call('HINCRBYFLOAT', clock, 'manual', ARGV[2])
+else
+  redis.call('HINCRBYFLOAT', clock, 'offset', ARGV[2])
+end
+return redis.call('HGETALL', clock)
+"""
+
+CLAIM_CALLBACKS = """
+-- KEYS: callbacks; ARGV: namespaces' key prefix, wall now (ms), lease (ms), how many
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
+local token = tonumber(ARGV[2]) + tonumber(ARGV[3])
+local claimed = {}
+for _, member in ipairs(due) do
+  local cut = string.find(member, '\\n', 1, true)
+  local delivered = redis.call('HGET', ARGV[1] .. string.sub(member, 1, cut - 1) .. ':t:' .. string.sub(member, cut + 1), 'delivered')
+  if delivered then
+    redis.call('ZADD', KEYS[1], token, member)
+    table.insert(claimed, member)
+    table.insert(claimed, delivered)
+  else
+    redis.call('ZREM', KEYS[1], member)
+  end
+end
+return {tostring(token), claimed}
+"""
+
+DELIVERED = """
+-- ARGV: task key, step index
+if redis.call('EXISTS', ARGV[1]) == 1 then
+  redis.call('HSET', ARGV[1], 'delivered', ARGV[2])
+end
+return 1
+"""
+
+RELEASE = """
+-- KEYS: callbacks; ARGV: member, claim token, next look (ms; '' for never), P, task id
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) ~= tonumber(ARGV[2]) then
+  return 0
+end
+if ARGV[3] == '' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('SREM', ARGV[4] .. 'followed', ARGV[5])
+else
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+end
+return 1
+"""
+
+NUDGE = """
+-- KEYS: callbacks; ARGV: P, name, wall now (ms), task id ('' for every followed task)
+local P = ARGV[1]
+local ids
+if ARGV[4] ~= '' then
+  redis.call('SADD', P .. 'followed', ARGV[4])
+  ids = {ARGV[4]}
+else
+  ids = redis.call('SMEMBERS', P .. 'followed')
+end
+for _, id in ipairs(ids) do
+  redis.call('ZADD', KEYS[1], 'LT', ARGV[3], ARGV[2] .. '\\n' .. id)
+end
+return #ids
+"""
+
+DROP = """
+-- KEYS: namespaces, callbacks; ARGV: P, name
+local P, name = ARGV[1], ARGV[2]
+local found = redis.call('ZREM', KEYS[1], name)
+for _, id in ipairs(redis.call('ZRANGE', P .. 'tasks', 0, -1)) do
+  redis.call('DEL', P .. 't:' .. id)
+end
+for _, family in ipairs(redis.call('SMEMBERS', P .. 'families')) do
+  redis.call('DEL', P .. 'fam:' .. family, P .. 'active:' .. family)
+end
+for _, id in ipairs(redis.call('SMEMBERS', P .. 'followed')) do
+  redis.call('ZREM', KEYS[2], name .. '\\n' .. id)
+end
+found = found + redis.call('DEL', P .. 'tasks', P .. 'families', P .. 'followed', P .. 'clock', P .. 'meta', P .. 'rules', P .. 'hits', P .. 'journal', P .. 'counters')
+return found
+"""
+
+ALL = {
+    name: source
+    for name, source in globals().items()
+    if name.isupper() and isinstance(source, str)
+}
