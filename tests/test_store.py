@@ -123,12 +123,14 @@ async def test_callbacks_are_claimed_once_and_come_back_when_nudged(store: Store
     assert await store.claim_callbacks(now + 2000, 10) == []
 
 
-async def test_a_nudge_while_claimed_wins_over_the_release(store: Store) -> None:
+async def test_a_nudge_while_claimed_waits_for_the_claimant_then_wins_over_its_release(store: Store) -> None:
     await store.create_task("ns", a_task(callback=True), 1001.0, 1000.0)
-    claim = (await store.claim_callbacks(2_000_000_000.0, 10))[0]
+    now = 2_000_000_000.0
+    claim = (await store.claim_callbacks(now, 10))[0]
     await store.nudge_callbacks("ns", "t1")
+    assert await store.claim_callbacks(now + 1, 10) == []  # still the first claimant's: never two at once
     await store.release(claim, math.inf)
-    assert [c.task_id for c in await store.claim_callbacks(2_000_000_000.0, 10)] == ["t1"]
+    assert [c.task_id for c in await store.claim_callbacks(now + 1, 10)] == ["t1"]
 
 
 async def test_a_claim_whose_worker_died_is_taken_over_after_the_lease(store: Store) -> None:

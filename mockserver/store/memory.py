@@ -66,6 +66,8 @@ class MemoryStore(Store):
         self._ids: dict[str, int] = {}
         self._due_at: dict[tuple[str, str], int] = {}
         self._due_heap: list[tuple[int, str, str]] = []
+        self._leases: dict[tuple[str, str], int] = {}
+        self._nudged_while_claimed: set[tuple[str, str]] = set()
 
     def _space(self, namespace: str) -> _Space:
         space = self._spaces.get(namespace)
@@ -91,7 +93,7 @@ class MemoryStore(Store):
             if space is None:
                 return False
             for task_id in space.followed:
-                self._due_at.pop((namespace, task_id), None)
+                self._forget_callbacks((namespace, task_id))
             return True
 
     # ---- clock ----
@@ -179,7 +181,7 @@ class MemoryStore(Store):
                 del space.tasks[task_id]
                 space.active.get(family, {}).pop(task_id, None)
                 space.followed.discard(task_id)
-                self._due_at.pop((namespace, task_id), None)
+                self._forget_callbacks((namespace, task_id))
                 excess -= 1
 
     async def task(self, namespace: str, task_id: str) -> Task | None:
@@ -254,6 +256,11 @@ class MemoryStore(Store):
             return value
 
     # ---- callbacks ----
+    def _forget_callbacks(self, key: tuple[str, str]) -> None:
+        self._due_at.pop(key, None)
+        self._leases.pop(key, None)
+        self._nudged_while_claimed.discard(key)
+
     def _schedule(self, namespace: str, task_id: str, due_ms: int) -> None:
         self._due_at[(namespace, task_id)] = due_ms
         heapq.heappush(self._due_heap, (due_ms, namespace, task_id))
@@ -266,14 +273,20 @@ class MemoryStore(Store):
             heap = self._due_heap
             while heap and heap[0][0] <= now_ms and len(claims) < limit:
                 due_ms, namespace, task_id = heapq.heappop(heap)
-                if self._due_at.get((namespace, task_id)) != due_ms:
+                key = (namespace, task_id)
+                if self._due_at.get(key) != due_ms:
                     continue  # rescheduled since: a newer heap entry stands for it
                 record = self._spaces[namespace].tasks.get(task_id) if namespace in self._spaces else None
+                lease = self._leases.get(key, 0)
                 if record is None:
-                    del self._due_at[(namespace, task_id)]
-                    continue
-                self._schedule(namespace, task_id, token)
-                claims.append(Claim(namespace, task_id, token, record["delivered"]))
+                    self._forget_callbacks(key)
+                elif lease > now_ms:  # another claimant's: it looks again when it lets go
+                    self._nudged_while_claimed.add(key)
+                    self._schedule(namespace, task_id, lease)
+                else:
+                    self._leases[key] = token
+                    self._schedule(namespace, task_id, token)
+                    claims.append(Claim(namespace, task_id, token, record["delivered"]))
         return claims
 
     async def delivered(self, claim: Claim, index: int) -> None:
@@ -286,10 +299,15 @@ class MemoryStore(Store):
     async def release(self, claim: Claim, next_due: float | None) -> None:
         key = (claim.namespace, claim.task_id)
         with self._lock:
-            if self._due_at.get(key) != claim.token:
-                return  # nudged while claimed: look again as the nudge asked
-            if next_due is None:
-                del self._due_at[key]
+            if self._leases.get(key) != claim.token:
+                return  # the lease ran out and another claimant took over
+            del self._leases[key]
+            nudged = key in self._nudged_while_claimed or self._due_at.get(key) != claim.token
+            self._nudged_while_claimed.discard(key)
+            if nudged:
+                self._schedule(*key, 0)
+            elif next_due is None:
+                self._forget_callbacks(key)
                 space = self._spaces.get(claim.namespace)
                 if space is not None:
                     space.followed.discard(claim.task_id)

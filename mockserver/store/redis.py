@@ -79,7 +79,10 @@ class _Batch:
             if isinstance(result, NoScriptError) and not reloaded:
                 again.append((command, future))  # a restarted Redis forgot the scripts
             elif isinstance(result, Exception):
-                _fail([(command, future)], StoreUnavailable(f"{self.where}: {result}"))
+                # A script that does not compile or run is the mock's bug; anything else (loading, out of
+                # memory, read-only replica) is the store being unusable for now.
+                error = RuntimeError(f"Redis script failed: {result}") if "script" in str(result).lower() else StoreUnavailable(f"{self.where}: {result}")
+                _fail([(command, future)], error)
             elif not future.done():
                 future.set_result(result)
         if again:
@@ -284,13 +287,13 @@ class RedisStore(Store):
 
     # ---- callbacks ----
     async def claim_callbacks(self, wall_now: float, limit: int) -> list[Claim]:
-        token, claimed = await self._script(
-            "CLAIM_CALLBACKS", (PREFIX + "callbacks",), PREFIX + "ns:", int(wall_now * 1000), int(CALLBACK_LEASE * 1000), limit
-        )
+        now_ms = int(wall_now * 1000)
+        token = now_ms + int(CALLBACK_LEASE * 1000)
+        claimed = await self._script("CLAIM_CALLBACKS", (PREFIX + "callbacks",), PREFIX + "ns:", now_ms, token, limit)
         claims = []
         for member, delivered in zip(claimed[::2], claimed[1::2]):
             namespace, _, task_id = member.decode().partition("\n")
-            claims.append(Claim(namespace, task_id, int(token), int(delivered)))
+            claims.append(Claim(namespace, task_id, token, int(delivered)))
         return claims
 
     async def delivered(self, claim: Claim, index: int) -> None:

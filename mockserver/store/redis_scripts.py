@@ -224,22 +224,29 @@ return redis.call('HGETALL', clock)
 """
 
 CLAIM_CALLBACKS = """
--- KEYS: callbacks; ARGV: namespaces' key prefix, wall now (ms), lease (ms), how many
+-- KEYS: callbacks; ARGV: namespaces' key prefix, wall now (ms), claim token (ms: when the lease ends), how many
+-- A task claimed by another worker stays theirs until its lease ends; a nudge meanwhile is noted on the
+-- task, and its release makes it due again.
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
-local token = tonumber(ARGV[2]) + tonumber(ARGV[3])
 local claimed = {}
 for _, member in ipairs(due) do
   local cut = string.find(member, '\\n', 1, true)
-  local delivered = redis.call('HGET', ARGV[1] .. string.sub(member, 1, cut - 1) .. ':t:' .. string.sub(member, cut + 1), 'delivered')
-  if delivered then
-    redis.call('ZADD', KEYS[1], token, member)
+  local key = ARGV[1] .. string.sub(member, 1, cut - 1) .. ':t:' .. string.sub(member, cut + 1)
+  local delivered = redis.call('HGET', key, 'delivered')
+  local lease = redis.call('HGET', key, 'lease')
+  if not delivered then
+    redis.call('ZREM', KEYS[1], member)
+  elseif lease and tonumber(lease) > tonumber(ARGV[2]) then
+    redis.call('HSET', key, 'nudged', '1')
+    redis.call('ZADD', KEYS[1], lease, member)
+  else
+    redis.call('HSET', key, 'lease', ARGV[3])
+    redis.call('ZADD', KEYS[1], ARGV[3], member)
     table.insert(claimed, member)
     table.insert(claimed, delivered)
-  else
-    redis.call('ZREM', KEYS[1], member)
   end
 end
-return {tostring(token), claimed}
+return claimed
 """
 
 DELIVERED = """
@@ -252,11 +259,16 @@ return 1
 
 RELEASE = """
 -- KEYS: callbacks; ARGV: member, claim token, next look (ms; '' for never), P, task id
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) ~= tonumber(ARGV[2]) then
+local key = ARGV[4] .. 't:' .. ARGV[5]
+if redis.call('HGET', key, 'lease') ~= ARGV[2] then
   return 0
 end
-if ARGV[3] == '' then
+local nudged = redis.call('HGET', key, 'nudged')
+redis.call('HDEL', key, 'lease', 'nudged')
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if nudged or (score and score ~= ARGV[2]) then
+  redis.call('ZADD', KEYS[1], 0, ARGV[1])
+elseif ARGV[3] == '' then
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('SREM', ARGV[4] .. 'followed', ARGV[5])
 else
