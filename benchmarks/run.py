@@ -22,12 +22,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 import loadgen
+import scale
 import stream_time
 import throughput
 from common import HERE, ROOT
 from servers import running
 
 TARGET_RATIO = 0.7  # tracked for measurement 1; below it run.py profiles the hot path
+REDIS_TARGET = 0.8  # measurement 7: the Redis store against the in-memory one, one process each
+PEER_TARGET = 1.2  # measurement 7: two workers on Redis against the Node peer (one process)
 RESULTS = HERE / "results"
 
 
@@ -120,6 +123,7 @@ def _report(results: dict[str, Any]) -> str:
          f"last vs first 1k block (flat = 1.0); store bounded at {tasks['max_tasks']}; RSS {first_block['rss_mib']:.1f} -> {last_block['rss_mib']:.1f} MiB"),
         ("6", f"{rt['sessions']} concurrent Realtime sessions, ms", f"{rt['wall_ms']:.0f} wall", f"{rt['alone_ms_median']:.0f} alone", "",
          f"one text turn each; per session p50 {rt['session_ms_p50']:.0f} ms, p95 {rt['session_ms_p95']:.0f} ms; errors {rt['errors']}"),
+        *scale.rows(results["scale"], REDIS_TARGET, PEER_TARGET),
     ]
     head = (
         f"gptnb-mock benchmarks  {meta['when']}  commit {meta['commit']}  Python {meta['python']}  {meta['cpus']} CPUs\n"
@@ -159,18 +163,20 @@ def main() -> int:
 
     with running("mock") as mock_url, running("baseline") as baseline_url:
         urls = {"mock": mock_url, "baseline": baseline_url}
-        print("1/6 throughput ...", file=sys.stderr)
+        print("1/7 throughput ...", file=sys.stderr)
         results["throughput"] = throughput.measure(urls, tool, args.seconds, args.warmup, args.rounds, args.threads, args.connections)
-        print("2/6 stream ...", file=sys.stderr)
+        print("2/7 stream ...", file=sys.stderr)
         results["stream"] = stream_time.measure(urls, args.stream_runs)
-    print("3/6 fixture overhead ...", file=sys.stderr)
+    print("3/7 fixture overhead ...", file=sys.stderr)
     results["fixture"] = _child("fixture_overhead.py", args.fixture_calls)
-    print("4/6 memory ...", file=sys.stderr)
+    print("4/7 memory ...", file=sys.stderr)
     results["memory"] = _child("memory.py", args.memory_requests)
-    print("5/6 tasks ...", file=sys.stderr)
+    print("5/7 tasks ...", file=sys.stderr)
     results["tasks"] = _child("tasks.py", args.tasks)
-    print("6/6 realtime sessions ...", file=sys.stderr)
+    print("6/7 realtime sessions ...", file=sys.stderr)
     results["realtime"] = _child("realtime_sessions.py", args.sessions)
+    print("7/7 shared state (Redis, workers) and the Node peer ...", file=sys.stderr)
+    results["scale"] = scale.measure(tool, args.seconds, args.warmup, args.rounds, args.threads, args.connections)
     if args.profile or results["throughput"]["ratio"] < TARGET_RATIO:
         print("profiling the hot path ...", file=sys.stderr)
         results["hotpath"] = _child("hotpath.py")

@@ -32,11 +32,13 @@ from .headers import HeaderMap
 from .ids import request_id
 from .journal import JournalEntry
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
+
+REPLIES = (JsonReply, TextReply, BinaryReply, StreamReply)
 from .responses import ResponseJudge
 from .routing import Router
 from .state import MockState, NamespaceState
 from .steering import SCENARIO_HEADERS, Rule, ScenarioError, parse_scenario
-from .store import StoreUnavailable
+from .store import DEFAULT_NAMESPACE, StoreUnavailable
 
 log = logging.getLogger("gptnb_mock")
 
@@ -110,27 +112,24 @@ class Pipeline:
         headers = HeaderMap.from_scope(scope)
         raw_query = scope.get("query_string", b"")
         query_pairs = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else []
-        journal = {"method": method, "path": path, "contract_id": None, "query": dict(query_pairs), "body": None}
+        reached: Contract | None = None  # the contract the request got to, for the journal and the error
+        logged_body = None
         call: Call | None = None
         prepared: Prepared | None = None
         space: NamespaceState | None = None
-        family = None
         try:
             match = self.router.match(path)
             candidates = match.route.methods.get(method) if match else None
             if not candidates:
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL ({method} {path})")
-            base = candidates[-1]
-            family = base.errors
-            journal["contract_id"] = base.id
-            api_key = self.authenticate(base, headers, query_pairs)
+            reached = candidates[-1]
+            api_key = self.authenticate(reached, headers, query_pairs)
             space = await self.enter(scope, headers, api_key)
-            body, files = await self._read(base, scope, receive, headers)
-            journal["body"] = _journal_body(body, files)
+            body, files = await self._read(reached, scope, receive, headers)
+            logged_body = _journal_body(body, files)
             prepared = self._select(candidates, body)
-            contract = prepared.contract
-            journal["contract_id"] = contract.id
-            query = parsing.coerce_fields(query_pairs, prepared.query_schema)
+            contract = reached = prepared.contract
+            query = parsing.coerce_fields(query_pairs, prepared.query_schema) if query_pairs else {}
             self.validate(prepared, match.params, query, headers, body)
             if contract.kind == "websocket":
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
@@ -138,12 +137,12 @@ class Pipeline:
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, base_url(scope, headers, space.namespace), rid, space)
             reply = await self._answer(prepared, call)
         except Exception as exc:  # noqa: BLE001 (every failure becomes an answer; see answer_error)
-            reached = prepared.contract if prepared else self.state.registry.contracts.get(journal["contract_id"] or "")
+            family = candidates[-1].errors if reached is not None else None
             reply = errors.answer_error(exc, ErrorContext(self.state.settings, rid, call, reached), family, f"{method} {path}")
         if space is None:
             space = await self.space_for_errors(scope, headers)
-        time_now = space.clock.now() if space is not None else time.time()
-        entry = JournalEntry(0, time_now, **journal, status=reply.status)
+        when = space.clock.now() if space is not None else time.time()
+        entry = JournalEntry(0, when, method, path, reached.id if reached else None, dict(query_pairs), logged_body, reply.status)
         if prepared is not None and self.state.settings.strict:
             reply = prepared.judge.watch(reply, entry.violations)
         await self._send(reply, rid, entry, space, started, scope, receive, send)
@@ -253,7 +252,7 @@ class Pipeline:
         if prepared.handler is None:
             return _documented_reply(call.contract)
         result = prepared.handler(call)
-        return await result if inspect.isawaitable(result) else result
+        return result if isinstance(result, REPLIES) else await result
 
     async def _steering_rule(self, call: Call) -> Rule | None:
         for name in SCENARIO_HEADERS:
@@ -385,7 +384,7 @@ def base_url(scope: Scope, headers: HeaderMap, namespace: str) -> str:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
     root = scope.get("root_path", "")
-    if namespaces.SCOPE_KEY not in scope:
+    if namespace != DEFAULT_NAMESPACE and namespaces.SCOPE_KEY not in scope:
         root += namespaces.url_prefix(namespace)
     return f"{scope.get('scheme', 'http')}://{host}{root}"
 

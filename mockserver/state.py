@@ -13,6 +13,8 @@ from .steering import RuleBook
 from .store import DEFAULT_NAMESPACE, Limits, MemoryStore, Store
 from .tasks import TaskEngine
 
+NAMESPACES_REMEMBERED = 1024  # views kept for reuse; past this they are all built afresh
+
 
 class MockState:
     def __init__(self, settings: Settings | None = None, registry: ContractRegistry | None = None, store: Store | None = None) -> None:
@@ -21,11 +23,18 @@ class MockState:
         self.handlers: dict[str, Handler] = load_all()
         self.store = store if store is not None else memory_store(self.settings)
         self.callbacks = CallbackDispatcher(self)
+        self._entered: dict[str, NamespaceState] = {}
 
     async def enter(self, namespace: str = DEFAULT_NAMESPACE) -> NamespaceState:
         """The namespace as a request sees it (one read of the store)."""
-        entered = await self.store.enter(namespace)
-        return NamespaceState(self, namespace, entered.clock, entered.rules)
+        clock, rules = await self.store.enter(namespace)
+        known = self._entered.get(namespace)
+        if known is not None and known.clock is clock and known.rules.rules is rules:
+            return known  # nothing changed since the last request: the same view serves this one
+        if len(self._entered) >= NAMESPACES_REMEMBERED:
+            self._entered.clear()
+        known = self._entered[namespace] = NamespaceState(self, namespace, clock, rules)
+        return known
 
     async def reset(self, namespace: str = DEFAULT_NAMESPACE) -> None:
         """Forget the namespace's calls, rules, tasks and clock (the moto ``/moto-api/reset`` of this mock)."""
@@ -34,6 +43,7 @@ class MockState:
     def configure(self, settings: Settings) -> None:
         """New settings for a running instance (the live-server fixture, between tests)."""
         self.settings = settings
+        self._entered.clear()
         self.store.clock_mode, self.store.clock_speed = settings.clock, settings.clock_speed
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from ..clock import Clock
@@ -39,13 +39,12 @@ class Limits:
     """Tasks kept per namespace; past this the oldest finished ones are forgotten."""
 
 
-@dataclass(frozen=True)
-class Entered:
+class Entered(NamedTuple):
     """What a request reads of its namespace before it is answered (one round trip)."""
 
     clock: Clock
     rules: list[Rule]
-    """Newest first."""
+    """Newest first; the store hands out a new list when they change, so an unchanged one is the same list."""
 
 
 @dataclass(frozen=True)

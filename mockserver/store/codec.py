@@ -156,11 +156,12 @@ def rule_from_record(raw: bytes, hits: int) -> Rule:
     return Rule(**loads(raw), hits=hits)
 
 
+_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(JournalEntry) if f.name != "seq")
+
+
 def entry_record(entry: JournalEntry) -> bytes:
     """The entry without its number (the store assigns it when it appends)."""
-    fields = dataclasses.asdict(entry)
-    del fields["seq"]
-    return dumps(fields)
+    return dumps({name: getattr(entry, name) for name in _ENTRY_FIELDS})
 
 
 def entry_from_record(raw: bytes, seq: int) -> JournalEntry:

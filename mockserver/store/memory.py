@@ -77,10 +77,12 @@ class MemoryStore(Store):
 
     # ---- namespaces ----
     async def enter(self, namespace: str) -> Entered:
-        with self._lock:
-            space = self._space(namespace)
-            space.last_used = time.time()
-            return Entered(space.clock, list(space.rules) if space.rules else [])
+        space = self._spaces.get(namespace)
+        if space is None:
+            with self._lock:
+                space = self._space(namespace)
+        space.last_used = time.time()
+        return Entered(space.clock, space.rules)  # rules are replaced, never changed in place
 
     async def namespaces(self) -> list[NamespaceInfo]:
         with self._lock:
@@ -113,7 +115,7 @@ class MemoryStore(Store):
         with self._lock:
             space = self._space(namespace)
             rule.id = next(space.rule_ids)
-            space.rules.insert(0, rule)
+            space.rules = [rule, *space.rules]
             space.last_used = time.time()
         return rule
 

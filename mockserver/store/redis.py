@@ -19,6 +19,7 @@ from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -30,75 +31,117 @@ from ..steering import Rule
 from ..tasks import Task
 from . import codec
 from .base import CALLBACK_LEASE, Claim, Entered, Limits, NamespaceInfo, Store, StoreUnavailable, namespace_summary
-from .redis_scripts import ALL as SCRIPTS
+from .redis_scripts import BATCH
 
 PREFIX = "gptnb:"
 CONNECT_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 10.0
+IN_FLIGHT = 4  # pipelines one event loop may have waiting for Redis at once
 RULES_CACHED = 1024  # namespaces whose rules this process keeps (refreshed when their version changes)
 WAIT_FOR_NUDGE = 2**62  # a callback due "never", until something nudges it (exact as a double)
-_SHAS = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in SCRIPTS.items()}
+BATCH_SHA = hashlib.sha1(BATCH.encode()).hexdigest()
 
 
 class _Batch:
-    """One connection pool of one event loop, and the commands waiting for its next pipeline."""
+    """One connection pool of one event loop, and what waits for its next round trip: script operations
+    (sent together as one call of the batch script) and plain commands, all in one pipeline."""
 
     def __init__(self, client: redis.Redis, where: str) -> None:
         self.client = client
         self.where = where
-        self.waiting: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
-        self.flushing = False
+        self.operations: list[tuple[list[Any], asyncio.Future[Any]]] = []
+        self.commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self.scheduled = False
+        self.in_flight = 0
 
-    def run(self, *command: Any) -> asyncio.Future[Any]:
+    def operation(self, name: str, keys: tuple[str, ...], args: tuple[str, ...], blobs: tuple[bytes, ...]) -> asyncio.Future[Any]:
+        return self._wait(self.operations, (name, keys, args, blobs))
+
+    def command(self, command: tuple[Any, ...]) -> asyncio.Future[Any]:
+        return self._wait(self.commands, command)
+
+    def _wait(self, queue: list[Any], item: Any) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.waiting.append((command, future))
-        if not self.flushing:
-            self.flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
+        queue.append((item, future))
+        self._schedule()
         return future
 
-    async def _flush(self) -> None:
-        try:
-            while self.waiting:
-                batch, self.waiting = self.waiting, []
-                await self._send(batch)
-        finally:
-            self.flushing = False
+    def _schedule(self) -> None:
+        # The flush runs next turn, carrying everything queued by then. A few may be in flight at once,
+        # so the loop never sits idle while one batch waits for a busy Redis.
+        if not self.scheduled and self.in_flight < IN_FLIGHT and (self.operations or self.commands):
+            self.scheduled = True
+            asyncio.get_running_loop().create_task(self._flush())
 
-    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]], reloaded: bool = False) -> None:
+    async def _flush(self) -> None:
+        self.scheduled = False
+        operations, self.operations = self.operations, []
+        commands, self.commands = self.commands, []
+        self.in_flight += 1
+        try:
+            await self._send(operations, commands)
+        finally:
+            self.in_flight -= 1
+            self._schedule()
+
+    async def _send(self, operations: list[tuple[list[Any], asyncio.Future[Any]]], commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         pipe = self.client.pipeline(transaction=False)
-        for command, _ in batch:
+        batch = _batch_arguments([op for op, _ in operations])
+        if operations:
+            pipe.execute_command("EVALSHA", BATCH_SHA, 0, *batch)
+        for command, _ in commands:
             pipe.execute_command(*command)
         try:
             results = await pipe.execute(raise_on_error=False)
+            if operations and isinstance(results[0], NoScriptError):  # a restarted Redis forgot the script
+                await self.client.script_load(BATCH)
+                results[0] = await self.client.evalsha(BATCH_SHA, 0, *batch)
         except (RedisError, OSError) as exc:
-            _fail(batch, StoreUnavailable(f"{self.where}: {exc}"))
+            _fail([*operations, *commands], StoreUnavailable(f"{self.where}: {exc}"))
             return
-        again = []
-        for (command, future), result in zip(batch, results):
-            if isinstance(result, NoScriptError) and not reloaded:
-                again.append((command, future))  # a restarted Redis forgot the scripts
-            elif isinstance(result, Exception):
-                # A script that does not compile or run is the mock's bug; anything else (loading, out of
-                # memory, read-only replica) is the store being unusable for now.
-                error = RuntimeError(f"Redis script failed: {result}") if "script" in str(result).lower() else StoreUnavailable(f"{self.where}: {result}")
-                _fail([(command, future)], error)
-            elif not future.done():
-                future.set_result(result)
-        if again:
-            try:
-                for source in SCRIPTS.values():
-                    await self.client.script_load(source)
-            except (RedisError, OSError) as exc:
-                _fail(again, StoreUnavailable(f"{self.where}: {exc}"))
-                return
-            await self._send(again, reloaded=True)
+        if operations:
+            answers = results.pop(0)
+            if isinstance(answers, Exception):
+                _fail(operations, self._failure(answers))
+            else:
+                for (_, future), (ok, *result) in zip(operations, answers):
+                    if ok:
+                        _settle(future, result[0] if result else None)
+                    else:
+                        _fail([((), future)], RuntimeError(f"Redis script failed: {result[0].decode(errors='replace')}"))
+        for (_, future), result in zip(commands, results):
+            if isinstance(result, Exception):
+                _fail([((), future)], self._failure(result))
+            else:
+                _settle(future, result)
+
+    def _failure(self, error: Exception) -> Exception:
+        # A script that does not compile or run is the mock's bug; anything else (loading, out of
+        # memory, a read-only replica) is the store being unusable for now.
+        if "script" in str(error).lower():
+            return RuntimeError(f"Redis script failed: {error}")
+        return StoreUnavailable(f"{self.where}: {error}")
 
 
-def _fail(batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]], error: Exception) -> None:
+def _settle(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _fail(batch: list[tuple[Any, asyncio.Future[Any]]], error: Exception) -> None:
     for _, future in batch:
         if not future.done():
             future.set_exception(error)
+
+
+def _batch_arguments(operations: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[bytes, ...]]]) -> list[Any]:
+    """The batch script's arguments: the operations as JSON, then every operation's large arguments."""
+    described: list[Any] = []
+    blobs: list[bytes] = []
+    for name, keys, args, own in operations:
+        described.append((name, keys, args, len(blobs) + 2, len(own)))  # ARGV[1] is the JSON itself
+        blobs += own
+    return [orjson.dumps(described), *blobs]
 
 
 class RedisStore(Store):
@@ -108,8 +151,9 @@ class RedisStore(Store):
         super().__init__(limits or Limits(), clock_mode, clock_speed)
         self.url = url
         self._batches: dict[asyncio.AbstractEventLoop, _Batch] = {}
-        self._rules: OrderedDict[str, tuple[bytes, list[Rule]]] = OrderedDict()
+        self._rules: OrderedDict[str, tuple[str, list[Rule]]] = OrderedDict()
         self._clocks: dict[str, tuple[list[bytes], Clock]] = {}
+        self._marked: dict[str, float] = {}
 
     def describe(self) -> str:
         parts = urlsplit(self.url)
@@ -129,10 +173,11 @@ class RedisStore(Store):
         return batch
 
     def _run(self, *command: Any) -> asyncio.Future[Any]:
-        return self._batch().run(*command)
+        return self._batch().command(command)
 
-    def _script(self, name: str, keys: tuple[str, ...], *args: Any) -> asyncio.Future[Any]:
-        return self._batch().run("EVALSHA", _SHAS[name], len(keys), *keys, *args)
+    def _script(self, name: str, keys: tuple[str, ...], *args: Any, blobs: tuple[bytes, ...] = ()) -> asyncio.Future[Any]:
+        """A script operation: ``args`` small values (sent as strings), ``blobs`` large arguments after them."""
+        return self._batch().operation(name, keys, tuple(map(str, args)), blobs)
 
     async def open(self) -> None:
         try:
@@ -152,16 +197,27 @@ class RedisStore(Store):
     # ---- namespaces ----
     async def enter(self, namespace: str) -> Entered:
         known = self._rules.get(namespace)
+        now = time.time()
+        # "Last used" to the second is plenty; marking it on every request would be a write each.
+        mark = now - self._marked.get(namespace, 0.0) >= 1.0
+        if mark:
+            self._marked[namespace] = now
         clock_fields, version, *fresh = await self._script(
-            "ENTER", (PREFIX + "namespaces",), self._p(namespace), namespace, repr(time.time()), known[0] if known else "", self.clock_mode, repr(self.clock_speed)
+            "ENTER", (PREFIX + "namespaces",), self._p(namespace), namespace, known[0] if known else "", repr(now) if mark else ""
         )
+        if not clock_fields:
+            clock_fields = await self._start_clock(namespace)
         if fresh or known is None:
             rules = sorted((codec.rule_from_record(raw, 0) for raw in _pairs(fresh[0] if fresh else []).values()), key=lambda r: -r.id)
-            known = (version, rules)
+            known = (version.decode(), rules)
             self._rules[namespace] = known
             if len(self._rules) > RULES_CACHED:
                 self._rules.popitem(last=False)
         return Entered(self._clock(namespace, clock_fields), known[1])
+
+    def _start_clock(self, namespace: str) -> asyncio.Future[Any]:
+        """A new namespace's clock, with the instance's mode and speed (once: a clock already there stays)."""
+        return self._script("START_CLOCK", (), self._p(namespace), repr(time.time()), self.clock_mode, repr(self.clock_speed))
 
     def _clock(self, namespace: str, fields: list[bytes]) -> Clock:
         cached = self._clocks.get(namespace)
@@ -170,6 +226,7 @@ class RedisStore(Store):
         clock = Clock.from_fields({k.decode(): v.decode() for k, v in _pairs(fields).items()})
         if len(self._clocks) > RULES_CACHED:
             self._clocks.clear()
+            self._marked.clear()
         self._clocks[namespace] = (fields, clock)
         return clock
 
@@ -190,6 +247,7 @@ class RedisStore(Store):
 
     async def drop(self, namespace: str) -> bool:
         self._rules.pop(namespace, None)
+        self._marked.pop(namespace, None)
         return bool(await self._script("DROP", (PREFIX + "namespaces", PREFIX + "callbacks"), self._p(namespace), namespace))
 
     # ---- clock ----
@@ -199,14 +257,14 @@ class RedisStore(Store):
     async def advance_clock(self, namespace: str, seconds: float) -> Clock:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        fields = await self._script("ADVANCE_CLOCK", (), self._p(namespace), repr(float(seconds)), repr(time.time()), self.clock_mode, repr(self.clock_speed))
+        _, fields = await asyncio.gather(self._start_clock(namespace), self._script("ADVANCE_CLOCK", (), self._p(namespace), repr(float(seconds))))
         await self.nudge_callbacks(namespace)
         return self._clock(namespace, fields)
 
     # ---- rules ----
     async def add_rule(self, namespace: str, rule: Rule) -> Rule:
         record = codec.rule_record(rule)
-        rule.id = int(await self._script("ADD_RULE", (PREFIX + "namespaces",), self._p(namespace), namespace, repr(time.time()), record, secrets.token_hex(8)))
+        rule.id = int(await self._script("ADD_RULE", (PREFIX + "namespaces",), self._p(namespace), namespace, repr(time.time()), secrets.token_hex(8), blobs=(record,)))
         return rule
 
     async def rules(self, namespace: str) -> list[Rule]:
@@ -218,15 +276,15 @@ class RedisStore(Store):
         return bool(await self._script("REMOVE_RULE", (), self._p(namespace), rule_id, secrets.token_hex(8)))
 
     async def replace_rules(self, namespace: str, rules: list[Rule]) -> None:
-        triples = [x for rule in rules for x in (rule.id, codec.rule_record(rule), rule.hits)]
-        await self._script("REPLACE_RULES", (), self._p(namespace), secrets.token_hex(8), *triples)
+        triples = tuple(x for rule in rules for x in (str(rule.id).encode(), codec.rule_record(rule), str(rule.hits).encode()))
+        await self._script("REPLACE_RULES", (), self._p(namespace), secrets.token_hex(8), blobs=triples)
 
     async def take_rule(self, namespace: str, rule: Rule) -> bool:
         return bool(await self._script("TAKE_RULE", (), self._p(namespace), rule.id, "" if rule.times is None else rule.times))
 
     # ---- journal ----
     async def record(self, namespace: str, entry: JournalEntry) -> None:
-        entry.seq = int(await self._script("RECORD", (), self._p(namespace), codec.entry_record(entry), self.limits.journal_size))
+        entry.seq = int(await self._script("RECORD", (), self._p(namespace), self.limits.journal_size, blobs=(codec.entry_record(entry),)))
 
     async def journal(self, namespace: str) -> list[JournalEntry]:
         lines = await self._run("LRANGE", self._p(namespace) + "journal", 0, -1)
@@ -241,12 +299,11 @@ class RedisStore(Store):
 
     # ---- tasks ----
     async def create_task(self, namespace: str, task: Task, active_until: float | None, now: float) -> None:
-        fields = [x for item in codec.task_record(task).items() for x in item]
         await self._script(
             "CREATE_TASK",
             (PREFIX + "namespaces", PREFIX + "callbacks"),
             self._p(namespace), namespace, repr(time.time()), task.id, task.family, _score(active_until), repr(now), self.limits.max_tasks,
-            "1" if task.callback is not None else "0", *fields,
+            "1" if task.callback is not None else "0", blobs=_pairs_of(codec.task_record(task)),
         )
         if task.callback is not None:
             self._nudged()
@@ -268,8 +325,8 @@ class RedisStore(Store):
     async def replace_task(self, namespace: str, task: Task, active_until: float | None) -> bool:
         read = task.revision
         task.revision += 1
-        fields = [x for item in codec.changing_fields(task).items() for x in item]
-        written = await self._script("REPLACE_TASK", (), self._p(namespace), task.id, read, task.family, _score(active_until), *fields)
+        fields = _pairs_of(codec.changing_fields(task))
+        written = await self._script("REPLACE_TASK", (), self._p(namespace), task.id, read, task.family, _score(active_until), blobs=fields)
         if not written:
             task.revision = read
         return bool(written)
@@ -307,6 +364,11 @@ class RedisStore(Store):
     async def nudge_callbacks(self, namespace: str, task_id: str | None = None) -> None:
         await self._script("NUDGE", (PREFIX + "callbacks",), self._p(namespace), namespace, int(time.time() * 1000), task_id or "")
         self._nudged()
+
+
+def _pairs_of(record: dict[str, bytes | str | int]) -> tuple[bytes, ...]:
+    """A record's field / value pairs as script arguments."""
+    return tuple(x if isinstance(x, bytes) else str(x).encode() for item in record.items() for x in item)
 
 
 def _pairs(flat: list[Any]) -> dict[Any, Any]:

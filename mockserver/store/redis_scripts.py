@@ -15,27 +15,37 @@ Numbers that may pass 2^53 (ids) are handled as decimal strings: Lua numbers are
 from __future__ import annotations
 
 ENTER = """
--- KEYS: namespaces; ARGV: P, name, wall now, known rules version, clock mode, clock speed
+-- KEYS: namespaces; ARGV: P, name, known rules version, wall now ('' unless it is to be marked as used).
+-- Answers the clock ({} when the namespace has none yet: see START_CLOCK), the rules' version and,
+-- when that is not the known one, the rules.
 local P = ARGV[1]
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
-if redis.call('EXISTS', P .. 'clock') == 0 then
-  redis.call('HSET', P .. 'clock', 'mode', ARGV[5], 'speed', ARGV[6], 'origin', ARGV[3], 'origin_wall', ARGV[3], 'offset', '0', 'manual', ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
 end
 local clock = redis.call('HGETALL', P .. 'clock')
 local version = redis.call('HGET', P .. 'meta', 'rules') or ''
-if version == ARGV[4] then
+if version == ARGV[3] then
   return {clock, version}
 end
 return {clock, version, redis.call('HGETALL', P .. 'rules')}
 """
 
+START_CLOCK = """
+-- ARGV: P, wall now, clock mode, clock speed. A namespace's clock, started unless it already runs.
+local clock = ARGV[1] .. 'clock'
+if redis.call('EXISTS', clock) == 0 then
+  redis.call('HSET', clock, 'mode', ARGV[3], 'speed', ARGV[4], 'origin', ARGV[2], 'origin_wall', ARGV[2], 'offset', '0', 'manual', ARGV[2])
+end
+return redis.call('HGETALL', clock)
+"""
+
 ADD_RULE = """
--- KEYS: namespaces; ARGV: P, name, wall now, rule JSON without its id, new rules version
+-- KEYS: namespaces; ARGV: P, name, wall now, new rules version, rule JSON without its id
 local P = ARGV[1]
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 local id = redis.call('HINCRBY', P .. 'meta', 'rule_id', 1)
-redis.call('HSET', P .. 'rules', id, '{"id":' .. id .. ',' .. string.sub(ARGV[4], 2))
-redis.call('HSET', P .. 'meta', 'rules', ARGV[5])
+redis.call('HSET', P .. 'rules', id, '{"id":' .. id .. ',' .. string.sub(ARGV[5], 2))
+redis.call('HSET', P .. 'meta', 'rules', ARGV[4])
 return id
 """
 
@@ -78,11 +88,11 @@ return 1
 """
 
 RECORD = """
--- ARGV: P, entry JSON, journal size
+-- ARGV: P, journal size, entry JSON
 local P = ARGV[1]
 local seq = redis.call('HINCRBY', P .. 'meta', 'journal', 1)
-redis.call('RPUSH', P .. 'journal', seq .. ' ' .. ARGV[2])
-redis.call('LTRIM', P .. 'journal', -tonumber(ARGV[3]), -1)
+redis.call('RPUSH', P .. 'journal', seq .. ' ' .. ARGV[3])
+redis.call('LTRIM', P .. 'journal', -tonumber(ARGV[2]), -1)
 return seq
 """
 
@@ -210,11 +220,8 @@ return value
 """
 
 ADVANCE_CLOCK = """
--- ARGV: P, seconds, wall now, clock mode, clock speed (the last three start a clock that is not there yet)
+-- ARGV: P, seconds (the clock has been started). Returns the clock.
 local clock = ARGV[1] .. 'clock'
-if redis.call('EXISTS', clock) == 0 then
-  redis.call('HSET', clock, 'mode', ARGV[4], 'speed', ARGV[5], 'origin', ARGV[3], 'origin_wall', ARGV[3], 'offset', '0', 'manual', ARGV[3])
-end
 if redis.call('HGET', clock, 'mode') == 'manual' then
   redis.call('HINCRBYFLOAT', clock, 'manual', ARGV[2])
 else
@@ -310,8 +317,31 @@ found = found + redis.call('DEL', P .. 'tasks', P .. 'families', P .. 'followed'
 return found
 """
 
-ALL = {
-    name: source
-    for name, source in globals().items()
-    if name.isupper() and isinstance(source, str)
-}
+OPERATIONS = {name: source for name, source in globals().items() if name.isupper() and isinstance(source, str)}
+
+# All operations travel in one script call: a batch of [name, keys, args, first, count] (JSON), each
+# operation run in turn (atomically, as the whole script is) and its result or error answered in its
+# place. One command per round trip keeps the client's per-command cost out of the hot path. An
+# operation's large arguments (task records, journal entries) follow the batch as script arguments of
+# their own, ``count`` of them from position ``first``, appended to its ``args``: never escaped into
+# and parsed out of the JSON.
+BATCH = (
+    "local OPS = {}\n"
+    + "".join(f"OPS['{name}'] = function(KEYS, ARGV)\n{source}\nend\n" for name, source in OPERATIONS.items())
+    + """
+local results = {}
+for i, op in ipairs(cjson.decode(ARGV[1])) do
+  local args = op[3]
+  for b = 0, op[5] - 1 do
+    args[#args + 1] = ARGV[op[4] + b]
+  end
+  local ok, result = pcall(OPS[op[1]], op[2], args)
+  if ok then
+    results[i] = {1, result}
+  else
+    results[i] = {0, tostring(result)}
+  end
+end
+return results
+"""
+)
