@@ -10,8 +10,10 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import __version__
+from .absent import drop_absent
 from .clock import MODES, Clock
 from .config import DEFAULT_MAX_BODY_BYTES, Settings
 from .contracts import Contract, ContractError, ContractRegistry, default_registry
@@ -151,6 +153,11 @@ def _load_payload(source: str) -> str:
     return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
 
 
+def _route_path(given: str) -> str:
+    """The path a route is matched on, whether given bare, with a query string or as a full URL."""
+    return urlsplit(given).path or "/"
+
+
 def _find_contract(registry: ContractRegistry, method: str, path: str, body: Any, wanted: str | None) -> Contract | None:
     if wanted:
         return registry[wanted]
@@ -185,7 +192,7 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         # A variant is picked by the request body (its ``when``); a response says nothing about that.
         request_body = payload if args.status is None else None
-        contract = _find_contract(registry, args.method, args.path, request_body, args.contract)
+        contract = _find_contract(registry, args.method, _route_path(args.path), request_body, args.contract)
     except KeyError as exc:
         print(f"gptnb-mock: {exc.args[0]}", file=sys.stderr)
         return 2
@@ -207,7 +214,8 @@ def _judge(registry: ContractRegistry, contract: Contract, args: argparse.Namesp
     if args.status is None:
         if "body" not in contract.request:
             return ["this endpoint takes no request body"]
-        return [str(v) for v in registry.check(contract.pointer("request", "body")).violations(payload)]
+        body = drop_absent(payload, contract.absent_values)  # as the relay reads it
+        return [str(v) for v in registry.check(contract.pointer("request", "body")).violations(body)]
     judge = ResponseJudge(contract, registry)
     if not is_stream:
         return judge.body_violations(args.status, args.content_type or "application/json", payload)
@@ -272,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit 0 when it conforms, 1 with the violations listed when it does not, 2 on usage errors.",
     )
     validate.add_argument("--method", required=True, help="HTTP method, e.g. POST")
-    validate.add_argument("--path", required=True, help="request path, e.g. /v1/chat/completions")
+    validate.add_argument("--path", required=True, help="request path, e.g. /v1/chat/completions (a query string or a full URL is fine)")
     validate.add_argument("--status", type=int, help="judge FILE as the response with this status instead of as a request")
     validate.add_argument("--content-type", help="the response's content type (default: application/json; SSE is recognised by its data: lines)")
     validate.add_argument("--contract", help="contract id, when the path alone does not pick the variant you mean")

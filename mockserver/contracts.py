@@ -76,6 +76,11 @@ class Contract:
     def content_types(self) -> tuple[str, ...]:
         return tuple(self.request.get("content_types", ()))
 
+    @functools.cached_property
+    def absent_values(self) -> tuple[Any, ...]:
+        """Values the relay reads as "not given" in this request's body and query (see absent.py)."""
+        return tuple(self.request.get("absent_values", ()))
+
     @functools.lru_cache(maxsize=None)  # noqa: B019 (contracts live as long as the process)
     def pointer(self, *parts: str) -> str:
         """A JSON pointer URI into this contract (``/`` inside parts is escaped, as media types need)."""

@@ -6,6 +6,7 @@ import functools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .contracts import Contract
@@ -21,6 +22,15 @@ class Example:
     request: dict[str, Any]
     response: dict[str, Any]
     source: str = ""
+
+
+REAL_WORLD = "real_world"
+"""fixtures/real_world holds the real-traffic corpus, not documented examples."""
+
+
+def example_files() -> list[Path]:
+    """Every documented example file (fixtures/<family>/<name>.json)."""
+    return sorted(p for p in fixtures_dir().glob("*/*.json") if p.parent.name != REAL_WORLD)
 
 
 @functools.cache

@@ -142,7 +142,8 @@ class _Exporter:
                 "(event schema and terminator of text/event-stream answers; their `schema` describes one event, as "
                 "OpenAPI 3.2's itemSchema does), x-gptnb-error-when (business errors sent "
                 "with a success status), x-gptnb-models (the body field the relay routes on and the models it has a channel "
-                "for; any other model gets a 503), x-gptnb-websocket, x-gptnb-kind and x-gptnb-cost.",
+                "for; any other model gets a 503), x-gptnb-absent-values (body and query values the relay reads as not given: "
+                "members holding them are dropped before validation), x-gptnb-websocket, x-gptnb-kind and x-gptnb-cost.",
             },
         }
         if server_url:
@@ -186,6 +187,8 @@ class _Exporter:
                 "known": list(base.models.known),
                 "patterns": list(base.models.patterns),
             }
+        if base.absent_values:
+            operation["x-gptnb-absent-values"] = list(base.absent_values)
         operation["x-gptnb-kind"] = base.kind
         operation["x-gptnb-cost"] = base.cost
         return operation

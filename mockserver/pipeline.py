@@ -25,6 +25,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from . import errors, namespaces, parsing, sse
+from .absent import drop_absent
 from .contracts import Contract
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
@@ -127,9 +128,14 @@ class Pipeline:
             space = await self.enter(scope, headers, api_key)
             body, files = await self._read(reached, scope, receive, headers)
             logged_body = _journal_body(body, files)
+            absent = reached.absent_values
+            if absent:  # what the relay decodes as "not given" is gone before anyone looks
+                body = drop_absent(body, absent)
             prepared = self._select(candidates, body)
             contract = reached = prepared.contract
             query = parsing.coerce_fields(query_pairs, prepared.query_schema) if query_pairs else {}
+            if absent:
+                query = drop_absent(query, absent)
             self.validate(prepared, match.params, query, headers, body)
             if contract.kind == "websocket":
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")

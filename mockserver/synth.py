@@ -23,7 +23,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012, specification_with
 
-__all__ = ["UnsatisfiableSchema", "instance"]
+__all__ = ["UnsatisfiableSchema", "instance", "tool_arguments"]
 
 MAX_DEPTH = 6  # from here on: required properties, minItems and the cheapest branch only
 HARD_DEPTH = MAX_DEPTH + 10  # deeper means *required* recursion that never bottoms out
@@ -488,3 +488,13 @@ def instance(schema: Any, *, seed: int = 0, hint: str = "") -> Any:
     if error is not None:
         raise UnsatisfiableSchema(f"no valid instance found: {error.message}")
     return value
+
+
+def tool_arguments(parameters: Any, *, seed: int = 0, hint: str = "") -> Any:
+    """Arguments for a function call, valid under the function's ``parameters`` schema.
+
+    A function declared without parameters (or with a non-object) takes an empty object, as every
+    format's tools allow. Raises UnsatisfiableSchema like ``instance``.
+    """
+    schema = parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}
+    return instance(schema, seed=seed, hint=hint)

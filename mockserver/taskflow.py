@@ -59,6 +59,14 @@ def task_for(call: Call, **fields: Any) -> Task:
     return Task(**{**defaults, **fields})
 
 
+async def stored(call: Call, task_id: str, family: str, kind: str) -> Task | None:
+    """The task ``task_id`` if it is a ``kind`` task of ``family`` that was not deleted (``data["deleted"]``)."""
+    task = await call.state.tasks.get(task_id)
+    if task is None or task.family != family or task.kind != kind or task.data.get("deleted"):
+        return None
+    return task
+
+
 async def start(call: Call, task: Task, render: Callable[..., Any], *args: Any) -> Task:
     """Store the task and, when it asked for callbacks, have every state change delivered: the body
     of each is ``render(view, *args)`` (a module-level function, so any worker can call it)."""

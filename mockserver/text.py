@@ -9,6 +9,8 @@ completion tokens.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 _TOKEN = re.compile(r" ?[A-Za-z0-9_'’]+| ?[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]|\s+|[^\sA-Za-z0-9_]")
 
@@ -57,7 +59,62 @@ def reply_text(question: str, model: str, seed: int, *, variant: int = 0) -> str
     return f'You said: "{quoted}". This is a mock reply from {model}. {filler(seed + variant, 12 + seed % 7)}'
 
 
+def tool_result_reply(result: str, seed: int) -> str:
+    """The answer once a tool has answered: it quotes the tool's result, so a test can see it arrived."""
+    return f"Based on the tool result {excerpt(result, 120)}, here is the answer. {filler(seed, 8)}"
+
+
 def truncate_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
     """Cut ``text`` before the first stop sequence (not included, as OpenAI does)."""
-    cut = min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=-1)
-    return (text[:cut], True) if cut >= 0 else (text, False)
+    kept, stop = stop_at(text, stops)
+    return kept, stop is not None
+
+
+def stop_at(text: str, stops: Sequence[str]) -> tuple[str, str | None]:
+    """``text`` cut before the earliest stop sequence, and the sequence that cut it (or None)."""
+    found = [(i, s) for s in stops if s and (i := text.find(s)) >= 0]
+    if not found:
+        return text, None
+    cut, stop = min(found, key=lambda pair: pair[0])
+    return text[:cut], stop
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A reply as tokens, and why it ended: a stop sequence, the token limit, or its natural end."""
+
+    tokens: list[str]
+    stop_sequence: str | None = None
+    hit_limit: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.tokens)
+
+
+def generate(text: str, *, stops: Sequence[str] = (), limit: int | None = None) -> Generated:
+    """``text`` as every format's model emits it: cut at the first stop sequence, then at ``limit`` tokens.
+
+    Chat's ``finish_reason``, Responses' ``incomplete_details``, Claude's ``stop_reason`` and
+    Gemini's ``finishReason`` are all read off the same result.
+    """
+    kept, stop = stop_at(text, stops)
+    tokens = tokenize(kept)
+    if limit is not None and len(tokens) > limit:
+        return Generated(tokens[:limit], None, True)
+    return Generated(tokens, stop, False)
+
+
+def closest(question: str, candidates: Sequence[str]) -> int:
+    """The index of the candidate sharing the most words with ``question`` (the first on a tie).
+
+    How the mock "model" picks which tool to call: by the words of each tool's name and description.
+    """
+    words = set(question.lower().split())
+    overlaps = [len(words & set(c.lower().replace("_", " ").split())) for c in candidates]
+    return overlaps.index(max(overlaps))
+
+
+def json_answer(question: str, seed: int) -> dict[str, str]:
+    """The object a reply in free-form JSON mode (no schema given) holds."""
+    return {"answer": filler(seed, 8), "question": excerpt(question, 80)}

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from mockserver import media
+from mockserver.absent import drop_absent
 from mockserver.contracts import Contract, ContractRegistry, default_registry
 from mockserver.examples import examples_of
 from mockserver.synth import UnsatisfiableSchema, instance
@@ -160,7 +161,11 @@ def requests(
     registry = _registry(registry)
     contract = registry[contract_id]
     schema = _body_schema(contract, registry)
-    bodies = from_schema(schema).flatmap(lambda body: _realistic(contract, _with_media(schema, body, media_base))) if schema is not None else st.none()
+    bodies = (
+        from_schema(schema).flatmap(lambda body: _realistic(contract, _with_media(schema, body, media_base))).flatmap(lambda body: _left_empty(contract, schema, body))
+        if schema is not None
+        else st.none()
+    )
     params = _params(contract, registry, "path")
     query = _params(contract, registry, "query")
     where, _, name = contract.behavior.get("task_id", "").partition(".")
@@ -171,6 +176,27 @@ def requests(
     elif task_ids and where == "body":
         bodies = bodies.flatmap(lambda b: st.sampled_from(list(task_ids)).map(lambda task_id: {**(b or {}), name: [task_id] if name.endswith("s") else task_id}))
     return st.builds(lambda body, p, q: _build(contract, body, p, q), bodies, params, query)
+
+
+def _unused_fields(contract: Contract, schema: dict[str, Any], body: Any) -> tuple[list[str], tuple[Any, ...]]:
+    """Optional fields the body leaves out, and the values a real client sends there instead
+    (only text ones where the body is a form)."""
+    if not contract.absent_values or not isinstance(body, dict):
+        return [], ()
+    markers = contract.absent_values
+    if JSON not in contract.content_types:
+        markers = tuple(m for m in markers if isinstance(m, str))
+    required = set(schema.get("required", ()))
+    return [name for name in schema.get("properties", {}) if name not in body and name not in required], markers
+
+
+def _left_empty(contract: Contract, schema: dict[str, Any], body: Any) -> st.SearchStrategy[Any]:
+    """The body with some unused optional fields sent empty, as clients of Go-decoding relays do."""
+    unused, markers = _unused_fields(contract, schema, body)
+    if not unused or not markers:
+        return st.just(body)
+    extra = st.dictionaries(st.sampled_from(unused), st.sampled_from(markers), max_size=len(unused))
+    return extra.map(lambda fields: {**body, **fields})
 
 
 _URL_NAME = re.compile(r"(^|_)(url|link|image|img|video|audio)s?$|Url$", re.I)
@@ -224,6 +250,9 @@ def sample_requests(contract_id: str, count: int, *, registry: ContractRegistry 
             continue
         if contract.models and isinstance(body, dict):
             body[contract.models.field] = contract.models.known[seed % len(contract.models.known)]
+        unused, markers = _unused_fields(contract, schema or {}, body)
+        if seed % 2 and markers:  # every other request leaves its unused fields empty rather than out
+            body = {**body, **{name: markers[0] for name in unused}}
         made.append(_build(contract, body, params, query))
     return made
 
@@ -318,7 +347,8 @@ def invalid_request_cases(contract_id: str, *, registry: ContractRegistry | None
     for base in _valid_bases(contract) if schema is not None else []:
         for rule, body in _mutations(schema, base):
             # One request per broken rule: the first documented request that can carry it.
-            if rule not in rules_seen and check is not None and not check.is_valid(body):
+            # Broken as the relay reads it: a value it takes for "not given" breaks nothing.
+            if rule not in rules_seen and check is not None and not check.is_valid(drop_absent(body, contract.absent_values)):
                 rules_seen.add(rule)
                 candidates.append(_build(contract, copy.deepcopy(body), _example_params(contract), {}, rule))
     raw = _build(contract, None, _example_params(contract), {}, "malformed JSON body")
@@ -356,6 +386,7 @@ def documented_requests(contract_id: str, *, registry: ContractRegistry | None =
             body = {k.removesuffix("[]"): v for k, v in body.items()}
             body.update({name: upload["filename"] for name, upload in request.get("files", {}).items()})
         built = _build(contract, body, _path_params(contract, request.get("path", "")), request.get("query", {}))
+        built.headers.update(request.get("headers", {}))  # sent as documented (Accept, version headers …)
         found.append((example.name, built, example.response))
     return found
 

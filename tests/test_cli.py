@@ -15,6 +15,7 @@ import pytest
 
 from mockserver.cli import build_parser, main
 from mockserver.contracts import ContractRegistry
+from mockserver.examples import example_files
 from mockserver.resources import fixtures_dir
 
 SCRIPT = Path(sys.executable).parent / "gptnb-mock"
@@ -300,7 +301,7 @@ def test_validate_a_file_that_is_not_json_exits_2(write) -> None:  # type: ignor
 
 
 def documented_examples() -> list[Any]:
-    return [pytest.param(path, id=f"{path.parent.name}/{path.stem}") for path in sorted(fixtures_dir().glob("*/*.json"))]
+    return [pytest.param(path, id=f"{path.parent.name}/{path.stem}") for path in example_files()]
 
 
 def run_main(*argv: str) -> tuple[int, str]:

@@ -6,6 +6,7 @@ import io
 
 import httpx
 import pytest
+import zhipuai
 from PIL import Image
 
 from mockserver.media import media_type_of
@@ -90,3 +91,22 @@ def test_unreadable_body_unknown_id_and_unknown_model(cog) -> None:
     assert unknown.status_code == 404 and unknown.json() == {"error": {"code": "1214", "message": "id 参数非法。请检查文档"}}
     no_channel = cog.post("/cogvideox/v4/videos/generations", json={"model": "cogvideox-9", "prompt": "x"})
     assert no_channel.status_code == 503 and "cogvideox-9" in no_channel.json()["error"]["message"]
+
+
+@pytest.mark.gptnb(clock="step")
+def test_zhipus_own_sdk_sends_unset_options_as_null_and_reads_the_result(gptnb) -> None:
+    """zhipuai (Zhipu's SDK) puts every keyword in the body, so the options left unset go out as null; the
+    contract reads null as not given, so the call is accepted and the SDK's VideoObject is filled."""
+    client = zhipuai.ZhipuAI(api_key="sk-test", base_url=BASE + "/cogvideox/v4", max_retries=0)
+    created = client.videos.generations(model="cogvideox", prompt="a hummingbird over a red flower")
+    sent = gptnb.calls.last.body
+    assert sent["image_url"] is None and sent["fps"] is None and sent["model"] == "cogvideox"
+    assert created.task_status == "PROCESSING" and created.id.isdigit()
+    for _ in range(10):
+        result = client.videos.retrieve_videos_result(id=created.id)
+        if result.task_status in DONE:
+            break
+    assert result.task_status == "SUCCESS" and result.model == "cogvideox"
+    (video,) = result.video_result
+    assert media_type_of(httpx.get(video.url).content) == "video/mp4"
+    assert media_type_of(httpx.get(video.cover_image_url).content) in ("image/png", "image/jpeg")

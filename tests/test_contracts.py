@@ -7,7 +7,7 @@ import json
 import pytest
 
 from mockserver.contracts import ContractError, ContractRegistry, default_registry
-from mockserver.examples import examples_of
+from mockserver.examples import example_files, examples_of
 from mockserver.families import load_all
 from mockserver.resources import contracts_dir, fixtures_dir
 from mockserver.responses import ResponseJudge
@@ -57,7 +57,7 @@ def test_variants_point_at_a_contract_on_the_same_route() -> None:
 
 def test_every_example_file_is_listed_by_a_contract() -> None:
     listed = {e["file"] for c in REGISTRY for e in c.examples}
-    on_disk = {p.relative_to(fixtures_dir()).as_posix() for p in fixtures_dir().glob("*/*.json")}
+    on_disk = {p.relative_to(fixtures_dir()).as_posix() for p in example_files()}
     assert on_disk - listed == set()
 
 

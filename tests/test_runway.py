@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import pytest
+import runwayml
 from PIL import Image
 
 from mockserver.media import media_type_of
@@ -88,6 +89,7 @@ def test_official_image_to_video_flow(runway) -> None:
         if task["status"] in OFFICIAL_DONE:
             break
     assert seen[0] == "PENDING" and "RUNNING" in seen and seen[-1] == "SUCCEEDED"
+    assert task["cost"] == {"credits": 25} and "estimatedCost" not in task  # 5 s at 5 credits a second
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", task["createdAt"]) and "progress" not in task
     (output,) = task["output"]
     assert media_type_of(runway.get(output).content) == "video/mp4"
@@ -109,6 +111,23 @@ def test_official_failure_carries_failure_and_code(runway) -> None:
         if task["status"] == "FAILED":
             break
     assert task["status"] == "FAILED" and task["failure"] and task["failureCode"] and "output" not in task
+    assert task["cost"] == {"credits": 0}  # refunded
+
+
+@pytest.mark.gptnb(clock="step")
+def test_runways_own_sdk_creates_and_waits_for_a_task(gptnb, monkeypatch) -> None:
+    """runwayml (Runway's SDK) against the relay prefix: it sends X-Runway-Version 2024-11-06 itself, reads the id, and its
+    wait_for_task_output polls tasks/{id} until a terminal status, with estimatedCost while in flight."""
+    monkeypatch.setattr("runwayml.lib.polling.POLL_TIME", 0)  # the step clock moves the task; no need to wait 6 s a poll
+    monkeypatch.setattr("runwayml.lib.polling.POLL_JITTER", 0)
+    client = runwayml.RunwayML(api_key="sk-test", base_url=BASE + "/runwayml", max_retries=0)
+    created = client.image_to_video.create(model="gen4_turbo", prompt_image=FRAMES[0]["uri"], ratio="1280:720", prompt_text="dolly-in", duration=5)
+    pending = client.tasks.retrieve(created.id)
+    assert pending.status in ("PENDING", "RUNNING") and pending.estimated_cost.credits == 25
+    done = created.wait_for_task_output(timeout=None)
+    assert done.status == "SUCCEEDED" and done.cost.credits == 25
+    (output,) = done.output
+    assert media_type_of(httpx.get(output).content) == "video/mp4"
 
 
 @pytest.mark.parametrize(

@@ -407,3 +407,36 @@ def test_output_validates_unless_unsatisfiable(schema: Any, seed: int) -> None:
     except UnsatisfiableSchema:
         return
     assert_valid(schema, value)
+
+
+# --- the helpers every format's replies share (mockserver.text, mockserver.synth.tool_arguments) ---
+
+
+def test_generate_reports_which_stop_sequence_ended_the_reply() -> None:
+    from mockserver.text import generate
+
+    reply = generate("alpha beta. gamma END delta", stops=["END", "beta"])
+    assert reply.text == "alpha " and reply.stop_sequence == "beta" and not reply.hit_limit
+
+
+def test_generate_cuts_at_the_token_limit_after_the_stop_sequence() -> None:
+    from mockserver.text import count_tokens, generate
+
+    reply = generate("one two three four five", limit=3)
+    assert reply.tokens == ["one", " two", " three"] and reply.hit_limit and reply.stop_sequence is None
+    whole = generate("one two three", limit=10)
+    assert not whole.hit_limit and len(whole.tokens) == count_tokens("one two three")
+
+
+def test_closest_picks_the_candidate_with_most_shared_words_first_on_ties() -> None:
+    from mockserver.text import closest
+
+    assert closest("what is the weather in Paris", ["book_flight tickets", "get_weather forecast"]) == 1
+    assert closest("nothing shared", ["a b", "c d"]) == 0
+
+
+def test_tool_arguments_take_an_empty_object_without_parameters() -> None:
+    from mockserver.synth import tool_arguments
+
+    assert tool_arguments(None) == {}
+    assert tool_arguments({"type": "object", "properties": {"q": STR}, "required": ["q"]}, seed=3, hint="search")["q"]

@@ -39,7 +39,7 @@ def poll_until_done(client: httpx.Client, task_id: str, limit: int = 10) -> tupl
     for _ in range(limit):
         (task,) = ok(client.post("/viggle/video-task/by-ids", json={"ids": [task_id, "ignored"]}))
         seen.append(task["status"])
-        if task["result"] or task["status"] == 3:
+        if task["status"] in (0, 3):  # 0 is done (what real clients poll for), 3 failed
             return task, seen
     raise AssertionError(f"task {task_id} did not finish: {seen}")
 
@@ -61,7 +61,7 @@ def test_mix_with_an_uploaded_video_ends_with_a_downloadable_mp4(viggle) -> None
     video = upload_video(viggle, image["id"])
     created = ok(viggle.post("/viggle/video-task", json={"imageID": image["id"], "videoID": video["id"], "bgMode": 2, "modelInfoID": 3}))
     task, seen = poll_until_done(viggle, created["taskID"])
-    assert seen[0] == 0 and seen[-1] == 2 and seen == sorted(seen)
+    assert seen[0] == 1 and set(seen[:-1]) == {1} and seen[-1] == 0
     assert task["image"] == image and task["name"].startswith("hero")
     assert media.media_type_of(viggle.get(task["result"]).content) == "video/mp4"
     assert Image.open(io.BytesIO(viggle.get(task["resultCover"]).content)).format == "JPEG"
@@ -83,7 +83,7 @@ def test_templates_drive_mix_and_multi_and_move_takes_a_video(viggle) -> None:
     assert len(multi["segments"]) >= 2
     mapping = {segment["uuid"]: upload_image(viggle)["id"] for segment in multi["segments"]}
     created = ok(viggle.post("/viggle/multi/video-task", json={"templateID": multi["id"], "characterMapping": mapping, "modelInfoID": 3}))
-    assert poll_until_done(viggle, created["taskID"])[0]["status"] == 2
+    assert poll_until_done(viggle, created["taskID"])[0]["status"] == 0
 
     video = upload_video(viggle, image["id"])
     move = ok(viggle.post("/viggle/move/video-task", json={"imageID": image["id"], "videoID": video["id"], "modelInfoID": 3}))

@@ -17,7 +17,7 @@ KLING = "kling_error"
 INVALID_PARAMETER = 1201
 TASK_NOT_FOUND = 1203
 
-# Kling's codes for statuses a steering rule injects (the first code of each status in §3.6).
+# Kling's codes for statuses a steering rule injects (the first code of each status in Kling's API reference (app.klingai.com/global/dev/document-api), error codes).
 _FAULT_CODES = {400: 1200, 401: 1000, 403: 1103, 404: 1202, 429: 1302, 500: 5000, 503: 5001, 504: 5002}
 
 

@@ -1,5 +1,5 @@
 """Luma's error shape: Luma-API passes Luma's ``{"detail": "<text>"}`` through and wraps its own failures
-(a body it cannot bind, an internal error) as ``{"detail": {"reason", "code": 1}}`` (suno_luma.md §3.9).
+(a body it cannot bind, an internal error) as ``{"detail": {"reason", "code": 1}}`` (LumaAI-API/Luma-API luma.go (its error bodies)).
 Key, quota and rate problems are the relay's own envelope.
 """
 

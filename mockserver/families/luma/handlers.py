@@ -15,7 +15,7 @@ from .errors import detail, not_found
 if TYPE_CHECKING:
     from ...pipeline import Call
 
-# Luma-API passes Luma's 201 Created through (suno_luma.md §3.2); the contracts accept 200 too.
+# Luma-API passes Luma's 201 Created through (LumaAI-API/Luma-API luma.go (doGeneration) and the Luma 官方格式 template pages (docs.yutoai.net)); the contracts accept 200 too.
 CREATED = 201
 # Which pools' generations each kind of route can read: paid ids live in their own account pool.
 READABLE = {models.OFFICIAL: (models.OFFICIAL, models.FREE), models.FREE: (models.OFFICIAL, models.FREE), models.PAID: (models.PAID,)}

@@ -61,13 +61,14 @@ def clip_for(body: dict[str, Any], pool: str, parent: Clip | None = None, parent
     """A submit or extend body as a clip; an extension keeps its source's pool and frame and runs on from it."""
     aspect = parent.aspect_ratio if parent else body.get("aspect_ratio") or DEFAULT_ASPECT
     echo = {k: body[k] for k in ("aspect_ratio", "expand_prompt", "loop", "image_url", "image_end_url", "model_name", "resolution", "duration") if body.get(k) is not None}
+    prompt = body.get("user_prompt", "")  # "" reaches here as absent: Luma-API sends it on as ""
     return Clip(
-        prompt=body["user_prompt"].strip(),
+        prompt=prompt.strip(),
         aspect_ratio=aspect,
         pool=parent.pool if parent else pool,
         expand_prompt=bool(body.get("expand_prompt")),
         duration=round((parent.duration if parent else 0) + CLIP_SECONDS, 2),
-        request={"prompt": body["user_prompt"], "aspect_ratio": aspect, **echo},
+        request={"prompt": prompt, "aspect_ratio": aspect, **echo},
         parent_id=parent_id,
     )
 
@@ -87,7 +88,7 @@ def raw_video_url(generation_id: str, base_url: str) -> str:
 
 
 def generation(view: TaskView, base_url: str) -> dict[str, Any]:
-    """The generation object (suno_luma.md §3.1, v2 shape): media appear only once completed."""
+    """The generation object (the Luma 官方格式 template pages (gpt-best.apifox.cn/project-3868318/api-189362390) and LumaAI-API/Luma-API models.go, v2 shape): media appear only once completed."""
     task = view.task
     clip: Clip = task.data["clip"]
     state = view.status

@@ -19,7 +19,7 @@ from ... import text as texts
 from ...errors import ApiError
 from ...ids import derived_alnum, derived_int, random_alnum
 from ...replies import JsonReply, Reply, StreamReply
-from ...synth import UnsatisfiableSchema, instance
+from ...synth import UnsatisfiableSchema, instance, tool_arguments
 from ...streaming import paced, wants_stream
 from .. import handles
 
@@ -94,19 +94,13 @@ def _chosen_tool(body: dict[str, Any], question: str) -> dict[str, Any] | None:
     messages = body.get("messages") or []
     if choice != "required" and messages and messages[-1].get("role") == "tool":
         return None  # the tool already answered: now the model talks
-    words = set(question.lower().split())
-
-    def overlap(tool: dict[str, Any]) -> int:
-        described = f"{tool['function'].get('name', '')} {tool['function'].get('description', '')}".lower().replace("_", " ")
-        return len(words & set(described.split()))
-
-    return max(tools, key=overlap)
+    described = [f"{t['function'].get('name', '')} {t['function'].get('description', '')}" for t in tools]
+    return tools[texts.closest(question, described)]
 
 
 def _arguments(parameters: Any, seed: int, hint: str) -> str:
-    schema = parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}
     try:
-        return json.dumps(instance(schema, seed=seed, hint=hint), ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(tool_arguments(parameters, seed=seed, hint=hint), ensure_ascii=False, separators=(",", ":"))
     except UnsatisfiableSchema as exc:
         raise ApiError(400, "invalid_request", f"Invalid schema for function parameters: {exc}", param="tools") from None
 
@@ -115,7 +109,7 @@ def _structured_content(body: dict[str, Any], question: str, seed: int) -> str |
     response_format = body.get("response_format") or {}
     kind = response_format.get("type") if isinstance(response_format, dict) else None
     if kind == "json_object":
-        return json.dumps({"answer": texts.filler(seed, 8), "question": texts.excerpt(question, 80)}, ensure_ascii=False)
+        return json.dumps(texts.json_answer(question, seed), ensure_ascii=False)
     if kind == "json_schema":
         schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
         try:
@@ -149,12 +143,8 @@ def plan_choice(call: Call, index: int, question: str, conversation: bytes) -> C
         )
     content = _structured_content(body, question, seed) or _content_for(call, question, seed, index)
     stops = body.get("stop")
-    content, stopped = texts.truncate_at_stop(content, [stops] if isinstance(stops, str) else list(stops or []))
-    tokens = texts.tokenize(content)
-    limit = _token_limit(body)
-    if limit is not None and len(tokens) > limit:
-        return ChoicePlan(tokens=tokens[:limit], finish_reason="length", seed=seed)
-    return ChoicePlan(tokens=tokens, finish_reason="stop", seed=seed)
+    reply = texts.generate(content, stops=[stops] if isinstance(stops, str) else list(stops or []), limit=_token_limit(body))
+    return ChoicePlan(tokens=reply.tokens, finish_reason="length" if reply.hit_limit else "stop", seed=seed)
 
 
 def _content_for(call: Call, question: str, seed: int, index: int) -> str:
@@ -163,7 +153,7 @@ def _content_for(call: Call, question: str, seed: int, index: int) -> str:
         return renderer(call, question, seed, index)
     messages = call.body.get("messages") or []
     if messages and messages[-1].get("role") == "tool":
-        return f"Based on the tool result {texts.excerpt(message_text(messages[-1]), 120)}, here is the answer. {texts.filler(seed, 8)}"
+        return texts.tool_result_reply(message_text(messages[-1]), seed)
     return texts.reply_text(question, call.body["model"], seed, variant=index)
 
 

@@ -1,4 +1,4 @@
-"""The DuoMi "feed/generate" template that Pika, Runway v1 and Pixverse share (video_relay.md §1).
+"""The DuoMi "feed/generate" template that Pika, Runway v1 and Pixverse share (DuoMi's docs (duomiapi.com, apifox project b924931e-29c0-4127-b025-d68c90285060) and their api.gptoai.cc copies).
 
 A create answers ``{code: 200, msg: "成功", data: {task_id}, exec_time}``; feed answers the task object
 in the same envelope; callbacks POST the bare task object. Status is a digit string: "0" pending,

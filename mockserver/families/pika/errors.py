@@ -1,4 +1,4 @@
-"""The DuoMi template's error bodies (video_relay.md §1.5), shared by Pika, Runway v1 and Pixverse.
+"""The DuoMi template's error bodies (QuantumNous/new-api relay/relay_task.go (task_not_exist, HTTP 400)), shared by Pika, Runway v1 and Pixverse.
 
 Body problems answer ``{"code": 400, "msg": "<reason>", "data": null, "exec_time": …}``; an unknown task
 on feed answers new-api's ``{"code": "task_not_exist", "message": "task_not_exist", "data": null}``

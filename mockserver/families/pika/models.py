@@ -1,4 +1,4 @@
-"""Pika as the DuoMi template shows it: credits, timing and the optional poster (video_relay.md §2)."""
+"""Pika as the DuoMi template shows it: credits, timing and the optional poster (DuoMi's Pika pages (duomiapi.com) and gpt-best.apifox.cn/project-3868318/api-223415348)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pixverse answers errors in the DuoMi template's shapes (video_relay.md §1.5, §5.2): Pika's builder."""
+"""Pixverse answers errors in the DuoMi template's shapes (QuantumNous/new-api relay/relay_task.go (task_not_exist, HTTP 400), the Pixverse template page @接口说明): Pika's builder."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pixverse as the DuoMi template shows it: credits, timing, the preview and poster fields (video_relay.md §5)."""
+"""Pixverse as the DuoMi template shows it: credits, timing, the preview and poster fields (the Pixverse template pages (docs.yutoai.net/api/api-260301783, api-260252178))."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Runway's two error shapes: the v1 (DuoMi) format shares Pika's builder; the official API answers
 ``{"error": "<human-readable problem>"}`` (400 bad input, 404 unknown task) and leaves key, quota and
-channel problems to the relay's envelope (video_relay.md §4.1-4.2).
+channel problems to the relay's envelope (Runway's API reference (docs.dev.runwayml.com)).
 """
 
 from __future__ import annotations

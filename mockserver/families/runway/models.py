@@ -1,4 +1,4 @@
-"""Runway's two formats without HTTP: the v1 (DuoMi) flavour and the official task (video_relay.md §3-4)."""
+"""Runway's two formats without HTTP: the v1 (DuoMi) flavour and the official task (DuoMi-format pages of api.gptoai.cc; Runway's API reference, docs.dev.runwayml.com)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ OFFICIAL_RATIOS = {
     "gen4_turbo": frozenset({"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672", "16:9", "9:16"}),
 }
 FAILURE_CODE = "INTERNAL.BAD_OUTPUT.CODE01"
+# Runway prices image-to-video per second of output (5 credits a second for gen3a_turbo and gen4_turbo).
+CREDITS_PER_SECOND = 5
+DEFAULT_SECONDS = 10
 
 
 def _v1_size(params: dict[str, Any], mode: str) -> tuple[int, int]:
@@ -77,6 +80,11 @@ def official_task(view: TaskView) -> dict[str, Any]:
     """GET /v1/tasks/{id}: progress only while RUNNING (0-1), output once SUCCEEDED, failure once FAILED."""
     task = view.task
     body: dict[str, Any] = {"id": task.id, "status": view.status, "createdAt": _iso(task.created_at)}
+    credits = CREDITS_PER_SECOND * (task.params.get("duration") or DEFAULT_SECONDS)
+    if view.terminal:  # refunded when it failed
+        body["cost"] = {"credits": 0 if view.failed else credits}
+    else:
+        body["estimatedCost"] = {"credits": credits}
     if view.status == "RUNNING":
         body["progress"] = view.progress / 100
     elif view.succeeded:

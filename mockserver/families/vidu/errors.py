@@ -2,7 +2,7 @@
 
 ``{"error": {"message": "invalid request: type is required", "type": "invalid_request_error",
 "param": ..., "code": "invalid_request"}}`` with 400 for bad bodies and 404 (code ``task_not_found``)
-for unknown ids (video_official.md §2.5, inferred).
+for unknown ids (an inference: no public page shows the Vidu web API's own error body, inferred).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Viggle's template catalogue as the mock offers it: a fixed set of Mix templates, tags and Multi
-templates (video_relay.md §6.3-6.4). Media URLs are the mock's stateless files."""
+templates (the Viggle template pages (gpt-best.apifox.cn/project-3868318 api-208350214, api-208350175, api-208350176, api-208350215)). Media URLs are the mock's stateless files."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Viggle's error body: the reverse envelope with a non-zero code, ``{"code", "message", "ts", "reason",
-"data": null}`` (video_relay.md §6, inferred). Key, quota and channel problems are the relay's envelope.
+"data": null}`` (the Viggle template pages (gpt-best.apifox.cn/project-3868318 api-208350214, api-208350175, api-208350176, api-208350215), inferred). Key, quota and channel problems are the relay's envelope.
 """
 
 from __future__ import annotations

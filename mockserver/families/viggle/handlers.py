@@ -139,7 +139,7 @@ async def move_generate(call: Call) -> Reply:
 
 @handles("viggle.task.query")
 async def by_ids(call: Call) -> Reply:
-    # Only the first id is honoured (§6.8); an unknown one yields an empty list.
+    # Only the first id is honoured (the Viggle template page by-ids (gpt-best.apifox.cn/project-3868318/api-208350215)); an unknown one yields an empty list.
     task = await call.state.tasks.get(call.body["ids"][0])
     if task is None or task.family != models.FAMILY or task.kind not in models.VIDEO_KINDS:
         return _ok([])

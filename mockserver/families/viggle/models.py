@@ -1,4 +1,4 @@
-"""Viggle without HTTP: assets, video-task plans, the task item and credits (video_relay.md §6).
+"""Viggle without HTTP: assets, video-task plans, the task item and credits (the Viggle template pages (gpt-best.apifox.cn/project-3868318 api-208350214, api-208350175, api-208350176, api-208350215)).
 
 Uploaded assets are kept as tasks that are finished at once (one step, "ready"), so they live in the
 mock's task store, vanish on reset and can be looked up by the generate calls that name them.
@@ -20,8 +20,10 @@ IMAGE_ASSET, VIDEO_ASSET = "asset-image", "asset-video"
 MIX, MULTI, MOVE = "mix", "multi", "move"
 VIDEO_KINDS = frozenset({MIX, MULTI, MOVE})
 READY = Step("ready", 0.0, 100)
-# Integer statuses; only 0 (fresh) is documented, the rest are the mock's guess: 1 running, 2 done, 3 failed.
-QUEUED, RUNNING, DONE, FAILED = "0", "1", "2", "3"
+# Integer statuses. The Viggle tab of Dooy/chatgpt-web-midjourney-proxy (src/api/viggle.ts) polls by-ids until
+# status is 0 and then shows result, so 0 is the finished word and a task in flight reads non-zero (1 here);
+# no public source shows the failure word (3 here).
+RUNNING, DONE, FAILED = "1", "0", "3"
 SUCCESS_STEP = Step(DONE, 0.0, 100)
 FAILURE_STEP = Step(FAILED, 0.0, 100, failed=True)
 TOTAL_CREDITS = 300
@@ -67,7 +69,7 @@ def video_asset(task: Task) -> dict[str, Any]:
 
 
 def plan(failure: str | None) -> tuple[Step, ...]:
-    steps = (Step(QUEUED, 0.0), Step(RUNNING, 1.0, 30), Step(RUNNING, 3.0, 70))
+    steps = (Step(RUNNING, 0.0), Step(RUNNING, 1.0, 30), Step(RUNNING, 3.0, 70))
     if failure:
         return (*steps[:2], Step(FAILED, 2.0, 100, failed=True))
     return (*steps, Step(DONE, 6.0, 100))
