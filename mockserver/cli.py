@@ -241,12 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--chunk-delay", type=int, default=0, metavar="MS", help="milliseconds between streamed events (default: %(default)s)")
     serve.add_argument("--strict", action="store_true", help="check every response against its contract; violations are logged and shown in /__mock/journal")
     serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY_BYTES, metavar="BYTES", help="largest request body accepted; larger gets 413 (default: %(default)s)")
-    serve.add_argument("--journal-size", type=int, default=1000, metavar="N", help="calls kept in the journal ring (default: %(default)s)")
+    serve.add_argument("--journal-size", type=int, default=1000, metavar="N", help="calls kept in each namespace's journal ring (default: %(default)s)")
     serve.add_argument("--error-type", default="new_api_error", help="error.type of relay errors (default: %(default)s)")
     serve.add_argument("--clock", choices=MODES, default="real", help="real: wall time (scaled by --clock-speed); manual: moves only via POST /__mock/clock; step: every poll of a task moves it one state on (default: %(default)s)")
     serve.add_argument("--clock-speed", type=float, default=1.0, metavar="X", help="how much faster than real time the real clock runs (default: %(default)s)")
     serve.add_argument("--callback-allow", action="append", metavar="HOST", help="also POST task callbacks to HOST (repeatable; loopback is always allowed)")
-    serve.add_argument("--max-tasks", type=int, default=10_000, metavar="N", help="tasks kept; past this the oldest finished ones are forgotten (default: %(default)s)")
+    serve.add_argument("--max-tasks", type=int, default=10_000, metavar="N", help="tasks kept per namespace; past this the oldest finished ones are forgotten (default: %(default)s)")
     serve.add_argument("--task-failure-rate", type=float, default=0.0, metavar="P", help="share of async tasks planned to fail, 0..1 (default: %(default)s)")
     serve.add_argument("--task-concurrency", type=int, default=10, metavar="N", help="tasks a family runs at once before queueing, Midjourney code 22 (default: %(default)s)")
     serve.add_argument("--task-queue", type=int, default=100, metavar="N", help="queued tasks a family accepts before refusing, Midjourney code 23 (default: %(default)s)")
@@ -257,8 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--store",
         default="memory",
         metavar="URL",
-        help="where tasks, rules, the journal and clocks live: memory (this process) or redis://HOST:PORT/DB, shared by every worker "
-        "and replica pointing at it; the state outlives restarts (default: %(default)s)",
+        help="where tasks, rules, journals and clocks live: memory (this process; gone when it stops) or redis://[:PASSWORD@]HOST:PORT/DB "
+        "(shared by every worker and replica pointing at it, kept across restarts; rediss:// for TLS) (default: %(default)s)",
     )
     serve.add_argument("--workers", type=int, default=1, metavar="N", help="uvicorn worker processes; more than one needs --store redis://... (default: %(default)s)")
     serve.add_argument(
