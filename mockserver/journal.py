@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .store import Entered, Store
 
 
 @dataclass
@@ -58,6 +58,10 @@ class Journal:
     async def record(self, entry: JournalEntry) -> JournalEntry:
         await self.store.record(self.namespace, entry)
         return entry
+
+    async def record_unless_changed(self, entry: JournalEntry, version: str) -> Entered | None:
+        """Record the entry if the namespace is still at ``version``; else the namespace as it is now."""
+        return await self.store.record_unless_changed(self.namespace, entry, version)
 
     async def entries(self) -> list[JournalEntry]:
         """Oldest first."""

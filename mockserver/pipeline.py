@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 from . import errors, namespaces, parsing, sse
 from .absent import drop_absent
 from .contracts import Contract
+from .families import is_stateless
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
@@ -39,7 +40,7 @@ from .responses import ResponseJudge
 from .routing import Router
 from .state import MockState, NamespaceState
 from .steering import SCENARIO_HEADERS, Rule, ScenarioError, parse_scenario
-from .store import DEFAULT_NAMESPACE, StoreUnavailable
+from .store import DEFAULT_NAMESPACE, Entered, StoreUnavailable
 
 log = logging.getLogger("gptnb_mock")
 
@@ -93,6 +94,7 @@ class Prepared:
         self.known_models = frozenset(routing.known) if routing else frozenset()
         self.model_patterns = tuple(re.compile(p) for p in routing.patterns) if routing else ()
         self.handler = state.handlers.get(contract.id)
+        self.stateless = is_stateless(contract.id)
         self.judge = ResponseJudge(contract, registry)
 
     def routes_model(self, model: str) -> bool:
@@ -117,7 +119,9 @@ class Pipeline:
         logged_body = None
         call: Call | None = None
         prepared: Prepared | None = None
+        namespace: str | None = None
         space: NamespaceState | None = None
+        unconfirmed = False  # answered from the namespace as last read: confirmed when journalled
         try:
             match = self.router.match(path)
             candidates = match.route.methods.get(method) if match else None
@@ -125,7 +129,7 @@ class Pipeline:
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL ({method} {path})")
             reached = candidates[-1]
             api_key = self.authenticate(reached, headers, query_pairs)
-            space = await self.enter(scope, headers, api_key)
+            namespace = self.namespace_of(scope, headers, api_key)
             body, files = await self._read(reached, scope, receive, headers)
             logged_body = _journal_body(body, files)
             absent = reached.absent_values
@@ -140,30 +144,59 @@ class Pipeline:
             if contract.kind == "websocket":
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
             self.route_model(prepared, body)
-            call = Call(contract, method, path, match.params, query, headers, body, files, api_key, base_url(scope, headers, space.namespace), rid, space)
+            space, unconfirmed = await self._space_for(prepared, namespace)
+            call = Call(contract, method, path, match.params, query, headers, body, files, api_key, base_url(scope, headers, namespace), rid, space)
             reply = await self._answer(prepared, call)
         except Exception as exc:  # noqa: BLE001 (every failure becomes an answer; see answer_error)
-            family = candidates[-1].errors if reached is not None else None
-            reply = errors.answer_error(exc, ErrorContext(self.state.settings, rid, call, reached), family, f"{method} {path}")
+            reply = self._refusal(exc, rid, call, reached, f"{method} {path}")
         if space is None:
-            space = await self.space_for_errors(scope, headers)
-        when = space.clock.now() if space is not None else time.time()
-        entry = JournalEntry(0, when, method, path, reached.id if reached else None, dict(query_pairs), logged_body, reply.status)
-        if prepared is not None and self.state.settings.strict:
-            reply = prepared.judge.watch(reply, entry.violations)
-        await self._send(reply, rid, entry, space, started, scope, receive, send)
+            space = await self.space_for_errors(scope, headers, namespace)
+        while True:
+            when = space.clock.now() if space is not None else time.time()
+            entry = JournalEntry(0, when, method, path, reached.id if reached else None, dict(query_pairs), logged_body, reply.status)
+            if prepared is not None and self.state.settings.strict:
+                reply = prepared.judge.watch(reply, entry.violations)
+            current = await self._send(reply, rid, entry, space, started, unconfirmed, scope, receive, send)
+            if current is None:
+                return
+            # The namespace changed (a rule, the clock) since this process last read it: nothing was
+            # sent or journalled, so the request is answered again from the namespace as it is now.
+            assert call is not None and prepared is not None
+            space, unconfirmed, call.state = current, False, current
+            try:
+                reply = await self._answer(prepared, call)
+            except Exception as exc:  # noqa: BLE001
+                reply = self._refusal(exc, rid, call, reached, f"{method} {path}")
 
-    async def enter(self, scope: Scope, headers: HeaderMap, api_key: str | None) -> NamespaceState:
+    def _refusal(self, exc: Exception, rid: str, call: Call | None, reached: Contract | None, what: str) -> Reply:
+        family = reached.errors if reached is not None else None
+        return errors.answer_error(exc, ErrorContext(self.state.settings, rid, call, reached), family, what)
+
+    async def _space_for(self, prepared: Prepared, namespace: str) -> tuple[NamespaceState, bool]:
+        """The request's namespace, and whether it is the view last read rather than read now.
+
+        A stateless handler with no steering rule to honour may be answered from the last view: its
+        journal entry is then written only if the namespace has not changed since (see ``_send``).
+        Everything else reads the namespace first."""
+        if prepared.stateless:
+            seen = self.state.last_seen(namespace)
+            if seen is not None and not seen.rules.rules:
+                return seen, True
+        return await self.state.enter(namespace), False
+
+    def namespace_of(self, scope: Scope, headers: HeaderMap, api_key: str | None) -> str:
         try:
-            namespace = namespaces.of_request(scope, headers, api_key, self.state.settings)
+            return namespaces.of_request(scope, headers, api_key, self.state.settings)
         except namespaces.NamespaceError as exc:
             raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {namespaces.HEADER} header: {exc}") from None
-        return await self.state.enter(namespace)
 
-    async def space_for_errors(self, scope: Scope, headers: HeaderMap) -> NamespaceState | None:
+    async def enter(self, scope: Scope, headers: HeaderMap, api_key: str | None) -> NamespaceState:
+        return await self.state.enter(self.namespace_of(scope, headers, api_key))
+
+    async def space_for_errors(self, scope: Scope, headers: HeaderMap, namespace: str | None = None) -> NamespaceState | None:
         """Where a request refused before its namespace was read is journalled (None: nowhere)."""
         try:
-            return await self.enter(scope, headers, None)
+            return await self.state.enter(namespace) if namespace else await self.enter(scope, headers, None)
         except (ApiError, StoreUnavailable):
             return None
 
@@ -293,15 +326,29 @@ class Pipeline:
         return None
 
     async def _send(
-        self, reply: Reply, rid: str, entry: JournalEntry, space: NamespaceState | None, started: float, scope: Scope, receive: Receive, send: Send
-    ) -> None:
+        self,
+        reply: Reply,
+        rid: str,
+        entry: JournalEntry,
+        space: NamespaceState | None,
+        started: float,
+        unconfirmed: bool,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> NamespaceState | None:
         """Journal the exchange, then answer: the entry is in the store before the client has the whole
-        answer, so whatever it asks next (of any worker) sees it."""
+        answer, so whatever it asks next (of any worker) sees it. For an ``unconfirmed`` view, when the
+        namespace has changed since, nothing is sent or journalled and the current view is returned."""
         extra = [(b"x-oneapi-request-id", rid.encode())]
         extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
+        recorder = _Recorder(space, entry, started)
         if isinstance(reply, StreamReply):
+            if unconfirmed and space is not None:  # a stream is journalled at its end: confirm first
+                current = await self.state.enter(space.namespace)
+                if current.version != space.version:
+                    return current
             entry.response = "(event stream)"
-            recorder = _Recorder(space, entry, started)
             response = StreamingResponse(
                 _frame(reply, recorder),
                 status_code=reply.status,
@@ -312,7 +359,7 @@ class Pipeline:
                 await response(scope, receive, send)
             finally:
                 await recorder.record_once()  # the client left before the end
-            return
+            return None
         if isinstance(reply, JsonReply):
             body = _dumps(reply.body)
             entry.response = reply.body
@@ -326,13 +373,19 @@ class Pipeline:
             entry.response = f"({len(reply.data)} bytes of {reply.media_type})"
             media = reply.media_type
         try:
-            await _Recorder(space, entry, started).record_once()
+            if unconfirmed and space is not None:
+                changed = await recorder.record_unless_changed()
+                if changed is not None:
+                    return self.state.view(space.namespace, changed)
+            else:
+                await recorder.record_once()
         except StoreUnavailable as exc:
             unrecorded = errors.answer_error(exc, ErrorContext(self.state.settings, rid), None, "journal")
             body, media, reply = _dumps(unrecorded.body), unrecorded.media_type, unrecorded
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        return None
 
 
 class _Recorder:
@@ -356,6 +409,13 @@ class _Recorder:
             if self.entry.response != "(event stream)":
                 raise
             log.warning("gptnb-mock could not journal %s %s: the store is unavailable", self.entry.method, self.entry.path)
+
+    async def record_unless_changed(self) -> Entered | None:
+        assert self.space is not None
+        self.entry.duration_ms = (time.perf_counter() - self.started) * 1000
+        changed = await self.space.journal.record_unless_changed(self.entry, self.space.version)
+        self.done = changed is None
+        return changed
 
 
 def _carried(location: str, name: str, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:

@@ -4,13 +4,12 @@ holds (tasks, rules, journal, clock), as the app, the admin API and the fixtures
 from __future__ import annotations
 
 from .callbacks import CallbackDispatcher
-from .clock import Clock
 from .config import Settings
 from .contracts import ContractRegistry, default_registry
 from .families import Handler, load_all
 from .journal import Journal
 from .steering import RuleBook
-from .store import DEFAULT_NAMESPACE, Limits, MemoryStore, Store
+from .store import DEFAULT_NAMESPACE, Entered, Limits, MemoryStore, Store
 from .tasks import TaskEngine
 
 NAMESPACES_REMEMBERED = 1024  # views kept for reuse; past this they are all built afresh
@@ -27,14 +26,21 @@ class MockState:
 
     async def enter(self, namespace: str = DEFAULT_NAMESPACE) -> NamespaceState:
         """The namespace as a request sees it (one read of the store)."""
-        clock, rules = await self.store.enter(namespace)
+        return self.view(namespace, await self.store.enter(namespace))
+
+    def view(self, namespace: str, entered: Entered) -> NamespaceState:
+        """The namespace as the store answered it; the same object while its version holds."""
         known = self._entered.get(namespace)
-        if known is not None and known.clock is clock and known.rules.rules is rules:
-            return known  # nothing changed since the last request: the same view serves this one
+        if known is not None and known.version == entered.version:
+            return known
         if len(self._entered) >= NAMESPACES_REMEMBERED:
             self._entered.clear()
-        known = self._entered[namespace] = NamespaceState(self, namespace, clock, rules)
+        known = self._entered[namespace] = NamespaceState(self, namespace, entered)
         return known
+
+    def last_seen(self, namespace: str) -> NamespaceState | None:
+        """The namespace as this process last read it; it may have changed since (see Pipeline)."""
+        return self._entered.get(namespace)
 
     async def reset(self, namespace: str = DEFAULT_NAMESPACE) -> None:
         """Forget the namespace's calls, rules, tasks and clock (the moto ``/moto-api/reset`` of this mock)."""
@@ -54,7 +60,8 @@ class NamespaceState:
     """One namespace's tasks, rules, journal and clock, with the instance's settings and contracts:
     what a handler sees as ``call.state``."""
 
-    def __init__(self, mock: MockState, namespace: str, clock: Clock, rules: list) -> None:  # type: ignore[type-arg]
+    def __init__(self, mock: MockState, namespace: str, entered: Entered) -> None:
+        clock, rules, self.version = entered
         self.mock = mock
         self.namespace = namespace
         self.clock = clock

@@ -105,6 +105,25 @@ def test_a_rule_with_times_fires_exactly_that_often_across_two_workers_under_con
     assert len(journal(replicas[1], headers)) == len(targets)
 
 
+def test_a_rule_or_clock_set_through_one_replica_holds_at_once_on_another_that_answered_before(
+    replicas: tuple[str, str], request: pytest.FixtureRequest
+) -> None:
+    a, b = replicas
+    headers = space(request)
+
+    def chat() -> requests.Response:
+        return requests.post(a + "/v1/chat/completions", json=CHAT, headers=headers, timeout=TIMEOUT)
+
+    assert chat().status_code == 200  # A has read the namespace: no rules
+    requests.post(b + "/__mock/rules", json={"contract": "openai.chat.completions", "status": 503, "times": 1}, headers=headers, timeout=TIMEOUT)
+    assert chat().status_code == 503
+    assert chat().status_code == 200
+    requests.post(b + "/__mock/clock", json={"mode": "manual"}, headers=headers, timeout=TIMEOUT)
+    set_to = requests.post(b + "/__mock/clock", json={"set": 4_000_000_000}, headers=headers, timeout=TIMEOUT).json()["now"]
+    assert chat().json()["created"] == int(set_to)
+    assert [c["status"] for c in journal(b, headers)] == [200, 503, 200, 200]
+
+
 def test_callbacks_are_delivered_once_per_state_change_in_order_whichever_worker_moves_the_task(
     replicas: tuple[str, str], request: pytest.FixtureRequest
 ) -> None:

@@ -75,6 +75,17 @@ async def test_the_journal_is_a_numbered_ring(store: Store) -> None:
     assert await store.journal("ns") == []
 
 
+async def test_an_entry_is_recorded_only_while_the_namespace_is_as_it_was_read(store: Store) -> None:
+    seen = await store.enter("ns")
+    assert await store.record_unless_changed("ns", JournalEntry(0, 1.0, "GET", "/a", None, {}, None), seen.version) is None
+    rule = await store.add_rule("ns", Rule(status=503))
+    now = await store.record_unless_changed("ns", JournalEntry(0, 1.0, "GET", "/b", None, {}, None), seen.version)
+    assert now is not None and now.version != seen.version and [r.id for r in now.rules] == [rule.id]
+    await store.advance_clock("ns", 5)
+    assert (await store.enter("ns")).version != now.version  # the clock moving changes it too
+    assert [e.path for e in await store.journal("ns")] == ["/a"]
+
+
 async def test_a_task_comes_back_as_it_was_stored(store: Store) -> None:
     task = a_task(callback=True)
     await store.create_task("ns", task, 1001.0, 1000.0)

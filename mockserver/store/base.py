@@ -45,6 +45,9 @@ class Entered(NamedTuple):
     clock: Clock
     rules: list[Rule]
     """Newest first; the store hands out a new list when they change, so an unchanged one is the same list."""
+    version: str
+    """Changes whenever the namespace's rules or clock do (and when it is dropped): a view of the same
+    version is still true."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,11 @@ class Store(ABC):
     @abstractmethod
     async def record(self, namespace: str, entry: JournalEntry) -> None:
         """Append the entry, numbering it (``entry.seq``); the oldest fall off past ``journal_size``."""
+
+    @abstractmethod
+    async def record_unless_changed(self, namespace: str, entry: JournalEntry, version: str) -> Entered | None:
+        """Append the entry if the namespace is still at ``version`` (None); otherwise append nothing and
+        answer the namespace as it is now, so the request can be answered again from it."""
 
     @abstractmethod
     async def journal(self, namespace: str) -> list[JournalEntry]:

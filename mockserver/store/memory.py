@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import secrets
 import threading
 import time
 from collections import OrderedDict, deque
@@ -56,6 +57,10 @@ class _Space:
     counters: dict[str, int] = field(default_factory=dict)
     followed: set[str] = field(default_factory=set)
     """Tasks whose callbacks are not all delivered."""
+    version: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    def changed(self) -> None:
+        self.version = secrets.token_hex(8)
 
 
 class MemoryStore(Store):
@@ -82,7 +87,7 @@ class MemoryStore(Store):
             with self._lock:
                 space = self._space(namespace)
         space.last_used = time.time()
-        return Entered(space.clock, space.rules)  # rules are replaced, never changed in place
+        return Entered(space.clock, space.rules, space.version)  # rules are replaced, never changed in place
 
     async def namespaces(self) -> list[NamespaceInfo]:
         with self._lock:
@@ -101,12 +106,16 @@ class MemoryStore(Store):
     # ---- clock ----
     async def set_clock(self, namespace: str, clock: Clock) -> None:
         with self._lock:
-            self._space(namespace).clock = clock
+            space = self._space(namespace)
+            space.clock = clock
+            space.changed()
 
     async def advance_clock(self, namespace: str, seconds: float) -> Clock:
         with self._lock:
-            clock = self._space(namespace).clock
+            space = self._space(namespace)
+            clock = space.clock
             clock.advance(seconds)
+            space.changed()
         await self.nudge_callbacks(namespace)
         return clock
 
@@ -116,6 +125,7 @@ class MemoryStore(Store):
             space = self._space(namespace)
             rule.id = next(space.rule_ids)
             space.rules = [rule, *space.rules]
+            space.changed()
             space.last_used = time.time()
         return rule
 
@@ -128,11 +138,14 @@ class MemoryStore(Store):
             space = self._space(namespace)
             kept = [r for r in space.rules if r.id != rule_id]
             removed, space.rules = len(kept) != len(space.rules), kept
+            space.changed()
             return removed
 
     async def replace_rules(self, namespace: str, rules: list[Rule]) -> None:
         with self._lock:
-            self._space(namespace).rules = list(rules)
+            space = self._space(namespace)
+            space.rules = list(rules)
+            space.changed()
 
     async def take_rule(self, namespace: str, rule: Rule) -> bool:
         with self._lock:
@@ -149,6 +162,16 @@ class MemoryStore(Store):
             space.journal_seq += 1
             entry.seq = space.journal_seq
             space.journal.append(entry)
+
+    async def record_unless_changed(self, namespace: str, entry: JournalEntry, version: str) -> Entered | None:
+        with self._lock:
+            space = self._spaces.get(namespace)
+            if space is not None and space.version == version:
+                space.journal_seq += 1
+                entry.seq = space.journal_seq
+                space.journal.append(entry)
+                return None
+        return await self.enter(namespace)
 
     async def journal(self, namespace: str) -> list[JournalEntry]:
         with self._lock:

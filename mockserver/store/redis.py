@@ -206,18 +206,23 @@ class RedisStore(Store):
             "ENTER", (PREFIX + "namespaces",), self._p(namespace), namespace, known[0] if known else "", repr(now) if mark else ""
         )
         if not clock_fields:
-            clock_fields = await self._start_clock(namespace)
-        if fresh or known is None:
-            rules = sorted((codec.rule_from_record(raw, 0) for raw in _pairs(fresh[0] if fresh else []).values()), key=lambda r: -r.id)
-            known = (version.decode(), rules)
-            self._rules[namespace] = known
+            await self._start_clock(namespace)
+            return await self.enter(namespace)  # the clock's start changed the version
+        return self._entered(namespace, clock_fields, version.decode(), fresh[0] if fresh else None)
+
+    def _entered(self, namespace: str, clock_fields: list[bytes], version: str, rules: list[bytes] | None) -> Entered:
+        """The namespace from what a script read; ``rules`` None when the cached ones are still true."""
+        known = self._rules.get(namespace)
+        if rules is not None or known is None or known[0] != version:
+            parsed = sorted((codec.rule_from_record(raw, 0) for raw in _pairs(rules or []).values()), key=lambda r: -r.id)
+            known = self._rules[namespace] = (version, parsed)
             if len(self._rules) > RULES_CACHED:
                 self._rules.popitem(last=False)
-        return Entered(self._clock(namespace, clock_fields), known[1])
+        return Entered(self._clock(namespace, clock_fields), known[1], version)
 
     def _start_clock(self, namespace: str) -> asyncio.Future[Any]:
         """A new namespace's clock, with the instance's mode and speed (once: a clock already there stays)."""
-        return self._script("START_CLOCK", (), self._p(namespace), repr(time.time()), self.clock_mode, repr(self.clock_speed))
+        return self._script("START_CLOCK", (), self._p(namespace), repr(time.time()), self.clock_mode, repr(self.clock_speed), _version())
 
     def _clock(self, namespace: str, fields: list[bytes]) -> Clock:
         cached = self._clocks.get(namespace)
@@ -252,19 +257,20 @@ class RedisStore(Store):
 
     # ---- clock ----
     async def set_clock(self, namespace: str, clock: Clock) -> None:
-        await self._run("HSET", self._p(namespace) + "clock", *(x for item in clock.fields().items() for x in (item[0], repr(item[1]) if isinstance(item[1], float) else item[1])))
+        fields = tuple(str(x if not isinstance(x, float) else repr(x)).encode() for item in clock.fields().items() for x in item)
+        await self._script("SET_CLOCK", (), self._p(namespace), _version(), blobs=fields)
 
     async def advance_clock(self, namespace: str, seconds: float) -> Clock:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        _, fields = await asyncio.gather(self._start_clock(namespace), self._script("ADVANCE_CLOCK", (), self._p(namespace), repr(float(seconds))))
+        _, fields = await asyncio.gather(self._start_clock(namespace), self._script("ADVANCE_CLOCK", (), self._p(namespace), repr(float(seconds)), _version()))
         await self.nudge_callbacks(namespace)
         return self._clock(namespace, fields)
 
     # ---- rules ----
     async def add_rule(self, namespace: str, rule: Rule) -> Rule:
         record = codec.rule_record(rule)
-        rule.id = int(await self._script("ADD_RULE", (PREFIX + "namespaces",), self._p(namespace), namespace, repr(time.time()), secrets.token_hex(8), blobs=(record,)))
+        rule.id = int(await self._script("ADD_RULE", (PREFIX + "namespaces",), self._p(namespace), namespace, repr(time.time()), _version(), blobs=(record,)))
         return rule
 
     async def rules(self, namespace: str) -> list[Rule]:
@@ -273,11 +279,11 @@ class RedisStore(Store):
         return sorted((codec.rule_from_record(raw, int(hits.get(rule_id, 0))) for rule_id, raw in stored.items()), key=lambda r: -r.id)
 
     async def remove_rule(self, namespace: str, rule_id: int) -> bool:
-        return bool(await self._script("REMOVE_RULE", (), self._p(namespace), rule_id, secrets.token_hex(8)))
+        return bool(await self._script("REMOVE_RULE", (), self._p(namespace), rule_id, _version()))
 
     async def replace_rules(self, namespace: str, rules: list[Rule]) -> None:
         triples = tuple(x for rule in rules for x in (str(rule.id).encode(), codec.rule_record(rule), str(rule.hits).encode()))
-        await self._script("REPLACE_RULES", (), self._p(namespace), secrets.token_hex(8), blobs=triples)
+        await self._script("REPLACE_RULES", (), self._p(namespace), _version(), blobs=triples)
 
     async def take_rule(self, namespace: str, rule: Rule) -> bool:
         return bool(await self._script("TAKE_RULE", (), self._p(namespace), rule.id, "" if rule.times is None else rule.times))
@@ -285,6 +291,14 @@ class RedisStore(Store):
     # ---- journal ----
     async def record(self, namespace: str, entry: JournalEntry) -> None:
         entry.seq = int(await self._script("RECORD", (), self._p(namespace), self.limits.journal_size, blobs=(codec.entry_record(entry),)))
+
+    async def record_unless_changed(self, namespace: str, entry: JournalEntry, version: str) -> Entered | None:
+        answer = await self._script("RECORD_UNLESS_CHANGED", (), self._p(namespace), self.limits.journal_size, version, blobs=(codec.entry_record(entry),))
+        if answer[0]:
+            entry.seq = int(answer[1])
+            return None
+        _, clock_fields, current, rules = answer
+        return self._entered(namespace, clock_fields, current.decode(), rules) if clock_fields else await self.enter(namespace)
 
     async def journal(self, namespace: str) -> list[JournalEntry]:
         lines = await self._run("LRANGE", self._p(namespace) + "journal", 0, -1)
@@ -364,6 +378,11 @@ class RedisStore(Store):
     async def nudge_callbacks(self, namespace: str, task_id: str | None = None) -> None:
         await self._script("NUDGE", (PREFIX + "callbacks",), self._p(namespace), namespace, int(time.time() * 1000), task_id or "")
         self._nudged()
+
+
+def _version() -> str:
+    """A namespace's new version: random, so it never repeats one from before a drop or a restart."""
+    return secrets.token_hex(8)
 
 
 def _pairs_of(record: dict[str, bytes | str | int]) -> tuple[bytes, ...]:

@@ -1,8 +1,8 @@
 """The Lua scripts behind ``RedisStore``: each one store operation, atomic on the Redis server.
 
 Keys of a namespace share the prefix ``P`` = ``<prefix>ns:<name>:`` (passed in ARGV, so one script
-serves every namespace): ``clock`` (hash), ``meta`` (hash: counters of rule ids, journal entries,
-task order, and the rules' version), ``rules`` / ``hits`` (hashes by rule id), ``journal`` (list of
+serves every namespace): ``clock`` (hash), ``meta`` (hash: counters of rule ids, journal entries and
+task order, and ``v``, the namespace's version, a new random token whenever its rules or clock change), ``rules`` / ``hits`` (hashes by rule id), ``journal`` (list of
 "<seq> <json>"), ``t:<id>`` (a task's record, a hash), ``tasks`` and ``fam:<family>`` (sorted sets
 in creation order), ``active:<family>`` (sorted set: mock time each task stops running),
 ``families`` and ``followed`` (sets), ``counters`` (hash). Shared by all namespaces: ``namespaces``
@@ -15,53 +15,75 @@ Numbers that may pass 2^53 (ids) are handled as decimal strings: Lua numbers are
 from __future__ import annotations
 
 ENTER = """
--- KEYS: namespaces; ARGV: P, name, known rules version, wall now ('' unless it is to be marked as used).
--- Answers the clock ({} when the namespace has none yet: see START_CLOCK), the rules' version and,
--- when that is not the known one, the rules.
+-- KEYS: namespaces; ARGV: P, name, known version, wall now ('' unless it is to be marked as used).
+-- Answers the clock ({} when the namespace has none yet: see START_CLOCK), the version and, when that
+-- is not the known one, the rules.
 local P = ARGV[1]
 if ARGV[4] ~= '' then
   redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
 end
 local clock = redis.call('HGETALL', P .. 'clock')
-local version = redis.call('HGET', P .. 'meta', 'rules') or ''
+local version = redis.call('HGET', P .. 'meta', 'v') or ''
 if version == ARGV[3] then
   return {clock, version}
 end
 return {clock, version, redis.call('HGETALL', P .. 'rules')}
 """
 
+RECORD_UNLESS_CHANGED = """
+-- ARGV: P, journal size, version, entry JSON. {1, seq} when recorded; the namespace as ENTER answers it
+-- (with the rules) after a 0 when its version is no longer the one given.
+local P = ARGV[1]
+local version = redis.call('HGET', P .. 'meta', 'v') or ''
+if version ~= ARGV[3] then
+  return {0, redis.call('HGETALL', P .. 'clock'), version, redis.call('HGETALL', P .. 'rules')}
+end
+local seq = redis.call('HINCRBY', P .. 'meta', 'journal', 1)
+redis.call('RPUSH', P .. 'journal', seq .. ' ' .. ARGV[4])
+redis.call('LTRIM', P .. 'journal', -tonumber(ARGV[2]), -1)
+return {1, seq}
+"""
+
 START_CLOCK = """
--- ARGV: P, wall now, clock mode, clock speed. A namespace's clock, started unless it already runs.
+-- ARGV: P, wall now, clock mode, clock speed, new version. A namespace's clock, started unless it runs.
 local clock = ARGV[1] .. 'clock'
 if redis.call('EXISTS', clock) == 0 then
   redis.call('HSET', clock, 'mode', ARGV[3], 'speed', ARGV[4], 'origin', ARGV[2], 'origin_wall', ARGV[2], 'offset', '0', 'manual', ARGV[2])
+  redis.call('HSET', ARGV[1] .. 'meta', 'v', ARGV[5])
 end
 return redis.call('HGETALL', clock)
 """
 
+SET_CLOCK = """
+-- ARGV: P, new version, then the clock's field / value pairs
+redis.call('HSET', ARGV[1] .. 'clock', unpack(ARGV, 3))
+redis.call('HSET', ARGV[1] .. 'meta', 'v', ARGV[2])
+return 1
+"""
+
 ADD_RULE = """
--- KEYS: namespaces; ARGV: P, name, wall now, new rules version, rule JSON without its id
+-- KEYS: namespaces; ARGV: P, name, wall now, new version, rule JSON without its id
 local P = ARGV[1]
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 local id = redis.call('HINCRBY', P .. 'meta', 'rule_id', 1)
 redis.call('HSET', P .. 'rules', id, '{"id":' .. id .. ',' .. string.sub(ARGV[5], 2))
-redis.call('HSET', P .. 'meta', 'rules', ARGV[4])
+redis.call('HSET', P .. 'meta', 'v', ARGV[4])
 return id
 """
 
 REMOVE_RULE = """
--- ARGV: P, rule id, new rules version
+-- ARGV: P, rule id, new version
 local P = ARGV[1]
 local removed = redis.call('HDEL', P .. 'rules', ARGV[2])
 redis.call('HDEL', P .. 'hits', ARGV[2])
 if removed > 0 then
-  redis.call('HSET', P .. 'meta', 'rules', ARGV[3])
+  redis.call('HSET', P .. 'meta', 'v', ARGV[3])
 end
 return removed
 """
 
 REPLACE_RULES = """
--- ARGV: P, new rules version, then (id, JSON without the id, hits) per rule
+-- ARGV: P, new version, then (id, JSON without the id, hits) per rule
 local P = ARGV[1]
 redis.call('DEL', P .. 'rules', P .. 'hits')
 local highest = tonumber(redis.call('HGET', P .. 'meta', 'rule_id') or '0')
@@ -70,7 +92,7 @@ for i = 3, #ARGV, 3 do
   redis.call('HSET', P .. 'hits', ARGV[i], ARGV[i + 2])
   highest = math.max(highest, tonumber(ARGV[i]))
 end
-redis.call('HSET', P .. 'meta', 'rules', ARGV[2], 'rule_id', highest)
+redis.call('HSET', P .. 'meta', 'v', ARGV[2], 'rule_id', highest)
 return 1
 """
 
@@ -220,8 +242,9 @@ return value
 """
 
 ADVANCE_CLOCK = """
--- ARGV: P, seconds (the clock has been started). Returns the clock.
+-- ARGV: P, seconds, new version (the clock has been started). Returns the clock.
 local clock = ARGV[1] .. 'clock'
+redis.call('HSET', ARGV[1] .. 'meta', 'v', ARGV[3])
 if redis.call('HGET', clock, 'mode') == 'manual' then
   redis.call('HINCRBYFLOAT', clock, 'manual', ARGV[2])
 else

@@ -292,7 +292,7 @@ def _tool_call_fragments(index: int, tool_call: dict[str, Any]) -> list[dict[str
     return [first, *rest]
 
 
-@handles("openai.chat.completions", "openai.chat.gpts")
+@handles("openai.chat.completions", "openai.chat.gpts", stateless=True)
 def chat_completions(call: Call) -> Reply:
     completion = ChatCompletion(call)
     if wants_stream(call):

@@ -45,7 +45,7 @@ def unit_vector(text: str, model: str, dimensions: int, seed: int) -> list[float
     return [v / norm for v in vector]
 
 
-@handles("openai.embeddings.create")
+@handles("openai.embeddings.create", stateless=True)
 def embeddings(call: Call) -> Reply:
     body = call.body
     model = body["model"]

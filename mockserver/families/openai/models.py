@@ -27,12 +27,12 @@ def _catalogue(call: Call) -> dict[str, dict[str, Any]]:
     return models
 
 
-@handles("openai.models.list")
+@handles("openai.models.list", stateless=True)
 def list_models(call: Call) -> Reply:
     return JsonReply({"object": "list", "success": True, "data": list(_catalogue(call).values())})
 
 
-@handles("openai.models.retrieve")
+@handles("openai.models.retrieve", stateless=True)
 def retrieve_model(call: Call) -> Reply:
     wanted = call.params["model"]
     catalogue = _catalogue(call)
