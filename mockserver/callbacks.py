@@ -47,6 +47,7 @@ class CallbackDispatcher:
         self._wake: asyncio.Event | None = None
         self._lock = threading.Lock()
         self._renders: dict[str, Callable[..., Any]] = {}
+        self._stopped = False
         state.store.on_nudge.append(self.wake)
 
     def allowed(self, url: str) -> bool:
@@ -61,7 +62,7 @@ class CallbackDispatcher:
     def start(self) -> None:
         """Run the dispatcher (idempotent); it also starts by itself when a callback becomes due here."""
         with self._lock:
-            if self._loop is not None:
+            if self._loop is not None or self._stopped:
                 return
             loop = self._loop = asyncio.new_event_loop()
             ready = threading.Event()
@@ -70,15 +71,16 @@ class CallbackDispatcher:
 
     def wake(self) -> None:
         """Look at due callbacks now (thread-safe)."""
-        if self._loop is None:
+        if self._loop is None and not self._stopped:
             self.start()
         loop, event = self._loop, self._wake
         if loop is not None and event is not None and not loop.is_closed():
             loop.call_soon_threadsafe(event.set)
 
     def stop(self) -> None:
+        """For good: a stopped dispatcher does not start again (the app is going away)."""
         with self._lock:
-            loop, self._loop = self._loop, None
+            loop, self._loop, self._stopped = self._loop, None, True
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(loop.stop)
 

@@ -62,6 +62,11 @@ class _Space:
     def changed(self) -> None:
         self.version = secrets.token_hex(8)
 
+    def append(self, entry: JournalEntry) -> None:
+        self.journal_seq += 1
+        entry.seq = self.journal_seq
+        self.journal.append(entry)
+
 
 class MemoryStore(Store):
     def __init__(self, limits: Limits | None = None, clock_mode: str = "real", clock_speed: float = 1.0) -> None:
@@ -158,18 +163,14 @@ class MemoryStore(Store):
     # ---- journal ----
     async def record(self, namespace: str, entry: JournalEntry) -> None:
         with self._lock:
-            space = self._space(namespace)
-            space.journal_seq += 1
-            entry.seq = space.journal_seq
-            space.journal.append(entry)
+            self._space(namespace).append(entry)
 
     async def record_unless_changed(self, namespace: str, entry: JournalEntry, version: str) -> Entered | None:
         with self._lock:
             space = self._spaces.get(namespace)
             if space is not None and space.version == version:
-                space.journal_seq += 1
-                entry.seq = space.journal_seq
-                space.journal.append(entry)
+                space.append(entry)
+                space.last_used = time.time()
                 return None
         return await self.enter(namespace)
 

@@ -195,15 +195,19 @@ class RedisStore(Store):
         return f"{PREFIX}ns:{namespace}:"
 
     # ---- namespaces ----
+    def _mark(self, namespace: str) -> str:
+        """The wall time to note as the namespace's last use, or '' when noted within the last second
+        (to the second is plenty; noting it on every request would be a write each)."""
+        now = time.time()
+        if now - self._marked.get(namespace, 0.0) < 1.0:
+            return ""
+        self._marked[namespace] = now
+        return repr(now)
+
     async def enter(self, namespace: str) -> Entered:
         known = self._rules.get(namespace)
-        now = time.time()
-        # "Last used" to the second is plenty; marking it on every request would be a write each.
-        mark = now - self._marked.get(namespace, 0.0) >= 1.0
-        if mark:
-            self._marked[namespace] = now
         clock_fields, version, *fresh = await self._script(
-            "ENTER", (PREFIX + "namespaces",), self._p(namespace), namespace, known[0] if known else "", repr(now) if mark else ""
+            "ENTER", (PREFIX + "namespaces",), self._p(namespace), namespace, known[0] if known else "", self._mark(namespace)
         )
         if not clock_fields:
             await self._start_clock(namespace)
@@ -293,7 +297,10 @@ class RedisStore(Store):
         entry.seq = int(await self._script("RECORD", (), self._p(namespace), self.limits.journal_size, blobs=(codec.entry_record(entry),)))
 
     async def record_unless_changed(self, namespace: str, entry: JournalEntry, version: str) -> Entered | None:
-        answer = await self._script("RECORD_UNLESS_CHANGED", (), self._p(namespace), self.limits.journal_size, version, blobs=(codec.entry_record(entry),))
+        answer = await self._script(
+            "RECORD_UNLESS_CHANGED", (PREFIX + "namespaces",), self._p(namespace), self.limits.journal_size, version, namespace, self._mark(namespace),
+            blobs=(codec.entry_record(entry),),
+        )
         if answer[0]:
             entry.seq = int(answer[1])
             return None

@@ -31,15 +31,19 @@ return {clock, version, redis.call('HGETALL', P .. 'rules')}
 """
 
 RECORD_UNLESS_CHANGED = """
--- ARGV: P, journal size, version, entry JSON. {1, seq} when recorded; the namespace as ENTER answers it
--- (with the rules) after a 0 when its version is no longer the one given.
+-- KEYS: namespaces; ARGV: P, journal size, version, name, wall now ('' unless it is to be marked as
+-- used), entry JSON. {1, seq} when recorded; when the namespace's version is no longer the one given,
+-- nothing is written and the answer is 0 and the namespace as ENTER gives it (with the rules).
 local P = ARGV[1]
 local version = redis.call('HGET', P .. 'meta', 'v') or ''
 if version ~= ARGV[3] then
   return {0, redis.call('HGETALL', P .. 'clock'), version, redis.call('HGETALL', P .. 'rules')}
 end
+if ARGV[5] ~= '' then
+  redis.call('ZADD', KEYS[1], ARGV[5], ARGV[4])
+end
 local seq = redis.call('HINCRBY', P .. 'meta', 'journal', 1)
-redis.call('RPUSH', P .. 'journal', seq .. ' ' .. ARGV[4])
+redis.call('RPUSH', P .. 'journal', seq .. ' ' .. ARGV[6])
 redis.call('LTRIM', P .. 'journal', -tonumber(ARGV[2]), -1)
 return {1, seq}
 """
