@@ -38,7 +38,7 @@ class WebSocketGate:
         rid = request_id()
         pipeline = self.pipeline
         settings = pipeline.state.settings
-        match = pipeline.router.match(path)
+        match = pipeline.router.match(path, "GET")
         candidates = match.route.methods.get("GET") if match else None
         contract = candidates[-1] if candidates else None
         entry = JournalEntry(0, time.time(), "GET", path, contract.id if contract else None, dict(query_pairs), None)
