@@ -65,13 +65,16 @@ class NamespaceState:
         self.mock = mock
         self.namespace = namespace
         self.clock = clock
-        self.settings = mock.settings
         self.registry = mock.registry
         self.callbacks = mock.callbacks
         self.store = mock.store
         self.rules = RuleBook(mock.store, namespace, rules)
         self.tasks = TaskEngine(mock.store, namespace, clock)
         self.journal = Journal(mock.store, namespace)
+
+    @property
+    def settings(self) -> Settings:
+        return self.mock.settings  # the instance's, as they are now (the live-server fixture swaps them)
 
 
 def memory_store(settings: Settings) -> MemoryStore:
