@@ -17,6 +17,7 @@ from common import CHAT_PATH, Deadline, asgi_request, rss_bytes, run_loop
 
 from mockserver.app import MockApp
 from mockserver.config import Settings
+from mockserver.store import DEFAULT_NAMESPACE, run_sync
 
 CHECKPOINTS = (10_000, 50_000, 100_000)
 WARMUP = 1_000

@@ -163,7 +163,7 @@ class TaskEngine:
         """A client looked at the task. Under the step clock it then moves one step on, so a
         polling client sees every step once, the first poll included."""
         step = self.clock.mode == STEP
-        seen = await self.store.poll_task(self.namespace, task.id, self.clock.now(), step)
+        seen = await self.store.poll_task(self.namespace, task, self.clock.now(), step)
         if seen is None:  # dropped meanwhile (a reset): show what the caller had
             return self.view(task)
         if step and len(seen.entered) < len(seen.steps) and seen.callback is not None:

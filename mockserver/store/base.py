@@ -173,9 +173,11 @@ class Store(ABC):
         """Oldest first."""
 
     @abstractmethod
-    async def poll_task(self, namespace: str, task_id: str, now: float, step: bool) -> Task | None:
-        """Count a client's poll and, when ``step``, enter the next step at ``now``: atomic. Returns
-        the task as the poll saw it (before it moved on)."""
+    async def poll_task(self, namespace: str, task: Task, now: float, step: bool) -> Task | None:
+        """Count a client's poll of ``task`` and, when ``step``, enter the next step at ``now``: atomic.
+        Returns the task as the poll saw it (before it moved on): ``task`` itself, brought up to date,
+        when the stored one is of the same revision; a fresh copy when it was rewritten since; None
+        when it is gone."""
 
     @abstractmethod
     async def replace_task(self, namespace: str, task: Task, active_until: float | None) -> bool:

@@ -7,6 +7,7 @@ that survives the one survives the other, and a task read from either is a fresh
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, TypeVar
 
 import orjson
@@ -101,17 +102,31 @@ def entered_text(entered: list[float]) -> str:
     return ",".join(repr(t) for t in entered)
 
 
+def seen_by_poll(task: Task, record: dict[Any, Any]) -> Task:
+    """``task`` as a poll saw it in ``record``: the task itself with its poll count and entered steps
+    when the record is of its revision (nothing else changes without a new revision), else a fresh copy."""
+    get = _field_reader(record)
+    if int(get("revision")) != task.revision:
+        return task_from_record(record)
+    task.polls = int(get("polls"))
+    task.entered = entered_of(get("entered"))
+    return task
+
+
+def entered_of(text: bytes | str) -> list[float]:
+    return [float(t) for t in _text(text).split(",")] if text else []
+
+
 def task_from_record(record: dict[Any, Any]) -> Task:
     get = _field_reader(record)
     fixed = loads(get("fixed"))
     callback = fixed["callback"]
-    entered = get("entered")
     return Task(
         id=fixed["id"],
         family=_text(get("family")),
         kind=fixed["kind"],
         params=fixed["params"],
-        steps=tuple(Step(*s) for s in loads(get("steps"))),
+        steps=_steps(get("steps")),
         created_at=fixed["created_at"],
         owner=fixed["owner"],
         parent_id=fixed["parent_id"],
@@ -121,7 +136,7 @@ def task_from_record(record: dict[Any, Any]) -> Task:
         success=Step(*fixed["success"]),
         failure=Step(*fixed["failure"]),
         polls=int(get("polls")),
-        entered=[float(t) for t in _text(entered).split(",")] if entered else [],
+        entered=entered_of(get("entered")),
         callback=CallbackPlan(**{**callback, "args": tuple(callback["args"])}) if callback else None,
         revision=int(get("revision")),
     )
@@ -129,6 +144,12 @@ def task_from_record(record: dict[Any, Any]) -> Task:
 
 def _step(step: Step) -> list[Any]:
     return [step.status, step.at, step.progress, step.failed]
+
+
+@functools.lru_cache(maxsize=1024)
+def _steps(raw: bytes | str) -> tuple[Step, ...]:
+    # Plans repeat (every task of a kind has the same one) and steps never change: read each once.
+    return tuple(Step(*s) for s in orjson.loads(raw))
 
 
 def _field_reader(record: dict[Any, Any]) -> Any:

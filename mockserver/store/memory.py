@@ -221,21 +221,23 @@ class MemoryStore(Store):
             records = [dict(r) for r in self._space(namespace).tasks.values() if family is None or r["family"] == family]
         return [codec.task_from_record(r) for r in records]
 
-    async def poll_task(self, namespace: str, task_id: str, now: float, step: bool) -> Task | None:
+    async def poll_task(self, namespace: str, task: Task, now: float, step: bool) -> Task | None:
+        task_id = task.id
         with self._lock:
             space = self._space(namespace)
             record = space.tasks.get(task_id)
             if record is None:
                 return None
             record["polls"] += 1
-            seen = dict(record)
             entered = record["entered"]
+            # What seen_by_poll reads: the two fields a poll may change, or the whole record if rewritten.
+            seen = {"revision": record["revision"], "polls": record["polls"], "entered": entered} if record["revision"] == task.revision else dict(record)
             reached = entered.count(",") + 1 if entered else 0
             if step and reached < record["nsteps"]:
                 record["entered"] = f"{entered},{now!r}" if entered else repr(now)
                 if reached + 1 == record["nsteps"]:
                     space.active.get(record["family"], {}).pop(task_id, None)
-        return codec.task_from_record(seen)
+        return codec.seen_by_poll(task, seen)
 
     async def replace_task(self, namespace: str, task: Task, active_until: float | None) -> bool:
         with self._lock:

@@ -339,9 +339,9 @@ class RedisStore(Store):
         records = await asyncio.gather(*(self._run("HGETALL", p + "t:" + task_id.decode()) for task_id in ids))
         return [codec.task_from_record(r) for r in records if r]
 
-    async def poll_task(self, namespace: str, task_id: str, now: float, step: bool) -> Task | None:
-        seen = await self._script("POLL_TASK", (), self._p(namespace), task_id, repr(now), "1" if step else "0")
-        return codec.task_from_record(_pairs(seen)) if seen else None
+    async def poll_task(self, namespace: str, task: Task, now: float, step: bool) -> Task | None:
+        seen = await self._script("POLL_TASK", (), self._p(namespace), task.id, repr(now), "1" if step else "0")
+        return codec.seen_by_poll(task, _pairs(seen)) if seen else None
 
     async def replace_task(self, namespace: str, task: Task, active_until: float | None) -> bool:
         read = task.revision
