@@ -1,9 +1,9 @@
 """The Redis store: any number of workers and replicas share one state (``--store redis://HOST:PORT/DB``).
 
-Every operation is one Lua script or one plain command (see ``redis_scripts``), so nothing is ever
-half written and every count is exact across processes. Commands issued in the same turn of the event
-loop travel in one pipeline (``_Batch``): under load many requests share a round trip, and the hot
-path (``enter`` before a request, ``record`` after it) costs a fraction of one each.
+Every operation is one Lua function run atomically by Redis, or one plain command (see
+``redis_scripts``), so nothing is ever half written and every count is exact across processes. What is
+issued in the same turn of the event loop travels in one pipeline, the operations in one call of the
+batch script (``_Batch``): under load many requests share a round trip.
 
 This is the only module that imports redis.
 """
@@ -40,6 +40,8 @@ IN_FLIGHT = 4  # pipelines one event loop may have waiting for Redis at once
 RULES_CACHED = 1024  # namespaces whose rules this process keeps (refreshed when their version changes)
 WAIT_FOR_NUDGE = 2**62  # a callback due "never", until something nudges it (exact as a double)
 BATCH_SHA = hashlib.sha1(BATCH.encode()).hexdigest()
+Operation = tuple[str, tuple[str, ...], tuple[str, ...], tuple[bytes, ...]]
+"""A script operation: its name, keys, small arguments and large ones."""
 
 
 class _Batch:
@@ -49,7 +51,7 @@ class _Batch:
     def __init__(self, client: redis.Redis, where: str) -> None:
         self.client = client
         self.where = where
-        self.operations: list[tuple[list[Any], asyncio.Future[Any]]] = []
+        self.operations: list[tuple[Operation, asyncio.Future[Any]]] = []
         self.commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self.scheduled = False
         self.in_flight = 0
@@ -84,7 +86,7 @@ class _Batch:
             self.in_flight -= 1
             self._schedule()
 
-    async def _send(self, operations: list[tuple[list[Any], asyncio.Future[Any]]], commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+    async def _send(self, operations: list[tuple[Operation, asyncio.Future[Any]]], commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         pipe = self.client.pipeline(transaction=False)
         batch = _batch_arguments([op for op, _ in operations])
         if operations:
@@ -134,7 +136,7 @@ def _fail(batch: list[tuple[Any, asyncio.Future[Any]]], error: Exception) -> Non
             future.set_exception(error)
 
 
-def _batch_arguments(operations: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[bytes, ...]]]) -> list[Any]:
+def _batch_arguments(operations: list[Operation]) -> list[Any]:
     """The batch script's arguments: the operations as JSON, then every operation's large arguments."""
     described: list[Any] = []
     blobs: list[bytes] = []
