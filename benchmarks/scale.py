@@ -1,4 +1,4 @@
-"""Measurement 7: the shared-state mock. Non-stream chat completions per second from
+"""Measurement 8: the shared-state mock. Non-stream chat completions per second from
 
 - ``memory``: ``gptnb-mock serve`` as it starts by default (one process, in-memory store);
 - ``redis``: the same with ``--store redis://`` (one process);
@@ -129,7 +129,7 @@ def measure(tool: str, seconds: float, warmup: float, rounds: int, threads: int,
 
 
 def rows(result: dict, redis_target: float, peer_target: float) -> list[tuple[str, ...]]:
-    """Measurement 7's lines of run.py's table."""
+    """Measurement 8's lines of run.py's table."""
     rps, missing = result["rps_best_round"], result["not_measured"]
 
     def shown(name: str) -> str:
@@ -139,7 +139,7 @@ def rows(result: dict, redis_target: float, peer_target: float) -> list[tuple[st
         return "not measured" if value is None else f"target >= {target} ({'ok' if value >= target else 'BELOW TARGET'})"
 
     found = [
-        ("7", "chat req/s, Redis store, 1 process", shown("redis"), shown("memory"), _ratio(result["redis_vs_memory"]),
+        ("8", "chat req/s, Redis store, 1 process", shown("redis"), shown("memory"), _ratio(result["redis_vs_memory"]),
          f"baseline: in-memory store; {verdict(result['redis_vs_memory'], redis_target)}"),
         ("", "  Redis store, --workers 2", shown("redis x2"), shown("aimock"), _ratio(result["redis_x2_vs_aimock"]),
          f"baseline: {AIMOCK} (Node, 1 process, own fixture); {verdict(result['redis_x2_vs_aimock'], peer_target)}"),

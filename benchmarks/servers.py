@@ -134,7 +134,7 @@ def started(command: list[str], port: int, timeout: float = 60.0, cwd: Any = Non
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
     try:
-        _wait_ready(proc, port, timeout, log)
+        wait_ready(proc, port, timeout, log)
         yield proc
     finally:
         proc.terminate()
@@ -146,7 +146,7 @@ def started(command: list[str], port: int, timeout: float = 60.0, cwd: Any = Non
         log.close()
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float, log: Any) -> None:
+def wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float, log: Any) -> None:
     # uvicorn binds only after the app's startup, so an accepted connection means "ready".
     end = time.monotonic() + timeout
     while time.monotonic() < end:

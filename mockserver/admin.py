@@ -7,6 +7,7 @@ the ``/__mock/ns/NAME/`` prefix or the ``X-Mock-Namespace`` header names it, els
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -19,13 +20,18 @@ from . import __version__, namespaces
 from .clock import Clock
 from .config import Settings
 from .docs_page import openapi_routes
+from .errors import ApiError
 from .headers import HeaderMap
-from .media_routes import media_routes
+from .media_routes import MediaMaker, media_routes
+from .parsing import MAX_JSON_DEPTH, read_body, too_deep
 from .state import MockState, NamespaceState
 from .steering import ScenarioError, rule_from_json
 from .store import StoreUnavailable
 
 PREFIX = "/__mock"
+MAX_ADMIN_BODY = 1024 * 1024
+MAX_PAGE = 1000
+"""Entries one journal or task listing answers at most; page on with ``after``."""
 
 
 def admin_error(status: int, message: str) -> JSONResponse:
@@ -33,13 +39,31 @@ def admin_error(status: int, message: str) -> JSONResponse:
 
 
 async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    if len(raw) > 1024 * 1024:
-        raise ScenarioError("admin request body over 1 MiB")
+    """The JSON body, refused before it is read when its declared size is over the limit."""
     try:
-        return orjson.loads(raw) if raw.strip() else {}
+        raw = await read_body(request.receive, request.headers.get("content-length"), MAX_ADMIN_BODY)
+    except ApiError as exc:
+        raise ScenarioError(exc.message) from None
+    try:
+        data = orjson.loads(raw) if raw.strip() else {}
     except orjson.JSONDecodeError as exc:
         raise ScenarioError(f"malformed JSON: {exc}") from None
+    if too_deep(data, raw):
+        raise ScenarioError(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+    return data
+
+
+def _page(request: Request, cursor: str) -> tuple[int, int | None]:
+    """``limit`` (0..MAX_PAGE, default 100) and the ``cursor`` query parameter (None when absent)."""
+    try:
+        limit = int(request.query_params.get("limit", "100"))
+        raw = request.query_params.get(cursor)
+        position = None if raw is None else int(raw)
+    except ValueError:
+        raise ScenarioError(f"limit and {cursor} must be integers") from None
+    if not 0 <= limit <= MAX_PAGE:
+        raise ScenarioError(f"limit must be 0..{MAX_PAGE}")
+    return limit, position
 
 
 def _namespace(request: Request) -> str:
@@ -67,11 +91,16 @@ def build_admin(state: MockState) -> Starlette:
             return JSONResponse({"cleared": True})
         contract = request.query_params.get("contract")
         try:
-            limit = int(request.query_params.get("limit", "100"))
-        except ValueError:
-            return admin_error(400, "limit must be an integer")
-        entries = [e.as_dict() for e in await here.journal.entries() if contract is None or e.contract_id == contract]
-        return JSONResponse({"calls": entries[-limit:] if limit > 0 else [], "total": len(entries)})
+            limit, after = _page(request, "after")
+        except ScenarioError as exc:
+            return admin_error(400, str(exc))
+        entries = [e for e in await here.journal.entries() if contract is None or e.contract_id == contract]
+        if after is None:  # the newest calls
+            page, more = (entries[-limit:] if limit else []), False
+        else:  # the calls after seq `after`, oldest first; `next` is where to read on
+            newer = [e for e in entries if e.seq > after]
+            page, more = newer[:limit], len(newer) > limit
+        return JSONResponse({"calls": [e.as_dict() for e in page], "total": len(entries), "next": page[-1].seq if page and more else None})
 
     async def contracts(request: Request) -> Response:
         return JSONResponse({"contracts": [contract_summary(c) for c in state.registry]})
@@ -103,14 +132,22 @@ def build_admin(state: MockState) -> Starlette:
         if request.method == "POST":
             try:
                 await change_clock(state, name, await _json_body(request))
-            except (ScenarioError, ValueError, TypeError) as exc:
+            except (ScenarioError, ValueError, TypeError, OverflowError) as exc:
                 return admin_error(400, str(exc))
         return JSONResponse((await state.enter(name)).clock.as_dict())
 
     async def tasks(request: Request) -> Response:
         family = request.query_params.get("family")
+        try:
+            limit, offset = _page(request, "offset")
+        except ScenarioError as exc:
+            return admin_error(400, str(exc))
         here = await space(request)
-        return JSONResponse({"tasks": [task_summary(here.tasks.view(t)) for t in await here.tasks.tasks(family)]})
+        listed = await here.tasks.tasks(family)
+        start = max(offset or 0, 0)
+        page = listed[start : start + limit]
+        more = start + limit < len(listed)
+        return JSONResponse({"tasks": [task_summary(here.tasks.view(t)) for t in page], "total": len(listed), "next": start + limit if more else None})
 
     async def task(request: Request) -> Response:
         here = await space(request)
@@ -169,7 +206,7 @@ def build_admin(state: MockState) -> Starlette:
         Route("/tasks/{task_id}/{verb}", task, methods=["POST"]),
         Route("/namespaces", namespace_list, methods=["GET"]),
         Route("/namespaces/{name}", namespace, methods=["GET", "DELETE"]),
-        *media_routes(),
+        *media_routes(MediaMaker(lambda: state.settings)),
         *openapi_routes(state.registry, PREFIX),
     ]
     handlers = {404: not_found, 405: not_allowed, StoreUnavailable: unavailable, namespaces.NamespaceError: bad_namespace}
@@ -181,11 +218,16 @@ async def change_clock(state: MockState, namespace: str, data: Any) -> None:
     if not isinstance(data, dict) or not ({"advance", "set", "mode"} & data.keys()):
         raise ScenarioError('send {"advance": seconds}, {"set": epoch_seconds} or {"mode": "real|manual|step", "speed": x}')
     if "mode" in data:
-        await state.store.set_clock(namespace, Clock(str(data["mode"]), float(data.get("speed", state.settings.clock_speed))))
+        speed = float(data.get("speed", state.settings.clock_speed))
+        if not math.isfinite(speed):
+            raise ValueError("clock speed must be a finite number")
+        await state.store.set_clock(namespace, Clock(str(data["mode"]), speed))
+    current = (await state.enter(namespace)).clock
     if "advance" in data:
-        await state.store.advance_clock(namespace, float(data["advance"]))
+        seconds = float(data["advance"])
+        current.check_advance(seconds)
+        await state.store.advance_clock(namespace, seconds)
     elif "set" in data:
-        current = (await state.enter(namespace)).clock
         await state.store.advance_clock(namespace, current.until(float(data["set"])))
 
 

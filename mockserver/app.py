@@ -7,9 +7,10 @@ import logging
 from starlette.types import Receive, Scope, Send
 
 from . import namespaces
-from .admin import PREFIX, admin_error, build_admin
+from .admin import PREFIX, build_admin
 from .config import Settings
 from .contracts import ContractRegistry
+from .guard import admin_refusal, host_refusal, refuse, refuse_websocket
 from .pipeline import Pipeline
 from .state import MockState
 from .store import StoreUnavailable
@@ -32,6 +33,11 @@ class MockApp:
         if kind == "lifespan":
             await self._lifespan(receive, send)
             return
+        settings = self.state.settings
+        wrong_host = host_refusal(scope, settings) if settings.allowed_hosts is not None else None
+        server = scope.get("server")
+        if server:  # so callbacks can tell a receiver from the mock itself
+            self.state.callbacks.own_ports.add(server[1])
         if scope["path"].startswith(namespaces.PATH_PREFIX):
             try:
                 scope = namespaces.strip_prefix(scope)
@@ -39,8 +45,15 @@ class MockApp:
                 await _refuse(scope, receive, send, str(exc))
                 return
         if kind == "http":
+            if wrong_host:
+                await refuse(send, 403, wrong_host, "mock_host_not_allowed")
+                return
             path = scope["path"]
             if path == PREFIX or path.startswith(PREFIX + "/"):
+                refusal = admin_refusal(scope, settings, path[len(PREFIX) :])
+                if refusal:
+                    await refuse(send, *refusal)
+                    return
                 root = scope.get("root_path", "")
                 # Starlette routes on the path below root_path, so the admin sees the whole path again.
                 full = root + path if namespaces.SCOPE_KEY in scope else path
@@ -48,6 +61,9 @@ class MockApp:
             else:
                 await self.pipeline(scope, receive, send)
         elif kind == "websocket":
+            if wrong_host:
+                await refuse_websocket(scope, receive, send, wrong_host)
+                return
             await self.websockets(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -79,7 +95,7 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, message: str) -> N
         await receive()
         await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
         return
-    await admin_error(400, message)(scope, receive, send)
+    await refuse(send, 400, message)
 
 
 def create_app(settings: Settings | None = None, registry: ContractRegistry | None = None) -> MockApp:

@@ -8,23 +8,31 @@ to look again (the next step under the real clock; a nudge under the manual and 
 state change is delivered once, by one worker, in order, and a restart picks up where it stopped.
 Deliveries are retried with back-off, go only to hosts the operator allows, and each attempt is
 journalled in the task's namespace.
+
+All deliveries of a process share one HTTP client and at most ``callback_concurrency`` are in flight,
+so a thousand tasks with callbacks cost a thousand small coroutines, not a thousand connection pools.
+The mock never calls itself back (a ``notifyHook`` of ``http://127.0.0.1:PORT/__mock/reset`` would
+wipe its state), and a failed delivery is journalled as "no HTTP answer" whatever the cause, so the
+journal does not tell a closed loopback port from a silent one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import ipaddress
 import logging
 import math
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
 from .clock import REAL
+from .compaction import compact
 from .journal import JournalEntry
 from .store import Claim, StoreUnavailable
 from .tasks import Task, TaskView
@@ -48,15 +56,25 @@ class CallbackDispatcher:
         self._lock = threading.Lock()
         self._renders: dict[str, Callable[..., Any]] = {}
         self._stopped = False
+        self._slots = asyncio.Semaphore()  # made again in the dispatcher's loop, callback_concurrency wide
+        self.own_ports: set[int] = set()
+        """Ports this mock serves on (the app notes them as requests arrive)."""
         state.store.on_nudge.append(self.wake)
 
-    def allowed(self, url: str) -> bool:
-        return _host(url) in self.state.settings.callback_allow
-
-    async def refuse(self, space: NamespaceState, url: str) -> None:
-        """Journal why callbacks to ``url`` will not be made."""
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` gets no callbacks, or None."""
         host = _host(url)
-        reason = f"host {host} is not allowed (gptnb-mock serve --callback-allow {host})" if host else "not a valid http(s) URL"
+        if not host:
+            return "not a valid http(s) URL"
+        if host not in self.state.settings.callback_allow:
+            return f"host {host} is not allowed (gptnb-mock serve --callback-allow {host})"
+        parts = urlsplit(url)
+        if parts.path.startswith("/__mock") or (_local(host) and _port(parts) in self.own_ports):
+            return "the mock itself is not a callback receiver"
+        return None
+
+    async def refuse(self, space: NamespaceState, url: str, reason: str) -> None:
+        """Journal why callbacks to ``url`` will not be made."""
         await self._record(space.namespace, url, None, 0, f"refused: {reason}", [])
 
     def start(self) -> None:
@@ -101,7 +119,10 @@ class CallbackDispatcher:
         store, wake = self.state.store, self._wake
         assert wake is not None
         following: set[asyncio.Task[None]] = set()
-        async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT) as client:
+        size = self.state.settings.callback_concurrency
+        self._slots = asyncio.Semaphore(size)
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT, limits=limits) as client:
             while True:
                 wake.clear()
                 try:
@@ -138,7 +159,8 @@ class CallbackDispatcher:
             for index in pending:
                 entered = view.entered(index) or view.now
                 body = render(TaskView(task, index, entered, entered), *plan.args)
-                await self._deliver(client, claim.namespace, task.callback_url, body, check)
+                if not await self._deliver(client, claim, task.callback_url, body, check):
+                    return  # the task is gone (a reset): its callbacks with it
                 await self.state.store.delivered(claim, index)
             await self.state.store.release(claim, None if view.terminal else _next_look(space, task, view))
         except StoreUnavailable as exc:  # the lease runs out and the task is claimed again later
@@ -153,23 +175,30 @@ class CallbackDispatcher:
             render = self._renders[name] = getattr(importlib.import_module(module), attribute)
         return render
 
-    async def _deliver(self, client: httpx.AsyncClient, namespace: str, url: str, body: Any, check: SchemaCheck | None) -> None:
+    async def _deliver(self, client: httpx.AsyncClient, claim: Claim, url: str, body: Any, check: SchemaCheck | None) -> bool:
+        """POST ``body`` with retries; False when the task was dropped meanwhile (nothing more to do)."""
         violations = [f"callback body {v}" for v in check.violations(body)] if check is not None else []
         delay = 0.1
         for attempt in range(self.state.settings.callback_retries + 1):
+            if attempt and await self.state.store.task(claim.namespace, claim.task_id) is None:
+                return False  # reset since: its retries are forgotten too
             try:
-                response = await client.post(url, json=body)
-                await self._record(namespace, url, body, response.status_code, f"attempt {attempt + 1}: HTTP {response.status_code}", violations)
+                async with self._slots:
+                    response = await client.post(url, json=body)
+                    await response.aclose()
+                await self._record(claim.namespace, url, body, response.status_code, f"attempt {attempt + 1}: HTTP {response.status_code}", violations)
                 if response.status_code < 500 and response.status_code != 429:
-                    return
-            except httpx.HTTPError as exc:
-                await self._record(namespace, url, body, 0, f"attempt {attempt + 1}: {type(exc).__name__}: {exc}", violations)
+                    return True
+            except httpx.HTTPError:
+                await self._record(claim.namespace, url, body, 0, f"attempt {attempt + 1}: no HTTP answer", violations)
             violations = []  # reported once per body
             await asyncio.sleep(delay)
             delay *= 2
+        return True
 
     async def _record(self, namespace: str, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
-        entry = JournalEntry(0, time.time(), "POST", url, None, {}, body, status, outcome, violations, kind="callback")
+        kept = compact(body, self.state.settings.journal_entry_bytes)
+        entry = JournalEntry(0, time.time(), "POST", url, None, {}, kept, status, outcome, violations, kind="callback")
         await self.state.store.record(namespace, entry)
 
 
@@ -188,6 +217,23 @@ def _next_look(space: NamespaceState, task: Task, view: TaskView) -> float:
         return math.inf
     due = clock.wall_time_of(task.created_at + task.steps[view.index + 1].at)
     return due if due is not None else math.inf
+
+
+def _local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
 
 
 def _host(url: str) -> str:

@@ -9,6 +9,7 @@ worker reading those numbers sees the same time.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Any
@@ -18,6 +19,8 @@ MANUAL = "manual"
 STEP = "step"
 MODES = (REAL, MANUAL, STEP)
 FIELDS = ("mode", "speed", "origin", "origin_wall", "offset", "manual")
+LATEST = 253_402_300_799.0
+"""The clock never passes 9999-12-31T23:59:59Z: every date format and integer timestamp still works there."""
 
 
 class Clock:
@@ -47,8 +50,7 @@ class Clock:
         return self.origin_wall + (moment - self.origin - self.offset) / self.speed
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        self.check_advance(seconds)
         with self._lock:
             if self.mode == MANUAL:
                 self.manual += seconds
@@ -56,12 +58,21 @@ class Clock:
                 self.offset += seconds
         return self.now()
 
+    def check_advance(self, seconds: float) -> None:
+        """Refuse a move backwards, by a non-number, or past the latest date."""
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("advance by a finite, non-negative number of seconds (the clock only moves forward)")
+        if self.now() + seconds > LATEST:
+            raise ValueError(f"the clock cannot pass {LATEST:.0f} (9999-12-31); advance by at most {max(LATEST - self.now(), 0):.0f} s")
+
     def set(self, timestamp: float) -> float:
         with self._lock:
             return self.advance(self.until(timestamp))
 
     def until(self, timestamp: float) -> float:
-        """Seconds from now to ``timestamp``, which must not lie in the past."""
+        """Seconds from now to ``timestamp``, which must be a finite time not in the past."""
+        if not math.isfinite(timestamp) or timestamp > LATEST:
+            raise ValueError(f"set the clock to a finite epoch time up to {LATEST:.0f} (9999-12-31)")
         distance = timestamp - self.now()
         if distance < 0:
             raise ValueError("the clock only moves forward")

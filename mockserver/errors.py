@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .replies import JsonReply
-from .store import StoreUnavailable
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -92,6 +91,8 @@ def build_error(error: ApiError, context: ErrorContext, family_builder: str | No
 def answer_error(exc: Exception, context: ErrorContext, family_builder: str | None, what: str) -> JsonReply:
     """The answer to a request that failed with ``exc``: the family's error body, a 503 when the store
     is unreachable, and a plain 500 for a bug in the mock (logged with ``what`` was being done)."""
+    from .store import StoreUnavailable  # here: the store's records import what imports this module
+
     if isinstance(exc, ApiError):
         return build_error(exc, context, family_builder)
     if isinstance(exc, StoreUnavailable):

@@ -11,6 +11,7 @@ lookups and compiled validators.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import inspect
 import logging
 import re
@@ -27,16 +28,15 @@ from starlette.types import Receive, Scope, Send
 
 from . import errors, namespaces, parsing, sse
 from .absent import drop_absent
+from .compaction import compact
 from .contracts import Contract
 from .families import is_stateless
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
-from .ids import request_id
+from .ids import request_id, request_id_headers
 from .journal import JournalEntry
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
-
-REPLIES = (JsonReply, TextReply, BinaryReply, StreamReply)
 from .responses import ResponseJudge
 from .routing import Router
 from .state import MockState, NamespaceState
@@ -44,6 +44,12 @@ from .steering import SCENARIO_HEADERS, Rule, ScenarioError, parse_scenario
 from .store import DEFAULT_NAMESPACE, Entered, StoreUnavailable
 
 log = logging.getLogger("gptnb_mock")
+REPLIES = (JsonReply, TextReply, BinaryReply, StreamReply)
+CLIENT_CLOSED = 499  # journalled (never sent) for a client that left before its answer, as nginx logs it
+
+
+class ClientGone(Exception):
+    """The client disconnected while the mock was still waiting to answer."""
 
 
 @dataclass
@@ -137,7 +143,7 @@ class Pipeline:
             api_key = self.authenticate(reached, headers, query_pairs)
             namespace = self.namespace_of(scope, headers, api_key)
             body, files = await self._read(reached, scope, receive, headers)
-            logged_body = _journal_body(body, files)
+            logged_body = compact(_journal_body(body, files), self.state.settings.journal_entry_bytes, _declared_length(headers))
             absent = reached.absent_values
             if absent:  # what the relay decodes as "not given" is gone before anyone looks
                 body = drop_absent(body, absent)
@@ -152,7 +158,13 @@ class Pipeline:
             self.route_model(prepared, match.params if prepared.model_in_path else body)
             space, unconfirmed = await self._space_for(prepared, namespace)
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, base_url(scope, headers, namespace), rid, space)
-            reply = await self._answer(prepared, call)
+            reply = await self._answer(prepared, call, receive)
+        except ClientGone:  # left during a delay: nothing to send, nothing more to do
+            if space is not None:
+                gone = JournalEntry(0, space.clock.now(), method, path, reached.id if reached else None, dict(query_pairs), logged_body, CLIENT_CLOSED)
+                gone.response = "(the client disconnected before the answer)"
+                await _Recorder(space, gone, started).record_once()
+            return
         except Exception as exc:  # noqa: BLE001 (every failure becomes an answer; see answer_error)
             reply = self._refusal(exc, rid, call, reached, family, f"{method} {path}")
         if space is None:
@@ -170,7 +182,9 @@ class Pipeline:
             assert call is not None and prepared is not None
             space, unconfirmed, call.state = current, False, current
             try:
-                reply = await self._answer(prepared, call)
+                reply = await self._answer(prepared, call, receive)
+            except ClientGone:
+                return
             except Exception as exc:  # noqa: BLE001
                 reply = self._refusal(exc, rid, call, reached, family, f"{method} {path}")
 
@@ -222,7 +236,7 @@ class Pipeline:
             if contract.auth_required:
                 raise ApiError(401, errors.UNAUTHORIZED, "未提供令牌", code="")
             return None
-        if self.state.settings.api_keys and key not in self.state.settings.api_keys:
+        if self.state.settings.api_keys and not _known_key(key, self.state.settings.api_keys):
             raise ApiError(401, errors.UNAUTHORIZED, "无效的令牌", code="")
         return key
 
@@ -233,7 +247,7 @@ class Pipeline:
             return None, {}
         media = parsing.check_content_type(headers.get("content-type"), accepted, bool(raw))
         if media == parsing.JSON:
-            return parsing.parse_json(raw), {}
+            return await parsing.parse_json(raw, self.state.settings.worker_processes), {}
         if not raw:
             return {}, {}
         fields, files = await parsing.parse_form(raw, headers.get("content-type", ""), media)
@@ -301,11 +315,11 @@ class Pipeline:
         if isinstance(model, str) and not prepared.routes_model(model):
             raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
 
-    async def _answer(self, prepared: Prepared, call: Call) -> Reply:
+    async def _answer(self, prepared: Prepared, call: Call, receive: Receive) -> Reply:
         rule = await self._steering_rule(call)
         delay = self.state.settings.latency_ms + (rule.delay_ms if rule else 0)
         if delay:
-            await asyncio.sleep(delay / 1000)
+            await _wait_for_client(delay / 1000, receive)
         if rule is not None:
             steered = await self._steer(rule, call)
             if steered is not None:
@@ -362,20 +376,20 @@ class Pipeline:
         """Journal the exchange, then answer: the entry is in the store before the client has the whole
         answer, so whatever it asks next (of any worker) sees it. For an ``unconfirmed`` view, when the
         namespace has changed since, nothing is sent or journalled and the current view is returned."""
-        extra = [(b"x-oneapi-request-id", rid.encode())]
-        extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
+        ids = request_id_headers(rid)
         recorder = _Recorder(space, entry, started)
-        if isinstance(reply, StreamReply):
+        if isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes)):
             if unconfirmed and space is not None:  # a stream is journalled at its end: confirm first
                 current = await self.state.enter(space.namespace)
                 if current.version != space.version:
                     return current
-            entry.response = "(event stream)"
+            chunks = _frame(reply, recorder) if isinstance(reply, StreamReply) else _recorded(reply.data, recorder)
+            entry.response = "(event stream)" if isinstance(reply, StreamReply) else f"(bytes of {reply.media_type} as they came)"
             response = StreamingResponse(
-                _frame(reply, recorder),
+                chunks,
                 status_code=reply.status,
                 media_type=reply.media_type,
-                headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
+                headers={"cache-control": "no-cache", "x-accel-buffering": "no", **ids, **reply.headers},
             )
             try:
                 await response(scope, receive, send)
@@ -383,16 +397,22 @@ class Pipeline:
                 await recorder.record_once()  # the client left before the end
             return None
         if isinstance(reply, JsonReply):
-            body = _dumps(reply.body)
-            entry.response = reply.body
+            try:
+                body = _dumps(reply.body)
+            except (TypeError, orjson.JSONEncodeError):  # a canned body orjson cannot write
+                log.exception("gptnb-mock cannot encode the reply to %s", entry.path)
+                reply = errors.build_error(ApiError(500, "mock_bug", "gptnb-mock could not encode this reply (see its log)"), ErrorContext(self.state.settings, rid), None)
+                body = _dumps(reply.body)
+                entry.status = reply.status
+            entry.response = compact(reply.body, self.state.settings.journal_entry_bytes, len(body))
             media = reply.media_type
         elif isinstance(reply, TextReply):
             body = reply.text.encode()
             entry.response = reply.text if len(reply.text) < 2000 else reply.text[:2000] + "…"
             media = reply.media_type + "; charset=utf-8"
         else:
-            body = reply.data
-            entry.response = f"({len(reply.data)} bytes of {reply.media_type})"
+            body = reply.data  # type: ignore[assignment]  (bytes: streamed data went out above)
+            entry.response = f"({len(body)} bytes of {reply.media_type})"
             media = reply.media_type
         try:
             if unconfirmed and space is not None:
@@ -404,6 +424,7 @@ class Pipeline:
         except StoreUnavailable as exc:
             unrecorded = errors.answer_error(exc, ErrorContext(self.state.settings, rid), None, "journal")
             body, media, reply = _dumps(unrecorded.body), unrecorded.media_type, unrecorded
+        extra = [(k.lower().encode(), str(v).encode()) for k, v in {**ids, **reply.headers}.items()]
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -440,6 +461,30 @@ class _Recorder:
         return changed
 
 
+async def _wait_for_client(seconds: float, receive: Receive) -> None:
+    """Sleep ``seconds`` (a steered delay) but stop at once when the client disconnects: a handler
+    must not sleep on for a client that left (the request body has been read, so the next message
+    ``receive`` gives is the disconnect)."""
+    gone = asyncio.ensure_future(_disconnect(receive))
+    try:
+        done, _ = await asyncio.wait({gone}, timeout=seconds)
+    finally:
+        gone.cancel()
+    if done:
+        raise ClientGone
+
+
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _known_key(key: str, keys: frozenset[str]) -> bool:
+    """Constant-time membership: every accepted key is compared in full, so timing tells nothing."""
+    given = key.encode()
+    return sum(hmac.compare_digest(given, known.encode()) for known in keys) > 0
+
+
 def _carried(location: str, name: str, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
     """The raw value of an auth carrier; a subprotocol carrier is the offered protocol after ``name``."""
     if location == "query":
@@ -465,6 +510,13 @@ async def _frame(reply: StreamReply, recorder: _Recorder) -> AsyncIterator[bytes
         yield sse.encode_terminator(reply.terminator)
 
 
+async def _recorded(chunks: AsyncIterator[bytes], recorder: _Recorder) -> AsyncIterator[bytes]:
+    """Bytes streamed as they come (a proxied download), journalled once they are all out."""
+    async for chunk in chunks:
+        yield chunk
+    await recorder.record_once()
+
+
 def base_url(scope: Scope, headers: HeaderMap, namespace: str) -> str:
     """Where links the mock hands out point: the host the request came to, in the request's namespace."""
     host = headers.get("host")
@@ -475,6 +527,11 @@ def base_url(scope: Scope, headers: HeaderMap, namespace: str) -> str:
     if namespace != DEFAULT_NAMESPACE and namespaces.SCOPE_KEY not in scope:
         root += namespaces.url_prefix(namespace)
     return f"{scope.get('scheme', 'http')}://{host}{root}"
+
+
+def _declared_length(headers: HeaderMap) -> int | None:
+    length = headers.get("content-length")
+    return int(length) if length and length.isdigit() else None
 
 
 def _journal_body(body: Any, files: dict[str, list[parsing.Upload]]) -> Any:

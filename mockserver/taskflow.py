@@ -1,11 +1,14 @@
-"""What every async family does with a task: decide whether it fails, store it, follow its callback."""
+"""What every async family does with a task: decide whether it fails, store it, follow its callback,
+and find it again for the key that created it."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .callbacks import render_name
+from .compaction import compact
 from .ids import derived_int
 from .tasks import CallbackPlan, Task
 
@@ -50,8 +53,10 @@ def callback_url(call: Call) -> str | None:
 def task_for(call: Call, **fields: Any) -> Task:
     """A Task filled in from the request the way every family fills it (its parameters, the clock's
     time, the caller's key, its callback URL); ``fields`` give the rest (id, family, kind, steps …)."""
+    params = dict(call.body) if isinstance(call.body, dict) else {}
     defaults = {
-        "params": dict(call.body) if isinstance(call.body, dict) else {},
+        # Bounded: a task outlives its request, and base64 images must not pile up in the store.
+        "params": compact(params, call.state.settings.task_param_bytes),
         "created_at": call.state.clock.now(),
         "owner": call.api_key,
         "callback_url": callback_url(call),
@@ -60,8 +65,8 @@ def task_for(call: Call, **fields: Any) -> Task:
 
 
 async def stored(call: Call, task_id: str, family: str, kind: str) -> Task | None:
-    """The task ``task_id`` if it is a ``kind`` task of ``family`` that was not deleted (``data["deleted"]``)."""
-    task = await call.state.tasks.get(task_id)
+    """The caller's task ``task_id`` if it is a ``kind`` task of ``family`` that was not deleted (``data["deleted"]``)."""
+    task = await find_task(call, task_id)
     if task is None or task.family != family or task.kind != kind or task.data.get("deleted"):
         return None
     return task
@@ -72,9 +77,33 @@ async def start(call: Call, task: Task, render: Callable[..., Any], *args: Any) 
     of each is ``render(view, *args)`` (a module-level function, so any worker can call it)."""
     state = call.state
     url = task.callback_url
-    if url and state.callbacks.allowed(url):
+    reason = state.callbacks.refusal(url) if url else None
+    if url and reason is None:
         spec = call.contract.document.get("callback") or {}
         task.callback = CallbackPlan(render_name(render), args, call.contract.id if spec else "", spec.get("when") == "finish")
-    elif url:
-        await state.callbacks.refuse(state, url)
+    elif url and reason:
+        await state.callbacks.refuse(state, url, reason)
     return await state.tasks.create(task)
+
+
+async def find_task(call: Call, task_id: str) -> Task | None:
+    """The task ``task_id`` if the caller may see it, else None (as if it did not exist).
+
+    A task belongs to the key that created it, as the relay scopes every task query to the user
+    whose token asks (QuantumNous/new-api ``model/task.go`` ``GetByTaskId(userId, taskId)``:
+    ``user_id = ? and task_id = ?``; ``relay/mjproxy_handler.go`` ``GetByMJId(userId, taskId)``).
+    The mock has no users, so a key stands for one. Tasks made without a key are everyone's.
+    """
+    task = await call.state.tasks.get(task_id)
+    return task if task is not None and visible(call, task) else None
+
+
+def visible(call: Call, task: Task) -> bool:
+    if task.owner is None:
+        return True
+    return call.api_key is not None and hmac.compare_digest(task.owner.encode(), call.api_key.encode())
+
+
+async def mine(call: Call, family: str | None = None) -> list[Task]:
+    """The caller's tasks (of ``family``), for list and batch queries."""
+    return [t for t in await call.state.tasks.tasks(family) if visible(call, t)]

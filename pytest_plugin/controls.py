@@ -18,6 +18,7 @@ from mockserver.store import run_sync
 from mockserver.tasks import Step, Task, TaskView
 
 ADMIN_TIMEOUT = 10.0
+PAGE = 1000  # the admin API's largest page
 
 
 class Controls(Protocol):
@@ -120,14 +121,24 @@ class OverHttp:
             self.add_rule(rule)
 
     def journal(self) -> list[JournalEntry]:
-        calls = self._call("GET", "/journal", params={"limit": 1_000_000})["calls"]
+        calls: list[dict[str, Any]] = []
+        after: int | None = 0
+        while after is not None:  # pages of the admin API's largest size, oldest first
+            page = self._call("GET", "/journal", params={"after": after, "limit": PAGE})
+            calls += page["calls"]
+            after = page["next"]
         return [JournalEntry(**{**{k: v for k, v in c.items() if k != "contract"}, "contract_id": c["contract"]}) for c in calls]
 
     def clear_journal(self) -> None:
         self._call("DELETE", "/journal")
 
     def tasks(self, family: str | None) -> list[TaskView]:
-        found = self._call("GET", "/tasks", params={"family": family} if family else {})["tasks"]
+        found: list[dict[str, Any]] = []
+        offset: int | None = 0
+        while offset is not None:
+            page = self._call("GET", "/tasks", params={"offset": offset, "limit": PAGE, **({"family": family} if family else {})})
+            found += page["tasks"]
+            offset = page["next"]
         return [_view(t) for t in found]
 
     def task(self, task_id: str) -> TaskView | None:

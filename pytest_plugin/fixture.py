@@ -20,6 +20,7 @@ from mockserver.steering import Rule
 from mockserver.tasks import TaskView
 
 from .controls import Controls
+from .side_effects import answering
 
 
 class CallList(list[JournalEntry]):
@@ -77,6 +78,8 @@ class MockRoute:
 
     def fail(self, status: int, message: str | None = None, *, times: int | None = None) -> MockRoute:
         """Answer with the family's own error body for ``status`` (429, 500, 503 …)."""
+        if not 400 <= status <= 599:
+            raise ValueError(f"fail({status}): only error statuses (400-599) are injected; use .respond(status=...) for other answers")
         return self._add(status=status, message=message, times=times)
 
     def fail_task(self, reason: str = "failed by the test", *, times: int | None = None) -> MockRoute:
@@ -91,8 +94,9 @@ class MockRoute:
         return self._add(example=name, times=times)
 
     def mock(self, side_effect: Callable[[Any], Any], *, times: int | None = None) -> MockRoute:
-        """``side_effect(call)`` returns a reply, a JSON body, or None to let the fake answer."""
-        return self._add(side_effect=side_effect, times=times)
+        """``side_effect(call)`` (sync or async) returns an ``httpx``/``httpx2`` Response, a JSON body,
+        a reply, or None to let the fake answer (see ``pytest_plugin.side_effects``)."""
+        return self._add(side_effect=answering(side_effect), times=times)
 
     @property
     def calls(self) -> CallList:

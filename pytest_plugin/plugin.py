@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from mockserver.app import MockApp
 from mockserver.clock import MODES
 from mockserver.config import Settings
 from mockserver.contracts import default_registry
+from mockserver.guard import served_hosts
 from mockserver.namespaces import url_prefix
 from mockserver.state import MockState
 from mockserver.store import DEFAULT_NAMESPACE
@@ -53,7 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0): configure the gptnb and gptnb_server fixtures for one test",
+        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, generated_json='full'): configure the gptnb and gptnb_server fixtures for one test",
     )
 
 
@@ -70,7 +72,7 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
         overrides["api_keys"] = frozenset(overrides["api_keys"])
     try:
         return Settings(**{**options, **overrides})
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise pytest.UsageError(f"@pytest.mark.gptnb: {exc}") from None
 
 
@@ -173,7 +175,7 @@ def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: _SharedServ
     namespace = _fresh_namespace(request.node.name)
     controls: InProcess | OverHttp
     if shared.external is None:
-        shared.state.configure(_settings(request))
+        shared.state.configure(replace(_settings(request), allowed_hosts=served_hosts(shared.live.host)))  # type: ignore[union-attr]
         controls = InProcess(shared.state, namespace)
     else:
         unsupported = set(_marker_options(request)) - {"clock"}

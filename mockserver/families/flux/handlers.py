@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
-from ...tasks import Step
+from ...taskflow import find_task, planned_failure, start, task_for
+from ...tasks import Step, TaskView
 from .. import handles
 from . import inputs, models
 from .errors import refusal
@@ -68,7 +68,7 @@ async def submit_image(call: Call) -> Reply:
 @handles("flux.task.get_result")
 async def get_result(call: Call) -> Reply:
     task_id = call.query["id"]
-    task = await call.state.tasks.get(task_id)
+    task = await find_task(call, task_id)
     if task is None or task.family != models.FAMILY:
         return JsonReply({"id": task_id, "status": "Task not found"}, status=404)
     return JsonReply(models.task_result(await call.state.tasks.poll(task), call.base_url))

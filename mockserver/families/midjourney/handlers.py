@@ -19,8 +19,8 @@ from ... import media
 from ...ids import derived_int
 from ...media_routes import image_path
 from ...replies import BinaryReply, JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
-from ...tasks import Task
+from ...taskflow import find_task, planned_failure, start, task_for
+from ...tasks import Task, TaskView
 from .. import handles
 from . import models
 from .errors import envelope_error, relay_check, unreadable
@@ -124,7 +124,7 @@ def _prompt(call: Call, field: str = "prompt") -> str:
 
 
 async def _mine(call: Call, task_id: str) -> Task | None:
-    task = await call.state.tasks.get(task_id)
+    task = await find_task(call, task_id)
     return task if task is not None and task.family == models.FAMILY else None
 
 
@@ -188,7 +188,9 @@ def describe(call: Call) -> Reply:
     elif not WEB_URL.match(call.body.get("link") or ""):
         raise envelope_error(4, "base64或link不能为空")
     text = models.describe_text(derived_int(image or call.body.get("link")))
-    extra = {"final_prompt": text, "has_image": True, "size": (512, 512), "upload": image}
+    # The image proxy shows the upload back, when it is small enough for the task to keep.
+    kept = image if image and len(image) <= call.state.settings.task_param_bytes else None
+    extra = {"final_prompt": text, "has_image": True, "size": (512, 512), "upload": kept}
     return _submit(call, "DESCRIBE", shape=Shape.DESCRIBE, prompt="", extra=extra)
 
 
@@ -344,7 +346,7 @@ async def fetch(call: Call) -> Reply:
 async def list_by_condition(call: Call) -> Reply:
     wanted = set(call.body.get("ids") or []) if isinstance(call.body, dict) else set()
     engine = call.state.tasks
-    found = [await engine.get(i) for i in wanted]
+    found = [await find_task(call, i) for i in wanted]
     tasks = sorted((t for t in found if t is not None and t.family == models.FAMILY), key=lambda t: t.id)
     return JsonReply([models.task_object(await engine.poll(t), call.base_url) for t in tasks])
 
@@ -359,8 +361,10 @@ async def image_seed(call: Call) -> Reply:
 
 @handles("midjourney.image.proxy")
 async def image(call: Call) -> Reply:
-    task = await _mine(call, call.params["id"])
-    if task is None or not task.data.get("has_image"):
+    # Any key: image URLs are opened as they are, and the relay's proxy looks tasks up unscoped
+    # (QuantumNous/new-api relay/mjproxy_handler.go, GetByOnlyMJId).
+    task = await call.state.tasks.get(call.params["id"])
+    if task is None or task.family != models.FAMILY or not task.data.get("has_image"):
         return JsonReply({"error": "midjourney_task_not_found"}, status=400)
     upload = task.data.get("upload")
     if upload:  # describe shows the picture it was given

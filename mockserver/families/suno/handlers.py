@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, planned_failure, start, task_for
 from ...tasks import Step, Task
 from .. import handles
 from . import models, songs
@@ -78,7 +78,7 @@ def _ids(call: Call) -> list[str]:
 async def feed(call: Call) -> Reply:
     found = []
     for clip_id in dict.fromkeys(_ids(call)):  # each clip once, in the order asked
-        clip = await models.find_clip(call.state.tasks, clip_id, poll=True)
+        clip = await models.find_clip(call, clip_id, poll=True)
         if clip is not None:
             song, status, task = clip
             found.append(models.clip_object(song, status, task.created_at, call.base_url, task.fail_reason))
@@ -87,17 +87,17 @@ async def feed(call: Call) -> Reply:
 
 def sources(call: Call) -> Awaitable[Lookup]:
     """The clips a generate request builds on (extend, cover, infill)."""
-    return models.song_lookup(call.state.tasks, (call.body.get("continue_clip_id"), call.body.get("cover_clip_id")))
+    return models.song_lookup(call, (call.body.get("continue_clip_id"), call.body.get("cover_clip_id")))
 
 
 async def concat_song(call: Call, clip_id: str) -> Song:
-    found = await models.find_clip(call.state.tasks, clip_id)
+    found = await models.find_clip(call, clip_id)
     if found is None:
         raise UnknownClip(clip_id)
     last, status, _ = found
     if status != "complete":
         raise SongError(f"clip {clip_id} is not complete (status {status})")
-    ancestors = await models.song_lookup(call.state.tasks, (item["id"] for item in last.history or ()))
+    ancestors = await models.song_lookup(call, (item["id"] for item in last.history or ()))
     return songs.concatenated(new_id(), last, ancestors)
 
 
@@ -130,7 +130,7 @@ async def lyrics(call: Call) -> Reply:
 
 @handles("suno.official.lyrics_fetch")
 async def lyrics_fetch(call: Call) -> Reply:
-    task = await call.state.tasks.get(call.params["id"])
+    task = await find_task(call, call.params["id"])
     if task is None or task.family != models.FAMILY or task.kind != models.LYRICS_DRAFT:
         raise detail(404, "Not found.")
     return JsonReply(models.lyrics_object(await call.state.tasks.poll(task)))

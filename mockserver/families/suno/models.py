@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...media_routes import MAX_AUDIO_SECONDS, audio_path, image_path, video_path
 from ...ids import derived_int
-from ...tasks import Step, Task, TaskEngine, TaskView
+from ...taskflow import find_task, mine
+from ...tasks import Step, Task, TaskView
 from .songs import Lookup, Song
+
+if TYPE_CHECKING:
+    from ...pipeline import Call
 
 FAMILY = "suno"
 CLIP = "clip"
@@ -210,16 +214,17 @@ def _task_data(task: Task, status: str, base_url: str) -> Any:
     return [clip_object(song, CLIP_STATUS[status], task.created_at, base_url, task.fail_reason) for song in songs]
 
 
-async def find_clip(engine: TaskEngine, clip_id: str, poll: bool = False) -> tuple[Song, str, Task] | None:
-    """A clip by id among clip tasks and new-api tasks: (song, clip status, task holding it).
+async def find_clip(call: Call, clip_id: str, poll: bool = False) -> tuple[Song, str, Task] | None:
+    """A clip of the caller's by id among clip tasks and new-api tasks: (song, clip status, task holding it).
 
     ``poll`` counts the look as a client's poll (under the step clock the task moves on).
     """
-    task = await engine.get(clip_id)
+    engine = call.state.tasks
+    task = await find_task(call, clip_id)
     if task is not None and task.family == FAMILY and task.kind == CLIP:
         view = await engine.poll(task) if poll else engine.view(task)
         return task.data["song"], view.status, task
-    for task in await engine.tasks(FAMILY):  # clips of new-api tasks have no task of their own
+    for task in await mine(call, FAMILY):  # clips of new-api tasks have no task of their own
         for song in task.data.get("songs", ()):
             if song.id == clip_id:
                 view = await engine.poll(task) if poll else engine.view(task)
@@ -227,11 +232,11 @@ async def find_clip(engine: TaskEngine, clip_id: str, poll: bool = False) -> tup
     return None
 
 
-async def song_lookup(engine: TaskEngine, clip_ids: Iterable[str | None]) -> Lookup:
+async def song_lookup(call: Call, clip_ids: Iterable[str | None]) -> Lookup:
     """``find_clip`` of these clips as the song composer wants it: (song, status) without moving anything."""
     found: dict[str, tuple[Song, str] | None] = {}
     for clip_id in clip_ids:
         if clip_id and clip_id not in found:
-            clip = await find_clip(engine, clip_id)
+            clip = await find_clip(call, clip_id)
             found[clip_id] = clip[:2] if clip else None
     return lambda clip_id: found.get(clip_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start, task_for
+from ...taskflow import callback_url, find_task, planned_failure, start, task_for
 from ...tasks import Task
 from .. import handles
 from . import models, songs
@@ -85,7 +85,7 @@ async def submit_concat(call: Call) -> Reply:
 
 
 async def _task(call: Call, task_id: str) -> Task | None:
-    task = await call.state.tasks.get(task_id)
+    task = await find_task(call, task_id)
     if task is None or task.family != models.FAMILY:
         return None
     if task.kind == models.CLIP:  # clips of generate are not tasks; uploads by URL answer as both
