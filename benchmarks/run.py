@@ -82,7 +82,9 @@ def _meta(args: argparse.Namespace, tool: str) -> dict[str, Any]:
     }
 
 
-def _fmt(value: float, unit: str = "") -> str:
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
     return f"{value:,.0f}{unit}" if value >= 100 else f"{value:,.2f}{unit}"
 
 
@@ -107,6 +109,9 @@ def _report(results: dict[str, Any]) -> str:
         ("#", "measurement", "mock", "baseline", "ratio", "note"),
         ("1", "non-stream chat completions, req/s", _fmt(tp["mock_rps"]), _fmt(tp["baseline_rps"]), f"{tp['ratio']:.2f}",
          f"target >= {TARGET_RATIO} ({verdict}); errors {tp['errors']['mock']}/{tp['errors']['baseline']}"),
+        ("", "  same, server CPU µs per request", _fmt(tp["server_cpu_us_per_request"]["mock"], " µs"),
+         _fmt(tp["server_cpu_us_per_request"]["baseline"], " µs"), f"{tp['cpu_ratio']:.2f}" if tp["cpu_ratio"] else "",
+         "baseline / mock: the cost ratio, which other load on the machine moves less than req/s"),
         ("2", "500-delta stream, median ms to [DONE]", _fmt(st["mock"]["median_ms"], " ms"), _fmt(st["baseline"]["median_ms"], " ms"), "",
          f"median of {st['runs']} runs; {shape['events']} events, {shape['content_deltas']} content deltas each"),
         ("", "  same stream, chunks/s", _fmt(st["mock"]["events_per_s"]), _fmt(st["baseline"]["events_per_s"]), f"{st['ratio']:.2f}", ""),

@@ -120,12 +120,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Served(str):
+    """A running server's base URL that also names its process (whose CPU time the throughput counts)."""
+
+    pid: int
+
+
 @contextlib.contextmanager
-def running(kind: str) -> Iterator[str]:
+def running(kind: str) -> Iterator[Served]:
     """Start ``kind`` under uvicorn in a subprocess on a free loopback port; yield its base URL."""
     port = free_port()
-    with started([sys.executable, __file__, kind, str(port)], port):
-        yield f"http://{HOST}:{port}"
+    with started([sys.executable, __file__, kind, str(port)], port) as proc:
+        url = Served(f"http://{HOST}:{port}")
+        url.pid = proc.pid
+        yield url
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from . import errors, namespaces, parsing, sse
-from .absent import drop_absent
+from .absent import drop_absent, may_hold
 from .compaction import compact
 from .contracts import Contract
 from .families import is_stateless
@@ -142,11 +142,11 @@ class Pipeline:
             family = reached.errors
             api_key = self.authenticate(reached, headers, query_pairs)
             namespace = self.namespace_of(scope, headers, api_key)
-            body, files = await self._read(reached, scope, receive, headers)
+            body, files, json_text = await self._read(reached, scope, receive, headers)
             logged_body = compact(_journal_body(body, files), self.state.settings.journal_entry_bytes, _declared_length(headers))
             absent = reached.absent_values
-            if absent:  # what the relay decodes as "not given" is gone before anyone looks
-                body = drop_absent(body, absent)
+            if absent and (json_text is None or may_hold(json_text, absent)):
+                body = drop_absent(body, absent)  # what the relay decodes as "not given" is gone before anyone looks
             prepared = self._select(candidates, body)
             contract = reached = prepared.contract
             query = parsing.coerce_fields(query_pairs, prepared.query_schema) if query_pairs else {}
@@ -240,16 +240,17 @@ class Pipeline:
             raise ApiError(401, errors.UNAUTHORIZED, "无效的令牌", code="")
         return key
 
-    async def _read(self, contract: Contract, scope: Scope, receive: Receive, headers: HeaderMap) -> tuple[Any, dict[str, list[parsing.Upload]]]:
+    async def _read(self, contract: Contract, scope: Scope, receive: Receive, headers: HeaderMap) -> tuple[Any, dict[str, list[parsing.Upload]], bytes | None]:
+        """The body as data, its file uploads, and its text when it came as JSON."""
         raw = await parsing.read_body(receive, headers.get("content-length"), self.state.settings.max_body_bytes)
         accepted = contract.content_types
         if not accepted:
-            return None, {}
+            return None, {}, None
         media = parsing.check_content_type(headers.get("content-type"), accepted, bool(raw))
         if media == parsing.JSON:
-            return await parsing.parse_json(raw, self.state.settings.worker_processes), {}
+            return await parsing.parse_json(raw, self.state.settings.worker_processes), {}, raw
         if not raw:
-            return {}, {}
+            return {}, {}, None
         fields, files = await parsing.parse_form(raw, headers.get("content-type", ""), media)
         prepared = self.prepared[contract.id]
         data = parsing.coerce_fields(fields, prepared.form_schema)
@@ -258,7 +259,7 @@ class Pipeline:
         for name, uploads in files.items():
             # Validation sees a file as its name; a text value where a file belongs is caught below.
             data[name] = uploads[0].filename
-        return data, files
+        return data, files, None
 
     def _by_request(self, candidates: list[Contract], headers: HeaderMap, query: list[tuple[str, str]]) -> list[Contract]:
         """Settle the variants that headers or query pick before anything else: they bring their own auth.
@@ -316,7 +317,9 @@ class Pipeline:
             raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
 
     async def _answer(self, prepared: Prepared, call: Call, receive: Receive) -> Reply:
-        rule = await self._steering_rule(call)
+        rule = _scenario(call.headers)
+        if rule is None and call.state.rules.rules:  # no rules (the common case): nothing to await
+            rule = await call.state.rules.take(call.contract.id, call.path)
         delay = self.state.settings.latency_ms + (rule.delay_ms if rule else 0)
         if delay:
             await _wait_for_client(delay / 1000, receive)
@@ -328,16 +331,6 @@ class Pipeline:
             return _documented_reply(call.contract)
         result = prepared.handler(call)
         return result if isinstance(result, REPLIES) else await result
-
-    async def _steering_rule(self, call: Call) -> Rule | None:
-        for name in SCENARIO_HEADERS:
-            value = call.headers.get(name)
-            if value and (name != "prefer" or any(f"{key}=" in value for key in ("code", "delay", "example", "fail"))):
-                try:
-                    return parse_scenario(value)
-                except ScenarioError as exc:
-                    raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {name} header: {exc}") from None
-        return await call.state.rules.take(call.contract.id, call.path)
 
     async def _steer(self, rule: Rule, call: Call) -> Reply | None:
         if rule.fail_task is not None:
@@ -483,6 +476,18 @@ def _known_key(key: str, keys: frozenset[str]) -> bool:
     """Constant-time membership: every accepted key is compared in full, so timing tells nothing."""
     given = key.encode()
     return sum(hmac.compare_digest(given, known.encode()) for known in keys) > 0
+
+
+def _scenario(headers: HeaderMap) -> Rule | None:
+    """The rule a request's own scenario header asks for (it comes before the namespace's rules)."""
+    for name in SCENARIO_HEADERS:
+        value = headers.get(name)
+        if value and (name != "prefer" or any(f"{key}=" in value for key in ("code", "delay", "example", "fail"))):
+            try:
+                return parse_scenario(value)
+            except ScenarioError as exc:
+                raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {name} header: {exc}") from None
+    return None
 
 
 def _carried(location: str, name: str, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
