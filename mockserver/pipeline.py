@@ -27,7 +27,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from . import errors, namespaces, parsing, sse
-from .absent import drop_absent, may_hold
+from .absent import may_hold
 from .compaction import compact
 from .contracts import Contract
 from .families import is_stateless
@@ -144,14 +144,14 @@ class Pipeline:
             namespace = self.namespace_of(scope, headers, api_key)
             body, files, json_text = await self._read(reached, scope, receive, headers)
             logged_body = compact(_journal_body(body, files), self.state.settings.journal_entry_bytes, _declared_length(headers))
-            absent = reached.absent_values
-            if absent and (json_text is None or may_hold(json_text, absent)):
-                body = drop_absent(body, absent)  # what the relay decodes as "not given" is gone before anyone looks
+            absence = reached.absence
+            if absence and (json_text is None or may_hold(json_text, absence.values)):
+                body = absence.drop(body)  # what the relay decodes as "not given" is gone before anyone looks
             prepared = self._select(candidates, body)
             contract = reached = prepared.contract
             query = parsing.coerce_fields(query_pairs, prepared.query_schema) if query_pairs else {}
-            if absent:
-                query = drop_absent(query, absent)
+            if absence and query:
+                query = absence.drop(query)
             self.validate(prepared, match.params, query, headers, body)
             if contract.kind == "websocket":
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")

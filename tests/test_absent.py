@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver.absent import drop_absent, is_absent, may_hold
+from mockserver.absent import Absence, drop_absent, is_absent, may_hold
 from mockserver.app import MockApp
 from mockserver.cli import main as cli
 from mockserver.config import Settings
@@ -52,6 +52,34 @@ def test_a_body_without_a_markers_spelling_has_nothing_to_drop(body) -> None:
             assert drop_absent(body, markers) == body, (markers, text)
     assert not may_hold(b'{"model":"m","n":1}', ("", None, False))
     assert may_hold(b'{"a":null}', (None,)) and may_hold(b'{"a":""}', ("",)) and may_hold(b'{"a":1}', (0,))
+
+
+def test_a_declaration_with_fields_drops_only_those_members() -> None:
+    absence = Absence.declared({"values": [None], "fields": ["temperature", "config.*", "tools.*.description"]})
+    body = {
+        "temperature": None,
+        "metadata": None,
+        "config": {"top_p": None, "seed": 0},
+        "tools": [{"name": "f", "description": None, "parameters": {"default": None}}],
+        "messages": [{"content": None}],
+    }
+    assert absence.drop(body) == {
+        "metadata": None,
+        "config": {"seed": 0},
+        "tools": [{"name": "f", "parameters": {"default": None}}],
+        "messages": [{"content": None}],
+    }
+    assert absence.covers("temperature") and not absence.covers("metadata") and not absence.covers("config")
+    assert Absence.declared(["", None]).covers("anything") and not Absence.declared(None)
+
+
+def test_generated_requests_send_nulls_only_where_the_relay_reads_them() -> None:
+    from mockserver.contracts import default_registry
+
+    contract = default_registry()["claude.messages.create"]
+    samples = sample_requests(contract.id, 8)
+    sent = {name for s in samples for name, value in s.json.items() if value is None}
+    assert sent and all(contract.absence.covers(name) for name in sent), sent
 
 
 @pytest.fixture(scope="module")
