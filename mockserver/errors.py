@@ -7,6 +7,7 @@ model) are answered by the relay's own builder whatever the family, as the real 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ RATE_LIMITED = "rate_limited"  # the relay's rate or concurrency limits (429)
 TOKEN_EXHAUSTED = "token_exhausted"  # the key's quota is used up: refused as it authenticates (401)
 INSUFFICIENT_QUOTA = "insufficient_quota"  # not enough quota left for this request: each format's refusal
 STEERING = "steering"  # a scenario header or rule the mock cannot follow: its own 400 (relay shape), naming it
+STORE_UNAVAILABLE = "store_unavailable"  # the state store (Redis) cannot be reached
 
 RELAY_KINDS = frozenset({UNAUTHORIZED, NOT_FOUND, NO_CHANNEL, RATE_LIMITED, TOKEN_EXHAUSTED, STEERING})
 
@@ -88,6 +90,20 @@ def build_error(error: ApiError, context: ErrorContext, family_builder: str | No
     name = RELAY if error.kind in RELAY_KINDS or family_builder is None else family_builder
     builder = _builders.get(name) or _builders[RELAY]
     return builder(error, context)
+
+
+def answer_error(exc: Exception, context: ErrorContext, family_builder: str | None, what: str) -> JsonReply:
+    """The answer to a request that failed with ``exc``: the family's error body, a 503 when the store
+    is unreachable, and a plain 500 for a bug in the mock (logged with ``what`` was being done)."""
+    from .store import StoreUnavailable  # here: the store's records import what imports this module
+
+    if isinstance(exc, ApiError):
+        return build_error(exc, context, family_builder)
+    if isinstance(exc, StoreUnavailable):
+        error = ApiError(503, STORE_UNAVAILABLE, f"gptnb-mock state store unavailable, try again: {exc}")
+        return build_error(error, context, family_builder)
+    logging.getLogger("gptnb_mock").error("gptnb-mock failed on %s", what, exc_info=exc)
+    return build_error(ApiError(500, "mock_bug", "gptnb-mock internal error (see its log)"), ErrorContext(context.settings, context.request_id, context.call), None)
 
 
 def known_builders() -> frozenset[str]:

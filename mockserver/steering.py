@@ -9,11 +9,9 @@ callback words (``drop_after=3``, ``ttft=800``, ``callback_fail=503``) are read 
 from __future__ import annotations
 
 import fnmatch
-import itertools
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .config import MAX_DELAY_MS
 from .faults import grammar
@@ -25,6 +23,7 @@ from .parsing import MAX_JSON_DEPTH, too_deep
 
 if TYPE_CHECKING:
     from .pipeline import Call
+    from .store import Store
 
 SCENARIO_HEADERS = ("prefer", "x-mock-scenario")
 SideEffect = Callable[["Call"], Any]
@@ -64,6 +63,9 @@ class Rule:
     """Python callable (fixture only): gets the Call, returns a reply, a JSON body, or None to fall through."""
     id: int = 0
     hits: int = 0
+    STORED: ClassVar[tuple[str, ...]] = ("contract", "path", "status", "body", "example", "message", "fail_task", "delay_ms", "times", "id")
+    """The plain fields a store keeps of a rule, with its faults, physics and chaos in their words (see
+    ``fields``); hits are counted apart, and a side effect cannot leave the process."""
 
     def matches(self, contract_id: str | None, path: str) -> bool:
         if self.times is not None and self.hits >= self.times:
@@ -73,20 +75,12 @@ class Rule:
         return fnmatch.fnmatchcase(contract_id or "", self.contract)
 
     def as_dict(self) -> dict[str, Any]:
-        found = {
-            "id": self.id,
-            "contract": self.contract,
-            "path": self.path,
-            "status": self.status,
-            "body": self.body,
-            "example": self.example,
-            "message": self.message,
-            "fail_task": self.fail_task,
-            "delay_ms": self.delay_ms,
-            "times": self.times,
-            "hits": self.hits,
-            "python": self.side_effect is not None,
-        }
+        return {"id": self.id, **self.fields(), "hits": self.hits, "python": self.side_effect is not None}
+
+    def fields(self) -> dict[str, Any]:
+        """The rule as rule JSON (what the admin API takes and a store keeps), without its id and hits;
+        faults, physics and chaos in the scenario words (``rule_from_fields`` reads it back)."""
+        found = {name: getattr(self, name) for name in self.STORED if name != "id"}
         for part in (self.faults, self.physics, self.callback):
             if part:
                 found.update(part.as_fields())
@@ -105,8 +99,7 @@ STATUS_RULE = (
     "status must be an error status (400-599) to inject the family's error, or 200-599 with a canned body or example; "
     "statuses below 400 without a body are not injected (a client could not tell them from a real answer)"
 )
-_STEERING_FIELDS = {"contract", "path", "status", "body", "example", "message", "fail_task", "delay_ms", "times", "chaos", "chaos_mix"}
-_RULE_FIELDS = _STEERING_FIELDS | set(grammar.KEYS)
+_RULE_FIELDS = (set(Rule.STORED) - {"id"}) | {"chaos", "chaos_mix"} | set(grammar.KEYS)
 
 
 def rule_from_json(data: Any) -> Rule:
@@ -137,6 +130,15 @@ def rule_from_json(data: Any) -> Rule:
         if name in data and data[name] is not None and not isinstance(data[name], str):
             raise ScenarioError(f"{name} must be a string")
     return Rule(**{k: v for k, v in data.items() if v is not None or k == "body"}, faults=faults, physics=physics, chaos=chaos, callback=callback)
+
+
+def rule_from_fields(data: dict[str, Any], hits: int = 0) -> Rule:
+    """A rule as ``Rule.fields`` wrote it down (judged when it was made), with its id when it has one."""
+    data = dict(data)
+    faults, physics, callback = grammar.parse_items(data)
+    probability, mix = data.pop("chaos", None), data.pop("chaos_mix", None)
+    chaos = None if probability is None else Chaos(probability, tuple(mix)) if mix is not None else Chaos(probability)
+    return Rule(**data, faults=faults, physics=physics, chaos=chaos, callback=callback, hits=hits)
 
 
 def _chaos(probability: Any, mix: Any) -> Chaos | None:
@@ -209,46 +211,17 @@ SCENARIO_KEYS = (*_HEADER_KEYS, *grammar.KEYS, "chaos", "chaos_mix")
 
 
 class RuleBook:
-    """The active rules, newest first: the most recent instruction wins."""
+    """One namespace's rules as a request sees them: read with the namespace, newest first (the most
+    recent instruction wins); using one is counted by the store, so ``times`` holds across workers."""
 
-    def __init__(self) -> None:
-        self._rules: list[Rule] = []
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+    def __init__(self, store: Store, namespace: str, rules: list[Rule]) -> None:
+        self.store = store
+        self.namespace = namespace
+        self.rules = rules
 
-    def add(self, rule: Rule) -> Rule:
-        with self._lock:
-            rule.id = next(self._ids)
-            self._rules.insert(0, rule)
-        return rule
-
-    def remove(self, rule_id: int) -> bool:
-        with self._lock:
-            before = len(self._rules)
-            self._rules = [r for r in self._rules if r.id != rule_id]
-            return len(self._rules) != before
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(list(self._rules))
-
-    def snapshot(self) -> list[Rule]:
-        return list(self._rules)
-
-    def rollback(self, snapshot: list[Rule]) -> None:
-        with self._lock:
-            self._rules = list(snapshot)
-
-    def take(self, contract_id: str | None, path: str) -> Rule | None:
-        """The first matching rule, counted as used."""
-        if not self._rules:  # the common case costs nothing
-            return None
-        with self._lock:
-            for rule in self._rules:
-                if rule.matches(contract_id, path):
-                    rule.hits += 1
-                    return rule
+    async def take(self, contract_id: str | None, path: str) -> Rule | None:
+        """The first matching rule that still has uses left, counted as used."""
+        for rule in self.rules:  # usually none: the common request costs nothing here
+            if rule.matches(contract_id, path) and await self.store.take_rule(self.namespace, rule):
+                return rule
         return None

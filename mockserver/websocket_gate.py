@@ -21,8 +21,11 @@ from .faults.delivery import refuse
 from .faults.desk import FAULT_NOTE
 from .headers import HeaderMap
 from .ids import request_id
-from .pipeline import Call, Pipeline, _base_url
-from .steering import Rule
+from .journal import JournalEntry
+from .pipeline import Call, Pipeline, base_url
+from .quota.desk import Admission, admit
+from .state import NamespaceState
+from .store import StoreUnavailable
 
 log = logging.getLogger("gptnb_mock")
 DENIAL = "websocket.http.response"
@@ -37,35 +40,42 @@ class WebSocketGate:
         headers = HeaderMap.from_scope(scope)
         query_pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         rid = request_id()
-        state = self.pipeline.state
-        match = self.pipeline.router.match(path, "GET")
+        pipeline = self.pipeline
+        settings = pipeline.state.settings
+        match = pipeline.router.match(path, "GET")
         candidates = match.route.methods.get("GET") if match else None
         contract = candidates[-1] if candidates else None
-        entry = state.journal.record(
-            {"method": "GET", "path": path, "contract_id": contract.id if contract else None, "query": dict(query_pairs), "body": None, "time": state.clock.now()}
-        )
+        entry = JournalEntry(0, time.time(), "GET", path, contract.id if contract else None, dict(query_pairs), None)
+        space = None
+        admission: Admission | None = None
+        call: Call | None = None
         try:
             if contract is None or contract.kind != "websocket":
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL (WEBSOCKET {path})")
-            prepared = self.pipeline.prepared[contract.id]
-            api_key = self.pipeline.authenticate(contract, headers, query_pairs)
+            prepared = pipeline.prepared[contract.id]
+            api_key = pipeline.authenticate(contract, headers, query_pairs)
+            space = await pipeline.enter(scope, headers, api_key)
+            entry.time = space.clock.now()
             query = parsing.coerce_fields(query_pairs, prepared.query_schema)
-            self.pipeline.validate(prepared, match.params, query, headers, None)
-            self.pipeline.route_model(prepared, query)
+            pipeline.validate(prepared, match.params, query, headers, None)
+            pipeline.route_model(prepared, query)
             handler = prepared.handler
             if handler is None:
                 raise ApiError(404, errors.NOT_FOUND, f"no session handler for {contract.id}")
-            call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, _base_url(scope, headers), rid, state)
-            rule = state.faults.steer(self.pipeline.steering_rule(call), call, websocket=True)
-            entry.fault = call.extras.get(FAULT_NOTE)
-            socket = await self._steered(rule, call, WebSocket(scope, receive, send), scope, receive, send)
-            admission = await state.quota.admit(call) if state.quota.active else None
-        except ApiError as error:
-            reply = errors.build_error(error, ErrorContext(state.settings, rid), contract.errors if contract else None)
+            call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, base_url(scope, headers, space.namespace), rid, space)
+            socket = await self._steered(call, WebSocket(scope, receive, send), scope, receive, send)
+            if space.quota:
+                admission = await admit(call)
+        except Exception as exc:  # noqa: BLE001 (refusals are answered before the upgrade)
+            reply = errors.answer_error(exc, ErrorContext(settings, rid), contract.errors if contract else None, f"WEBSOCKET {path}")
             entry.status, entry.response = reply.status, reply.body
+            entry.fault = call.extras.get(FAULT_NOTE) if call is not None else None
+            space = space or await pipeline.space_for_errors(scope, headers)
+            if space is not None:
+                await _record(space, entry)
             await _deny(scope, receive, send, reply.status, orjson.dumps(reply.body))
             return
-        entry.status = 101
+        entry.status, entry.fault = 101, call.extras.get(FAULT_NOTE)
         started = time.perf_counter()
         try:
             await handler(call, socket if admission is None else admission.socket(socket), entry)  # type: ignore[call-arg]
@@ -75,11 +85,16 @@ class WebSocketGate:
             if admission is not None:
                 await admission.close()
         entry.duration_ms = (time.perf_counter() - started) * 1000
+        await _record(space, entry)
 
-
-    async def _steered(self, rule: Rule | None, call: Call, socket: WebSocket, scope: Scope, receive: Receive, send: Send) -> WebSocket:
+    async def _steered(self, call: Call, socket: WebSocket, scope: Scope, receive: Receive, send: Send) -> WebSocket:
         """The session's socket as steering wants it: refused with the rule's error, delayed, or paced
         and faulted event by event (serve-wide physics and chaos too)."""
+        rule = await self.pipeline.steering_rule(call)
+        faults = self.pipeline.state.faults
+        if rule is None and faults.idle:
+            return socket
+        rule, delivery = await faults.steer(rule, call, scope, receive, send, websocket=True)
         if rule is not None:
             if rule.status is not None and rule.status >= 400:
                 raise ApiError(rule.status, errors.FAULT, rule.message or f"injected fault: HTTP {rule.status}")
@@ -87,8 +102,15 @@ class WebSocketGate:
                 raise refuse("example" if rule.example is not None else "body", "a canned answer applies to HTTP routes, not to WebSocket sessions")
             if rule.delay_ms:
                 await asyncio.sleep(rule.delay_ms / 1000)
-        delivery = self.pipeline.state.faults.delivery(rule, call, scope, receive, send, websocket=True)
         return socket if delivery is None else delivery.socket(socket)
+
+
+async def _record(space: NamespaceState, entry: JournalEntry) -> None:
+    """A session is journalled when it ends, with every frame's verdict."""
+    try:
+        await space.journal.record(entry)
+    except StoreUnavailable:
+        log.warning("gptnb-mock could not journal the WebSocket session %s: the store is unavailable", entry.path)
 
 
 async def _deny(scope: Scope, receive: Receive, send: Send, status: int, body: bytes) -> None:

@@ -18,6 +18,7 @@ import pytest
 from mockserver.app import MockApp
 from mockserver.config import Settings
 from mockserver.faults.chaos import Chaos
+from mockserver.store import DEFAULT_NAMESPACE, run_sync
 from pytest_plugin.bridge import ASGIBridge
 from test_serve import running_server
 
@@ -104,7 +105,7 @@ def faults_of(settings: Settings, calls: int) -> list[str | None]:
                 client.post("/v1/chat/completions", json=CHAT)
             except httpx.TransportError:
                 pass
-    return [entry.fault for entry in app.state.journal]
+    return [entry.fault for entry in run_sync(app.state.store.journal(DEFAULT_NAMESPACE))]
 
 
 def test_chaos_is_repeatable_by_seed_and_journalled() -> None:

@@ -1,19 +1,25 @@
-"""Probabilistic chaos that repeats: the same seed and the same order of requests give the same faults.
+"""Probabilistic chaos that repeats: the same seed and the same order of requests in a namespace give
+the same faults, with any number of workers and replicas.
 
 ``Chaos`` is a probability and a mix of scenarios (``reset``, ``drop_after=2``, ``code=503`` …); the
-``Dice`` decide, request by request, whether one strikes and which. Every request that meets chaos
-draws the same number of times whatever happens, so one request's outcome never shifts the next's.
+``Dice`` decide, request by request, whether one strikes and which. Each request that meets chance
+takes a generator of its own, numbered in its namespace by the store, so one request's outcome never
+shifts the next's.
 """
 
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from ..state import NamespaceState
 
 T = TypeVar("T")
+DRAWS = "dice"
+"""The namespace's counter of draws (dropped with it: a reset mock repeats what it did)."""
 
 DEFAULT_MIX = ("reset", "empty", "garbage", "truncate=16", "slow_headers=2000", "drop_after=2", "malformed_at=1", "no_done", "code=500", "code=503", "code=429")
 """What a relay in trouble does most: connections that die, streams cut short, the usual 5xx and 429."""
@@ -28,25 +34,19 @@ class Chaos:
 
 
 class Dice:
-    """One seeded generator for a mock instance, drawn from in request order (threads take turns)."""
+    """Seeded draws, numbered per namespace in the store: the n-th request of a namespace that needs
+    chance (chaos, jitter, garbage bytes) gets the n-th generator, whichever worker or replica answers."""
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        self._lock = threading.Lock()
-        self._random = random.Random(seed)
 
-    def strike(self, probability: float, candidates: Sequence[T]) -> T | None:
-        """A candidate with chance ``probability`` (None otherwise, or when nothing can apply)."""
-        with self._lock:
-            hit = self._random.random() < probability
-            pick = self._random.random()
-        return candidates[int(pick * len(candidates))] if hit and candidates else None
+    async def draw(self, space: NamespaceState) -> random.Random:
+        number = await space.store.count(space.namespace, DRAWS)
+        return random.Random(f"{self.seed}:{number}")
 
-    def generator(self) -> random.Random:
-        """A generator of its own for one request's jitter and garbage, seeded in request order."""
-        with self._lock:
-            return random.Random(self._random.getrandbits(64))
 
-    def restart(self) -> None:
-        with self._lock:
-            self._random = random.Random(self.seed)
+def strike(rng: random.Random, probability: float, candidates: Sequence[T]) -> T | None:
+    """A candidate with chance ``probability`` (None otherwise, or when nothing can apply)."""
+    hit = rng.random() < probability
+    pick = rng.random()
+    return candidates[int(pick * len(candidates))] if hit and candidates else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -95,8 +95,9 @@ class Delivery:
         if seconds > 0:
             await asyncio.sleep(seconds)
 
-    async def frames(self, reply: StreamReply) -> AsyncIterator[bytes]:
-        """The reply's events as SSE frames: paced by the physics, reshaped by the stream faults."""
+    async def frames(self, reply: StreamReply, ending: Callable[[], Awaitable[None]]) -> AsyncIterator[bytes]:
+        """The reply's events as SSE frames: paced by the physics, reshaped by the stream faults.
+        ``ending`` runs when the events are out, before the terminator or the break (the journal)."""
         plan = self.plan
         pacer = Pacer(self.physics, self.rng) if self.physics else None
         stall_index, stall_ms = plan.stall_at or (-1, 0)
@@ -107,6 +108,7 @@ class Delivery:
             if self.broken:
                 return
             if index == plan.drop_after:
+                await ending()
                 await self._break(self._wire().close)
                 return
             if index == last and plan.no_done:
@@ -124,6 +126,7 @@ class Delivery:
             if index == last and plan.duplicate_done:
                 yield frame
             index += 1
+        await ending()
         if plan.drop_after is not None and plan.drop_after == index:
             await self._break(self._wire().close)
             return

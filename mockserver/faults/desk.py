@@ -1,13 +1,15 @@
 """The request path's one door into faults: which faults and physics this request gets, if any.
 
 Built once per mock instance from its settings (serve-wide physics, a model physics profile,
-serve-wide chaos). For a request with no steering rule on an instance with none of these, every
-method returns at once: the common request pays for one attribute test.
+serve-wide chaos), which every worker and replica is started with; what changes as requests come (the
+numbered draws of chance) is in the namespace's store. For a request with no steering rule on an
+instance with none of these, the request path does not call the desk: it pays for one attribute test.
 """
 
 from __future__ import annotations
 
 import functools
+import random
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -15,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..config import Settings
 from ..streaming import wants_stream
-from .chaos import Chaos, Dice
+from .chaos import Chaos, Dice, strike
 from .delivery import Delivery, refuse
 from .physics import Physics
 from .plan import FaultPlan
@@ -37,30 +39,37 @@ class FaultDesk:
         self.dice = Dice(settings.chaos_seed if settings.chaos_seed is not None else settings.seed)
         self.idle = not (self.physics or self.models or self.chaos)
 
-    def steer(self, rule: Rule | None, call: Call, websocket: bool = False) -> Rule | None:
-        """The rule that applies once chaos has had its say: the rule's own chaos, or the instance's
-        when no rule or header steers this request. What the request got is noted for the journal."""
+    async def steer(
+        self, rule: Rule | None, call: Call, scope: Scope, receive: Receive, send: Send, websocket: bool = False
+    ) -> tuple[Rule | None, Delivery | None]:
+        """The rule that applies once chaos has had its say (the rule's own chaos, or the instance's when
+        no rule or header steers this request), and how the answer goes out (None: the plain way). What
+        the request got is noted for the journal."""
+        rng = None
         if rule is None:
-            if self.chaos is None:
-                return None
-            return self._roll(self.chaos, None, call, websocket)
-        if rule.chaos is not None:
-            return self._roll(rule.chaos, replace(rule, chaos=None), call, websocket)
-        summary = rule.fault_summary()
-        if summary:
-            call.extras[FAULT_NOTE] = summary
-        return rule
+            if self.chaos is not None:
+                rng = await self.dice.draw(call.state)
+                rule = self._roll(rng, self.chaos, None, call, websocket)
+        elif rule.chaos is not None:
+            rng = await self.dice.draw(call.state)
+            rule = self._roll(rng, rule.chaos, replace(rule, chaos=None), call, websocket)
+        else:
+            summary = rule.fault_summary()
+            if summary:
+                call.extras[FAULT_NOTE] = summary
+        return rule, await self._delivery(rule, call, scope, receive, send, websocket, rng)
 
-    def _roll(self, chaos: Chaos, base: Rule | None, call: Call, websocket: bool) -> Rule | None:
+    def _roll(self, rng: random.Random, chaos: Chaos, base: Rule | None, call: Call, websocket: bool) -> Rule | None:
         streams = websocket or _streams(call)
-        picked = self.dice.strike(chaos.probability, [r for r in _mix(tuple(chaos.mix)) if _fits(r.faults, streams, websocket)])
+        picked = strike(rng, chaos.probability, [r for r in _mix(tuple(chaos.mix)) if _fits(r.faults, streams, websocket)])
         call.extras[FAULT_NOTE] = f"chaos: {picked.fault_summary() if picked else 'none'}"
         if picked is None or base is None:
             return picked or base
         return replace(base, status=picked.status, message=picked.message, faults=picked.faults)
 
-    def delivery(self, rule: Rule | None, call: Call, scope: Scope, receive: Receive, send: Send, websocket: bool = False) -> Delivery | None:
-        """How this answer goes out, or None for the plain way (no faults, no physics)."""
+    async def _delivery(
+        self, rule: Rule | None, call: Call, scope: Scope, receive: Receive, send: Send, websocket: bool, rng: random.Random | None
+    ) -> Delivery | None:
         if self.idle and (rule is None or not (rule.faults or rule.physics)):
             return None
         plan = rule.faults if rule is not None else None
@@ -74,8 +83,9 @@ class FaultDesk:
             if wire is None and plan.needs_wire:
                 name = next(n for n in plan.named() if n in ("reset", "empty", "garbage", "truncate", "drop_after"))
                 raise refuse(name, "breaking the connection needs a real socket (gptnb-mock serve, gptnb_server) or the gptnb fixture")
-        rng = self.dice.generator()
-        return Delivery(plan, physics, rng, wire)
+        if rng is None and ((physics and physics.jitter_ms) or (plan and plan.garbage)):
+            rng = await self.dice.draw(call.state)
+        return Delivery(plan, physics, rng or random.Random(self.dice.seed), wire)
 
     def _physics(self, rule: Rule | None, call: Call) -> Physics | None:
         found = self.physics
@@ -84,10 +94,6 @@ class FaultDesk:
         if rule is not None and rule.physics is not None:
             found = rule.physics.over(found)
         return found or None
-
-    def restart(self) -> None:
-        """Chaos and jitter start their sequence again (a reset mock repeats what it did)."""
-        self.dice.restart()
 
 
 @functools.lru_cache(maxsize=64)

@@ -31,103 +31,74 @@ from ..clock import REAL
 from ..errors import ApiError
 from ..replies import Reply, StreamReply
 from ..usage import Usage, reported
-from .ledger import DEFAULT_NAMESPACE, MemoryLedger, QuotaLedger, Window
+from .ledger import Window
 from .limits import Limit
 from .prices import Price, count_of, estimate, format_quota, price_for, prompt_tokens
 
 if TYPE_CHECKING:
-    from ..config import Settings
     from ..pipeline import Call
+    from ..state import NamespaceState
 
 CONCURRENCY_MESSAGE = "You have reached the concurrent request limit: at most {limit} in-flight requests"
 
 
-class QuotaDesk:
-    def __init__(self, settings: Settings, ledger: QuotaLedger | None = None) -> None:
-        self.ledger = ledger or MemoryLedger()
-        self.configured = dict(settings.quotas)
-        self.configured_limits = tuple(settings.limits)
-        self.keys: set[str] = set()
-        """Keys with a balance: the only ones the step looks up."""
-        self.limits: list[Limit] = []
+async def admit(call: Call) -> Admission | None:
+    """Refuse what the key or model may not do now; otherwise an admission to settle after the reply
+    (None when no quota and no limit holds for this request)."""
+    rules = call.state.quota
+    key, model = call.api_key, call.model
+    limits = [limit for limit in rules.limits if limit.holds_for(key, model)]
+    charged = key if key is not None and key in rules.keys else None
+    if charged is None and not limits:
+        return None
+    store, namespace = call.state.store, call.state.namespace
+    price = price_for(call)
+    if charged is not None:
+        balance = await store.balance(namespace, charged)
+        if balance is not None and balance <= 0:
+            raise ApiError(401, errors.TOKEN_EXHAUSTED, f"{_masked(key)} 该令牌额度已用尽 !token.UnlimitedQuota && token.RemainQuota = {balance}", code="")
+        need = estimate(call, price) if price is not None else 0
+        if balance is not None and need > balance:
+            raise _insufficient(balance, need)
+    admission = Admission(call, charged, price)
+    now = call.state.clock.now()
+    for limit in limits:
+        await admission.check(limit, now)
+    for limit in limits:
+        if limit.concurrency is not None:
+            await admission.enter(limit)
+    return admission
 
-    @property
-    def active(self) -> bool:
-        return bool(self.limits or self.keys)
 
-    async def restart(self, namespace: str = DEFAULT_NAMESPACE) -> None:
-        """Back to the configured balances and limits, with empty windows and gates (what a reset gives)."""
-        await self.ledger.clear(namespace)
-        self.keys = set(self.configured)
-        self.limits = list(self.configured_limits)
-        for key, amount in self.configured.items():
-            await self.ledger.set_balance(namespace, key, amount)
+async def accounts(space: NamespaceState) -> dict[str, dict[str, Any]]:
+    """Each key's balance (None: unlimited), quota points used and requests charged."""
+    return {key: account.as_dict() for key, account in (await space.store.accounts(space.namespace)).items()}
 
-    async def set_balance(self, key: str, amount: int, namespace: str = DEFAULT_NAMESPACE) -> None:
-        self.keys.add(key)
-        await self.ledger.set_balance(namespace, key, amount)
 
-    def add_limit(self, limit: Limit) -> None:
-        self.limits.append(limit)
-
-    async def forget(self, namespace: str = DEFAULT_NAMESPACE) -> None:
-        """No quota left to keep (what DELETE /__mock/quota leaves): every key is unlimited again."""
-        self.configured.clear()
-        self.keys.clear()
-        await self.ledger.clear(namespace)
-
-    async def accounts(self, namespace: str = DEFAULT_NAMESPACE) -> dict[str, dict[str, Any]]:
-        """Each key's balance (None: unlimited), quota points used and requests charged."""
-        return {key: account.as_dict() for key, account in (await self.ledger.accounts(namespace)).items()}
-
-    async def counters(self, now: float, namespace: str = DEFAULT_NAMESPACE) -> list[dict[str, Any]]:
-        """Each limit with its windows as they stand at mock time ``now`` and what is in flight."""
-        in_flight = await self.ledger.in_flight(namespace)
-        found = []
-        for limit in self.limits:
-            entry: dict[str, Any] = {"limit": limit.as_dict()}
-            for kind, most in (("requests", limit.rpm), ("tokens", limit.tpm)):
-                if most is not None:
-                    window = await self.ledger.peek(namespace, f"{limit.scope}:{kind}", now, limit.window)
-                    entry[kind] = {"limit": most, "used": window.used, "remaining": max(most - window.used, 0), "frees_in": round(window.frees_in, 3)}
-            if limit.concurrency is not None:
-                entry["in_flight"] = {"limit": limit.concurrency, "used": in_flight.get(f"{limit.scope}:in_flight", 0)}
-            found.append(entry)
-        return found
-
-    async def admit(self, call: Call) -> Admission | None:
-        """Refuse what the key or model may not do now; otherwise an admission to settle after the reply."""
-        if not (self.limits or self.keys):
-            return None
-        key, model = call.api_key, call.model
-        limits = [limit for limit in self.limits if limit.holds_for(key, model)]
-        balance = await self.ledger.balance(DEFAULT_NAMESPACE, key) if key is not None and key in self.keys else None
-        if balance is None and not limits:
-            return None
-        price = price_for(call)
-        if balance is not None:
-            if balance <= 0:
-                raise ApiError(401, errors.TOKEN_EXHAUSTED, f"{_masked(key)} 该令牌额度已用尽 !token.UnlimitedQuota && token.RemainQuota = {balance}", code="")
-            need = estimate(call, price) if price is not None else 0
-            if need > balance:
-                raise _insufficient(balance, need)
-        admission = Admission(self, call, key, price)
-        now = call.state.clock.now()
-        for limit in limits:
-            await admission.check(limit, now)
-        for limit in limits:
-            if limit.concurrency is not None:
-                await admission.enter(limit)
-        return admission
+async def counters(space: NamespaceState) -> list[dict[str, Any]]:
+    """Each limit with its windows as they stand now on the namespace's clock, and what is in flight."""
+    store, namespace, now = space.store, space.namespace, space.clock.now()
+    in_flight = await store.in_flight(namespace)
+    found = []
+    for limit in space.quota.limits:
+        entry: dict[str, Any] = {"limit": limit.as_dict()}
+        for kind, most in (("requests", limit.rpm), ("tokens", limit.tpm)):
+            if most is not None:
+                window = await store.tally(namespace, f"{limit.scope}:{kind}", now, limit.window)
+                entry[kind] = {"limit": most, "used": window.used, "remaining": max(most - window.used, 0), "frees_in": round(window.frees_in, 3)}
+        if limit.concurrency is not None:
+            entry["in_flight"] = {"limit": limit.concurrency, "used": in_flight.get(f"{limit.scope}:in_flight", 0)}
+        found.append(entry)
+    return found
 
 
 @dataclass
 class Admission:
     """One admitted request: its limits' counts for the headers, its gates, and what it used."""
 
-    desk: QuotaDesk
     call: Call
     key: str | None
+    """The key charged for the answer (None: no quota holds for it)."""
     price: Price | None
     headers: dict[str, str] = field(default_factory=dict)
     gates: list[str] = field(default_factory=list)
@@ -136,14 +107,14 @@ class Admission:
     settled: bool = False
 
     async def check(self, limit: Limit, now: float) -> None:
-        ledger, scope = self.desk.ledger, limit.scope
+        store, namespace, scope = self.call.state.store, self.call.state.namespace, limit.scope
         if limit.rpm is not None:
-            window = await ledger.count(DEFAULT_NAMESPACE, f"{scope}:requests", now, limit.window, 1, limit.rpm)
+            window = await store.tally(namespace, f"{scope}:requests", now, limit.window, 1, limit.rpm)
             if not window.allowed:
                 raise self._refused(limit, "requests", window, self._rpm_message(limit, window))
             self._note("requests", limit.rpm, window)
         if limit.tpm is not None:
-            window = await ledger.peek(DEFAULT_NAMESPACE, f"{scope}:tokens", now, limit.window)
+            window = await store.tally(namespace, f"{scope}:tokens", now, limit.window)
             if window.used >= limit.tpm:
                 raise self._refused(limit, "tokens", window, self._tpm_message(limit, window))
             self._note("tokens", limit.tpm, window)
@@ -151,7 +122,7 @@ class Admission:
     async def enter(self, limit: Limit) -> None:
         gate = f"{limit.scope}:in_flight"
         assert limit.concurrency is not None
-        if await self.desk.ledger.enter(DEFAULT_NAMESPACE, gate, limit.concurrency) is None:
+        if await self.call.state.store.enter_gate(self.call.state.namespace, gate, limit.concurrency) is None:
             await self.close()  # the gates taken so far
             raise ApiError(429, errors.RATE_LIMITED, CONCURRENCY_MESSAGE.format(limit=limit.concurrency), code="", extra={"headers": {"retry-after": "1"}})
         self.gates.append(gate)
@@ -188,18 +159,20 @@ class Admission:
         if usage is None and self.price.per_call is None:
             usage = Usage(input_tokens=prompt_tokens(self.call))
         points = self.price.of(usage, count_of(self.call))
-        if self.key is not None and self.key in self.desk.keys:
-            await self.desk.ledger.spend(DEFAULT_NAMESPACE, self.key, points)
+        space = self.call.state
+        if self.key is not None:
+            await space.store.spend(space.namespace, self.key, points)
         tokens = usage.input_tokens + usage.output_tokens if usage is not None else 0
         if tokens:
-            now = self.call.state.clock.now()
-            for limit in self.desk.limits:
-                if limit.tpm is not None and limit.holds_for(self.key, self.call.model):
-                    await self.desk.ledger.count(DEFAULT_NAMESPACE, f"{limit.scope}:tokens", now, limit.window, tokens, None)
+            now = space.clock.now()
+            for limit in space.quota.limits:
+                if limit.tpm is not None and limit.holds_for(self.call.api_key, self.call.model):
+                    await space.store.tally(space.namespace, f"{limit.scope}:tokens", now, limit.window, tokens)
 
     async def close(self) -> None:
+        space = self.call.state
         for gate in self.gates:
-            await self.desk.ledger.leave(DEFAULT_NAMESPACE, gate)
+            await space.store.leave_gate(space.namespace, gate)
         self.gates = []
 
     # ---- words and headers ----
@@ -233,7 +206,7 @@ class Admission:
         return f"Rate limit reached for {self.call.model} on requests per min (RPM): Limit {limit.rpm}, Used {window.used}, Requested 1. Please try again in {duration(self._real(window.frees_in))}."
 
     def _tpm_message(self, limit: Limit, window: Window) -> str:
-        subject = self.call.model if limit.model is not None else f"key {_masked(self.key)}"
+        subject = self.call.model if limit.model is not None else f"key {_masked(self.call.api_key)}"
         requested = max(prompt_tokens(self.call), 1)
         return f"Rate limit reached for {subject} on tokens per min (TPM): Limit {limit.tpm}, Used {window.used}, Requested {requested}. Please try again in {duration(self._real(window.frees_in))}."
 

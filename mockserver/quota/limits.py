@@ -85,3 +85,29 @@ def limit_from_text(text: str) -> Limit:
             raise LimitError(f"{part.strip()!r} is not name=value (e.g. key=sk-test,rpm=3)")
         fields[name.strip()] = value.strip()
     return limit_from_fields(fields)
+
+
+@dataclass(frozen=True)
+class QuotaRules:
+    """Which keys have a quota and which limits hold in one namespace: read with the namespace (so a
+    request without either pays nothing), changed only through the store."""
+
+    keys: frozenset[str] = frozenset()
+    """Keys with a balance: the only ones whose balance a request looks up."""
+    limits: tuple[Limit, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.keys or self.limits)
+
+
+@dataclass(frozen=True)
+class QuotaStart:
+    """What every namespace starts with (``--quota``, ``--limit``, the fixture's marker), and a reset
+    gives back."""
+
+    balances: tuple[tuple[str, int], ...] = ()
+    limits: tuple[Limit, ...] = ()
+
+    @property
+    def rules(self) -> QuotaRules:
+        return QuotaRules(frozenset(key for key, _ in self.balances), self.limits)
