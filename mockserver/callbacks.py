@@ -68,7 +68,7 @@ class CallbackDispatcher:
             return
         reason = self.refusal(url)
         if reason is not None:
-            self._record(url, None, 0, f"refused: {reason}", [])
+            self._record(task.id, url, None, 0, f"refused: {reason}", [])
             return
         asyncio.run_coroutine_threadsafe(self._follow(task, render, check, self._generation, only_final), self._background_loop())
 
@@ -85,7 +85,7 @@ class CallbackDispatcher:
                 pending = range(delivered + 1, view.index + 1)
             for index in pending:
                 entered = view.entered(index) or view.now
-                await self._deliver(task.callback_url or "", render(TaskView(task, index, entered, entered)), check, generation)
+                await self._deliver(task, render(TaskView(task, index, entered, entered)), check, generation)
             delivered = view.index
             if view.terminal:
                 return
@@ -98,7 +98,8 @@ class CallbackDispatcher:
         due = view.task.created_at + view.task.steps[view.index + 1].at - view.now
         return min(max(due / clock.speed, 0.005), 0.25)
 
-    async def _deliver(self, url: str, body: Any, check: SchemaCheck | None, generation: int) -> None:
+    async def _deliver(self, task: Task, body: Any, check: SchemaCheck | None, generation: int) -> None:
+        url = task.callback_url or ""
         violations = [f"callback body {v}" for v in check.violations(body)] if check is not None else []
         client, slots = self._shared()
         delay = 0.1
@@ -109,19 +110,19 @@ class CallbackDispatcher:
                 async with slots:
                     response = await client.post(url, json=body)
                     await response.aclose()
-                self._record(url, body, response.status_code, f"attempt {attempt + 1}: HTTP {response.status_code}", violations)
+                self._record(task.id, url, body, response.status_code, f"attempt {attempt + 1}: HTTP {response.status_code}", violations)
                 if response.status_code < 500 and response.status_code != 429:
                     return
             except httpx.HTTPError:
-                self._record(url, body, 0, f"attempt {attempt + 1}: no HTTP answer", violations)
+                self._record(task.id, url, body, 0, f"attempt {attempt + 1}: no HTTP answer", violations)
             violations = []  # reported once per body
             await asyncio.sleep(delay)
             delay *= 2
 
-    def _record(self, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
+    def _record(self, task_id: str, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
         kept = compact(body, self.settings.journal_entry_bytes)
         entry = self.journal.record(
-            {"method": "POST", "path": url, "contract_id": None, "query": {}, "body": kept, "time": time.time(), "kind": "callback"}
+            {"method": "POST", "path": url, "contract_id": None, "query": {}, "body": kept, "time": time.time(), "kind": "callback", "task_id": task_id}
         )
         entry.status = status
         entry.response = outcome

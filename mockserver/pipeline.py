@@ -34,6 +34,7 @@ from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
 from .ids import request_id
+from .journal import Timeline
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
@@ -314,8 +315,10 @@ class Pipeline:
         extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
         if isinstance(reply, StreamReply):
             entry.response = "(event stream)"
+            timeline = Timeline(self.state.settings.journal_entry_bytes)
+            entry.events = timeline.items
             response = StreamingResponse(
-                _frame(reply),
+                _frame(reply, timeline),
                 status_code=reply.status,
                 media_type=reply.media_type,
                 headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
@@ -386,11 +389,16 @@ def _documented_reply(contract: Contract) -> Reply:
     return reply_from_example(example, contract)
 
 
-async def _frame(reply: StreamReply) -> AsyncIterator[bytes]:
+async def _frame(reply: StreamReply, timeline: Timeline) -> AsyncIterator[bytes]:
+    """The stream on the wire; each event is noted on ``timeline`` (the journal's) as it goes out."""
     async for item in reply.events:
-        yield sse.encode(item)
+        chunk = sse.encode(item)
+        timeline.add({"event": sse.name(item)}, sse.readable(item), len(chunk))
+        yield chunk
     if reply.terminator is not None:
-        yield sse.encode_terminator(reply.terminator)
+        chunk = sse.encode_terminator(reply.terminator)
+        timeline.add({"event": None}, reply.terminator, len(chunk))
+        yield chunk
 
 
 def _base_url(scope: Scope, headers: HeaderMap) -> str:

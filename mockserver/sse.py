@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from . import journal
 from .replies import SseEvent
 
 
@@ -37,6 +38,13 @@ def named(payload: Any, field: str | None) -> Any:
     if field is None or not isinstance(payload, dict) or not isinstance(payload.get(field), str):
         return payload
     return SseEvent(payload, event=payload[field])
+
+
+def readable(item: Any) -> Any:
+    """What an item the handler yielded carries, for people to read: its JSON payload, or its text."""
+    if isinstance(item, SseEvent) and isinstance(item.data, str):
+        return journal.readable(item.data)
+    return payload(item)
 
 
 def payload(item: Any) -> Any:

@@ -2,6 +2,7 @@
 
 A refusal before the upgrade is a plain HTTP answer with the family's error body (the ASGI denial
 response), as the relay sends it; servers without that extension get a policy-violation close.
+Every frame of an accepted session, either way, is noted with its time in the session's journal entry.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import time
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from . import errors, parsing
 from .errors import ApiError, ErrorContext
 from .headers import HeaderMap
 from .ids import request_id
+from .journal import Timeline, readable
 from .pipeline import Call, Pipeline, _base_url
 
 log = logging.getLogger("gptnb_mock")
@@ -59,11 +61,45 @@ class WebSocketGate:
         entry.status = 101
         call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, _base_url(scope, headers), rid, state)
         started = time.perf_counter()
+        frames = Timeline(state.settings.journal_entry_bytes)
+        entry.frames = frames.items
         try:
-            await handler(call, WebSocket(scope, receive, send), entry)  # type: ignore[call-arg]
+            await handler(call, WebSocket(scope, _noting_receive(receive, frames), _noting_send(send, frames)), entry)  # type: ignore[call-arg]
         except Exception:  # a bug in the mock: log it; the client sees the socket close
             log.exception("gptnb-mock WebSocket session %s failed", path)
         entry.duration_ms = (time.perf_counter() - started) * 1000
+
+
+FRAME_SIDES = {"websocket.receive": "client", "websocket.send": "server"}
+
+
+def _noting_receive(receive: Receive, frames: Timeline) -> Receive:
+    """The session's ``receive``, noting each frame the client sent on ``frames``."""
+
+    async def noted() -> Message:
+        message = await receive()
+        _note(message, frames)
+        return message
+
+    return noted
+
+
+def _noting_send(send: Send, frames: Timeline) -> Send:
+    """The session's ``send``, noting each frame the mock sends on ``frames``."""
+
+    async def noted(message: Message) -> None:
+        _note(message, frames)
+        await send(message)
+
+    return noted
+
+
+def _note(message: Message, frames: Timeline) -> None:
+    side = FRAME_SIDES.get(message["type"])
+    if side is not None:
+        raw = message.get("text")
+        raw = raw if raw is not None else message.get("bytes") or b""
+        frames.add({"from": side}, readable(raw), len(raw))
 
 
 async def _deny(scope: Scope, receive: Receive, send: Send, status: int, body: bytes) -> None:
