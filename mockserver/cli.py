@@ -79,9 +79,18 @@ def _serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log, **limits)
     install_log_redaction()  # after uvicorn's logging set-up, so its handlers get the filter too
     guarded = " (admin token required)" if settings.admin_token else ""
-    print(f"gptnb-mock {__version__}: {len(state.registry)} contracts on http://{args.host}:{args.port} (admin: /__mock/{guarded})", file=sys.stderr)
+    listening = f"http://{_url_host(args.host)}:{args.port}"
+    inspector = f"http://{_url_host(args.host, browsable=True)}:{args.port}/__mock/ui"
+    print(f"gptnb-mock {__version__}: {len(state.registry)} contracts on {listening} (admin: /__mock/{guarded}); inspector: {inspector}", file=sys.stderr)
     uvicorn.Server(config).run()
     return 0
+
+
+def _url_host(host: str, *, browsable: bool = False) -> str:
+    """``host`` as a URL writes it; ``browsable``: a wildcard address becomes one a browser can open."""
+    if browsable and host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 def _check_limits(settings: Settings) -> str | None:

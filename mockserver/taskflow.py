@@ -73,8 +73,10 @@ def stored(call: Call, task_id: str, family: str, kind: str) -> Task | None:
 
 
 def start(call: Call, task: Task, render: Render) -> Task:
-    """Store the task and, when it asked for callbacks, have every state change delivered."""
+    """Store the task and, when it asked for callbacks, have every state change delivered.
+    ``render`` (the task in the family's words) also serves the admin API's view of the task."""
     state = call.state
+    task.render = render
     state.tasks.create(task)
     if task.callback_url:
         check = state.registry.check(call.contract.pointer("callback", "body")) if state.settings.strict else None

@@ -13,7 +13,7 @@ import itertools
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,6 +52,9 @@ class Task:
     polls: int = 0
     entered: list[float] = field(default_factory=list)
     """When each step was entered, for clocks where that is not a function of time (step mode)."""
+    render: Callable[[TaskView], Any] | None = field(default=None, repr=False, compare=False)
+    """The task in its family's words at a moment (what its query answers), for the operator's views.
+    It must not hold on to the request: a task outlives it."""
 
     @property
     def fails(self) -> bool:

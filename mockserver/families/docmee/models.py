@@ -18,6 +18,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...ids import derived_alnum, derived_int
@@ -147,6 +148,7 @@ def create_ppt(call: Call, who: Scope, *, subject: str, prop: dict[str, Any], te
     data = {"scope": who.owner, "uid": who.uid, "subject": subject, "name": subject, "template_id": template_id, "prop": prop, "updated": None, "deleted": False}
     task = _record(call, new_id(call), PPT, data, steps)
     task.fail_reason = failure
+    task.render = partial(download, base_url=call.base_url)
     return task
 
 
@@ -190,16 +192,22 @@ def signature(ppt_id: str, expires: int) -> str:
     return derived_alnum(28, "docmee-signature", ppt_id, expires)
 
 
-def file_url(call: Call, task: Task) -> str | None:
+def file_url(view: TaskView, base_url: str) -> str | None:
     """A signed link to the .pptx, or None while the build runs (GPTNB page 下载 PPT)."""
-    if not call.state.tasks.view(task).succeeded:
+    if not view.succeeded:
         return None
-    expires = int(call.state.clock.now()) + LINK_SECONDS
-    return call.url_for(f"/docmee-files/ppt/{task.id}.pptx?Expires={expires}&Signature={signature(task.id, expires)}")
+    expires = int(view.now) + LINK_SECONDS
+    return f"{base_url}/docmee-files/ppt/{view.task.id}.pptx?Expires={expires}&Signature={signature(view.task.id, expires)}"
 
 
-def cover_url(call: Call, task: Task) -> str:
-    return call.url_for(image_path(480, 270, derived_int("docmee-ppt-cover", task.id) % 1_000_000))
+def cover_url(task: Task, base_url: str) -> str:
+    return base_url + image_path(480, 270, derived_int("docmee-ppt-cover", task.id) % 1_000_000)
+
+
+def download(view: TaskView, base_url: str) -> dict[str, Any]:
+    """What the download route answers about a PPT (GPTNB page 下载 PPT); also the task's render."""
+    task = view.task
+    return {"id": task.id, "name": task.data["name"], "subject": task.data["subject"], "fileUrl": file_url(view, base_url), "coverUrl": cover_url(task, base_url)}
 
 
 def row(call: Call, task: Task) -> dict[str, Any]:
@@ -211,7 +219,7 @@ def row(call: Call, task: Task) -> dict[str, Any]:
         "id": task.id,
         "name": data["name"],
         "subject": data["subject"],
-        "coverUrl": cover_url(call, task),
+        "coverUrl": cover_url(task, call.base_url),
         "templateId": data["template_id"],
         "userId": owner,
         "userName": owner,
@@ -225,7 +233,7 @@ def info(call: Call, task: Task, *, with_file: bool, with_property: bool = True)
     """The pptInfo object (the pptInfo of https://doc.302.ai/api-261401644)."""
     found = row(call, task)
     if with_file:
-        found["fileUrl"] = file_url(call, task)
+        found["fileUrl"] = file_url(call.state.tasks.view(task), call.base_url)
     found["pptxProperty"] = slides.packed(task.data["prop"]) if with_property else None
     found["totalPage"] = total_pages(task)
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
@@ -33,7 +34,7 @@ def _submit(call: Call, clip: models.Clip, parent: Task | None = None) -> Reply:
         callback_url=callback_url(call), data={"clip": clip}, fail_reason=failure,
         success=models.COMPLETED, failure=models.FAILED,
     )
-    start(call, task, lambda view: models.generation(view, call.base_url))
+    start(call, task, partial(models.generation, base_url=call.base_url))
     return JsonReply(models.generation(call.state.tasks.view(task), call.base_url), status=CREATED)
 
 

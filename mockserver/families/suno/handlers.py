@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
@@ -31,7 +32,7 @@ def start_clip(call: Call, song: Song, steps: tuple[Step, ...], failure: str | N
         success=models.CLIP_DONE, failure=models.CLIP_ERROR,
     )
     # No callback field in this format; the renderer is only there for the engine's contract.
-    return start(call, task, lambda view: models.clip_of(view, call.base_url))
+    return start(call, task, partial(models.clip_of, base_url=call.base_url))
 
 
 def as_detail(error: SongError) -> Exception:

@@ -6,6 +6,7 @@ as for the official format; what differs is the envelope, the status words and t
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
@@ -37,7 +38,7 @@ def _submit(call: Call, action: str, data: dict[str, Any]) -> Reply:
         id=task_id, family=models.FAMILY, kind=action, params=dict(call.body), steps=models.task_plan(action, failure),
         created_at=call.state.clock.now(), owner=call.api_key, callback_url=callback_url(call), data=data, fail_reason=failure,
     )
-    start(call, task, lambda view: models.task_object(view, call.base_url))
+    start(call, task, partial(models.task_object, base_url=call.base_url))
     return JsonReply({"code": "success", "message": "", "data": task_id})
 
 
