@@ -77,6 +77,7 @@ class Browser:
 
     def __init__(self, home: Path) -> None:
         chromium, chromedriver = program("chromium", "chromium"), program("chromedriver", "chromium-driver")
+        home.mkdir(parents=True, exist_ok=True)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -94,6 +95,8 @@ class Browser:
     def _wait_for_driver(self) -> None:
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
+            if self.driver.poll() is not None:
+                raise AssertionError(f"chromedriver exited with {self.driver.returncode}")
             try:
                 if requests.get(f"{self.url}/status", timeout=2).json()["value"]["ready"]:
                     return

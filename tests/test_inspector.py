@@ -167,6 +167,25 @@ def test_tasks_are_completed_and_failed_from_their_buttons(page: Page, mock: str
     assert requests.get(f"{mock}/mj/task/{done}/fetch", headers=AUTH, timeout=10).json()["status"] == "SUCCESS"
 
 
+def test_a_finished_song_plays_from_the_mock_and_nothing_loads_from_elsewhere(page: Page, mock: str) -> None:
+    answer = requests.post(mock + "/suno/submit/music", json={"prompt": "一首安静的钢琴曲", "mv": "chirp-v3-5"}, headers=AUTH, timeout=10).json()
+    task_id = answer["data"]
+    page.open("tasks")
+    page.wait(lambda: card(page, task_id).get_attribute("data-status") == "SUBMITTED")
+    assert page.all(".previews *", card(page, task_id)) == [], "no previews before the task has finished"
+    requests.post(f"{mock}/__mock/tasks/{task_id}/complete", json={}, timeout=10)
+    page.wait(lambda: card(page, task_id).get_attribute("data-status") == "SUCCESS")
+    task = card(page, task_id)
+    audio = page.wait(lambda: page.all(".previews audio", task))
+    assert all(a.get_attribute("src").startswith(f"{mock}/__mock/media/audio/") for a in audio)
+    playable = page.wait(lambda: page.js("const a = arguments[0]; a.preload = 'auto'; return a.readyState >= 1 && a.duration", audio[0]), "the audio loads")
+    assert playable > 0
+    elsewhere = [p.text for p in page.all(".previews .elsewhere", task)]
+    assert elsewhere and all("https://cdn1.suno.ai/" in text for text in elsewhere)
+    loaded = page.js("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert loaded and all(url.startswith(mock + "/") for url in loaded), loaded
+
+
 def test_a_rule_added_through_the_form_steers_the_next_call(page: Page, mock: str, client: openai.OpenAI) -> None:
     page.open("steering")
     page.wait(lambda: page.find("#rules-empty").is_displayed())
@@ -204,7 +223,8 @@ def test_the_clock_is_advanced_and_set_from_the_page(page: Page, mock: str) -> N
 
     target = int(after) + 86_400
     field = page.find('#clock-set input[name="when"]')
-    page.js("arguments[0].value = arguments[1]", field, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(target)))
+    typed = "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}))"
+    page.js(typed, field, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(target)))
     page.find('#clock-set button[type="submit"]').click()
     page.wait(lambda: "The clock is set to" in page.status())
     now = requests.get(mock + "/__mock/clock", timeout=10).json()["now"]

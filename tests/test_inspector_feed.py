@@ -198,6 +198,7 @@ def test_the_page_and_its_assets_are_served_with_a_strict_policy(mock: TestClien
     assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "connect-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "img-src 'self' data: blob:" in policy and "media-src 'self' blob:" in policy and "*" not in policy
     assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
     for asset in sorted(p.name for p in ASSETS.iterdir() if p.name != "index.html"):
         served = mock.get(f"/__mock/ui/{asset}")

@@ -3,8 +3,9 @@
 The page is static files shipped in this package (plain HTML, CSS and JavaScript modules; nothing is
 fetched from anywhere else, so it works offline) and a client of the admin API: every list it shows
 and every button it has is an admin call, so it holds no logic the API does not expose. It is served
-with a Content-Security-Policy that lets it run only its own scripts and styles, talk only to this
-server and be framed by no page (a framing page could otherwise trick a click on reset).
+with a Content-Security-Policy that lets it run only its own scripts and styles, load and talk to
+nothing but this server, and be framed by no page (a framing page could otherwise trick a click on
+reset).
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=u
 HEADERS = {
     "content-security-policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        # Task results and tried examples: the mock's media URLs (on whichever host name a client
-        # used) and blobs of answers the page fetched.
-        "img-src * data: blob:; media-src * blob:; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; "  # blobs: answers "try it" fetched
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     ),
     "x-frame-options": "DENY",

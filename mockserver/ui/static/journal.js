@@ -18,7 +18,10 @@ export class JournalView {
     this.open = new Map(); // seq -> when first seen unfinished
     this.last = 0;
     this.selected = null;
-    this.filters.addEventListener("input", () => this.reload());
+    this.filters.addEventListener("input", () => {
+      clearTimeout(this.typing); // one request when typing stops, not one per key
+      this.typing = setTimeout(() => this.reload(), 250);
+    });
     this.filters.addEventListener("submit", (event) => event.preventDefault());
     $("#journal-clear").addEventListener("click", () => this.clear());
     this.body.addEventListener("keydown", (event) => this.onKey(event));

@@ -23,8 +23,10 @@ export class SteeringView {
       this.advance(Number(event.target.seconds.value));
     });
     for (const button of document.querySelectorAll("[data-advance]")) button.addEventListener("click", () => this.advance(Number(button.dataset.advance)));
+    $("#clock-set").addEventListener("input", (event) => (event.target.dataset.edited = "yes"));
     $("#clock-set").addEventListener("submit", (event) => {
       event.preventDefault();
+      delete event.target.when.dataset.edited;
       const epoch = Date.parse(event.target.when.value + "Z") / 1000;
       this.act(() => admin("clock", { method: "POST", body: { set: epoch } }), `The clock is set to ${clockTime(epoch)}.`);
     });
@@ -42,8 +44,8 @@ export class SteeringView {
       $("#clock-iso").textContent = clockTime(clock.now);
       $("#clock-epoch").textContent = clock.now.toFixed(3);
       $("#clock-hint").textContent = CLOCK_HINTS[clock.mode] || "";
-      const set = $("#clock-set input");
-      if (!set.value && document.activeElement !== set) set.value = new Date(Math.ceil(clock.now) * 1000).toISOString().slice(0, 19);
+      const set = $("#clock-set input"); // follows the clock until someone edits it
+      if (!set.dataset.edited) set.value = new Date(Math.ceil(clock.now) * 1000).toISOString().slice(0, 19);
     }
   }
 

@@ -5,6 +5,7 @@ import { admin, query } from "./api.js";
 import { $, h, replace, safeUrl, shortTime } from "./dom.js";
 
 const PAGE = 200;
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const MAX_PREVIEWS = 6;
 const KINDS = [
   ["image", /\.(png|jpe?g|webp|gif)$/i, /image|cover|thumb|still/i],
@@ -108,7 +109,9 @@ class TaskCard {
     this.bar.setAttribute("aria-valuetext", `${task.progress} %`);
     this.percent.textContent = `${task.progress} %`;
     replace(this.timeline, steps(task, this.app.clockMode));
-    this.showPreviews(media(task.answer));
+    // Results of finished tasks only: a running Midjourney task's picture changes URL on every
+    // look, and its image proxy is an API route, so each fetch would be a journal entry.
+    this.showPreviews(task.terminal ? media(task.answer) : []);
     this.reason.textContent = task.fail_reason && task.failed ? `Reason: ${task.fail_reason}` : "";
     const callbacks = task.callback_url ? [" · callbacks to ", h("code", {}, task.callback_url), " (", h("a", { href: `#journal?task=${encodeURIComponent(task.id)}` }, "deliveries"), ")"] : [];
     replace(this.meta, `created ${shortTime(task.created_at)} · polled ${task.polls}×`, task.parent_id ? ` · from ${task.parent_id}` : "", callbacks);
@@ -161,7 +164,7 @@ export function media(answer) {
       const kind = KINDS.find(([, extension, field]) => extension.test(path) || (field && field.test(key)));
       if (kind) {
         seen.add(url);
-        found.push({ url, kind: kind[0], field: key });
+        found.push({ url: served(url), kind: served(url) ? kind[0] : "elsewhere", field: key, link: url });
       }
     } else if (Array.isArray(value)) {
       value.forEach((item) => walk(item, key));
@@ -169,10 +172,21 @@ export function media(answer) {
       Object.entries(value).forEach(([name, item]) => walk(item, name));
     }
   })(answer, "");
-  return found.slice(0, MAX_PREVIEWS);
+  const elsewhere = (item) => (item.kind === "elsewhere" ? 1 : 0);
+  return found.sort((a, b) => elsewhere(a) - elsewhere(b)).slice(0, MAX_PREVIEWS);
+}
+
+// The mock's own URL for ``url`` (on the page's origin), or null for one on another server: the
+// page loads nothing from elsewhere. A client that used another loopback name reached this server.
+function served(url) {
+  const found = new URL(url);
+  if (found.origin === location.origin) return found.href;
+  if (found.port === location.port && LOOPBACK.has(found.hostname) && LOOPBACK.has(location.hostname)) return location.origin + found.pathname + found.search;
+  return null;
 }
 
 function preview(item, index, task) {
+  if (item.kind === "elsewhere") return h("p", { class: "elsewhere" }, `${item.field}: `, h("a", { href: item.link, rel: "noreferrer" }, item.link), " (not loaded: another server)");
   const label = `${item.field || "result"} of ${task.id}`;
   if (item.kind === "image") return h("figure", {}, h("img", { src: item.url, alt: label, loading: "lazy" }), h("figcaption", {}, item.field));
   if (item.kind === "audio") return h("figure", {}, h("audio", { src: item.url, controls: true, preload: "none", "aria-label": label }), h("figcaption", {}, item.field));
