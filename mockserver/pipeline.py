@@ -35,7 +35,7 @@ from .examples import find_example, reply_from_example
 from .headers import HeaderMap
 from .ids import request_id
 from .journal import Timeline
-from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
+from .replies import BinaryReply, JsonReply, Reply, SseEvent, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
 from .state import MockState
@@ -393,7 +393,10 @@ async def _frame(reply: StreamReply, timeline: Timeline) -> AsyncIterator[bytes]
     """The stream on the wire; each event is noted on ``timeline`` (the journal's) as it goes out."""
     async for item in reply.events:
         chunk = sse.encode(item)
-        timeline.add({"event": sse.name(item)}, sse.readable(item), len(chunk))
+        if isinstance(item, SseEvent):
+            timeline.add({"event": item.event}, sse.readable(item), len(chunk))
+        else:  # a bare payload, as most families stream
+            timeline.add({"event": None}, item, len(chunk))
         yield chunk
     if reply.terminator is not None:
         chunk = sse.encode_terminator(reply.terminator)

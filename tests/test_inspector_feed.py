@@ -109,10 +109,13 @@ def test_a_long_stream_is_bounded_in_items_and_bytes(monkeypatch: pytest.MonkeyP
         events = calls(mock)[0]["events"]
     assert len(sent) > 12
     assert len(events) == 13 and events[-1] == {"at_ms": events[-1]["at_ms"], "omitted": len(sent) - 12}
-    kept = [e for e in events[:-1] if isinstance(e["data"], dict)]
-    dropped = [e["data"] for e in events[:-1] if isinstance(e["data"], str)]
+    kept = [e for e in events[:-1] if "data" in e]
+    dropped = [e for e in events[:-1] if "data" not in e]
     assert kept and dropped, "the first events keep their data, the ones past the byte budget only their size"
-    assert all("gptnb-mock:truncated" in d and "bytes" in d for d in dropped)
+    whole = [json.loads(b.removeprefix("data: ")) for b in sent[: len(kept)]]
+    assert events[: len(kept)] == kept and [e["data"] for e in kept[:-1]] == whole[:-1]
+    assert "gptnb-mock:truncated" in json.dumps(kept[-1]["data"]), "the event that crosses the budget is cut with a marker"
+    assert [e["size"] for e in dropped] == [len(b.encode()) + 2 for b in sent[len(kept) : 12]]  # bytes, with the blank line
     assert len(json.dumps(events)) < 1024 + 13 * 120
 
 

@@ -262,7 +262,7 @@ function timeline(title, items, label) {
   const rows = items.map((item, index) =>
     "omitted" in item
       ? h("tr", {}, h("td", {}, "…"), h("td", { class: "num" }, item.at_ms.toFixed(1)), h("td", { colspan: "2" }, `${item.omitted} more not kept`))
-      : h("tr", {}, h("td", {}, index), h("td", { class: "num" }, item.at_ms.toFixed(1)), h("td", {}, item[label] || ""), h("td", {}, json(item.data, { compact: true }))),
+      : h("tr", {}, h("td", {}, index), h("td", { class: "num" }, item.at_ms.toFixed(1)), h("td", {}, item[label] || ""), h("td", {}, "data" in item ? json(item.data, { compact: true }) : `(${item.size} bytes, past the entry's budget)`)),
   );
   return h(
     "section",
