@@ -92,8 +92,11 @@ export class JournalView {
       const row = this.row(call);
       const old = this.rows.get(call.seq);
       if (old) {
+        const focused = old === document.activeElement;
+        row.tabIndex = old.tabIndex;
         old.replaceWith(row);
         if (this.selected === old) this.selected = row;
+        if (focused) row.focus();
       } else {
         this.body.prepend(row);
       }

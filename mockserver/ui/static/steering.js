@@ -35,9 +35,13 @@ export class SteeringView {
 
   async refresh() {
     const { rules } = await admin("rules");
-    replace($("#rules-table tbody"), rules.map((rule) => this.ruleRow(rule)));
-    $("#rules-empty").hidden = rules.length > 0;
-    $("#rules-table").hidden = rules.length === 0;
+    const seen = JSON.stringify(rules);
+    if (seen !== this.seen) { // rebuilt only when they changed, so a focused Delete button keeps its focus
+      this.seen = seen;
+      replace($("#rules-table tbody"), rules.map((rule) => this.ruleRow(rule)));
+      $("#rules-empty").hidden = rules.length > 0;
+      $("#rules-table").hidden = rules.length === 0;
+    }
     const clock = this.app.clock;
     if (clock) {
       $("#clock-mode").textContent = clock.mode + (clock.speed !== 1 ? ` ×${clock.speed}` : "");

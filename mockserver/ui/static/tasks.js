@@ -6,7 +6,7 @@ import { $, h, replace, safeUrl, shortTime } from "./dom.js";
 
 const PAGE = 200;
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-const MAX_PREVIEWS = 6;
+const MAX_PREVIEWS = 8; // files shown; links to other servers are listed besides
 const KINDS = [
   ["image", /\.(png|jpe?g|webp|gif)$/i, /image|cover|thumb|still/i],
   ["audio", /\.(mp3|wav|opus|aac|flac|m4a)$/i, /audio|song/i],
@@ -172,8 +172,8 @@ export function media(answer) {
       Object.entries(value).forEach(([name, item]) => walk(item, name));
     }
   })(answer, "");
-  const elsewhere = (item) => (item.kind === "elsewhere" ? 1 : 0);
-  return found.sort((a, b) => elsewhere(a) - elsewhere(b)).slice(0, MAX_PREVIEWS);
+  const elsewhere = found.filter((item) => item.kind === "elsewhere");
+  return [...found.filter((item) => item.kind !== "elsewhere").slice(0, MAX_PREVIEWS), ...elsewhere];
 }
 
 // The mock's own URL for ``url`` (on the page's origin), or null for one on another server: the
