@@ -55,26 +55,28 @@ class JournalEntry:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "seq": self.seq,
-            "time": self.time,
-            "method": self.method,
-            "path": self.path,
-            "contract": self.contract_id,
+            **self._head(),
             "query": self.query,
             "body": self.body,
-            "status": self.status,
             "response": self.response,
             "violations": self.violations,
-            "duration_ms": round(self.duration_ms, 3),
-            "kind": self.kind,
             "events": self.events,
             "frames": self.frames,
-            "task": self.task_id,
         }
 
     def brief(self) -> dict[str, Any]:
         """The entry without its bodies, events and frames (what a listing shows): counts instead, and
         the answer only when it is a short description rather than a body."""
+        return {
+            **self._head(),
+            "violations": self.violations[:BRIEF_VIOLATIONS],
+            "violation_count": len(self.violations),
+            "outcome": self.response if isinstance(self.response, str) and len(self.response) <= BRIEF_OUTCOME else None,
+            "events": len(self.events) if self.events is not None else None,
+            "frames": len(self.frames) if self.frames is not None else None,
+        }
+
+    def _head(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
             "time": self.time,
@@ -82,13 +84,8 @@ class JournalEntry:
             "path": self.path,
             "contract": self.contract_id,
             "status": self.status,
-            "violations": self.violations[:BRIEF_VIOLATIONS],
-            "violation_count": len(self.violations),
             "duration_ms": round(self.duration_ms, 3),
             "kind": self.kind,
-            "outcome": self.response if isinstance(self.response, str) and len(self.response) <= BRIEF_OUTCOME else None,
-            "events": len(self.events) if self.events is not None else None,
-            "frames": len(self.frames) if self.frames is not None else None,
             "task": self.task_id,
         }
 
