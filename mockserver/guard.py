@@ -14,8 +14,9 @@ same-origin). The checks, in order:
 3. **JSON bodies** (admin writes): ... must then say ``Content-Type: application/json``, which no
    simple request can. A same-origin page (the inspector under ``/__mock/ui``) passes all three.
 4. **Token** (admin calls, when ``--admin-token`` is set): ``X-Mock-Admin-Token`` must match,
-   compared in constant time. Health, media, docs and UI pages stay open: media URLs are handed to
-   API clients like CDN links, and a page cannot add a header to a navigation.
+   compared in constant time. Health, docs and UI pages stay open: a page cannot add a header to a
+   navigation. Media routes (downloads, presigned uploads) are the API clients', like CDN links and
+   S3 forms: none of these checks apply to them; they hold no state.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ from .config import Settings
 TOKEN_HEADER = "x-mock-admin-token"
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
-# Admin paths (below the prefix) that need no token: liveness, content handed to API clients, pages.
-OPEN_ADMIN_PATHS = ("/health", "/media/", "/docs", "/openapi.json", "/ui")
+MEDIA_PATH = "/media/"
+"""Below the prefix, but the API clients' (downloads and presigned uploads): no admin checks at all."""
+# Admin paths (below the prefix) that need no token: liveness and pages (a navigation cannot add a header).
+OPEN_ADMIN_PATHS = ("/health", "/docs", "/openapi.json", "/ui")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -85,6 +88,8 @@ def host_refusal(scope: Scope, settings: Settings) -> str | None:
 
 def admin_refusal(scope: Scope, settings: Settings, admin_path: str) -> tuple[int, str] | None:
     """(status, why) when an admin request must be refused; None when it may go on."""
+    if admin_path.startswith(MEDIA_PATH):  # API clients' downloads and uploads: no state, no secrets
+        return None
     headers = _headers(scope)
     origin = headers.get("origin")
     if origin is not None and not _same_origin(origin, scope.get("scheme", "http"), headers.get("host", "")):

@@ -1,8 +1,10 @@
-"""Media the mock hands out, served from stateless URLs.
+"""Media the mock hands out, served from stateless URLs, and the place uploads go.
 
 A URL names everything needed to make its bytes again (``/__mock/media/image/1024x1024/42.png``),
 so nothing has to be stored and every worker serves the same file for the same URL. Like CDN links of
-the real services, these URLs need no API key.
+the real services, these URLs need no API key. Families whose upstream hands out a presigned form
+upload (Suno's audio uploads go to S3) point it at ``upload_path``, which takes the form and answers
+as S3 does, keeping nothing.
 
 Making a 4096x4096 picture takes seconds of CPU, so pictures and sounds are made by the workers
 (workers.py), never on the event loop: other clients keep being answered meanwhile. Requests for the
@@ -46,6 +48,10 @@ def audio_path(seconds: float, seed: int, fmt: str = "mp3") -> str:
 
 def video_path(seed: int) -> str:
     return f"{MEDIA_PREFIX}/video/{seed}.mp4"
+
+
+def upload_path(name: str) -> str:
+    return f"{MEDIA_PREFIX}/upload/{name}"
 
 
 def _missing(message: str) -> JSONResponse:
@@ -101,6 +107,16 @@ class MediaMaker:
                 self._cached -= len(old)
 
 
+async def upload(request: Request) -> Response:
+    """A presigned form upload: S3 answers 204 No Content; nothing is kept."""
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+    if not received:
+        return JSONResponse({"error": {"message": "an upload needs a body (the form fields and the file)", "type": "mock_admin_error"}}, status_code=400)
+    return Response(status_code=204)
+
+
 def _audio_bytes(fmt: str, seconds: float, seed: int) -> bytes:
     return media.audio(fmt, seconds, seed=seed)[0]
 
@@ -138,6 +154,7 @@ def media_routes(maker: MediaMaker) -> list[Route]:
         return Response(media.mp4(), media_type="video/mp4")
 
     return [
+        Route("/media/upload/{name}", upload, methods=["POST", "PUT"]),
         Route("/media/image/{size}/{name}", image, methods=["GET", "HEAD"]),
         Route("/media/audio/{seconds}/{name}", audio, methods=["GET", "HEAD"]),
         Route("/media/video/{name}", video, methods=["GET", "HEAD"]),

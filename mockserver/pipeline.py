@@ -33,7 +33,7 @@ from .contracts import Contract
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
-from .ids import request_id
+from .ids import request_id, request_id_headers
 from .journal import Timeline
 from .replies import BinaryReply, JsonReply, Reply, SseEvent, StreamReply, TextReply
 from .responses import ResponseJudge
@@ -311,17 +311,19 @@ class Pipeline:
         return None
 
     async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        extra = [(b"x-oneapi-request-id", rid.encode())]
-        extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
-        if isinstance(reply, StreamReply):
-            entry.response = "(event stream)"
-            timeline = Timeline(self.state.settings.journal_entry_bytes)
-            entry.events = timeline.items
+        ids = request_id_headers(rid)
+        if isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes)):
+            if isinstance(reply, StreamReply):
+                timeline = Timeline(self.state.settings.journal_entry_bytes)
+                entry.events = timeline.items
+                chunks, entry.response = _frame(reply, timeline), "(event stream)"
+            else:
+                chunks, entry.response = reply.data, f"(bytes of {reply.media_type} as they came)"
             response = StreamingResponse(
-                _frame(reply, timeline),
+                chunks,
                 status_code=reply.status,
                 media_type=reply.media_type,
-                headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
+                headers={"cache-control": "no-cache", "x-accel-buffering": "no", **ids, **reply.headers},
             )
             await response(scope, receive, send)
             return
@@ -340,9 +342,10 @@ class Pipeline:
             entry.response = reply.text if len(reply.text) < 2000 else reply.text[:2000] + "…"
             media = reply.media_type + "; charset=utf-8"
         else:
-            body = reply.data
-            entry.response = f"({len(reply.data)} bytes of {reply.media_type})"
+            body = reply.data  # type: ignore[assignment]  (bytes: streamed data went out above)
+            entry.response = f"({len(body)} bytes of {reply.media_type})"
             media = reply.media_type
+        extra = [(k.lower().encode(), str(v).encode()) for k, v in {**ids, **reply.headers}.items()]
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -204,9 +204,11 @@ def test_keys_never_reach_the_log_at_debug(tmp_path: Path) -> None:
         with websockets.sync.client.connect(ws, subprotocols=browser, open_timeout=10) as session:  # type: ignore[arg-type]
             session.recv(timeout=10)
         requests.post(served.url + "/v1/chat/completions", json=CHAT, headers={"Authorization": f"Bearer {secret}"}, timeout=10)
+        assert requests.get(served.url + "/v1beta/models", params={"key": secret}, timeout=10).status_code == 200  # Gemini's key in the query
         time.sleep(0.5)
         log = served.log.read_text()
     assert "authorization: [redacted]" in log and "openai-insecure-api-key.[redacted]" in log  # the handshakes were logged
+    assert "/v1beta/models?key=[redacted]" in log  # and the access log its query
     assert secret not in log
 
 
@@ -437,3 +439,12 @@ def test_health_answers_while_huge_media_are_made(server: Served) -> None:
 def test_the_fixture_refuses_to_inject_a_status_that_is_no_error(gptnb) -> None:
     with pytest.raises(ValueError, match="400-599"):
         gptnb.route("openai.chat.completions").fail(302)
+
+
+def test_media_routes_are_the_api_clients_and_skip_the_admin_checks(tmp_path: Path) -> None:
+    with serve(tmp_path, "--admin-token", "s3cret") as served:
+        # A browser app posting a presigned upload form from its own origin, as to S3.
+        form = {"key": (None, "uploads/a.mp3"), "file": ("a.mp3", b"ID3" + bytes(64), "audio/mpeg")}
+        uploaded = requests.post(served.url + "/__mock/media/upload/a.mp3", files=form, headers={"Origin": "https://app.example"}, timeout=10)
+        assert uploaded.status_code == 204
+        assert requests.get(served.url + "/__mock/media/video/1.mp4", headers={"Origin": "https://app.example"}, timeout=10).status_code == 200
