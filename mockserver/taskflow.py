@@ -74,7 +74,10 @@ def stored(call: Call, task_id: str, family: str, kind: str) -> Task | None:
 
 def start(call: Call, task: Task, render: Render) -> Task:
     """Store the task and, when it asked for callbacks, have every state change delivered.
-    ``render`` (the task in the family's words) also serves the admin API's view of the task."""
+    ``render`` (the task in the family's words) also serves the admin API's view of the task, so it
+    lives as long as the task: it may keep ``call.base_url``, never ``call`` (bodies, uploads)."""
+    if any(isinstance(cell.cell_contents, type(call)) for cell in getattr(render, "__closure__", None) or ()):
+        raise TypeError(f"the render of a {task.family} task holds the request; give it call.base_url (functools.partial) instead")
     state = call.state
     task.render = render
     state.tasks.create(task)

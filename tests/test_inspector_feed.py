@@ -19,6 +19,8 @@ from mockserver.cli import _url_host
 from mockserver.clock import Clock
 from mockserver.config import Settings
 from mockserver.state import MockState
+from mockserver.taskflow import start
+from mockserver.tasks import Step, Task
 from mockserver.ui import ASSETS
 
 KEY = {"Authorization": "Bearer sk-inspector"}
@@ -226,3 +228,16 @@ def test_the_page_needs_no_token_but_what_it_reads_does() -> None:
 )
 def test_serve_links_the_inspector_where_a_browser_can_open_it(host: str, link: str) -> None:
     assert _url_host(host, browsable=True) == link
+
+
+def test_a_task_render_may_not_keep_the_request() -> None:
+    """A task, and so its render, outlives its request: a render holding the request would keep its
+    bodies and uploads for as long as the task is kept."""
+
+    class Request:
+        base_url = "http://127.0.0.1:8000"
+
+    call = Request()
+    task = Task(id="t1", family="demo", kind="demo", params={}, steps=(Step("DONE", 0.0, 100),), created_at=0.0)
+    with pytest.raises(TypeError, match="holds the request"):
+        start(call, task, lambda view: {"url": call.base_url})  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ Dooy/chatgpt-web-midjourney-proxy src/views/suno/mcUploadMp3.vue runs these five
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ...media_routes import upload_path
@@ -45,7 +46,7 @@ def create(call: Call) -> Reply:
         call, id=upload_id, family=models.FAMILY, kind=models.AUDIO_UPLOAD, steps=models.UPLOAD_WAITING,
         data={"extension": extension.lower()}, success=Step("complete", 0.0, 100), failure=Step("error", 0.0, 100, failed=True),
     )
-    start(call, task, lambda view: models.upload_object(view, call.base_url))
+    start(call, task, partial(models.upload_object, base_url=call.base_url))
     form = {"key": key, "Content-Type": f"audio/{'mpeg' if extension.lower() == 'mp3' else extension.lower()}"}
     return JsonReply({"id": upload_id, "url": call.url_for(upload_path(upload_id)), "fields": form, "is_file_uploaded": False})
 
