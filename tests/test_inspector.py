@@ -7,6 +7,7 @@ phone's width in build/inspector/, for people to look at.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,10 @@ from pathlib import Path
 import openai
 import pytest
 import requests
+from websockets.sync.client import connect
 
 from browser import NARROW, WIDE, Browser, Element, Keys, Page
+from callback_listener import CallbackListener
 from test_serve import running_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -185,6 +188,50 @@ def test_a_finished_song_plays_from_the_mock_and_nothing_loads_from_elsewhere(pa
     assert elsewhere and all("https://cdn1.suno.ai/" in text for text in elsewhere)
     loaded = page.js("return performance.getEntriesByType('resource').map(e => e.name)")
     assert loaded and all(url.startswith(mock + "/") for url in loaded), loaded
+
+
+def test_a_ppt_build_offers_its_deck_for_download(page: Page, mock: str) -> None:
+    built = requests.post(mock + "/docmee/v1/api/ppt/directGeneratePptx", json={"subject": "季度回顾", "stream": False, "length": "short"}, headers=AUTH, timeout=30).json()
+    ppt_id = built["data"]["pptInfo"]["id"]
+    page.open("tasks")
+    link = page.wait(lambda: page.all(f'article.task[data-id="{ppt_id}"] .previews a[download]'))[0]
+    assert link.text == "⬇ Download the .pptx"
+    deck = requests.get(link.get_property("href"), timeout=30)
+    assert deck.status_code == 200 and deck.headers["content-type"] == "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    assert deck.content[:2] == b"PK"
+
+
+def test_a_realtime_sessions_frames_and_a_tasks_callbacks_are_in_the_journal(page: Page, mock: str) -> None:
+    with connect(mock.replace("http://", "ws://") + "/v1/realtime?model=gpt-4o-realtime-preview", additional_headers={**AUTH, "OpenAI-Beta": "realtime=v1"}) as session:
+        assert json.loads(session.recv(timeout=10))["type"] == "session.created"
+        session.recv(timeout=10)  # conversation.created
+        session.send(json.dumps({"type": "input_audio_buffer.clear"}))
+        assert json.loads(session.recv(timeout=10))["type"] == "input_audio_buffer.cleared"
+    with CallbackListener(lambda body: body.get("status") == "SUCCESS") as listener:
+        task_id = requests.post(mock + "/mj/submit/imagine", json={"prompt": "a fox", "notifyHook": listener.url}, headers=AUTH, timeout=10).json()["result"]
+        while requests.get(f"{mock}/mj/task/{task_id}/fetch", headers=AUTH, timeout=10).json()["status"] != "SUCCESS":
+            pass
+        assert listener.arrived.wait(30)
+
+    page.open("journal")
+    session_row = page.wait(lambda: [r for r in journal_rows(page) if r["path"].startswith("/v1/realtime")])[0]
+    assert (session_row["method"], session_row["status"]) == ("GET", "101")
+    page.find(f'#journal-table tbody tr[data-seq="{session_row["seq"]}"]').click()
+    frames = page.wait(lambda: page.js("return [...document.querySelectorAll('#journal-detail .timeline-table tbody tr')].map(r => [...r.cells].map(c => c.innerText))"))
+    assert [(f[2], json.loads(f[3])["type"]) for f in frames] == [
+        ("server", "session.created"),
+        ("server", "conversation.created"),
+        ("client", "input_audio_buffer.clear"),
+        ("server", "input_audio_buffer.cleared"),
+    ]
+
+    page.open("tasks")
+    page.wait(lambda: card(page, task_id).get_attribute("data-status") == "SUCCESS")
+    page.find("a[href^='#journal?task=']", card(page, task_id)).click()
+    delivered = page.wait(lambda: len(journal_rows(page)) >= len(listener.received) and journal_rows(page), "the task's deliveries")
+    assert page.find('#journal-filters input[name="task"]').get_property("value") == task_id
+    assert all(r["method"] == "callback" and r["path"].startswith(listener.url) and "attempt 1: HTTP 200" in r["path"] for r in delivered)
+    assert len(delivered) == len(listener.received)
 
 
 def test_a_rule_added_through_the_form_steers_the_next_call(page: Page, mock: str, client: openai.OpenAI) -> None:
