@@ -15,15 +15,15 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from . import __version__
+from .contracts import Contract, ContractRegistry
 from .docs_page import openapi_routes
 from .media_routes import MediaMaker, media_routes
 from .errors import ApiError
+from .examples import examples_of
+from .journal import JournalQuery
 from .parsing import MAX_JSON_DEPTH, read_body, too_deep
 from .resources import fixtures_dir
 from .state import MockState
-from .contracts import Contract, ContractRegistry
-from .examples import examples_of
-from .journal import JournalQuery
 from .steering import ScenarioError, rule_from_json
 from .tasks import TaskView
 from .ui import ui_routes
@@ -74,6 +74,9 @@ def build_admin(state: MockState) -> Starlette:
         state.reset()
         return JSONResponse({"reset": True})
 
+    def family_of(contract_id: str | None) -> str | None:
+        return state.registry.contracts[contract_id].family if contract_id in state.registry.contracts else None
+
     async def journal(request: Request) -> Response:
         if request.method == "DELETE":
             state.journal.clear()
@@ -98,9 +101,6 @@ def build_admin(state: MockState) -> Starlette:
         if found is None:
             return _error(404, f"no journal entry {wanted} (the journal keeps the newest {state.settings.journal_size})")
         return JSONResponse(found.as_dict())
-
-    def family_of(contract_id: str | None) -> str | None:
-        return state.registry.contracts[contract_id].family if contract_id in state.registry.contracts else None
 
     async def contracts(request: Request) -> Response:
         return JSONResponse({"contracts": [contract_summary(c) for c in state.registry]})
@@ -268,6 +268,5 @@ def task_summary(view: TaskView) -> dict[str, Any]:
         "callback_url": task.callback_url,
         "polls": task.polls,
         "steps": [{"status": s.status, "at": s.at, "progress": s.progress, "entered_at": view.entered(i)} for i, s in enumerate(task.steps)],
-        "now": view.now,
         "answer": task.render(view) if task.render is not None else None,
     }
