@@ -405,6 +405,27 @@ def test_the_page_loads_nothing_from_elsewhere_and_renders_chinese(page: Page, m
     assert not [m for m in page.console() if "SEVERE" in m or "Refused" in m]
 
 
+def test_under_the_manual_clock_the_page_moves_a_task_along(chromium: Browser, tmp_path: Path) -> None:
+    with running_server(tmp_path / "manual.log", "--clock", "manual") as url:
+        manual = Page(chromium, url, SHOTS)
+        manual.size(*WIDE)
+        task_id = imagine(url)
+        progress = []
+        for seconds in (0, 2.5, 60):  # a Midjourney grid takes about 5 s of mock time
+            if seconds:
+                manual.open("steering")
+                field = manual.find('#clock-advance input[name="seconds"]')
+                field.clear()
+                field.send_keys(str(seconds))
+                manual.find('#clock-advance button[type="submit"]').click()
+                manual.wait(lambda: f"moved {seconds} s on" in manual.status())
+            manual.open("tasks")
+            progress.append(int(manual.wait(lambda: manual.find("progress", card(manual, task_id)).get_attribute("value"))))
+        assert progress[0] == 0 and 0 < progress[1] < 100 and progress[2] == 100, progress
+        assert card(manual, task_id).get_attribute("data-status") == "SUCCESS"
+        assert manual.wait(lambda: manual.js("const i = document.querySelector('.previews img'); return i && i.complete && i.naturalWidth")) > 0
+
+
 def test_a_mock_with_an_admin_token_asks_for_it(chromium: Browser, tmp_path: Path) -> None:
     with running_server(tmp_path / "locked.log", "--admin-token", "s3cret-token") as url:
         locked = Page(chromium, url, SHOTS)
