@@ -120,7 +120,7 @@ export class JournalView {
     const row = h(
       "tr",
       { tabindex: "-1", dataset: { seq: String(call.seq) }, class: call.violation_count ? "broken" : "" },
-      h("td", {}, call.seq),
+      h("td", { class: "col-seq" }, call.seq),
       h("td", { class: "col-time" }, shortTime(call.time)),
       h("td", {}, call.kind === "callback" ? h("span", { class: "tag" }, "callback") : call.method),
       h("td", { class: "path" }, h("code", {}, call.path), h("small", {}, [call.contract, call.outcome].filter(Boolean).join(" · "))),
