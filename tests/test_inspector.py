@@ -19,7 +19,7 @@ from websockets.sync.client import connect
 
 from browser import NARROW, WIDE, Browser, Element, Keys, Page
 from callback_listener import CallbackListener
-from test_serve import running_server
+from processes import running_server
 
 REPO = Path(__file__).resolve().parent.parent
 SHOTS = REPO / "build" / "inspector"
@@ -321,6 +321,39 @@ def test_contracts_link_the_docs_and_try_a_documented_example(page: Page, mock: 
     page.find("#family-list button[data-family='midjourney']").click()
     listed = page.wait(lambda: page.all("#contract-list li"))
     assert len(listed) == len([c for c in requests.get(mock + "/__mock/contracts", timeout=10).json()["contracts"] if c["family"] == "midjourney"])
+
+
+def test_the_page_shows_one_namespace_and_switches_to_another(page: Page, mock: str) -> None:
+    team = {**AUTH, "X-Mock-Namespace": "team-a"}
+    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "团队 A"}]}
+    try:
+        assert requests.post(mock + "/v1/chat/completions", json=chat, headers=team, timeout=10).status_code == 200
+        task_id = requests.post(mock + "/mj/submit/imagine", json={"prompt": "team a"}, headers=team, timeout=10).json()["result"]
+        page.open("journal")
+        page.wait(lambda: page.find("#namespace").is_displayed(), "the picker shows once a second namespace is in use")
+        assert page.js("return [...document.querySelectorAll('#namespace option')].map(o => o.value)") == ["default", "team-a"]
+        page.wait(lambda: page.find("#journal-empty").is_displayed(), "the default namespace has no calls")
+
+        page.find('#namespace option[value="team-a"]').click()
+        page.wait(lambda: page.js("return location.pathname + location.hash") == "/__mock/ns/team-a/__mock/ui#journal", "the team's own page")
+        rows = page.wait(lambda: len(journal_rows(page)) == 2 and journal_rows(page))
+        assert [row["path"].split("\n")[0] for row in rows] == ["/mj/submit/imagine", "/v1/chat/completions"]
+        assert page.find("#namespace").get_property("value") == "team-a"
+        page.js("location.hash = '#tasks'")
+        page.wait(lambda: card(page, task_id).get_attribute("data-status") == "NOT_START", "the team's task")
+
+        page.js("location.hash = '#contracts/openai.chat.completions'")
+        example = page.wait(lambda: page.all("#contract-detail .example"))[0]
+        page.find("button", example).click()
+        page.wait(lambda: "200 OK" in page.find(".answer", example).text)
+        sent = requests.get(mock + "/__mock/journal", headers=team, timeout=10).json()["calls"]
+        assert len(sent) == 3 and sent[-1]["contract"] == "openai.chat.completions", "an example tried from the team's page lands in the team's namespace"
+        assert requests.get(mock + "/__mock/journal", timeout=10).json()["calls"] == []
+
+        page.find('#namespace option[value="default"]').click()
+        page.wait(lambda: page.js("return location.pathname") == "/__mock/ui", "back to the default namespace")
+    finally:
+        requests.delete(mock + "/__mock/namespaces/team-a", timeout=10)
 
 
 def test_every_view_fits_a_narrow_window(page: Page, mock: str, client: openai.OpenAI) -> None:

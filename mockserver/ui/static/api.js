@@ -1,5 +1,7 @@
-// The admin API as the page calls it: same origin, JSON bodies, the admin token and the namespace
-// as headers when there are any (the security model of the README: the page is a same-origin client).
+// The admin API as the page calls it: same origin, JSON bodies, the admin token as a header when
+// there is one (the security model of the README: the page is a same-origin client). Paths are
+// relative to the page, so a page opened in a namespace (/__mock/ns/NAME/__mock/ui) reads and steers
+// that namespace.
 
 const TOKEN = "gptnb-mock.admin-token";
 
@@ -11,7 +13,6 @@ export class AdminError extends Error {
 }
 
 export const session = {
-  namespace: "",
   onUnauthorized: () => {},
   get token() {
     return sessionStorage.getItem(TOKEN) || "";
@@ -25,7 +26,6 @@ export const session = {
 export function adminHeaders(extra = {}) {
   const headers = { ...extra };
   if (session.token) headers["X-Mock-Admin-Token"] = session.token;
-  if (session.namespace) headers["X-Mock-Namespace"] = session.namespace;
   return headers;
 }
 

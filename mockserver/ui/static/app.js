@@ -1,5 +1,6 @@
 // The inspector page: four views over the admin API, picked by the URL's hash (#journal, #tasks,
 // #steering, #contracts/ID), and one loop that refreshes the clock and the view on show every second.
+// The page shows one namespace: the one its path names (/__mock/ns/NAME/__mock/ui), else the default.
 
 import { admin, AdminError, session } from "./api.js";
 import { $, clockTime, h, replace } from "./dom.js";
@@ -10,6 +11,10 @@ import { TasksView } from "./tasks.js";
 
 const EVERY_MS = 1000;
 const VIEWS = ["journal", "tasks", "steering", "contracts"];
+const DEFAULT_NAMESPACE = "default";
+// [, where the mock is mounted, the namespace in the path (if any)]
+const [, ROOT = "", IN_PATH = ""] = location.pathname.match(/^(.*?)(?:\/__mock\/ns\/([^/]+))?\/__mock\/ui$/) || [];
+const NAMESPACE = IN_PATH ? decodeURIComponent(IN_PATH) : DEFAULT_NAMESPACE;
 
 class Inspector {
   constructor() {
@@ -34,6 +39,13 @@ class Inspector {
       location.reload();
     });
     window.addEventListener("hashchange", () => this.route());
+    const picker = $("#namespace");
+    picker.addEventListener("focus", () => this.listNamespaces());
+    picker.addEventListener("change", () => {
+      const name = picker.value;
+      const prefix = name === DEFAULT_NAMESPACE ? "" : `/__mock/ns/${encodeURIComponent(name)}`;
+      location.assign(`${ROOT}${prefix}/__mock/ui${location.hash}`);
+    });
   }
 
   get clockMode() {
@@ -52,6 +64,7 @@ class Inspector {
     }
     $("#forget-token").hidden = !session.token;
     this.fillChoices();
+    await this.listNamespaces();
     this.started = true;
     this.route();
     this.loop();
@@ -63,6 +76,25 @@ class Inspector {
       select.append(...families.map((family) => h("option", { value: family }, family)));
     }
     replace($("#contract-ids"), this.contracts.map((c) => h("option", { value: c.id })));
+  }
+
+  // The namespaces in use, to switch to another (a page of its own): shown once there is more than one.
+  async listNamespaces() {
+    let names;
+    try {
+      names = (await admin("namespaces")).namespaces.map((n) => n.name);
+    } catch (error) {
+      this.report(error);
+      return;
+    }
+    const others = names.filter((name) => name !== DEFAULT_NAMESPACE && name !== NAMESPACE).sort();
+    const all = [DEFAULT_NAMESPACE, ...(NAMESPACE === DEFAULT_NAMESPACE ? [] : [NAMESPACE]), ...others];
+    const picker = $("#namespace");
+    if (picker.options.length !== all.length || [...picker.options].some((option, i) => option.value !== all[i])) {
+      replace(picker, all.map((name) => h("option", { value: name }, name)));
+      picker.value = NAMESPACE;
+    }
+    picker.closest(".namespace").hidden = all.length < 2;
   }
 
   // #view, or #view/ID (a contract, a task), or #journal?task=ID (the journal filtered).

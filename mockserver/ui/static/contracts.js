@@ -129,8 +129,6 @@ async function sendExample(contract, request, bodyText, key, answer) {
   const url = new URL(request.path.replace(/^\//, "../"), location.href);
   for (const [name, value] of Object.entries(request.query || {})) url.searchParams.append(name, value);
   const headers = { ...(request.headers || {}) };
-  const namespace = adminHeaders()["X-Mock-Namespace"];
-  if (namespace) headers["X-Mock-Namespace"] = namespace;
   const carrier = contract.auth.carriers[0];
   if (carrier && key) {
     if (carrier.in === "query") url.searchParams.set(carrier.name, key);
