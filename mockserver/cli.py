@@ -28,6 +28,9 @@ EPILOG = """examples:
   gptnb-mock openapi --family openai --server http://127.0.0.1:8000 --output openapi.json
   gptnb-mock check http://127.0.0.1:8000 --allow-paid --report report.html
   GPTNB_API_KEY=sk-... gptnb-mock check https://goapi.gptnb.ai --dry-run
+  GPTNB_API_KEY=sk-... gptnb-mock proxy --upstream https://goapi.gptnb.ai --record cassettes/
+  gptnb-mock serve --replay cassettes/ --replay-timing fast
+  gptnb-mock drift cassettes/ --report drift.html
 
 Point any OpenAI-compatible client at http://127.0.0.1:8000/v1 with any key.
 The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock, openapi.json, docs)."""
@@ -55,8 +58,11 @@ def _serve(args: argparse.Namespace) -> int:
         task_queue_size=args.task_queue,
         banned_words=Settings().banned_words | frozenset(w.lower() for w in args.banned_word or ()),
     )
+    from .proxy.cli import replay_from
+
     try:
         state = MockState(settings, clock=Clock(args.clock, args.clock_speed))
+        state.replay = replay_from(args)
     except (ContractError, ValueError) as exc:
         print(f"gptnb-mock: {exc}", file=sys.stderr)
         return 2
@@ -212,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--banned-word", action="append", metavar="WORD", help="refuse prompts containing WORD (repeatable; adds to the defaults), Midjourney code 24")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"], help="uvicorn log level (default: %(default)s)")
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True, help="log every request (default: on)")
+    from .proxy.cli import add_proxy_arguments, add_replay_arguments, run_proxy
+
+    add_replay_arguments(serve)
     serve.set_defaults(run=_serve)
 
     listing = commands.add_parser("contracts", help="list the contracts", description="List every contract: id, method, path, aliases, title.")
@@ -255,6 +264,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(check)
     check.set_defaults(run=run)
+
+    proxy = commands.add_parser(
+        "proxy",
+        help="forward requests to the upstream, judge every exchange against its contract, record cassettes",
+        description="A validating proxy: every request (HTTP, SSE streams, uploads, downloads, Realtime WebSocket frames) goes to "
+        "--upstream and its answer comes back unchanged, while request, response, every event and every frame are judged against the "
+        "contract. Verdicts go to the journal (/__proxy/journal) and the x-gptnb-verdict header; --record DIR keeps one cassette per "
+        "exchange, with every credential replaced. Free routes only unless --allow-paid; a request budget (--max-requests).",
+    )
+    add_proxy_arguments(proxy)
+    proxy.set_defaults(run=run_proxy)
+
+    drift = commands.add_parser(
+        "drift",
+        help="compare recorded traffic with the contracts and propose patches",
+        description="Read the cassettes in DIR and report, per contract, what real traffic did that the contract does not say: unknown "
+        "fields, missing required fields, enum values and status words never listed, type changes, new error shapes, unknown event types. "
+        "Prints a JSON Patch per contract file (each operation says how often its case occurred). Exit 0 without drift, 1 with drift, 2 on errors.",
+    )
+    from .proxy.drift_cli import add_drift_arguments, run_drift
+
+    add_drift_arguments(drift)
+    drift.set_defaults(run=run_drift)
     return parser
 
 

@@ -31,7 +31,7 @@ from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
 from .ids import request_id
-from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
+from .replies import BinaryReply, ByteStreamReply, JsonReply, Reply, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
 from .state import MockState
@@ -240,6 +240,10 @@ class Pipeline:
             steered = await self._steer(rule, call)
             if steered is not None:
                 return steered
+        if self.state.replay is not None:  # recorded traffic answers before the fake (serve --replay)
+            replayed = await self.state.replay.answer(call)
+            if replayed is not None:
+                return replayed
         if prepared.handler is None:
             return _documented_reply(call.contract)
         result = prepared.handler(call)
@@ -289,6 +293,12 @@ class Pipeline:
                 headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
             )
             await response(scope, receive, send)
+            return
+        if isinstance(reply, ByteStreamReply):
+            entry.response = f"(replayed {reply.media_type or 'body'})"
+            # The recorded content type goes out as written: media_type=None keeps Starlette from adding a charset.
+            headers = {"x-oneapi-request-id": rid, "content-type": reply.media_type, **reply.headers}
+            await StreamingResponse(reply.chunks, status_code=reply.status, headers=headers)(scope, receive, send)
             return
         if isinstance(reply, JsonReply):
             body = _dumps(reply.body)

@@ -54,4 +54,15 @@ class StreamReply:
     media_type: str = "text/event-stream"
 
 
-Reply = JsonReply | TextReply | BinaryReply | StreamReply
+@dataclass
+class ByteStreamReply:
+    """Bytes another server sent, delivered in the pieces and at the pace it sent them (a replayed
+    recording): byte for byte, so ``headers`` carries the recorded content type as it was written."""
+
+    chunks: AsyncIterator[bytes]
+    media_type: str
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+Reply = JsonReply | TextReply | BinaryReply | StreamReply | ByteStreamReply

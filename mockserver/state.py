@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .callbacks import CallbackDispatcher
 from .clock import Clock
 from .config import Settings
@@ -10,6 +12,9 @@ from .families import Handler, load_all
 from .journal import Journal
 from .steering import RuleBook
 from .tasks import MemoryTaskStore, TaskEngine
+
+if TYPE_CHECKING:
+    from .proxy.replay import Replay
 
 
 class MockState:
@@ -21,6 +26,8 @@ class MockState:
         self.rules = RuleBook()
         self.tasks = TaskEngine(clock or Clock(), MemoryTaskStore(self.settings.max_tasks))
         self.callbacks = CallbackDispatcher(self.tasks, self.journal, self.settings)
+        self.replay: Replay | None = None
+        """Recorded exchanges that answer before the fake (``serve --replay``, cassettes in the fixtures)."""
 
     @property
     def clock(self) -> Clock:
@@ -43,3 +50,5 @@ class MockState:
         self.rules.clear()
         self.tasks.clear()
         self.callbacks.reset()
+        if self.replay is not None:
+            self.replay.rewind()

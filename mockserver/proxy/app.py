@@ -1,0 +1,220 @@
+"""The proxy as an ASGI app: GPTNB paths go to the upstream (HTTP and WebSocket), ``/__proxy/`` is its
+own small admin API (health, the journal of verdicts).
+
+``ProxyCore`` holds what every exchange shares — contracts, judges, redaction, the upstream and its key,
+the guard, the journal, the cassette writer — built once; ``HttpRelay`` and ``WebSocketRelay`` do the
+per-exchange work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from .. import __version__
+from ..config import DEFAULT_MAX_BODY_BYTES, Settings
+from ..contracts import Contract, ContractRegistry, default_registry
+from ..errors import ApiError, ErrorContext, build_error
+from ..families import load_all
+from ..journal import Journal, JournalEntry
+from ..replies import ByteStreamReply, JsonReply
+from .cassette import CassetteWriter
+from .forward import HttpRelay
+from .redact import Redactor
+from .upstream import Upstream
+from .verdict import RequestJudge, RequestSeen
+from .websocket import WebSocketRelay
+
+if TYPE_CHECKING:
+    from .replay import Replay
+
+PREFIX = "/__proxy"
+FREE_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass(frozen=True)
+class ProxyOptions:
+    upstream: str
+    api_key: str | None = None
+    """Put into every forwarded request in place of the client's own (kept in memory only)."""
+    record: Path | None = None
+    """Write one cassette per exchange here."""
+    allow_paid: bool = False
+    max_requests: int = 500
+    timeout: float = 600.0
+    """Seconds to wait for the upstream (generations are slow)."""
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_buffer_bytes: int = 16 * 1024 * 1024
+    """JSON and text answers up to this size are held to be judged before they are passed on."""
+    journal_size: int = 1000
+
+
+class Guard:
+    """What the proxy will not forward: paid routes (unless allowed) and anything past the budget.
+
+    A request no contract describes may cost anything, so it counts as paid unless it only reads
+    (GET, HEAD: downloads, listings). The budget counts forwarded requests and WebSocket sessions.
+    """
+
+    def __init__(self, allow_paid: bool, max_requests: int) -> None:
+        self.allow_paid = allow_paid
+        self.max_requests = max_requests
+        self.forwarded = 0
+        self._lock = threading.Lock()
+
+    def refusal(self, contract: Contract | None, method: str, path: str) -> str | None:
+        """Why this request is not forwarded, or None (the request then counts against the budget)."""
+        if not self.allow_paid:
+            if contract is None and method not in FREE_METHODS:
+                return f"gptnb-mock proxy: no contract describes {method} {path}, so it may cost money upstream; start the proxy with --allow-paid to forward it"
+            if contract is not None and contract.cost != "free":
+                return f"gptnb-mock proxy: {contract.id} is a paid route upstream; start the proxy with --allow-paid to forward it"
+        with self._lock:
+            if self.forwarded >= self.max_requests:
+                return f"gptnb-mock proxy: the request budget of {self.max_requests} is used up (--max-requests)"
+            self.forwarded += 1
+        return None
+
+
+class ProxyCore:
+    def __init__(
+        self,
+        options: ProxyOptions,
+        registry: ContractRegistry | None = None,
+        journal: Journal | None = None,
+        client_factory: Callable[[], httpx.AsyncClient] | None = None,
+        replay: Replay | None = None,
+    ) -> None:
+        load_all()  # the families' error builders shape the proxy's own refusals
+        self.options = options
+        self.registry = registry or default_registry()
+        self.requests = RequestJudge(self.registry)
+        self.redactor = Redactor(self.registry)
+        self.upstream = Upstream(options.upstream, options.api_key)
+        self.guard = Guard(options.allow_paid, options.max_requests)
+        self.journal = journal if journal is not None else Journal(options.journal_size)
+        self.writer = CassetteWriter(options.record) if options.record else None
+        self.replay = replay
+        self.settings = Settings()
+        self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=options.timeout))
+        # A client's pooled connections belong to the event loop that opened them; the in-process
+        # fixture runs the app on more than one loop, so each loop gets its own client.
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+
+    def client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        found = self._clients.get(loop)
+        if found is None:
+            found = self._clients[loop] = self._client_factory()
+        return found
+
+    async def aclose(self) -> None:
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+    def journal_entry(self, method: str, path: str, seen: RequestSeen, query: list[tuple[str, str]]) -> JournalEntry:
+        entry = self.journal.record(
+            {
+                "method": method,
+                "path": path,
+                "contract_id": seen.contract.id if seen.contract else None,
+                "query": dict(self.redactor.query(query)),
+                "body": seen.body,
+                "time": time.time(),
+            }
+        )
+        entry.violations += seen.violations
+        return entry
+
+    def refusal(self, contract: Contract | None, status: int, kind: str, message: str, rid: str) -> JsonReply:
+        """The proxy's own answer (a refused or unforwardable request) in the family's error shape."""
+        error = ApiError(status, kind, message)
+        return build_error(error, ErrorContext(self.settings, rid, contract=contract), contract.errors if contract else None)
+
+    async def send_json(self, send: Send, reply: JsonReply) -> None:
+        body = orjson.dumps(reply.body)
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"x-gptnb-proxy", b"refused")]
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def send_reply(self, send: Send, reply: ByteStreamReply) -> None:
+        headers = [(b"content-type", reply.media_type.encode("latin-1"))]
+        headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items() if k.lower() != "content-type"]
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        async for chunk in reply.chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class ProxyApp:
+    """``ProxyApp(ProxyOptions(upstream=...))`` is an ASGI app; ``.core.journal`` holds the verdicts."""
+
+    def __init__(self, options: ProxyOptions, **core: Any) -> None:
+        self.core = ProxyCore(options, **core)
+        self.http = HttpRelay(self.core)
+        self.websockets = WebSocketRelay(self.core)
+        self.admin = _admin(self.core)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path = scope["path"]
+            if path == PREFIX or path.startswith(PREFIX + "/"):
+                await self.admin({**scope, "root_path": scope.get("root_path", "") + PREFIX}, receive, send)
+            else:
+                await self.http(scope, receive, send)
+        elif kind == "websocket":
+            await self.websockets(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.core.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _admin(core: ProxyCore) -> Starlette:
+    async def health(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": __version__,
+                "upstream": core.upstream.base_url,
+                "key": core.upstream.has_key,
+                "recording": str(core.options.record) if core.options.record else None,
+                "forwarded": core.guard.forwarded,
+                "max_requests": core.guard.max_requests,
+                "allow_paid": core.guard.allow_paid,
+            }
+        )
+
+    async def journal(request: Request) -> Response:
+        if request.method == "DELETE":
+            core.journal.clear()
+            return JSONResponse({"cleared": True})
+        contract = request.query_params.get("contract")
+        entries = [e.as_dict() for e in core.journal if contract is None or e.contract_id == contract]
+        return JSONResponse({"calls": entries, "total": len(entries)})
+
+    return Starlette(routes=[Route("/health", health), Route("/journal", journal, methods=["GET", "DELETE"])])

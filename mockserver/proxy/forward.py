@@ -1,0 +1,259 @@
+"""One HTTP exchange through the proxy: read and judge the request, forward it, pass the answer back
+unchanged while judging it, journal the verdict, record the cassette.
+
+Event streams and binary bodies go back chunk by chunk as the upstream sends them (the verdict header
+then says ``pending`` for a stream, whose events are judged as they pass); JSON and text bodies are
+small and judged whole, so they are held until complete and their verdict rides in the header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import httpx
+import orjson
+from starlette.types import Receive, Scope, Send
+
+from .. import parsing
+from ..errors import ApiError
+from ..headers import HeaderMap
+from ..ids import request_id
+from ..responses import BodyReader, ResponseJudge
+from .cassette import encode_body, encode_chunk
+from .redact import scrub
+from .tasks import task_note
+from .upstream import HOP_BY_HOP
+from .verdict import RequestSeen, verdict_headers
+
+if TYPE_CHECKING:
+    from .app import ProxyCore
+
+log = logging.getLogger("gptnb_mock.proxy")
+
+
+class HttpRelay:
+    def __init__(self, core: ProxyCore) -> None:
+        self.core = core
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        core = self.core
+        started, clock = time.time(), time.perf_counter()
+        method, path = scope["method"], scope["path"]
+        received = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ())]
+        headers = HeaderMap.from_scope(scope)
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        query = parse_qsl(query_string, keep_blank_values=True)
+        rid = request_id()
+        try:
+            raw = await parsing.read_body(receive, headers.get("content-length"), core.options.max_body_bytes)
+        except ApiError as error:
+            await core.send_json(send, core.refusal(None, error.status, error.kind, error.message, rid))
+            return
+        seen = await core.requests.judge(method, path, query, headers, raw)
+        entry = core.journal_entry(method, path, seen, query)
+        refused = core.guard.refusal(seen.contract, method, path)
+        if refused is not None:
+            entry.status, entry.response = 403, refused
+            await core.send_json(send, core.refusal(seen.contract, 403, "proxy_refused", refused, rid))
+            return
+        if core.replay is not None and seen.contract is not None:
+            replayed = await core.replay.answer_seen(seen, method, path, query)
+            if replayed is not None:
+                entry.status, entry.response = replayed.status, "(replayed)"
+                await core.send_reply(send, replayed)
+                return
+        number = core.writer.number() if core.writer else None
+        upstream_request = core.client().build_request(
+            method,
+            core.upstream.url(scope.get("raw_path") or path.encode(), core.upstream.query(seen.contract, query_string)),
+            headers=core.upstream.headers(seen.contract, received),
+            content=raw,
+        )
+        try:
+            answer = await core.client().send(upstream_request, stream=True)
+        except httpx.HTTPError as exc:
+            message = f"the upstream {core.upstream.base_url} did not answer: {type(exc).__name__}: {exc}"
+            entry.status, entry.response = 502, message
+            log.warning("%s %s -> 502: %s", method, path, message)
+            await core.send_json(send, core.refusal(seen.contract, 502, "upstream_unreachable", message, rid))
+            return
+        exchange = _Exchange(core, seen, entry, answer, started, clock)
+        try:
+            await exchange.relay(scope, receive, send)
+        finally:
+            await answer.aclose()
+        entry.duration_ms = exchange.elapsed_ms()
+        log.info("%s %s -> %s %s %s (%.0f ms)", method, path, answer.status_code, seen.contract.id if seen.contract else "(no contract)", "conforms" if not entry.violations else f"{len(entry.violations)} violation(s)", entry.duration_ms)
+        if number is not None:
+            cassette = exchange.cassette(method, path, query, received, raw, headers.get("content-type", ""))
+            await asyncio.to_thread(core.writer.write, number, cassette)  # type: ignore[union-attr]
+
+
+class _Exchange:
+    """The answer's side of one exchange: timing, chunks, verdicts, and the cassette it becomes."""
+
+    def __init__(self, core: ProxyCore, seen: RequestSeen, entry: Any, answer: httpx.Response, started: float, clock: float) -> None:
+        self.core = core
+        self.seen = seen
+        self.entry = entry
+        self.answer = answer
+        self.started = started
+        self.clock = clock
+        self.time_to_headers = self.elapsed_ms()
+        media = answer.headers.get("content-type", "")
+        self.media = media
+        judge = ResponseJudge(seen.contract, core.registry) if seen.contract else None
+        self.reader = BodyReader(judge, answer.status_code, media, entry.violations) if judge else None
+        self.streamed = media.split(";", 1)[0].strip().lower() == "text/event-stream" or not _textual(media)
+        self.chunks: list[tuple[float, bytes]] = []
+        self.event_times: list[float] = []
+        self.client_left = False
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.clock) * 1000
+
+    async def relay(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.entry.status = self.answer.status_code
+        if self.streamed:
+            await self._send_start(send, pending=self.reader is not None and self.reader.needs_body)
+            self.client_left = await _until_disconnect(receive, self._pump(send))
+            self._finish()
+            return
+        async for chunk in self.answer.aiter_raw():
+            self._take(chunk)
+            if sum(len(c) for _, c in self.chunks) > self.core.options.max_buffer_bytes:
+                # Too big to hold for a verdict: pass it on as it comes, the verdict follows in the journal.
+                await self._send_start(send, pending=True)
+                for _, held in self.chunks:
+                    await send({"type": "http.response.body", "body": held, "more_body": True})
+                self.client_left = await _until_disconnect(receive, self._pump(send))
+                self._finish()
+                return
+        self._finish()
+        await self._send_start(send, pending=False)
+        await send({"type": "http.response.body", "body": self.body(), "more_body": False})
+
+    async def _pump(self, send: Send) -> None:
+        async for chunk in self.answer.aiter_raw():
+            self._take(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _take(self, chunk: bytes) -> None:
+        now = self.elapsed_ms()
+        self.chunks.append((now, chunk))
+        if self.reader is not None:
+            self.event_times += [now] * len(self.reader.feed(chunk))
+
+    def _finish(self) -> None:
+        if self.reader is not None and not self.client_left:
+            self.reader.finish()
+        self.entry.response = self._journal_response()
+
+    def body(self) -> bytes:
+        return b"".join(chunk for _, chunk in self.chunks)
+
+    async def _send_start(self, send: Send, pending: bool) -> None:
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.answer.headers.multi_items() if k.lower() not in HOP_BY_HOP - {"content-length"}]
+        if not self.streamed and not pending:
+            headers = [(k, v) for k, v in headers if k != b"content-length"] + [(b"content-length", str(len(self.body())).encode())]
+        headers += verdict_headers(self.seen.contract, self.entry, pending)
+        await send({"type": "http.response.start", "status": self.answer.status_code, "headers": headers})
+
+    def _journal_response(self) -> Any:
+        media = self.media.split(";", 1)[0].strip().lower()
+        if self.streamed:
+            what = f"{len(self.event_times)} events" if media == "text/event-stream" else f"{sum(len(c) for _, c in self.chunks)} bytes of {media or 'unknown type'}"
+            return f"(streamed: {what}{', the client left early' if self.client_left else ''})"
+        body = self.body()
+        if media.endswith("json"):
+            try:
+                return orjson.loads(body)
+            except orjson.JSONDecodeError:
+                pass
+        return body[:2000].decode("utf-8", errors="replace")
+
+    def answer_json(self) -> Any:
+        if self.streamed or not self.media.split(";", 1)[0].strip().lower().endswith("json"):
+            return None
+        try:
+            return orjson.loads(self.body())
+        except orjson.JSONDecodeError:
+            return None
+
+    def cassette(self, method: str, path: str, query: list[tuple[str, str]], received: list[tuple[str, str]], raw: bytes, content_type: str) -> dict[str, Any]:
+        core, seen = self.core, self.seen
+        redactor = core.redactor
+        query_dict = dict(query)
+        if self.streamed:
+            body: dict[str, Any] = {"stream": [encode_chunk(chunk, at - self.time_to_headers) for at, chunk in self.chunks]}
+        else:
+            body = encode_body(self.body(), self.media)
+        request_body = {"form": seen.body} if parsing.media_type_of(content_type) == parsing.MULTIPART else encode_body(raw, content_type or "application/json") if raw else None
+        data: dict[str, Any] = {
+            "gptnb_cassette": 1,
+            "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
+            "upstream": core.upstream.base_url,
+            "contract": seen.contract.id if seen.contract else None,
+            "request": {
+                "method": method,
+                "path": path,
+                "query": _shown_query(redactor.query(query)),
+                "headers": redactor.headers(received),
+                **({"body": request_body} if request_body is not None else {}),
+            },
+            "response": {"status": self.answer.status_code, "headers": redactor.headers(self.answer.headers.multi_items()), "body": body},
+            "timing": {
+                "started_at": round(self.started, 3),
+                "time_to_headers_ms": round(self.time_to_headers, 1),
+                "duration_ms": round(self.elapsed_ms(), 1),
+                **({"events_ms": [round(t - self.time_to_headers, 1) for t in self.event_times]} if self.event_times else {}),
+            },
+            "verdict": {"conforms": not self.entry.violations, "violations": list(self.entry.violations)},
+        }
+        if self.client_left:
+            data["client_left_early"] = True
+        note = task_note(seen.contract, seen.params, query_dict, seen.body, self.answer_json())
+        if note is not None:
+            data["task"] = note
+        return scrub(data, redactor.secrets(received, query) | core.upstream.secrets())
+
+
+def _textual(media_type: str) -> bool:
+    media = media_type.split(";", 1)[0].strip().lower()
+    return media.endswith("json") or media.startswith("text/")
+
+
+def _shown_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Query pairs as a readable mapping: a repeated name keeps all its values in a list."""
+    shown: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in shown:
+            shown[name] = [*(shown[name] if isinstance(shown[name], list) else [shown[name]]), value]
+        else:
+            shown[name] = value
+    return shown
+
+
+async def _until_disconnect(receive: Receive, pumping: Any) -> bool:
+    """Run ``pumping`` to its end unless the client leaves first; True when it left."""
+    pump = asyncio.ensure_future(pumping)
+    gone = asyncio.ensure_future(_disconnected(receive))
+    done, _ = await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
+    if pump in done:
+        gone.cancel()
+        pump.result()
+        return False
+    pump.cancel()
+    await asyncio.wait({pump})
+    return True
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+

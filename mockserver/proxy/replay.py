@@ -1,0 +1,207 @@
+"""Recorded exchanges answering requests again: ``gptnb-mock serve --replay DIR`` and the fixtures'
+cassettes.
+
+A request is matched to a recording by contract, then by its normalised request (``matching``). Of
+several recordings that match, the first not yet played answers; once all have, the last one repeats.
+The answer is the recorded bytes, exactly, at the recorded pace scaled by the timing (``real``,
+``fast``, ``xN``). A poll of a recorded task is answered by the task's observed sequence of states on
+the mock's clock: real and manual clocks pick the state recorded at the time elapsed since the submit
+was replayed, the step clock moves one recorded state per poll. A request no recording answers falls
+back to the contract-driven fake, or with ``strict`` is refused; either way the miss and its nearest
+recording are reported (``misses``, the log, the ``x-gptnb-replay`` header of the answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..clock import STEP, Clock
+from ..contracts import Contract
+from ..errors import ApiError
+from ..replies import ByteStreamReply
+from .cassette import Cassette, body_value, load
+from .matching import Normaliser, differences
+from .tasks import polled_id
+from .verdict import RequestSeen, described_body
+
+if TYPE_CHECKING:
+    from ..pipeline import Call
+
+log = logging.getLogger("gptnb_mock.replay")
+REPLAY_HEADER = "x-gptnb-replay"
+# Recorded headers that describe the recorded connection, not the answer: never replayed.
+NOT_REPLAYED = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "date", "server", "content-encoding", "x-gptnb-verdict", "x-gptnb-violation"})
+
+
+def parse_timing(text: str) -> float:
+    """``real`` -> 1, ``fast`` -> 0, ``x4`` -> 0.25: what recorded pauses are multiplied by."""
+    if text == "real":
+        return 1.0
+    if text == "fast":
+        return 0.0
+    if text.startswith("x"):
+        try:
+            speed = float(text[1:])
+        except ValueError:
+            speed = 0.0
+        if speed > 0:
+            return 1.0 / speed
+    raise ValueError(f"replay timing is real, fast or xN (N times faster, e.g. x4), not {text!r}")
+
+
+@dataclass(frozen=True)
+class Miss:
+    """A request no recording answers, and the recording that came closest."""
+
+    contract: str
+    request: str
+    nearest: str | None
+    differences: tuple[str, ...]
+
+    def __str__(self) -> str:
+        if self.nearest is None:
+            return f"no recording answers {self.request} ({self.contract}): none of that contract was recorded"
+        return f"no recording answers {self.request} ({self.contract}); nearest {self.nearest} differs at " + "; ".join(self.differences)
+
+
+class _Timeline:
+    """A recorded task: its polls in order, with their times after the submit (or the first poll)."""
+
+    def __init__(self, submit: Cassette | None, polls: list[Cassette]) -> None:
+        self.polls = polls
+        start = submit.started_at if submit is not None else polls[0].started_at
+        self.offsets = [max(0.0, p.started_at - start) for p in polls]
+
+    def at(self, elapsed: float) -> Cassette:
+        index = max((i for i, offset in enumerate(self.offsets) if offset <= elapsed), default=0)
+        return self.polls[index]
+
+
+class Replay:
+    def __init__(self, cassettes: list[Cassette], *, strict: bool = False, timing: float = 1.0, ignored: frozenset[str] = frozenset(), secret_query: frozenset[str] = frozenset()) -> None:
+        self.cassettes = cassettes
+        self.strict = strict
+        self.timing = timing
+        self.normaliser = Normaliser(ignored, secret_query)
+        self._by_contract: dict[str, list[Cassette]] = {}
+        for cassette in cassettes:
+            if cassette.contract and not cassette.frames:  # WebSocket sessions are answered by the fake
+                self._by_contract.setdefault(cassette.contract, []).append(cassette)
+        self._timelines = _timelines(cassettes)
+        self._lock = threading.Lock()
+        self.misses: list[Miss] = []
+        self._played: Counter[str] = Counter()
+        self._task_started: dict[str, float] = {}
+        self._task_polls: Counter[str] = Counter()
+
+    @classmethod
+    def load(cls, directory: Path, **options: Any) -> Replay:
+        return cls(load(directory), **options)
+
+    def rewind(self) -> None:
+        """Play from the start again (a reset of the mock)."""
+        with self._lock:
+            self.misses.clear()
+            self._played.clear()
+            self._task_started.clear()
+            self._task_polls.clear()
+
+    async def answer(self, call: Call) -> ByteStreamReply | None:
+        """The pipeline's door: the recorded answer to ``call``, or None to let the fake answer."""
+        body = described_body(call.body, call.files)
+        return await self._answer(call.contract, call.method, call.path, call.params, call.query, body, call.state.clock)
+
+    async def answer_seen(self, seen: RequestSeen, method: str, path: str, query: list[tuple[str, str]], clock: Clock | None = None) -> ByteStreamReply | None:
+        """The proxy's door (recording only what is new): None sends the request to the upstream."""
+        assert seen.contract is not None
+        return await self._answer(seen.contract, method, path, seen.params, dict(query), seen.body, clock or Clock(), fallback_quietly=True)
+
+    async def _answer(self, contract: Contract, method: str, path: str, params: dict[str, str], query: dict[str, Any], body: Any, clock: Clock, fallback_quietly: bool = False) -> ByteStreamReply | None:
+        found = self._task_poll(contract, params, query, body, clock) or self._match(contract, method, path, query, body)
+        if isinstance(found, Miss):
+            with self._lock:
+                self.misses.append(found)
+            if fallback_quietly:
+                return None
+            log.warning("replay miss: %s", found)
+            if self.strict:
+                raise ApiError(404, "replay_miss", f"gptnb-mock replay: {found}")
+            return None
+        task = found.task
+        if task and task.get("role") == "submit":
+            with self._lock:
+                self._task_started[task["id"]] = clock.now()
+                self._task_polls.pop(task["id"], None)
+        if self.timing:
+            await asyncio.sleep(float(found.timing.get("time_to_headers_ms", 0.0)) / 1000 * self.timing)
+        return self.reply(found)
+
+    def reply(self, cassette: Cassette) -> ByteStreamReply:
+        """The recorded answer: its bytes as they came, at the recorded pace times ``timing``."""
+        recorded = cassette.response.get("headers", {})
+        headers = {k: v for k, v in recorded.items() if k not in NOT_REPLAYED and k != "content-type" and "<redacted>" not in v}
+        headers[REPLAY_HEADER] = cassette.name
+        return ByteStreamReply(_paced(cassette.response_chunks(), self.timing), media_type=cassette.media_type, status=cassette.status, headers=headers)
+
+    def _match(self, contract: Contract, method: str, path: str, query: dict[str, Any], body: Any) -> Cassette | Miss:
+        recorded = self._by_contract.get(contract.id, [])
+        sent = self.normaliser.request(contract, method, path, query, body)
+        matching, nearest, nearest_differences = [], None, None
+        for cassette in recorded:
+            request = cassette.request
+            was = self.normaliser.request(contract, request["method"], request["path"], request.get("query") or {}, body_value(request.get("body")))
+            found = differences(was, sent)
+            if not found:
+                matching.append(cassette)
+            elif nearest_differences is None or len(found) < len(nearest_differences):
+                nearest, nearest_differences = cassette, found
+        if not matching:
+            return Miss(contract.id, f"{method} {path}", nearest.name if nearest else None, tuple(nearest_differences or ()))
+        with self._lock:
+            chosen = next((c for c in matching if not self._played[c.name]), matching[-1])
+            self._played[chosen.name] += 1
+        return chosen
+
+    def _task_poll(self, contract: Contract, params: dict[str, str], query: dict[str, Any], body: Any, clock: Clock) -> Cassette | None:
+        if contract.kind != "task-query":
+            return None
+        task_id = polled_id(contract, params, query, body)
+        timeline = self._timelines.get((contract.id, task_id or ""))
+        if timeline is None:
+            return None
+        with self._lock:
+            started = self._task_started.setdefault(task_id, clock.now())  # type: ignore[arg-type]
+            polls = self._task_polls[task_id]  # type: ignore[index]
+            self._task_polls[task_id] += 1  # type: ignore[index]
+        if clock.mode == STEP:
+            return timeline.polls[min(polls, len(timeline.polls) - 1)]
+        return timeline.at(clock.now() - started)
+
+
+def _timelines(cassettes: list[Cassette]) -> dict[tuple[str, str], _Timeline]:
+    submits = {c.task["id"]: c for c in cassettes if c.task and c.task.get("role") == "submit"}
+    polls: dict[tuple[str, str], list[Cassette]] = {}
+    for cassette in cassettes:
+        task = cassette.task
+        if task and task.get("role") == "poll" and cassette.contract:
+            polls.setdefault((cassette.contract, task["id"]), []).append(cassette)
+    return {key: _Timeline(submits.get(key[1]), sorted(found, key=lambda c: c.started_at)) for key, found in polls.items()}
+
+
+async def _paced(chunks: list[tuple[float, bytes]], timing: float) -> AsyncIterator[bytes]:
+    # Each chunk is due at its recorded moment after the first, measured from one start, so the small
+    # overshoot of every sleep does not add up over a long stream.
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for at_ms, chunk in chunks:
+        wait = start + at_ms / 1000 * timing - loop.time()
+        if timing and wait > 0:
+            await asyncio.sleep(wait)
+        yield chunk
