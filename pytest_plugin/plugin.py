@@ -18,7 +18,8 @@ from mockserver.clock import MODES, Clock
 from mockserver.config import Settings
 from mockserver.state import MockState
 
-from .bridge import ASGIBridge
+from .bridge import ASGIApp, ASGIBridge
+from .cassettes import CassetteUse, add_options, cassette_use
 from .fixture import GptnbMock
 from .interception import Interceptor
 from .server import LiveServer
@@ -35,16 +36,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("gptnb_hosts", "extra hosts the gptnb fixture intercepts", type="linelist", default=[])
     parser.addini("gptnb_seed", "seed for generated content", default="0")
     parser.addini("gptnb_strict", "fail a test whose mock responses break their contracts", type="bool", default=True)
+    add_options(group, parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0): configure the gptnb and gptnb_server fixtures for one test",
+        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, cassette=None, replay_timing='fast'): configure the gptnb "
+        "and gptnb_server fixtures for one test; cassette='name' replays (or, with --gptnb-record, records) cassettes/<name>/",
     )
 
 
-def _settings(request: pytest.FixtureRequest) -> tuple[Settings, Clock]:
+def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker(MARKER)
+    return dict(marker.kwargs) if marker else {}
+
+
+def _settings(request: pytest.FixtureRequest, overrides: dict[str, Any]) -> tuple[Settings, Clock]:
     config = request.config
     seed = config.getoption("--gptnb-seed")
     strict_option = config.getoption("--gptnb-strict")
@@ -52,8 +60,7 @@ def _settings(request: pytest.FixtureRequest) -> tuple[Settings, Clock]:
         "seed": int(config.getini("gptnb_seed")) if seed is None else seed,
         "strict": bool(config.getini("gptnb_strict")) if strict_option is None else strict_option == "on",
     }
-    marker = request.node.get_closest_marker(MARKER)
-    overrides = dict(marker.kwargs) if marker else {}
+    overrides = dict(overrides)
     clock_mode = overrides.pop("clock", "real")
     if clock_mode not in MODES:
         raise pytest.UsageError(f"@pytest.mark.gptnb(clock=...) must be one of {MODES}")
@@ -74,6 +81,23 @@ def _fail_on_violations(*mocks: GptnbMock) -> None:
     found = [v for mock in mocks if mock.state.settings.strict for v in mock.violations()]
     if found:
         pytest.fail("gptnb-mock answers broke their contracts:\n  " + "\n  ".join(found), pytrace=False)
+
+
+def _fail_on_misses(use: CassetteUse | None) -> None:
+    missed = use.failures() if use is not None else []
+    if missed:
+        pytest.fail(f"cassette {use.name!r} does not answer every request (record it again with --gptnb-record=new):\n  " + "\n  ".join(missed), pytrace=False)  # type: ignore[union-attr]
+
+
+def _prepare(request: pytest.FixtureRequest, state: MockState | None = None) -> tuple[MockState, CassetteUse | None]:
+    """The test's state (new, or the live server's reconfigured) and its cassette, if it names one."""
+    options = _marker_options(request)
+    settings, clock = _settings(request, {k: v for k, v in options.items() if k not in ("cassette", "replay_timing")})
+    if state is None:
+        state = MockState(settings, clock=clock)
+    else:
+        state.configure(settings, clock)
+    return state, cassette_use(request, state, options)
 
 
 # Set once the call phase has failed a test for its violations, so the fixtures' teardown stays quiet.
@@ -102,20 +126,31 @@ def _fail_at_teardown(request: pytest.FixtureRequest, mock: GptnbMock) -> None:
 @pytest.fixture
 def gptnb(request: pytest.FixtureRequest) -> Iterator[GptnbMock]:
     """In-process mock of https://goapi.gptnb.ai: httpx / httpx2 clients (and the openai SDK) reach it unchanged."""
-    settings, clock = _settings(request)
-    app = MockApp(state=MockState(settings, clock=clock))
-    bridge = ASGIBridge(app)
+    state, cassette = _prepare(request)
+    app = MockApp(state=state)
+    bridge = ASGIBridge(cassette.proxy if cassette and cassette.proxy else app)
     with Interceptor(bridge, _hosts(request.config)):
         mock = GptnbMock(app, f"https://{DEFAULT_HOSTS[0]}")
         yield mock
     bridge.close()
     _fail_at_teardown(request, mock)
+    _fail_on_misses(cassette)
+
+
+class _Switch:
+    """The live server's app: the mock, or for a test that records its cassette, the recording proxy."""
+
+    def __init__(self, mock: MockApp) -> None:
+        self.mock = mock
+        self.serving: ASGIApp = mock
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.serving(scope, receive, send)
 
 
 @pytest.fixture(scope="session")
 def _gptnb_live_server() -> Iterator[LiveServer]:
-    app = MockApp(state=MockState(Settings(strict=True)))
-    server = LiveServer(app)
+    server = LiveServer(_Switch(MockApp(state=MockState(Settings(strict=True)))))
     server.start()
     yield server
     server.stop()
@@ -124,10 +159,16 @@ def _gptnb_live_server() -> Iterator[LiveServer]:
 @pytest.fixture
 def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: LiveServer) -> Iterator[GptnbMock]:
     """The mock under uvicorn on 127.0.0.1 (one server per session, clean state per test); use ``.url``."""
-    app: MockApp = _gptnb_live_server.app  # type: ignore[assignment]
-    settings, clock = _settings(request)
-    app.state.configure(settings, clock)
+    switch: _Switch = _gptnb_live_server.app  # type: ignore[assignment]
+    app = switch.mock
+    _, cassette = _prepare(request, app.state)
+    switch.serving = cassette.proxy if cassette and cassette.proxy else app
     mock = GptnbMock(app, _gptnb_live_server.url)
-    yield mock
+    try:
+        yield mock
+    finally:
+        switch.serving = app
+        app.state.replay = None
     _fail_at_teardown(request, mock)
+    _fail_on_misses(cassette)
     app.state.reset()

@@ -4,10 +4,14 @@ contracts planted on a few routes, and streams whose pace the test controls. Nev
 Planted (each is something drift must find):
 - chat completion: an unknown member ``provider``, ``finish_reason`` "eos" (not listed), ``usage.total_tokens``
   as a string (a type change), no ``created`` (a required member missing);
-- chat stream: chunks with an unknown member ``x_trace``, three events ``STREAM_GAP`` apart, then [DONE];
+- chat stream: chunks with an unknown member ``x_trace``, the second with ``created`` as a string (a type
+  change), three events ``STREAM_GAP`` apart, then [DONE];
 - Responses stream: an event type the contract does not describe, ``response.audit.note``;
 - ``GET /v1/models/broken-model``: HTTP 500 with ``{"code", "msg"}``, an error shape the contract does not know;
 - Midjourney fetch: the second poll of a task says ``QUEUED``, a status word the lifecycle does not list.
+
+A request with ``x-standin-echo: 1`` is answered with the headers and query the stand-in received, as an
+upstream that quotes a key back in its answer would. ``seen`` lists every request's (method, path, headers).
 """
 
 from __future__ import annotations
@@ -19,27 +23,36 @@ from collections import Counter
 from typing import Any
 
 from mockserver.app import MockApp
+from mockserver.clock import Clock
 from mockserver.config import Settings
+from mockserver.state import MockState
 
 STREAM_GAP = 0.15
 UNKNOWN_EVENT = "response.audit.note"
 
 
 class StandIn:
-    def __init__(self) -> None:
-        self.mock = MockApp(Settings(strict=False, seed=7))
+    def __init__(self, clock: str = "step") -> None:
+        # The step clock moves a task one state per poll, so a few polls see its whole life.
+        self.mock = MockApp(state=MockState(Settings(strict=False, seed=7), clock=Clock(clock)))
         self.hold_after_first_event = False
         self.release = threading.Event()
         """Set by a test to let a held stream go on after its first event."""
         self.finished_streams = 0
         self.polls: Counter[str] = Counter()
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())}
+        self.seen.append((scope.get("method", "WEBSOCKET"), scope["path"], headers))
         if scope["type"] != "http":
             await self.mock(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
-        if method == "POST" and path == "/v1/chat/completions":
+        if headers.get("x-standin-echo") == "1":
+            await _body(receive)
+            await _json(send, 200, {"headers": headers, "query": scope.get("query_string", b"").decode("latin-1")})
+        elif method == "POST" and path == "/v1/chat/completions":
             body = json.loads(await _body(receive) or b"{}")
             if body.get("stream"):
                 await self._chat_stream(send)
@@ -61,7 +74,7 @@ class StandIn:
             chunk = {
                 "id": "chatcmpl-standin",
                 "object": "chat.completion.chunk",
-                "created": 1732531500,
+                "created": "1732531500" if index == 1 else 1732531500,
                 "model": "gpt-4o-mini",
                 "x_trace": f"t{index}",
                 "choices": [{"index": 0, "delta": {"content": f"part {index} "}, "finish_reason": "stop" if index == 2 else None}],
