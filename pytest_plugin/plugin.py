@@ -83,7 +83,9 @@ def _fail_on_violations(*mocks: GptnbMock) -> None:
         pytest.fail("gptnb-mock answers broke their contracts:\n  " + "\n  ".join(found), pytrace=False)
 
 
-def _fail_on_misses(use: CassetteUse | None) -> None:
+def _fail_on_misses(use: CassetteUse | None, request: pytest.FixtureRequest | None = None) -> None:
+    if request is not None and request.node.stash.get(_MISSES_REPORTED, False):
+        return
     missed = use.failures() if use is not None else []
     if missed:
         pytest.fail(f"cassette {use.name!r} does not answer every request (record it again with --gptnb-record=new):\n  " + "\n  ".join(missed), pytrace=False)  # type: ignore[union-attr]
@@ -97,11 +99,18 @@ def _prepare(request: pytest.FixtureRequest, state: MockState | None = None) -> 
         state = MockState(settings, clock=clock)
     else:
         state.configure(settings, clock)
-    return state, cassette_use(request, state, options)
+    use = cassette_use(request, state, options)
+    if use is not None:
+        request.node.stash.setdefault(_CASSETTES, []).append(use)
+    return state, use
 
 
 # Set once the call phase has failed a test for its violations, so the fixtures' teardown stays quiet.
 _VIOLATIONS_REPORTED = pytest.StashKey[bool]()
+# The test's cassettes, and whether its replay misses are already reported (by the test's own failure:
+# a miss under strict replay is an error answer the code under test sees and usually raises on).
+_CASSETTES = pytest.StashKey[list[CassetteUse]]()
+_MISSES_REPORTED = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -109,12 +118,19 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     # Judged at the end of the call, not only at teardown: pytest reports a teardown failure as an
     # error next to a *passed* test, while a broken contract is this test's failure. (A test that
     # already failed on its own raises out of the yield; teardown still reports the violations.)
-    result = yield
+    try:
+        result = yield
+    except BaseException:
+        item.stash[_MISSES_REPORTED] = True
+        raise
     funcargs = getattr(item, "funcargs", {})
     mocks = [m for m in (funcargs.get("gptnb"), funcargs.get("gptnb_server")) if isinstance(m, GptnbMock)]
     if any(m.state.settings.strict and m.violations() for m in mocks):
         item.stash[_VIOLATIONS_REPORTED] = True
         _fail_on_violations(*mocks)
+    for use in item.stash.get(_CASSETTES, []):
+        item.stash[_MISSES_REPORTED] = True
+        _fail_on_misses(use)
     return result
 
 
@@ -134,7 +150,7 @@ def gptnb(request: pytest.FixtureRequest) -> Iterator[GptnbMock]:
         yield mock
     bridge.close()
     _fail_at_teardown(request, mock)
-    _fail_on_misses(cassette)
+    _fail_on_misses(cassette, request)
 
 
 class _Switch:
@@ -170,5 +186,5 @@ def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: LiveServer)
         switch.serving = app
         app.state.replay = None
     _fail_at_teardown(request, mock)
-    _fail_on_misses(cassette)
+    _fail_on_misses(cassette, request)
     app.state.reset()
