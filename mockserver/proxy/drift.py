@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import sse
+from .. import parsing, sse
 from ..absent import drop_absent
 from ..contracts import BASE_URI, Contract, ContractRegistry
+from ..errors import ApiError
 from ..lifecycles import Lifecycle, parse_lifecycles
 from ..responses import BodyReader, ResponseJudge
 from .cassette import Cassette, body_value, chunk_bytes
@@ -28,6 +29,7 @@ from .infer import infer_all
 from .schema_walk import Finding, Loc, SchemaWalker, pointer_text
 
 LIFECYCLES_FILE = "_lifecycles.json"
+REQUEST_MEDIA = (parsing.JSON, parsing.MULTIPART, parsing.URLENCODED)
 MAX_VALUES = 20  # values kept per case, to infer a schema from; enough to see the variety
 MAX_NAMED = 5  # cassettes named per case
 
@@ -101,9 +103,12 @@ class Drift:
             return
         file = contract.uri[len(BASE_URI) :]
         judge = ResponseJudge(contract, self.registry)
-        accepted = cassette.status < 400 and (cassette.frames or not judge.is_error(cassette.status, cassette.media_type, _answer_json(cassette)))
+        accepted = upstream_accepted(cassette, judge)
         body = request_body(cassette)
-        if accepted and body is not None and "body" in contract.request:
+        refused_media = unaccepted_media(cassette, contract)
+        if accepted and refused_media is not None:
+            self._case(cassette, (contract.id, "new_request_media", refused_media), "new_request_media", "request", f"the upstream accepted a {refused_media or '(no type)'} body; the contract takes {', '.join(contract.content_types)}", contract=contract.id, extra={"media": refused_media})
+        elif accepted and body is not None and "body" in contract.request:
             self._walk(cassette, contract, drop_absent(body, contract.absent_values), Loc(file, ("request", "body")), "request body")
         if cassette.frames:
             self._frames(cassette, contract, file)
@@ -158,7 +163,7 @@ class Drift:
                 payload = event.json()
             except ValueError:
                 continue
-            self._record(cassette, contract, self.walker.walk(payload, loc.child("event")), f"response {status} event")
+            self._record(cassette, contract, self.walker.walk(payload, loc.child("event"), event=True), f"response {status} event")
         if terminator is not None and (not events or events[-1].data != terminator):
             self._case(cassette, (contract.id, "terminator_missing", loc), "terminator_missing", f"response {status} stream", f"the stream does not end with data: {terminator}", target=loc.child("terminator"), contract=contract.id)
 
@@ -173,7 +178,7 @@ class Drift:
             value = body_value(frame)
             if isinstance(value, (dict, list)):
                 side = "server_event" if frame.get("from") == "server" else "client_event"
-                self._record(cassette, contract, self.walker.walk(value, loc.child(side)), f"{frame.get('from')} frame")
+                self._record(cassette, contract, self.walker.walk(value, loc.child(side), event=True), f"{frame.get('from')} frame")
 
     def _status_words(self) -> None:
         for (name, _task), seen in self._statuses.items():
@@ -262,17 +267,11 @@ class Patcher:
         return grouped
 
     def _unknown_field(self, cases: list[Case]) -> None:
-        for target, found in self._by_target(cases).items():
-            node = self.walker.node(target)
-            fields: dict[str, list[Case]] = {}
-            for case in found:
-                fields.setdefault(case.name, []).append(case)
-            schemas = {name: _described(infer_all([v for c in group for v in c.values] or [None]), sum(c.count for c in group)) for name, group in fields.items()}
-            if "properties" in node:
-                for name, schema in schemas.items():
-                    self._op(target.file, "add", target.pointer + ("properties", name), fields[name], schema)
-            else:
-                self._op(target.file, "add", target.pointer + ("properties",), found, schemas)
+        # The walker reports unknown members only where a schema lists members: ``properties`` exists.
+        for case in cases:
+            if case.target is not None:
+                schema = _described(infer_all(case.values or [None]), case.count)
+                self._op(case.target.file, "add", case.target.pointer + ("properties", case.name), [case], schema)
 
     def _missing_required(self, cases: list[Case]) -> None:
         for target, found in self._by_target(cases).items():
@@ -357,6 +356,11 @@ class Patcher:
             else:
                 self._op(target.file, "replace", target.pointer, found, {"anyOf": [copy.deepcopy(node), *shapes]}, last=True)
 
+    def _new_request_media(self, cases: list[Case]) -> None:
+        for case in cases:
+            if case.extra["media"] in REQUEST_MEDIA:  # the meta-schema knows no other request body types
+                self._op(self._file(case.contract), "add", ("request", "content_types", "-"), [case], case.extra["media"])
+
     def _terminator_missing(self, cases: list[Case]) -> None:
         for target, found in self._by_target(cases).items():
             self._op(target.file, "remove", target.pointer, found)
@@ -377,17 +381,23 @@ class Patcher:
         return self.registry[contract_id].uri[len(BASE_URI) :]
 
 
-def recorded_verdict(cassette: Cassette, registry: ContractRegistry) -> list[str]:
-    """Judge a recording again, against ``registry`` (the contracts as they are, or as patched)."""
+def disagreements(cassette: Cassette, registry: ContractRegistry) -> list[str]:
+    """Where a recording and ``registry`` (the contracts as they are, or as patched) disagree: the
+    answer's violations, and the request's where the upstream accepted it (a request both refuse is
+    agreement). Empty when the contracts describe what was recorded."""
     contract = registry.contracts.get(cassette.contract or "")
     if contract is None:
         return [f"no contract {cassette.contract!r}"] if cassette.contract else ["no contract describes this request"]
     found: list[str] = []
-    body = request_body(cassette)
     judge = ResponseJudge(contract, registry)
-    if body is not None and "body" in contract.request and cassette.status < 400:
-        check = registry.check(contract.pointer("request", "body"))
-        found += [f"request body {v}" for v in check.violations(drop_absent(body, contract.absent_values))]
+    if upstream_accepted(cassette, judge):
+        body = request_body(cassette)
+        refused_media = unaccepted_media(cassette, contract)
+        if refused_media is not None:
+            found.append(f"request: content type {refused_media or '(none)'} is not one of {', '.join(contract.content_types)}")
+        elif body is not None and "body" in contract.request:
+            check = registry.check(contract.pointer("request", "body"))
+            found += [f"request body {v}" for v in check.violations(drop_absent(body, contract.absent_values))]
     if cassette.frames:
         counts = {"client": 0, "server": 0}
         for frame in cassette.frames:
@@ -402,6 +412,25 @@ def recorded_verdict(cassette: Cassette, registry: ContractRegistry) -> list[str
         reader.feed(chunk)
     reader.finish()
     return found
+
+
+def upstream_accepted(cassette: Cassette, judge: ResponseJudge) -> bool:
+    """Whether the upstream took the request (a WebSocket session, or an answer that is no error)."""
+    if cassette.frames:
+        return True
+    return cassette.status < 400 and not judge.is_error(cassette.status, cassette.media_type, _answer_json(cassette))
+
+
+def unaccepted_media(cassette: Cassette, contract: Contract) -> str | None:
+    """The request's media type when the contract does not take it (as the mock would refuse it), else None."""
+    declared = (cassette.request.get("headers") or {}).get("content-type")
+    if cassette.request.get("body") is None:
+        return None
+    try:
+        parsing.check_content_type(declared, contract.content_types, has_body=True)
+    except ApiError:
+        return parsing.media_type_of(declared)
+    return None
 
 
 def request_body(cassette: Cassette) -> Any:

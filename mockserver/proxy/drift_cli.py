@@ -12,7 +12,7 @@ from typing import Any
 from ..contracts import META_SCHEMA_FILE, ContractError, ContractRegistry
 from ..resources import contracts_dir
 from .cassette import Cassette, CassetteError, load
-from .drift import Drift, recorded_verdict
+from .drift import Drift, disagreements
 from .drift_report import as_data, summary, write_report
 from .jsonpatch import PatchError, apply_patch
 
@@ -80,5 +80,5 @@ def apply_to_copy(source: Path, target: Path, patches: dict[str, list[dict[str, 
         patched = apply_patch(json.loads(path.read_text(encoding="utf-8")), operations)
         path.write_text(json.dumps(patched, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     registry = ContractRegistry.load(target)
-    still = {c.name: found for c in cassettes if (found := recorded_verdict(c, registry))}
+    still = {c.name: found for c in cassettes if (found := disagreements(c, registry))}
     return {"directory": str(target), "files": sorted(patches), "still_breaking": still}

@@ -193,7 +193,7 @@ class _Exchange:
             body: dict[str, Any] = {"stream": [encode_chunk(chunk, at - self.time_to_headers) for at, chunk in self.chunks]}
         else:
             body = encode_body(self.body(), self.media)
-        request_body = {"form": seen.body} if parsing.media_type_of(content_type) == parsing.MULTIPART else encode_body(raw, content_type or "application/json") if raw else None
+        request_body = _request_record(seen, raw, content_type)
         data: dict[str, Any] = {
             "gptnb_cassette": 1,
             "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
@@ -221,6 +221,13 @@ class _Exchange:
         if note is not None:
             data["task"] = note
         return scrub(data, redactor.secrets(received, query) | core.upstream.secrets())
+
+
+def _request_record(seen: RequestSeen, raw: bytes, content_type: str) -> dict[str, Any] | None:
+    """A request body as a cassette keeps it: forms as their fields (files described), others as sent."""
+    if parsing.media_type_of(content_type) in (parsing.MULTIPART, parsing.URLENCODED) and isinstance(seen.body, dict):
+        return {"form": seen.body}
+    return encode_body(raw, content_type or "application/json") if raw else None
 
 
 def _textual(media_type: str) -> bool:

@@ -117,6 +117,7 @@ class SchemaWalker:
     def __init__(self, registry: ContractRegistry) -> None:
         self.registry = registry
         self.documents = registry.documents
+        self._event_root: Loc | None = None
 
     def node(self, loc: Loc) -> Any:
         found: Any = self.documents.get(loc.file)
@@ -130,9 +131,11 @@ class SchemaWalker:
     def violation_count(self, loc: Loc, value: Any) -> int:
         return len(self.registry.check(loc.uri).violations(value))
 
-    def walk(self, value: Any, loc: Loc) -> list[Finding]:
-        """Every place ``value`` parts from the schema at ``loc``."""
+    def walk(self, value: Any, loc: Loc, event: bool = False) -> list[Finding]:
+        """Every place ``value`` parts from the schema at ``loc``. For an ``event`` (of a stream, or a
+        WebSocket frame), an ``allOf`` of ``if``/``then`` cases at its top lists the event types."""
         found: list[Finding] = []
+        self._event_root = loc if event else None
         self._walk(value, [loc], "", found, 0)
         return list(dict.fromkeys(found))  # a member described twice (allOf parts) is reported once
 
@@ -203,11 +206,17 @@ class SchemaWalker:
 
     def _unknown_case(self, value: Any, loc: Loc, node: dict[str, Any], path: str, found: list[Finding]) -> None:
         """``allOf`` lists of ``if``/``then`` cases keyed on one member (a stream's event ``type``):
-        a value with a key none of the cases names is a case the contract does not describe."""
+        a value with a key none of the cases names is a case the contract does not describe. Only at the
+        top of an event: elsewhere such lists add requirements to some values and say nothing of others."""
+        if path or self._event_root is None:
+            return
         cases = [loc.child("allOf", i, "if") for i, item in enumerate(node.get("allOf", ())) if isinstance(item, dict) and "if" in item]
         field, known = self._discriminator(cases)
         if field is None or not isinstance(value, dict) or field not in value:
             return
+        declared = node.get("properties", {}).get(field, {})
+        if "enum" in declared or "const" in declared:
+            return  # the schema lists every case itself (some without an if of their own); enum_value covers it
         if not any(value[field] in values for values in known.values()):
             found.append(Finding("new_variant", path, loc.child("allOf"), field, value))
 
@@ -275,7 +284,9 @@ class SchemaWalker:
                         described.setdefault(name, []).append(loc.child("patternProperties", pattern))
             if isinstance(node.get("additionalProperties"), dict) and node["additionalProperties"]:
                 open_schemas.append(loc.child("additionalProperties"))
-        home = next((loc for loc in schemas if "properties" in self.node(loc)), schemas[0] if schemas else None)
+        # Only a schema that lists members can miss one: a free-form object (metadata, a user's JSON
+        # Schema, tool arguments) has no unknown members.
+        home = next((loc for loc in schemas if "properties" in self.node(loc)), None)
         for name, member in value.items():
             child = f"{path}/{_escape(name)}"
             if name in described:
