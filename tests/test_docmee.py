@@ -107,6 +107,17 @@ def test_token_outline_async_build_download_flow(docmee, gptnb) -> None:
     assert data(docmee.get(f"{API}/user/apiInfo"))["usedCount"] == 1
 
 
+def test_null_options_read_as_not_given(docmee) -> None:
+    """Docmee's demos send null for every option they leave unset (veasion/aippt-api-python-demo api.py)."""
+    outline = events(docmee, f"{API}/ppt/generateOutline", {"subject": "城市低空物流", "length": None, "lang": None, "stream": None, "prompt": None, "dataUrl": None})
+    assert outline[-1]["status"] == 4 and len(chapters("".join(e["text"] for e in outline))) == 5  # medium, the default length
+    token = data(docmee.post(f"{API}/user/createApiToken", json={"uid": None, "limit": None, "timeOfHours": None}))
+    assert token["token"].startswith("sk_") and token["expireTime"] == 7200
+    listed = envelope(docmee.post(f"{API}/ppt/randomTemplates", json={"size": 2, "filters": {"type": 1, "category": None, "style": None, "themeColor": None, "neq_id": None}}))
+    assert listed["code"] == 0 and len(listed["data"]) == 2
+    assert envelope(docmee.post(f"{API}/ppt/generateOutline", json={"subject": None, "dataUrl": None}))["code"] != 0  # nothing given at all
+
+
 def test_list_rename_save_delete(docmee) -> None:
     first, second = direct(docmee, "高校实验室安全培训"), direct(docmee, "新员工入职指南")
     listed = envelope(docmee.post(f"{API}/ppt/listPptx", json={"page": 1, "size": 10}))

@@ -77,6 +77,8 @@ def test_per_model_path_honours_size_and_format(flux, path, body, fmt, landscape
 def test_failures_use_bfl_status_words(flux, gptnb) -> None:
     moderated, _ = poll_until_done(flux, create(flux, "/flux/v1/image", {"prompt": "nsfw poster"})["polling_url"])
     assert moderated["status"] == "Request Moderated" and moderated["result"] is None
+    assert moderated["details"]["Moderation Reasons"] and all(isinstance(r, str) for r in moderated["details"]["Moderation Reasons"])
+    assert {"progress", "preview"} <= moderated.keys()  # every field of BFL's ResultResponse
     gptnb.route("flux.submit.image").fail_task("Content Moderated", times=1)
     content, _ = poll_until_done(flux, create(flux, "/flux/v1/image", {"prompt": "a cat"})["polling_url"])
     assert content["status"] == "Content Moderated" and content["result"] is None
@@ -91,11 +93,33 @@ def test_unknown_task_and_bad_requests(flux) -> None:
     assert no_id.status_code == 422 and no_id.json()["detail"][0]["loc"] == ["query", "id"]
     too_wide = flux.post("/flux/v1/image", json={"prompt": "x", "width": 2048})
     assert too_wide.status_code == 422 and too_wide.json()["detail"][0]["loc"] == ["body", "width"]
-    assert flux.post("/flux/v1/image", json={"width": 512}).json()["detail"][0]["type"] == "missing"
+    assert flux.post("/flux/v1/flux-kontext-pro", json={"aspect_ratio": "1:1"}).json()["detail"][0]["type"] == "missing"
     assert flux.post("/flux/v1/image", json={"prompt": "x", "aspect_ratio": "32:9"}).status_code == 422
     broken = flux.post("/flux/v1/image", content=b"{", headers={"content-type": "application/json"})
     assert broken.status_code == 422 and broken.json()["detail"][0]["type"] == "json_invalid"
     assert flux.post("/flux/v1/flux-nope", json={"prompt": "x"}).json() == {"detail": "Not Found"}
+
+
+@pytest.mark.gptnb(clock="step")
+def test_nulls_are_accepted_where_bfl_inputs_take_them(flux) -> None:
+    """BFL's input models (its OpenAPI) take null for unset options, and width/height only on FLUX.2."""
+    unset = {"prompt": "a kite", "seed": None, "steps": None, "guidance": None, "output_format": None, "image_prompt": None, "webhook_url": None, "webhook_secret": None}
+    result, _ = poll_until_done(flux, create(flux, "/flux/v1/flux-dev", unset)["polling_url"])
+    assert result["status"] == "Ready" and isinstance(result["result"]["seed"], int)
+    redux, _ = poll_until_done(flux, create(flux, "/flux/v1/flux-pro-1.1", {"prompt": None, "image_prompt": "aGVsbG8="})["polling_url"])
+    assert redux["status"] == "Ready"  # FLUX1.1 [pro] defaults prompt to ""
+    create(flux, "/flux/v1/flux-2-pro", {"prompt": "a kite", "width": None, "height": None})
+    create(flux, "/flux/v1/flux-2-flex", {"prompt": "a kite", "prompt_upsampling": None})
+    for path, field, kind in (("/flux/v1/flux-pro-1.1", "width", "int_type"), ("/flux/v1/flux-dev", "height", "int_type"), ("/flux/v1/flux-pro-1.1", "prompt_upsampling", "bool_type")):
+        refused = flux.post(path, json={"prompt": "a kite", field: None})
+        assert refused.status_code == 422 and refused.json()["detail"] == [{"loc": ["body", field], "msg": refused.json()["detail"][0]["msg"], "type": kind}]
+    assert flux.post("/flux/v1/flux-2-pro", json={"prompt": None}).json()["detail"][0] == {"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"}
+
+
+@pytest.mark.gptnb(clock="step")
+def test_legacy_variant_picks_the_model(flux, gptnb) -> None:
+    create(flux, "/flux/v1/image", {"variant": "flux.1-dev", "prompt": "a kite", "seed": 0, "api_key_override": ""})
+    assert gptnb.state.tasks.get(gptnb.calls.last.response["id"]).kind == "flux-dev"
 
 
 def test_x_key_is_accepted_as_the_token(gptnb) -> None:
@@ -139,3 +163,20 @@ def test_openai_format_flux_answers_synchronously_with_jpegs(gptnb) -> None:
         client.images.generate(model="flux-dev", prompt="a gore scene")
     dalle = client.images.generate(model="dall-e-3", prompt="a cat")
     assert gptnb.calls.last.contract_id == "openai.images.generate" and dalle.data[0].revised_prompt
+
+
+@pytest.mark.gptnb(clock="step")
+def test_each_model_keeps_its_own_ranges(flux) -> None:
+    """One contract states the union of BFL's input models; each model's own limits still hold."""
+    wide, _ = poll_until_done(flux, create(flux, "/flux/v1/flux-2-pro", {"prompt": "a harbour", "width": 1920, "height": 1080})["polling_url"])
+    assert Image.open(io.BytesIO(flux.get(wide["result"]["sample"]).content)).size == (1920, 1080)
+    create(flux, "/flux/v1/flux-2-flex", {"prompt": "a poster saying SUMMER SALE", "steps": 50, "guidance": 7.0})
+    for path, body, field, kind in (
+        ("/flux/v1/flux-pro-1.1", {"width": 1920}, "width", "less_than_equal"),
+        ("/flux/v1/flux-dev", {"height": 1000}, "height", "multiple_of"),
+        ("/flux/v1/image", {"width": 128}, "width", "greater_than_equal"),
+        ("/flux/v1/flux-dev", {"guidance": 7.0}, "guidance", "less_than_equal"),
+        ("/flux/v1/flux-2-pro", {"safety_tolerance": 6}, "safety_tolerance", "less_than_equal"),
+    ):
+        refused = flux.post(path, json={"prompt": "a kite", **body})
+        assert refused.status_code == 422 and [(d["loc"], d["type"]) for d in refused.json()["detail"]] == [(["body", field], kind)], refused.text

@@ -63,6 +63,9 @@ def scanned(picture: Image.Image) -> list[str]:
         ({"prompt": "candy colors --iw 1 --ar 2:3", "model": "51"}, (683, 1024)),
         ({"template_id": 54}, (1024, 1024)),
         ({"template_id": "3", "prompt": "--iw 0.5"}, (1024, 1024)),
+        # cnaiart/Chat-Painting-System's client posts every field, "" for those its mode does not use
+        ({"prompt": "koi pond, ink wash ", "negative_prompt": "", "model": "67", "qr_image": "", "template_id": ""}, (1024, 1024)),
+        ({"prompt": "", "negative_prompt": "", "model": "", "qr_image": "", "template_id": "3"}, (1024, 1024)),
     ],
 )
 def test_art_qr_codes_scan_as_the_requested_content(mx, body, size) -> None:
@@ -141,6 +144,7 @@ def test_template_and_model_lists(mx) -> None:
         ("/api/v1/images/generate", {"qr_content": "x", "prompt": "x --iw 7", "model": "69"}, 400),
         ("/api/v1/images/generate", {"qr_image": "@@not-base64@@", "prompt": "x", "model": "69"}, 400),
         ("/api/v1/images/generate", {"qr_content": 12, "template_id": 3}, 400),
+        ("/api/v1/images/generate", {"qr_content": "", "qr_image": "", "template_id": "3"}, 400),  # "" is not given: no QR at all
         ("/api/v1/images/shadow/generate", {"text": "福"}, 400),
         ("/api/v1/images/neuralstyle/generate", {"template_id": 12}, 400),
         ("/api/v1/images/cute/generate", {"args": {"ratio": 9, "prompt": "x"}, "callback_url": HOOK}, 400),

@@ -16,8 +16,10 @@ import httpx
 import jsonschema
 import pytest
 
+from mockserver import sse
 from mockserver.absent import drop_absent
 from mockserver.contracts import default_registry
+from mockserver.parsing import coerce_fields
 from mockserver.resources import fixtures_dir
 from mockserver.responses import ResponseJudge
 from pytest_plugin.strategies import type_name
@@ -50,6 +52,9 @@ def test_corpus_file_is_well_formed(name: str) -> None:
     assert name.split("/")[0] == REGISTRY[data["contract"]].family, f"{name}: file it under its contract's family"
     text = json.dumps(data)
     assert not re.search(r"sk-[A-Za-z0-9]{20,}", text), f"{name}: looks like it carries a real key"
+    requests = [data["request"]] if "request" in data else [step["request"] for step in data.get("flow", ())]
+    for part in (p for r in requests for p in r.get("files", {}).values() if "fixture" in p):
+        assert (fixtures_dir() / part["fixture"]).is_file(), f"{name}: no fixture {part['fixture']}"
 
 
 # ---- what real servers answered ----
@@ -104,12 +109,17 @@ def test_real_request_satisfies_its_contract_as_the_relay_reads_it(name: str) ->
     data = load(name)
     contract = REGISTRY[data["contract"]]
     request = data["request"]
-    body = request.get("body", request.get("form"))
-    if "files" in request:  # a file part stands in the form as its file name
-        body = {**(body or {}), **{field: part["filename"] for field, part in request["files"].items()}}
+    body = request.get("body", form_as_read(contract, request) if "form" in request or "files" in request else None)
     if body is not None and "body" in contract.request:
         read = drop_absent(body, contract.absent_values)
         assert REGISTRY.check(contract.pointer("request", "body")).violations(read) == []
+
+
+def form_as_read(contract: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """A form as the mock reads it: values typed by the schema, each file part seen as its file name."""
+    schema = REGISTRY.resolve(contract.pointer("request", "body")) if "body" in contract.request else None
+    fields = coerce_fields([(k, v if isinstance(v, str) else json.dumps(v)) for k, v in request.get("form", {}).items()], schema)
+    return {**fields, **{name: part["filename"] for name, part in request.get("files", {}).items()}}
 
 
 @pytest.mark.gptnb(clock="step")
@@ -134,9 +144,9 @@ def test_a_real_client_flow_runs_against_the_mock(name: str, gptnb) -> None:
             answer = send(client, step["request"], saved)
             until = step.get("poll_until")
             polls = 0
-            while until and value_at(answer, until["path"]) not in until["in"]:
+            while until and not reached(answer, until):
                 polls += 1
-                assert polls < MAX_POLLS, f"{where}: {until['path']} never reached {until['in']}"
+                assert polls < MAX_POLLS, f"{where}: {until['path']} never reached {until.get('in', until.get('same_as'))}"
                 answer = send(client, step["request"], saved)
             check_answer(where, None, answer, business_error_expected=False)
             check_reads(where, answer, step.get("reads", ()))
@@ -145,19 +155,30 @@ def test_a_real_client_flow_runs_against_the_mock(name: str, gptnb) -> None:
     assert gptnb.violations() == []
 
 
+def reached(answer: httpx.Response, until: dict[str, Any]) -> bool:
+    value = value_at(answer, until["path"])
+    if "same_as" in until:
+        return value is not None and value == value_at(answer, until["same_as"])
+    return value in until["in"]
+
+
 def send(client: httpx.Client, request: dict[str, Any], saved: dict[str, Any]) -> httpx.Response:
     filled = fill(request, saved)
     headers = {k: v for k, v in filled.get("headers", {}).items() if k.lower() != "authorization"}
     kwargs: dict[str, Any] = {"params": filled.get("query") or None, "headers": headers}
-    if "form" in filled or "files" in filled:
-        kwargs["data"] = filled.get("form", {})
-        kwargs["files"] = {
-            field: (part["filename"], (fixtures_dir() / part["fixture"]).read_bytes(), part["content_type"])
-            for field, part in filled.get("files", {}).items()
-        }
+    fields = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in filled.get("form", {}).items()]
+    if "files" in filled:  # multipart, even with no file part: fields go as parts without a file name
+        kwargs["files"] = [(k, (None, v)) for k, v in fields] + [(name, file_part(part)) for name, part in filled["files"].items()]
+    elif "form" in filled:
+        kwargs["data"] = dict(fields)
     elif "body" in filled:
         kwargs["json"] = filled["body"]
     return client.request(filled["method"], filled["path"], **kwargs)
+
+
+def file_part(part: dict[str, Any]) -> tuple[str, bytes, str]:
+    content = (fixtures_dir() / part["fixture"]).read_bytes() if "fixture" in part else part["text"].encode()
+    return part["filename"], content, part.get("content_type", "application/octet-stream")
 
 
 def fill(value: Any, saved: dict[str, Any]) -> Any:
@@ -190,10 +211,17 @@ def check_answer(where: str, contract_id: str | None, answer: httpx.Response, *,
     assert not judge.is_error(answer.status_code, answer.headers["content-type"], answer.json()), f"{where}: answered a business error: {answer.text[:400]}"
 
 
+def answer_data(answer: httpx.Response) -> Any:
+    """What a client reads: the JSON body, or an event stream's data payloads in order."""
+    if answer.headers.get("content-type", "").startswith("text/event-stream"):
+        return [event.json() for event in sse.parse(answer.text) if event.data.startswith(("{", "["))]
+    return answer.json()
+
+
 def check_reads(where: str, answer: httpx.Response, reads: Any) -> None:
     if not reads:
         return
-    body = answer.json()
+    body = answer_data(answer)
     for read in reads:
         wanted = read["type"] if isinstance(read["type"], list) else [read["type"]]
         values = values_at(body, read["path"].split("."))
@@ -205,7 +233,7 @@ def check_reads(where: str, answer: httpx.Response, reads: Any) -> None:
 
 
 def value_at(answer: httpx.Response, path: str) -> Any:
-    found = values_at(answer.json(), path.split("."))
+    found = values_at(answer_data(answer), path.split("."))
     return found[0] if found else None
 
 

@@ -1,7 +1,8 @@
 """Docmee's error body: ``{"code": <non-zero int>, "message"}`` with HTTP 200, whatever went wrong.
 
-Docmee answers bad parameters, unknown ids and refused features alike in its 200 envelope (ppt.md
-§4.1); only what the relay itself refuses (bad GPTNB key, injected 429/5xx) keeps new-api's envelope.
+Docmee answers bad parameters, unknown ids and refused features alike in its 200 envelope (its error
+codes, https://docmee.cn/open-platform/api); only what the relay itself refuses (bad GPTNB key, injected
+429/5xx) keeps new-api's envelope.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def docmee_error(error: ApiError, context: ErrorContext) -> JsonReply:
     if error.kind == DOCMEE and isinstance(error.code, int):
         return JsonReply({"code": error.code, "message": error.message})
     if error.kind in (errors.INVALID_JSON, errors.UNSUPPORTED_MEDIA_TYPE):
-        # Spring cannot bind the body: Docmee's generic failure (ppt.md §4.1 "wrong field name").
+        # Spring cannot bind the body: Docmee's generic failure ("wrong field name" in its error codes).
         return JsonReply({"code": GENERIC, "message": "参数错误"})
     if error.kind == errors.INVALID_REQUEST:
         field = error.param or "body"

@@ -74,7 +74,7 @@ def _outline_text(call: Call) -> str:
 
 
 def _template_id(call: Call) -> str:
-    """The requested template, or a random system one when none is given (ppt.md §2.18)."""
+    """The requested template, or a random system one when none is given (GPTNB page 生成大纲内容同时异步生成PPT)."""
     wanted = _text(call.body, "templateId")
     if not wanted:
         catalogue = templates.catalogue()

@@ -9,7 +9,7 @@ Three kinds of record, all per MockApp instance and gone on reset, like every ta
 - ``data``: text parsed by parseFileData, found again by its dataUrl.
 
 Records belong to an owner: the GPTNB key plus the token's uid, so tokens of different uids see
-disjoint PPT lists (ppt.md §6 "Data isolation").
+disjoint PPT lists (the uid of createApiToken isolates data, https://docmee.cn/open-platform/api).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ RUNNING, DONE, FAILED = "RUNNING", "DONE", "FAILED"
 PAGE_SECONDS = 0.8  # how long the mock takes to render one page of an async build
 COMPANY_ID = 1000
 QUOTA = 1000  # generations the mock's Docmee account starts with
-LINK_SECONDS = 7200  # fileUrl validity (ppt.md §1.5: ~2 h)
+LINK_SECONDS = 7200  # fileUrl validity (the pptInfo of https://doc.302.ai/api-261401644: ~2 h)
 TWITTER_EPOCH_MS = 1_288_834_974_657  # snowflake epoch that gives Docmee's 19-digit 2024 ids
 DATA_URL_PREFIX = "https://docmee.cn/api/data/tmp/"
 
@@ -91,7 +91,7 @@ def scope(call: Call) -> Scope:
 
 
 def create_token(call: Call, uid: str | None, limit: int | None, hours: int) -> Task:
-    """A new token; the previous one of the same key and uid stops working (ppt.md §2.1)."""
+    """A new token; the previous one of the same key and uid stops working (GPTNB page 创建接口token)."""
     for old in call.state.tasks.tasks(FAMILY):
         if old.kind == TOKEN and old.owner == call.api_key and old.data["uid"] == uid:
             old.data["revoked"] = True
@@ -191,7 +191,7 @@ def signature(ppt_id: str, expires: int) -> str:
 
 
 def file_url(call: Call, task: Task) -> str | None:
-    """A signed link to the .pptx, or None while the build runs (ppt.md §2.14)."""
+    """A signed link to the .pptx, or None while the build runs (GPTNB page 下载 PPT)."""
     if not call.state.tasks.view(task).succeeded:
         return None
     expires = int(call.state.clock.now()) + LINK_SECONDS
@@ -222,7 +222,7 @@ def row(call: Call, task: Task) -> dict[str, Any]:
 
 
 def info(call: Call, task: Task, *, with_file: bool, with_property: bool = True) -> dict[str, Any]:
-    """The pptInfo object (ppt.md §1.5)."""
+    """The pptInfo object (the pptInfo of https://doc.302.ai/api-261401644)."""
     found = row(call, task)
     if with_file:
         found["fileUrl"] = file_url(call, task)

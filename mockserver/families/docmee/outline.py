@@ -2,7 +2,8 @@
 
 The mock "model" is deterministic: an outline is built from the subject and the requested length,
 content adds body paragraphs under each heading, so the same request gives the same Markdown, and the
-tree is always parsed back from the Markdown a client saw (ppt.md §1.6).
+tree is always parsed back from the Markdown a client saw (Docmee's outline result,
+https://docmee.cn/open-platform/api).
 """
 
 from __future__ import annotations

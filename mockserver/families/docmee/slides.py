@@ -1,4 +1,5 @@
-"""Slides in Docmee's structural protocol (pptxProperty, ppt.md §1.8) and as real .pptx files.
+"""Slides in Docmee's structural protocol (pptxProperty, published as
+docmee/docmee-pptxproperty-structural-protocol) and as real .pptx files.
 
 One model of a deck, the pptxProperty object, is the source of every rendering: the .pptx download,
 json2ppt, asyncPptInfo's partial pages and loadPptx's base64(gzip(JSON)). ppt2json reads a .pptx back

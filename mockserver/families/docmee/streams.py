@@ -1,9 +1,10 @@
 """Docmee's event streams: ``data:{"text","status"}`` events, no ``event:`` line, no ``[DONE]``.
 
-A stream is the Markdown a client would see, one line per event, framed by the status words of
-ppt.md §1.4: 1 while a dataUrl is parsed, 3 while generating, 4 with the result, or -1 with an error
-and nothing after it. Progress of an async build rides on the same stream, read from the task's view
-at the moment each event is sent, so it follows the mock clock.
+A stream is the Markdown a client would see, one line per event, framed by Docmee's status words:
+1 while a dataUrl is parsed, 3 while generating, 4 with the result, or -1 with an error and nothing
+after it (Docmee's demo veasion/aippt-api-python-demo api.py reads text and stops on -1 with error).
+Progress of an async build rides on the same stream, read from the task's view at the moment each
+event is sent, so it follows the mock clock.
 """
 
 from __future__ import annotations

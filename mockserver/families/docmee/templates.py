@@ -1,4 +1,4 @@
-"""The template catalogue: 137 system templates made from the documented filter values (ppt.md §2.9).
+"""The template catalogue: 137 system templates made from the documented filter values (GPTNB page 分页查询 PPT 模板).
 
 The catalogue is the same in every instance and process (ids and fields derive from the index), so a
 template id seen once can be used later; custom templates (type 4) do not exist in the mock.

@@ -9,7 +9,7 @@ from ...replies import JsonReply, Reply
 from ...taskflow import planned_failure, start, task_for
 from ...tasks import Step, TaskView
 from .. import handles
-from . import models
+from . import inputs, models
 from .errors import refusal
 
 if TYPE_CHECKING:
@@ -26,16 +26,25 @@ def _moderated(call: Call, prompt: str) -> bool:
     return bool(words & call.state.settings.banned_words)
 
 
+def _check_inputs(body: dict[str, Any], model: str) -> None:
+    """What BFL's input model for ``model`` refuses beyond the shared schema, as its 422."""
+    problems = inputs.problems(body, model)
+    if problems:
+        raise refusal(422, problems)
+
+
 @handles("flux.submit.image")
 def submit_image(call: Call) -> Reply:
     body: dict[str, Any] = call.body
     ratio = body.get("aspect_ratio")
     if ratio and not models.ratio_allowed(ratio):
         raise refusal(422, [{"loc": ["body", "aspect_ratio"], "msg": "Aspect ratio must be between 21:9 and 9:21", "type": "value_error"}])
-    model = call.params.get("model") or body.get("model") or models.DEFAULT_MODEL
+    model = call.params.get("model") or body.get("model") or models.LEGACY_VARIANTS.get(body.get("variant", ""), models.DEFAULT_MODEL)
+    _check_inputs(body, model)
+    prompt = body.get("prompt") or ""
     task_id = models.task_id(call.request_id)
     reason = planned_failure(call, task_id)
-    if _moderated(call, body["prompt"]):
+    if _moderated(call, prompt):
         reason = "prompt flagged by moderation"
         failure: str | None = models.REQUEST_MODERATED
     else:
@@ -44,7 +53,7 @@ def submit_image(call: Call) -> Reply:
         "size": models.size_for(body, model),
         "format": body.get("output_format") or ("png" if "kontext" in model else "jpeg"),
         "seed": models.seed_for(body.get("seed"), task_id),
-        "final_prompt": models.final_prompt(body["prompt"], bool(body.get("prompt_upsampling"))),
+        "final_prompt": models.final_prompt(prompt, bool(body.get("prompt_upsampling"))),
     }
     task = task_for(
         call,

@@ -21,6 +21,8 @@ PENDING, READY = "Pending", "Ready"
 REQUEST_MODERATED, CONTENT_MODERATED, ERROR = "Request Moderated", "Content Moderated", "Error"
 FAILURES = (REQUEST_MODERATED, CONTENT_MODERATED, ERROR)
 DEFAULT_MODEL = "flux-pro"  # BFL's /v1/image was FLUX.1 [pro]
+# /v1/image's legacy model pick, as black-forest-labs/bfl-comfy-nodes sends it.
+LEGACY_VARIANTS = {"flux.1-pro": "flux-pro", "flux.1-dev": "flux-dev"}
 DEFAULT_SIZE = (1024, 768)
 SAMPLE_LIFETIME = 600  # seconds a signed sample URL stays valid
 MIN_RATIO, MAX_RATIO = 9 / 21, 21 / 9
@@ -90,10 +92,12 @@ def _result(view: TaskView, base_url: str) -> dict[str, Any]:
 
 
 def task_result(view: TaskView, base_url: str) -> dict[str, Any]:
-    """What get_result answers for the task at this moment."""
-    body: dict[str, Any] = {"id": view.task.id, "status": view.status, "result": None, "progress": None}
+    """What get_result answers for the task at this moment: every field of BFL's ResultResponse."""
+    body: dict[str, Any] = {"id": view.task.id, "status": view.status, "result": None, "progress": None, "details": None, "preview": None}
     if view.succeeded:
         body["result"] = _result(view, base_url)
+    elif view.status in (REQUEST_MODERATED, CONTENT_MODERATED):
+        body["details"] = {"Moderation Reasons": [view.task.fail_reason or view.status]}
     elif view.failed:
         body["details"] = {"reason": view.task.fail_reason or view.status}
     return body

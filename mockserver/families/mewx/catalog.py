@@ -1,4 +1,4 @@
-"""The template and model lists MewXAI offers (B.7, B.8), and what a generation costs."""
+"""The template and model lists MewXAI offers (GPTNB pages 获取模板列表 and 获取模型列表), and what a generation costs."""
 
 from __future__ import annotations
 

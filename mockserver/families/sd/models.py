@@ -9,7 +9,7 @@ from ...ids import derived_int
 MAX_SEED_V2 = 4_294_967_294
 MAX_SEED_V1 = 4_294_967_295
 MEGAPIXEL = 1024 * 1024
-# Output size in megapixels per endpoint (images_vendors.md §2.1-2.3): "about 1 MP", Core "about 1.5 MP".
+# Output size in megapixels per endpoint (Stability's v2beta docs): "about 1 MP", Core "about 1.5 MP".
 MEGAPIXELS = {"ultra": 1.0, "core": 1.5, "sd3": 1.0}
 MIN_INPUT_SIDE = 64
 
@@ -47,7 +47,7 @@ def v1_default_size(engine: str) -> int:
 
 
 def v1_size_problem(engine: str, width: int, height: int) -> str | None:
-    """Why ``width`` x ``height`` does not suit ``engine`` (images_vendors.md §2.4), or None."""
+    """Why ``width`` x ``height`` does not suit ``engine`` (Stability's v1 size rules), or None."""
     if "xl-1024" in engine:
         if (width, height) not in SDXL_SIZES:
             allowed = ", ".join(f"{w}x{h}" for w, h in sorted(SDXL_SIZES))
