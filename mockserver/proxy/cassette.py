@@ -193,7 +193,6 @@ class CassetteWriter:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
         highest = max((int(m.group(1)) for p in directory.glob("*" + SUFFIX) if (m := _NAME.match(p.name))), default=0)
         self._numbers: Iterator[int] = itertools.count(highest + 1)
         self._lock = threading.Lock()
@@ -205,6 +204,7 @@ class CassetteWriter:
 
     def write(self, number: int, data: dict[str, Any]) -> Path:
         label = re.sub(r"[^A-Za-z0-9._-]", "_", data.get("contract") or "no-contract")
+        self.directory.mkdir(parents=True, exist_ok=True)  # on the first write: a dry run leaves no trace
         path = self.directory / f"{number:04d}-{label}{SUFFIX}"
         temporary = path.with_suffix(".tmp")
         temporary.write_text(dumps(data), encoding="utf-8")
