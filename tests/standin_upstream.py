@@ -8,7 +8,8 @@ Planted (each is something drift must find):
   change), three events ``STREAM_GAP`` apart, then [DONE];
 - Responses stream: an event type the contract does not describe, ``response.audit.note``;
 - ``GET /v1/models/broken-model``: HTTP 500 with ``{"code", "msg"}``, an error shape the contract does not know;
-- Midjourney fetch: the second poll of a task says ``QUEUED``, a status word the lifecycle does not list.
+- Midjourney fetch: the second poll of a task says ``QUEUED``, a status word the lifecycle does not list;
+- ``GET /v1/models/moved-model``: a 301 (no contract lists it), ``GET /v1/models/teapot``: a 418 in text/plain.
 
 A request with ``x-standin-echo: 1`` is answered with the headers and query the stand-in received, as an
 upstream that quotes a key back in its answer would. ``seen`` lists every request's (method, path, headers).
@@ -63,6 +64,11 @@ class StandIn:
             await self._responses_stream(send)
         elif method == "GET" and path == "/v1/models/broken-model":
             await _json(send, 500, {"code": 50001, "msg": "upstream busy"})
+        elif method == "GET" and path == "/v1/models/moved-model":
+            await _json(send, 301, {"moved_to": "gpt-4o-mini"})
+        elif method == "GET" and path == "/v1/models/teapot":
+            await _start(send, 418, "text/plain")
+            await send({"type": "http.response.body", "body": b"I'm a teapot"})
         elif method == "GET" and path.startswith("/mj/task/") and path.endswith("/fetch"):
             await self._fetch(scope, receive, send)
         else:

@@ -138,6 +138,22 @@ def test_a_request_the_upstream_accepted_is_drift_too(tmp_path) -> None:
     }
 
 
+def test_undocumented_statuses_and_media_types(tmp_path) -> None:
+    with served(StandIn()) as upstream, proxy_to(upstream.url, record=tmp_path / "recorded") as (_, url):
+        for model in ("moved-model", "moved-model", "teapot"):
+            httpx.get(url + f"/v1/models/{model}", headers={"Authorization": "Bearer k"})
+    drift = Drift(default_registry()).add_all(load(tmp_path / "recorded"))
+    assert {(c.kind, c.count, c.detail) for c in drift.found} == {
+        ("new_status", 2, "status 301 (application/json) is not among the contract's responses"),
+        ("new_media", 1, "content type text/plain is not declared for 4XX"),
+    }
+    ops = drift.patches()["openai/openai.models.retrieve.json"]
+    assert [(op["op"], op["path"]) for op in ops] == [("add", "/responses/301"), ("add", "/responses/4XX/content/text~1plain")]
+    assert ops[0]["value"]["content"]["application/json"]["schema"]["properties"] == {"moved_to": {"type": "string"}}
+    applied = apply_to_copy(contracts_dir(), tmp_path / "patched", drift.patches(), load(tmp_path / "recorded"))
+    assert applied["still_breaking"] == {}
+
+
 def test_traffic_that_conforms_is_no_drift(tmp_path) -> None:
     with served(StandIn()) as upstream, proxy_to(upstream.url, record=tmp_path) as (_, url):
         httpx.post(url + "/v1/embeddings", json={"model": "text-embedding-3-small", "input": "x"}, headers={"Authorization": "Bearer k"})
