@@ -4,6 +4,7 @@ of it, and a recorded set of exchanges with every planted difference in it."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,3 +54,15 @@ def record_everything(proxy_url: str) -> None:
 
 def files_under(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.is_file())
+
+
+def wait_for(url: str) -> None:
+    """Until ``url`` answers at all (a server process starting)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")

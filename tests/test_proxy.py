@@ -17,18 +17,9 @@ from mockserver.contracts import default_registry
 from mockserver.media import wav
 from mockserver.responses import ResponseJudge
 
-from proxy_helpers import CHAT, SPEECH, STREAM, proxy_to, served
-from standin_upstream import StandIn
+from proxy_helpers import CHAT, SPEECH, STREAM, proxy_to
 
 AUTH = {"Authorization": "Bearer sk-client-key-0001"}
-
-
-@pytest.fixture(scope="module")
-def standin():
-    upstream = StandIn()
-    with served(upstream) as server:
-        upstream.url = server.url
-        yield upstream
 
 
 @pytest.fixture

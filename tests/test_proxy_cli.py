@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,7 +15,7 @@ import pytest
 
 from mockserver.proxy.cassette import load
 
-from proxy_helpers import files_under
+from proxy_helpers import files_under, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-proxy-cli-key-31337"
@@ -26,17 +25,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def wait_for(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not come up")
 
 
 @pytest.fixture(scope="module")

@@ -15,18 +15,14 @@ from mockserver.contracts import default_registry
 from mockserver.proxy.cassette import body_bytes, load
 from pytest_plugin.strategies import documented_requests
 
-from proxy_helpers import CHAT, STREAM, files_under, proxy_to, served
-from standin_upstream import StandIn
+from proxy_helpers import CHAT, STREAM, files_under, proxy_to
 
 OPERATOR_KEY = "sk-operator-key-never-on-disk-9999"
 
 
-@pytest.fixture(scope="module")
-def upstream():
-    standin = StandIn()
-    with served(standin) as server:
-        standin.url = server.url
-        yield standin
+@pytest.fixture
+def upstream(standin):
+    return standin
 
 
 def carrier_styles() -> dict[str, tuple[str, str, str, str]]:

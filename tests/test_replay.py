@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,7 +23,7 @@ from mockserver.proxy.replay import Replay, parse_timing
 from mockserver.contracts import default_registry
 from mockserver.state import MockState
 
-from proxy_helpers import CHAT, SPEECH, STREAM, proxy_to, served
+from proxy_helpers import CHAT, SPEECH, STREAM, proxy_to, served, wait_for
 from standin_upstream import STREAM_GAP, StandIn
 
 AUTH = {"Authorization": "Bearer sk-replay-client"}
@@ -215,7 +214,7 @@ def test_gptnb_mock_serve_replays_from_the_command_line(recorded) -> None:
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(url)
+        wait_for(url + "/__mock/health")
         replayed = httpx.post(url + "/v1/audio/speech", json=SPEECH, headers=AUTH)
         refused = httpx.post(url + "/v1/audio/speech", json={**SPEECH, "input": "something else"}, headers=AUTH)
     finally:
@@ -235,17 +234,6 @@ def test_serve_names_a_directory_without_cassettes(tmp_path) -> None:
     (broken / "0001-x.json").write_text("{}", encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--replay", str(broken)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "0001-x.json: not a gptnb-mock cassette" in result.stderr
-
-
-def _wait_for(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/__mock/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("gptnb-mock serve did not start")
 
 
 def test_a_cassette_written_by_hand_replays(tmp_path) -> None:

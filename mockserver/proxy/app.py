@@ -32,11 +32,11 @@ from ..errors import ApiError, ErrorContext, build_error
 from ..families import load_all
 from ..journal import Journal, JournalEntry
 from ..replies import ByteStreamReply, JsonReply
-from .cassette import CassetteWriter
+from .cassette import FORMAT, CassetteWriter
 from .forward import HttpRelay
-from .redact import Redactor
+from .redact import Redactor, scrub
 from .upstream import Upstream
-from .verdict import RequestJudge, RequestSeen
+from .verdict import Incoming, RequestJudge, RequestSeen
 from .websocket import WebSocketRelay
 
 if TYPE_CHECKING:
@@ -127,19 +127,42 @@ class ProxyCore:
         if client is not None:
             await client.aclose()
 
-    def journal_entry(self, method: str, path: str, seen: RequestSeen, query: list[tuple[str, str]]) -> JournalEntry:
+    def journal_entry(self, method: str, incoming: Incoming, seen: RequestSeen) -> JournalEntry:
         entry = self.journal.record(
             {
                 "method": method,
-                "path": path,
+                "path": incoming.path,
                 "contract_id": seen.contract.id if seen.contract else None,
-                "query": dict(self.redactor.query(query)),
+                "query": dict(self.redactor.query(incoming.query)),
                 "body": seen.body,
-                "time": time.time(),
+                "time": incoming.started,
             }
         )
         entry.violations += seen.violations
         return entry
+
+    def cassette(self, incoming: Incoming, method: str, contract: Contract | None, request_body: dict[str, Any] | None, **recorded: Any) -> dict[str, Any]:
+        """One exchange as a cassette: what every exchange has, then ``recorded`` (answer, timing,
+        verdict …), with every credential the request carried and the proxy's own key scrubbed."""
+        data = {
+            "gptnb_cassette": FORMAT,
+            "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(incoming.started)),
+            "upstream": self.upstream.base_url,
+            "contract": contract.id if contract else None,
+            "request": {
+                "method": method,
+                "path": incoming.path,
+                "query": _shown_query(self.redactor.query(incoming.query)),
+                "headers": self.redactor.headers(incoming.received),
+                **({"body": request_body} if request_body is not None else {}),
+            },
+            **recorded,
+        }
+        return scrub(data, self.redactor.secrets(incoming.received, incoming.query) | self.upstream.secrets())
+
+    async def record(self, number: int, cassette: dict[str, Any]) -> None:
+        if self.writer is not None:
+            await asyncio.to_thread(self.writer.write, number, cassette)  # a binary body can be megabytes
 
     def refusal(self, contract: Contract | None, status: int, kind: str, message: str, rid: str) -> JsonReply:
         """The proxy's own answer (a refused or unforwardable request) in the family's error shape."""
@@ -218,3 +241,14 @@ def _admin(core: ProxyCore) -> Starlette:
         return JSONResponse({"calls": entries, "total": len(entries)})
 
     return Starlette(routes=[Route("/health", health), Route("/journal", journal, methods=["GET", "DELETE"])])
+
+
+def _shown_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Query pairs as a readable mapping: a repeated name keeps all its values in a list."""
+    shown: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in shown:
+            shown[name] = [*(shown[name] if isinstance(shown[name], list) else [shown[name]]), value]
+        else:
+            shown[name] = value
+    return shown

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 import httpx
 import orjson
@@ -20,14 +18,12 @@ from starlette.types import Receive, Scope, Send
 
 from .. import parsing
 from ..errors import ApiError
-from ..headers import HeaderMap
 from ..ids import request_id
 from ..responses import BodyReader, ResponseJudge
 from .cassette import encode_body, encode_chunk
-from .redact import scrub
 from .tasks import task_note
 from .upstream import HOP_BY_HOP
-from .verdict import RequestSeen, verdict_headers
+from .verdict import Incoming, RequestSeen, verdict_headers
 
 if TYPE_CHECKING:
     from .app import ProxyCore
@@ -41,27 +37,23 @@ class HttpRelay:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         core = self.core
-        started, clock = time.time(), time.perf_counter()
-        method, path = scope["method"], scope["path"]
-        received = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ())]
-        headers = HeaderMap.from_scope(scope)
-        query_string = scope.get("query_string", b"").decode("latin-1")
-        query = parse_qsl(query_string, keep_blank_values=True)
+        incoming = Incoming.from_scope(scope)
+        method, path = scope["method"], incoming.path
         rid = request_id()
         try:
-            raw = await parsing.read_body(receive, headers.get("content-length"), core.options.max_body_bytes)
+            raw = await parsing.read_body(receive, incoming.headers.get("content-length"), core.options.max_body_bytes)
         except ApiError as error:
             await core.send_json(send, core.refusal(None, error.status, error.kind, error.message, rid))
             return
-        seen = await core.requests.judge(method, path, query, headers, raw)
-        entry = core.journal_entry(method, path, seen, query)
+        seen = await core.requests.judge(method, path, incoming.query, incoming.headers, raw)
+        entry = core.journal_entry(method, incoming, seen)
         refused = core.guard.refusal(seen.contract, method, path)
         if refused is not None:
             entry.status, entry.response = 403, refused
             await core.send_json(send, core.refusal(seen.contract, 403, "proxy_refused", refused, rid))
             return
         if core.replay is not None and seen.contract is not None:
-            replayed = await core.replay.answer_seen(seen, method, path, query)
+            replayed = await core.replay.answer_seen(seen, method, path, incoming.query)
             if replayed is not None:
                 entry.status, entry.response = replayed.status, "(replayed)"
                 await core.send_reply(send, replayed)
@@ -69,8 +61,8 @@ class HttpRelay:
         number = core.writer.number() if core.writer else None
         upstream_request = core.client().build_request(
             method,
-            core.upstream.url(scope.get("raw_path") or path.encode(), core.upstream.query(seen.contract, query_string)),
-            headers=core.upstream.headers(seen.contract, received),
+            core.upstream.url(incoming.raw_path, core.upstream.query(seen.contract, incoming.query_string)),
+            headers=core.upstream.headers(seen.contract, incoming.received),
             content=raw,
         )
         try:
@@ -81,29 +73,27 @@ class HttpRelay:
             log.warning("%s %s -> 502: %s", method, path, message)
             await core.send_json(send, core.refusal(seen.contract, 502, "upstream_unreachable", message, rid))
             return
-        exchange = _Exchange(core, seen, entry, answer, started, clock)
+        exchange = _Exchange(core, incoming, seen, entry, answer)
         try:
-            await exchange.relay(scope, receive, send)
+            await exchange.relay(receive, send)
         finally:
             await answer.aclose()
-        entry.duration_ms = exchange.elapsed_ms()
+        entry.duration_ms = incoming.elapsed_ms()
         log.info("%s %s -> %s %s %s (%.0f ms)", method, path, answer.status_code, seen.contract.id if seen.contract else "(no contract)", "conforms" if not entry.violations else f"{len(entry.violations)} violation(s)", entry.duration_ms)
         if number is not None:
-            cassette = exchange.cassette(method, path, query, received, raw, headers.get("content-type", ""))
-            await asyncio.to_thread(core.writer.write, number, cassette)  # type: ignore[union-attr]
+            await core.record(number, core.cassette(incoming, method, seen.contract, _request_record(seen, raw, incoming.headers.get("content-type", "")), **exchange.recorded()))
 
 
 class _Exchange:
-    """The answer's side of one exchange: timing, chunks, verdicts, and the cassette it becomes."""
+    """The answer's side of one exchange: timing, chunks, verdicts, and what a cassette keeps of it."""
 
-    def __init__(self, core: ProxyCore, seen: RequestSeen, entry: Any, answer: httpx.Response, started: float, clock: float) -> None:
+    def __init__(self, core: ProxyCore, incoming: Incoming, seen: RequestSeen, entry: Any, answer: httpx.Response) -> None:
         self.core = core
+        self.incoming = incoming
         self.seen = seen
         self.entry = entry
         self.answer = answer
-        self.started = started
-        self.clock = clock
-        self.time_to_headers = self.elapsed_ms()
+        self.time_to_headers = incoming.elapsed_ms()
         media = answer.headers.get("content-type", "")
         self.media = media
         judge = ResponseJudge(seen.contract, core.registry) if seen.contract else None
@@ -113,10 +103,7 @@ class _Exchange:
         self.event_times: list[float] = []
         self.client_left = False
 
-    def elapsed_ms(self) -> float:
-        return (time.perf_counter() - self.clock) * 1000
-
-    async def relay(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def relay(self, receive: Receive, send: Send) -> None:
         self.entry.status = self.answer.status_code
         if self.streamed:
             await self._send_start(send, pending=self.reader is not None and self.reader.needs_body)
@@ -144,7 +131,7 @@ class _Exchange:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def _take(self, chunk: bytes) -> None:
-        now = self.elapsed_ms()
+        now = self.incoming.elapsed_ms()
         self.chunks.append((now, chunk))
         if self.reader is not None:
             self.event_times += [now] * len(self.reader.feed(chunk))
@@ -185,42 +172,28 @@ class _Exchange:
         except orjson.JSONDecodeError:
             return None
 
-    def cassette(self, method: str, path: str, query: list[tuple[str, str]], received: list[tuple[str, str]], raw: bytes, content_type: str) -> dict[str, Any]:
-        core, seen = self.core, self.seen
-        redactor = core.redactor
-        query_dict = dict(query)
+    def recorded(self) -> dict[str, Any]:
+        """The answer, timing, verdict and task note, as a cassette keeps them."""
         if self.streamed:
             body: dict[str, Any] = {"stream": [encode_chunk(chunk, at - self.time_to_headers) for at, chunk in self.chunks]}
         else:
             body = encode_body(self.body(), self.media)
-        request_body = _request_record(seen, raw, content_type)
-        data: dict[str, Any] = {
-            "gptnb_cassette": 1,
-            "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
-            "upstream": core.upstream.base_url,
-            "contract": seen.contract.id if seen.contract else None,
-            "request": {
-                "method": method,
-                "path": path,
-                "query": _shown_query(redactor.query(query)),
-                "headers": redactor.headers(received),
-                **({"body": request_body} if request_body is not None else {}),
-            },
-            "response": {"status": self.answer.status_code, "headers": redactor.headers(self.answer.headers.multi_items()), "body": body},
+        recorded: dict[str, Any] = {
+            "response": {"status": self.answer.status_code, "headers": self.core.redactor.headers(self.answer.headers.multi_items()), "body": body},
             "timing": {
-                "started_at": round(self.started, 3),
+                "started_at": round(self.incoming.started, 3),
                 "time_to_headers_ms": round(self.time_to_headers, 1),
-                "duration_ms": round(self.elapsed_ms(), 1),
+                "duration_ms": round(self.incoming.elapsed_ms(), 1),
                 **({"events_ms": [round(t - self.time_to_headers, 1) for t in self.event_times]} if self.event_times else {}),
             },
             "verdict": {"conforms": not self.entry.violations, "violations": list(self.entry.violations)},
         }
         if self.client_left:
-            data["client_left_early"] = True
-        note = task_note(seen.contract, seen.params, query_dict, seen.body, self.answer_json())
+            recorded["client_left_early"] = True
+        note = task_note(self.seen.contract, self.seen.params, dict(self.incoming.query), self.seen.body, self.answer_json())
         if note is not None:
-            data["task"] = note
-        return scrub(data, redactor.secrets(received, query) | core.upstream.secrets())
+            recorded["task"] = note
+        return recorded
 
 
 def _request_record(seen: RequestSeen, raw: bytes, content_type: str) -> dict[str, Any] | None:
@@ -233,17 +206,6 @@ def _request_record(seen: RequestSeen, raw: bytes, content_type: str) -> dict[st
 def _textual(media_type: str) -> bool:
     media = media_type.split(";", 1)[0].strip().lower()
     return media.endswith("json") or media.startswith("text/")
-
-
-def _shown_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """Query pairs as a readable mapping: a repeated name keeps all its values in a list."""
-    shown: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in shown:
-            shown[name] = [*(shown[name] if isinstance(shown[name], list) else [shown[name]]), value]
-        else:
-            shown[name] = value
-    return shown
 
 
 async def _until_disconnect(receive: Receive, pumping: Any) -> bool:

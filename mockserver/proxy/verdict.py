@@ -9,8 +9,12 @@ types, the relay's "not given" values dropped) and collects every violation of t
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import Scope
 
 from .. import parsing
 from ..absent import drop_absent
@@ -18,6 +22,40 @@ from ..contracts import Contract, ContractRegistry
 from ..errors import ApiError
 from ..headers import HeaderMap
 from ..routing import Router
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A request as it reached the proxy, decoded once: what the relays and their cassettes read."""
+
+    path: str
+    raw_path: bytes
+    received: list[tuple[str, str]]
+    """The headers in the order and spelling they came in."""
+    headers: HeaderMap
+    query_string: str
+    query: list[tuple[str, str]]
+    started: float
+    """When it came in (epoch seconds)."""
+    clock: float
+    """The same moment on the monotonic clock, for durations."""
+
+    @classmethod
+    def from_scope(cls, scope: Scope) -> Incoming:
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        return cls(
+            path=scope["path"],
+            raw_path=scope.get("raw_path") or scope["path"].encode(),
+            received=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ())],
+            headers=HeaderMap.from_scope(scope),
+            query_string=query_string,
+            query=parse_qsl(query_string, keep_blank_values=True),
+            started=time.time(),
+            clock=time.perf_counter(),
+        )
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.clock) * 1000
 
 
 @dataclass

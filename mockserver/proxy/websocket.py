@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 import orjson
 from starlette.types import Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from ..headers import HeaderMap
 from ..ids import request_id
 from ..responses import ResponseJudge
 from .cassette import encode_body
-from .redact import scrub
 from .upstream import HANDSHAKE
-from .verdict import verdict_headers
+from .verdict import Incoming, verdict_headers
 
 if TYPE_CHECKING:
     from .app import ProxyCore
@@ -41,31 +37,27 @@ class WebSocketRelay:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         core = self.core
-        started, clock = time.time(), time.perf_counter()
-        path = scope["path"]
-        received = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ())]
-        headers = HeaderMap.from_scope(scope)
-        query_string = scope.get("query_string", b"").decode("latin-1")
-        query = parse_qsl(query_string, keep_blank_values=True)
-        seen = await core.requests.judge("GET", path, query, headers, b"")
+        incoming = Incoming.from_scope(scope)
+        path = incoming.path
+        seen = await core.requests.judge("GET", path, incoming.query, incoming.headers, b"")
         contract = seen.contract
         if contract is not None and contract.kind != "websocket":
             seen.violations.append(f"request: {contract.id} is not a WebSocket endpoint")
-        entry = core.journal_entry("GET", path, seen, query)
+        entry = core.journal_entry("GET", incoming, seen)
         refused = core.guard.refusal(contract, "WEBSOCKET", path)
         if refused is not None:
             entry.status, entry.response = 403, refused
             await _deny(scope, receive, send, 403, orjson.dumps(core.refusal(contract, 403, "proxy_refused", refused, request_id()).body))
             return
         await receive()  # websocket.connect
-        offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
-        upstream_headers = core.upstream.headers(contract, received, skip=HANDSHAKE)
+        number = core.writer.number() if core.writer else None
+        offered = [p.strip() for p in incoming.headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
         try:
             upstream = await connect(
-                core.upstream.url(scope.get("raw_path") or path.encode(), core.upstream.query(contract, query_string), websocket=True),
+                core.upstream.url(incoming.raw_path, core.upstream.query(contract, incoming.query_string), websocket=True),
                 subprotocols=core.upstream.subprotocols(contract, offered) or None,  # type: ignore[arg-type]
-                additional_headers=upstream_headers,
-                user_agent_header=None if "user-agent" in headers else "gptnb-mock proxy",
+                additional_headers=core.upstream.headers(contract, incoming.received, skip=HANDSHAKE),
+                user_agent_header=None if "user-agent" in incoming.headers else "gptnb-mock proxy",
                 open_timeout=core.options.timeout,
                 max_size=MAX_FRAME_BYTES,
                 ping_interval=None,  # the client keeps its own session alive; the proxy adds no traffic
@@ -79,41 +71,36 @@ class WebSocketRelay:
             entry.status, entry.response = 502, message
             await _deny(scope, receive, send, 502, orjson.dumps(core.refusal(contract, 502, "upstream_unreachable", message, request_id()).body), connected=True)
             return
-        session = _Session(core, contract, entry, clock)
-        session.handshake_ms = session.elapsed_ms()
+        session = _Session(core, contract, entry, incoming)
         entry.status = 101
         await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol, "headers": verdict_headers(contract, entry, pending=True)})
         try:
             await session.relay(upstream, receive, send)
         finally:
             await upstream.close()
-        entry.duration_ms = session.elapsed_ms()
+        entry.duration_ms = incoming.elapsed_ms()
         entry.response = f"{session.counts['client']} client frames, {session.counts['server']} server frames"
         log.info("WEBSOCKET %s -> 101 %s: %s, %s", path, contract.id if contract else "(no contract)", entry.response, "conforms" if not entry.violations else f"{len(entry.violations)} violation(s)")
-        if core.writer is not None:
-            cassette = session.cassette(path, query, received, upstream.subprotocol, started)
-            await asyncio.to_thread(core.writer.write, core.writer.number(), scrub(cassette, core.redactor.secrets(received, query) | core.upstream.secrets()))
+        if number is not None:
+            await core.record(number, core.cassette(incoming, "GET", contract, None, **session.recorded(upstream.subprotocol)))
 
 
 class _Session:
-    def __init__(self, core: ProxyCore, contract: Any, entry: Any, clock: float) -> None:
+    def __init__(self, core: ProxyCore, contract: Any, entry: Any, incoming: Incoming) -> None:
         self.core = core
         self.contract = contract
         self.entry = entry
-        self.clock = clock
+        self.incoming = incoming
+        self.handshake_ms = incoming.elapsed_ms()
         self.judge = ResponseJudge(contract, core.registry) if contract is not None and contract.kind == "websocket" else None
         self.frames: list[dict[str, Any]] = []
         self.counts = {"client": 0, "server": 0}
-        self.handshake_ms = 0.0
         self.close: dict[str, Any] = {}
-
-    def elapsed_ms(self) -> float:
-        return (time.perf_counter() - self.clock) * 1000
 
     def take(self, side: str, data: str | bytes) -> None:
         index, self.counts[side] = self.counts[side], self.counts[side] + 1
         raw = data.encode() if isinstance(data, str) else data
-        self.frames.append({"at_ms": round(self.elapsed_ms() - self.handshake_ms, 1), "from": side, **encode_body(raw, "application/json" if isinstance(data, str) else "")})
+        self.frames.append({"at_ms": round(self.incoming.elapsed_ms() - self.handshake_ms, 1), "from": side, **encode_body(raw, "application/json" if isinstance(data, str) else "")})
         if self.judge is None:
             return
         if isinstance(data, bytes):
@@ -163,17 +150,12 @@ class _Session:
         self.close = {"by": "upstream", "code": code, **({"reason": reason} if reason else {})}
         await send({"type": "websocket.close", "code": code, "reason": reason})
 
-    def cassette(self, path: str, query: list[tuple[str, str]], received: list[tuple[str, str]], subprotocol: str | None, started: float) -> dict[str, Any]:
-        redactor = self.core.redactor
+    def recorded(self, subprotocol: str | None) -> dict[str, Any]:
+        """The session, timing and verdict, as a cassette keeps them."""
         return {
-            "gptnb_cassette": 1,
-            "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-            "upstream": self.core.upstream.base_url,
-            "contract": self.contract.id if self.contract else None,
-            "request": {"method": "GET", "path": path, "query": dict(redactor.query(query)), "headers": redactor.headers(received)},
             "response": {"status": 101, "headers": {"sec-websocket-protocol": subprotocol} if subprotocol else {}},
             "websocket": {"subprotocol": subprotocol, "frames": self.frames, "close": self.close},
-            "timing": {"started_at": round(started, 3), "time_to_headers_ms": round(self.handshake_ms, 1), "duration_ms": round(self.elapsed_ms(), 1)},
+            "timing": {"started_at": round(self.incoming.started, 3), "time_to_headers_ms": round(self.handshake_ms, 1), "duration_ms": round(self.incoming.elapsed_ms(), 1)},
             "verdict": {"conforms": not self.entry.violations, "violations": list(self.entry.violations)},
         }
 
