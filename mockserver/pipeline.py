@@ -297,7 +297,7 @@ class Pipeline:
         if isinstance(reply, ByteStreamReply):
             entry.response = f"(replayed {reply.media_type or 'body'})"
             # The recorded content type goes out as written: media_type=None keeps Starlette from adding a charset.
-            headers = {"x-oneapi-request-id": rid, "content-type": reply.media_type, **reply.headers}
+            headers = {"x-oneapi-request-id": rid, **({"content-type": reply.media_type} if reply.media_type else {}), **reply.headers}
             await StreamingResponse(reply.chunks, status_code=reply.status, headers=headers)(scope, receive, send)
             return
         if isinstance(reply, JsonReply):

@@ -176,7 +176,7 @@ class ProxyCore:
         await send({"type": "http.response.body", "body": body})
 
     async def send_reply(self, send: Send, reply: ByteStreamReply) -> None:
-        headers = [(b"content-type", reply.media_type.encode("latin-1"))]
+        headers = [(b"content-type", reply.media_type.encode("latin-1"))] if reply.media_type else []
         headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items() if k.lower() != "content-type"]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         async for chunk in reply.chunks:

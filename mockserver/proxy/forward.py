@@ -47,17 +47,17 @@ class HttpRelay:
             return
         seen = await core.requests.judge(method, path, incoming.query, incoming.headers, raw)
         entry = core.journal_entry(method, incoming, seen)
-        refused = core.guard.refusal(seen.contract, method, path)
-        if refused is not None:
-            entry.status, entry.response = 403, refused
-            await core.send_json(send, core.refusal(seen.contract, 403, "proxy_refused", refused, rid))
-            return
-        if core.replay is not None and seen.contract is not None:
+        if core.replay is not None and seen.contract is not None:  # recorded already: costs nothing
             replayed = await core.replay.answer_seen(seen, method, path, incoming.query)
             if replayed is not None:
                 entry.status, entry.response = replayed.status, "(replayed)"
                 await core.send_reply(send, replayed)
                 return
+        refused = core.guard.refusal(seen.contract, method, path)
+        if refused is not None:
+            entry.status, entry.response = 403, refused
+            await core.send_json(send, core.refusal(seen.contract, 403, "proxy_refused", refused, rid))
+            return
         number = core.writer.number() if core.writer else None
         upstream_request = core.client().build_request(
             method,
