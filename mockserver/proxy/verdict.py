@@ -76,7 +76,7 @@ class RequestJudge:
 
     def candidates(self, method: str, path: str) -> tuple[list[Contract], dict[str, str]]:
         """The contracts serving ``method path`` (variants first), and the path's parameters."""
-        match = self.router.match(path)
+        match = self.router.match(path, method)
         served = match.route.methods.get(method) if match else None
         return (list(served), match.params) if served and match else ([], {})
 
@@ -84,6 +84,7 @@ class RequestJudge:
         candidates, params = self.candidates(method, path)
         if not candidates:
             return RequestSeen(None, violations=[f"request: no contract serves {method} {path}"])
+        candidates = self._by_request(candidates, headers, query)
         base = candidates[-1]
         seen = RequestSeen(base, params)
         try:
@@ -123,9 +124,21 @@ class RequestJudge:
             data[name] = uploads[0].filename  # validation sees a file as its name, as the pipeline does
         return data, files
 
+    # Variants are picked as the pipeline picks them: first by headers or query (a variant that brings
+    # its own auth), then by the body.
+
+    def _by_request(self, candidates: list[Contract], headers: HeaderMap, query: list[tuple[str, str]]) -> list[Contract]:
+        rest = []
+        for contract in candidates:
+            if "when_request" not in (contract.document.get("variant") or {}):
+                rest.append(contract)
+            elif self.registry.check(contract.pointer("variant", "when_request")).is_valid({"headers": dict(headers), "query": dict(query)}):
+                return [contract]
+        return rest or candidates
+
     def _variant(self, candidates: list[Contract], body: Any) -> Contract:
         for contract in candidates[:-1]:
-            if self.registry.check(contract.pointer("variant", "when")).is_valid(body):
+            if "when" in contract.document["variant"] and self.registry.check(contract.pointer("variant", "when")).is_valid(body):
                 return contract
         return candidates[-1]
 
