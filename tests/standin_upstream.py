@@ -9,7 +9,9 @@ Planted (each is something drift must find):
 - Responses stream: an event type the contract does not describe, ``response.audit.note``;
 - ``GET /v1/models/broken-model``: HTTP 500 with ``{"code", "msg"}``, an error shape the contract does not know;
 - Midjourney fetch: the second poll of a task says ``QUEUED``, a status word the lifecycle does not list;
-- ``GET /v1/models/moved-model``: a 301 (no contract lists it), ``GET /v1/models/teapot``: a 418 in text/plain.
+- ``GET /v1/models/moved-model``: a 301 (no contract lists it), ``GET /v1/models/teapot``: a 418 in text/plain;
+- a Claude message stream for ``metadata.user_id`` "misnamed": its first event named ``ping`` while its
+  payload says ``message_start``.
 
 A request with ``x-standin-echo: 1`` is answered with the headers and query the stand-in received, as an
 upstream that quotes a key back in its answer would. ``seen`` lists every request's (method, path, headers).
@@ -59,6 +61,10 @@ class StandIn:
                 await self._chat_stream(send)
             else:
                 await _json(send, 200, _planted_completion(body))
+        elif method == "POST" and path == "/v1/messages" and b'"misnamed"' in (peeked := await _body(receive)):
+            await self._misnamed_stream(send)
+        elif method == "POST" and path == "/v1/messages":
+            await self.mock(scope, _replaying(peeked), send)
         elif method == "POST" and path == "/v1/responses":
             await _body(receive)
             await self._responses_stream(send)
@@ -105,6 +111,14 @@ class StandIn:
             await send({"type": "http.response.body", "body": line.encode(), "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
+    async def _misnamed_stream(self, send: Any) -> None:
+        await _start(send, 200, "text/event-stream")
+        message = {"id": "msg_standin", "type": "message", "role": "assistant", "model": "claude-3-5-haiku-20241022", "content": [], "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 0}}
+        events = [("ping", {"type": "message_start", "message": message}), ("message_stop", {"type": "message_stop"})]
+        for name, payload in events:
+            await send({"type": "http.response.body", "body": f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode(), "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
     async def _fetch(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         task_id = scope["path"].split("/")[3]
         self.polls[task_id] += 1
@@ -141,6 +155,20 @@ async def _body(receive: Any) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+def _replaying(body: bytes) -> Any:
+    """A receive() that gives ``body`` again, for a request the stand-in has read and passes on."""
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()  # nothing more: the client is still there
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 async def _start(send: Any, status: int, media: str) -> None:

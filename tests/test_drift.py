@@ -104,8 +104,8 @@ def test_the_patched_contracts_still_reject_a_broken_answer(patched) -> None:
     assert errors.body_violations(500, "application/json", {"code": 1, "msg": "busy"}) == []
     assert errors.body_violations(500, "application/json", {"oops": True})
     responses = ResponseJudge(patched["openai.responses.create"], patched)
-    assert responses.event_violations(200, {"type": UNKNOWN_EVENT, "sequence_number": 1, "note": "x"}, 0) == []
-    assert responses.event_violations(200, {"type": "response.completed", "sequence_number": 2}, 0)  # still needs its response
+    assert responses.event_violations(200, {"type": UNKNOWN_EVENT, "sequence_number": 1, "note": "x"}, 0, UNKNOWN_EVENT) == []
+    assert responses.event_violations(200, {"type": "response.completed", "sequence_number": 2}, 0, "response.completed")  # still needs its response
 
 
 def test_the_cli_reports_and_applies(recording, tmp_path) -> None:
@@ -152,6 +152,15 @@ def test_undocumented_statuses_and_media_types(tmp_path) -> None:
     assert ops[0]["value"]["content"]["application/json"]["schema"]["properties"] == {"moved_to": {"type": "string"}}
     applied = apply_to_copy(contracts_dir(), tmp_path / "patched", drift.patches(), load(tmp_path / "recorded"))
     assert applied["still_breaking"] == {}
+
+
+def test_a_named_event_whose_name_is_not_its_type(tmp_path) -> None:
+    body = {"model": "claude-3-5-haiku-20241022", "max_tokens": 64, "stream": True, "messages": [{"role": "user", "content": "Hi"}], "metadata": {"user_id": "misnamed"}}
+    with served(StandIn()) as upstream, proxy_to(upstream.url, record=tmp_path) as (_, url):
+        httpx.post(url + "/v1/messages", json=body, headers={"x-api-key": "k", "anthropic-version": "2023-06-01"})
+    drift = Drift(default_registry()).add_all(load(tmp_path))
+    assert [(c.kind, c.detail) for c in drift.found] == [("event_name", "an event named 'ping' whose payload's type is 'message_start'")]
+    assert drift.patches() == {}  # the contract is right: names follow the payload
 
 
 def test_traffic_that_conforms_is_no_drift(tmp_path) -> None:

@@ -87,6 +87,20 @@ def test_the_same_verdict_as_the_checks_give(upstream) -> None:
     assert entry["violations"] == judge.body_violations(200, "application/json", answer.json())
 
 
+def test_claude_and_gemini_streams_are_judged_event_by_event(upstream) -> None:
+    claude_stream = {"model": "claude-3-5-haiku-20241022", "max_tokens": 64, "stream": True, "messages": [{"role": "user", "content": "Hi"}]}
+    with proxy_to(upstream.url) as (_, url), httpx.Client(base_url=url) as client:
+        claude = client.post("/v1/messages", json=claude_stream, headers={"x-api-key": "sk-ant-client", "anthropic-version": "2023-06-01"})
+        gemini = client.post("/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse", json={"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}, headers={"x-goog-api-key": "g-key"})
+        misnamed = client.post("/v1/messages", json={**claude_stream, "metadata": {"user_id": "misnamed"}}, headers={"x-api-key": "sk-ant-client", "anthropic-version": "2023-06-01"})
+        entries = journal(url)
+    assert claude.text.startswith("event: message_start\n") and "event: content_block_delta" in claude.text
+    assert gemini.headers["content-type"].startswith("text/event-stream") and gemini.text.startswith("data: {")
+    assert [(e["contract"], e["violations"]) for e in entries[:2]] == [("claude.messages.create", []), ("gemini.models.stream_generate_content", [])]
+    assert entries[2]["violations"] == ["event 0: event name 'ping', its payload's type is 'message_start'"]
+    assert misnamed.headers["x-gptnb-verdict"].startswith("pending; contract=claude.messages.create")
+
+
 def test_uploads_reach_the_upstream_byte_for_byte_and_are_judged(upstream) -> None:
     audio = wav(1.0, seed=3)
     with proxy_to(upstream.url, record=None) as (_, url), httpx.Client(base_url=url, headers=AUTH) as client:

@@ -156,6 +156,7 @@ class Drift:
         except sse.SseFramingError:
             pass  # the verdict names the framing error; the events before it still teach
         terminator = declared.get("terminator")
+        named_by = declared.get("named_by")
         for event in events:
             if event.data == terminator:
                 continue
@@ -164,6 +165,10 @@ class Drift:
             except ValueError:
                 continue
             self._record(cassette, contract, self.walker.walk(payload, loc.child("event"), event=True), f"response {status} event")
+            said = payload.get(named_by) if named_by and isinstance(payload, dict) else event.event
+            if said != event.event:  # no patch: the contract is right that names follow the payload
+                detail = f"an event named {event.event!r} whose payload's {named_by} is {said!r}"
+                self._case(cassette, (contract.id, "event_name", event.event, said), "event_name", f"response {status} event", detail, contract=contract.id)
         if terminator is not None and (not events or events[-1].data != terminator):
             self._case(cassette, (contract.id, "terminator_missing", loc), "terminator_missing", f"response {status} stream", f"the stream does not end with data: {terminator}", target=loc.child("terminator"), contract=contract.id)
 
