@@ -79,6 +79,15 @@ def test_verdicts_say_what_broke_in_the_header_and_the_journal(upstream) -> None
     assert planted.json()["provider"] == "standin"
 
 
+def test_an_answer_too_big_to_hold_passes_through_and_is_judged_after(upstream) -> None:
+    with proxy_to(upstream.url, max_buffer_bytes=64) as (_, url):
+        answer = httpx.post(url + "/v1/chat/completions", json=CHAT, headers=AUTH)
+        (entry,) = journal(url)
+    assert answer.json()["provider"] == "standin"
+    assert answer.headers["x-gptnb-verdict"].startswith("pending; contract=openai.chat.completions")
+    assert len(entry["violations"]) == 3  # judged once whole, as a held answer would have been
+
+
 def test_the_same_verdict_as_the_checks_give(upstream) -> None:
     with proxy_to(upstream.url) as (_, url), httpx.Client(base_url=url, headers=AUTH) as client:
         answer = client.post("/v1/chat/completions", json=CHAT)

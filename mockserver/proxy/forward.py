@@ -94,12 +94,13 @@ class _Exchange:
         self.entry = entry
         self.answer = answer
         self.time_to_headers = incoming.elapsed_ms()
-        media = answer.headers.get("content-type", "")
-        self.media = media
+        self.media = answer.headers.get("content-type", "")
+        self.media_type = parsing.media_type_of(self.media)
         judge = ResponseJudge(seen.contract, core.registry) if seen.contract else None
-        self.reader = BodyReader(judge, answer.status_code, media, entry.violations) if judge else None
-        self.streamed = media.split(";", 1)[0].strip().lower() == "text/event-stream" or not _textual(media)
+        self.reader = BodyReader(judge, answer.status_code, self.media, entry.violations) if judge else None
+        self.streamed = self.media_type == "text/event-stream" or not (self.media_type.endswith("json") or self.media_type.startswith("text/"))
         self.chunks: list[tuple[float, bytes]] = []
+        self.size = 0
         self.event_times: list[float] = []
         self.client_left = False
 
@@ -112,7 +113,7 @@ class _Exchange:
             return
         async for chunk in self.answer.aiter_raw():
             self._take(chunk)
-            if sum(len(c) for _, c in self.chunks) > self.core.options.max_buffer_bytes:
+            if self.size > self.core.options.max_buffer_bytes:
                 # Too big to hold for a verdict: pass it on as it comes, the verdict follows in the journal.
                 await self._send_start(send, pending=True)
                 for _, held in self.chunks:
@@ -133,6 +134,7 @@ class _Exchange:
     def _take(self, chunk: bytes) -> None:
         now = self.incoming.elapsed_ms()
         self.chunks.append((now, chunk))
+        self.size += len(chunk)
         if self.reader is not None:
             self.event_times += [now] * len(self.reader.feed(chunk))
 
@@ -152,9 +154,9 @@ class _Exchange:
         await send({"type": "http.response.start", "status": self.answer.status_code, "headers": headers})
 
     def _journal_response(self) -> Any:
-        media = self.media.split(";", 1)[0].strip().lower()
+        media = self.media_type
         if self.streamed:
-            what = f"{len(self.event_times)} events" if media == "text/event-stream" else f"{sum(len(c) for _, c in self.chunks)} bytes of {media or 'unknown type'}"
+            what = f"{len(self.event_times)} events" if media == "text/event-stream" else f"{self.size} bytes of {media or 'unknown type'}"
             return f"(streamed: {what}{', the client left early' if self.client_left else ''})"
         body = self.body()
         if media.endswith("json"):
@@ -165,7 +167,7 @@ class _Exchange:
         return body[:2000].decode("utf-8", errors="replace")
 
     def answer_json(self) -> Any:
-        if self.streamed or not self.media.split(";", 1)[0].strip().lower().endswith("json"):
+        if self.streamed or not self.media_type.endswith("json"):
             return None
         try:
             return orjson.loads(self.body())
@@ -201,11 +203,6 @@ def _request_record(seen: RequestSeen, raw: bytes, content_type: str) -> dict[st
     if parsing.media_type_of(content_type) in (parsing.MULTIPART, parsing.URLENCODED) and isinstance(seen.body, dict):
         return {"form": seen.body}
     return encode_body(raw, content_type or "application/json") if raw else None
-
-
-def _textual(media_type: str) -> bool:
-    media = media_type.split(";", 1)[0].strip().lower()
-    return media.endswith("json") or media.startswith("text/")
 
 
 async def _until_disconnect(receive: Receive, pumping: Any) -> bool:

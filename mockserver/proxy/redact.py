@@ -36,9 +36,6 @@ class Redactor:
         self.subprotocol_prefixes = tuple(sorted({c.name for c in carriers if c.location == "subprotocol"}))
         self.prefixes = tuple(sorted({c.prefix for c in carriers if c.prefix}, key=len, reverse=True))
 
-    def is_secret_header(self, name: str) -> bool:
-        return name.lower() in self.headers_named
-
     def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         """Lower-case name -> value with credentials replaced (a repeated header's values joined by ", ")."""
         shown: dict[str, str] = {}
