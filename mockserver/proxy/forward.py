@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -106,27 +107,29 @@ class _Exchange:
 
     async def relay(self, receive: Receive, send: Send) -> None:
         self.entry.status = self.answer.status_code
+        chunks = self.answer.aiter_raw()
         if self.streamed:
             await self._send_start(send, pending=self.reader is not None and self.reader.needs_body)
-            self.client_left = await _until_disconnect(receive, self._pump(send))
-            self._finish()
-            return
-        async for chunk in self.answer.aiter_raw():
-            self._take(chunk)
-            if self.size > self.core.options.max_buffer_bytes:
-                # Too big to hold for a verdict: pass it on as it comes, the verdict follows in the journal.
-                await self._send_start(send, pending=True)
-                for _, held in self.chunks:
-                    await send({"type": "http.response.body", "body": held, "more_body": True})
-                self.client_left = await _until_disconnect(receive, self._pump(send))
+        else:
+            async for chunk in chunks:
+                self._take(chunk)
+                if self.size > self.core.options.max_buffer_bytes:
+                    break
+            else:
                 self._finish()
+                await self._send_start(send, pending=False)
+                await send({"type": "http.response.body", "body": self.body(), "more_body": False})
                 return
+            # Too big to hold for a verdict: pass on what is held and the rest as it comes; the
+            # verdict follows in the journal.
+            await self._send_start(send, pending=True)
+            for _, held in self.chunks:
+                await send({"type": "http.response.body", "body": held, "more_body": True})
+        self.client_left = await _until_disconnect(receive, self._pump(send, chunks))
         self._finish()
-        await self._send_start(send, pending=False)
-        await send({"type": "http.response.body", "body": self.body(), "more_body": False})
 
-    async def _pump(self, send: Send) -> None:
-        async for chunk in self.answer.aiter_raw():
+    async def _pump(self, send: Send, chunks: AsyncIterator[bytes]) -> None:
+        async for chunk in chunks:
             self._take(chunk)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
