@@ -100,6 +100,8 @@ class Replay:
         self._played: Counter[str] = Counter()
         self._task_started: dict[str, float] = {}
         self._task_polls: Counter[str] = Counter()
+        self._requests: dict[str, dict[str, Any]] = {}
+        self._wall_clock = Clock()  # the proxy's replays (recording what is new) run on wall time
 
     @classmethod
     def load(cls, directory: Path, **options: Any) -> Replay:
@@ -118,10 +120,10 @@ class Replay:
         body = described_body(call.body, call.files)
         return await self._answer(call.contract, call.method, call.path, call.params, call.query, body, call.state.clock)
 
-    async def answer_seen(self, seen: RequestSeen, method: str, path: str, query: list[tuple[str, str]], clock: Clock | None = None) -> ByteStreamReply | None:
+    async def answer_seen(self, seen: RequestSeen, method: str, path: str, query: list[tuple[str, str]]) -> ByteStreamReply | None:
         """The proxy's door (recording only what is new): None sends the request to the upstream."""
         assert seen.contract is not None
-        return await self._answer(seen.contract, method, path, seen.params, dict(query), seen.body, clock or Clock(), fallback_quietly=True)
+        return await self._answer(seen.contract, method, path, seen.params, dict(query), seen.body, self._wall_clock, fallback_quietly=True)
 
     async def _answer(self, contract: Contract, method: str, path: str, params: dict[str, str], query: dict[str, Any], body: Any, clock: Clock, fallback_quietly: bool = False) -> ByteStreamReply | None:
         found = self._task_poll(contract, params, query, body, clock) or self._match(contract, method, path, query, body)
@@ -151,23 +153,24 @@ class Replay:
         return ByteStreamReply(_paced(cassette.response_chunks(), self.timing), media_type=cassette.media_type, status=cassette.status, headers=headers)
 
     def _match(self, contract: Contract, method: str, path: str, query: dict[str, Any], body: Any) -> Cassette | Miss:
-        recorded = self._by_contract.get(contract.id, [])
+        recorded = [(cassette, self._normalised(contract, cassette)) for cassette in self._by_contract.get(contract.id, [])]
         sent = self.normaliser.request(contract, method, path, query, body)
-        matching, nearest, nearest_differences = [], None, None
-        for cassette in recorded:
-            request = cassette.request
-            was = self.normaliser.request(contract, request["method"], request["path"], request.get("query") or {}, body_value(request.get("body")))
-            found = differences(was, sent)
-            if not found:
-                matching.append(cassette)
-            elif nearest_differences is None or len(found) < len(nearest_differences):
-                nearest, nearest_differences = cassette, found
+        matching = [cassette for cassette, was in recorded if was == sent]
         if not matching:
-            return Miss(contract.id, f"{method} {path}", nearest.name if nearest else None, tuple(nearest_differences or ()))
+            nearest = min(((differences(was, sent), cassette) for cassette, was in recorded), key=lambda found: len(found[0]), default=None)
+            return Miss(contract.id, f"{method} {path}", nearest[1].name if nearest else None, tuple(nearest[0]) if nearest else ())
         with self._lock:
             chosen = next((c for c in matching if not self._played[c.name]), matching[-1])
             self._played[chosen.name] += 1
         return chosen
+
+    def _normalised(self, contract: Contract, cassette: Cassette) -> dict[str, Any]:
+        """A recording's request as matching compares it, worked out once."""
+        found = self._requests.get(cassette.name)
+        if found is None:
+            request = cassette.request
+            found = self._requests[cassette.name] = self.normaliser.request(contract, request["method"], request["path"], request.get("query") or {}, body_value(request.get("body")))
+        return found
 
     def _task_poll(self, contract: Contract, params: dict[str, str], query: dict[str, Any], body: Any, clock: Clock) -> Cassette | None:
         if contract.kind != "task-query":
