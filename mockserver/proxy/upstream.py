@@ -12,9 +12,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..contracts import Contract
 
-# Hop-by-hop headers (RFC 9110 §7.6.1) and the ones a transport recomputes for the next hop.
+# Hop-by-hop headers (RFC 9110 §7.6.1), the ones a transport recomputes for the next hop, and Expect
+# (the proxy has read the whole body already; the next hop gets it at once).
 HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length"}
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect"}
 )
 # The WebSocket handshake is made afresh towards the upstream.
 HANDSHAKE = frozenset({"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol", "sec-websocket-accept"})
