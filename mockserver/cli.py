@@ -282,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare recorded traffic with the contracts and propose patches",
         description="Read the cassettes in DIR and report, per contract, what real traffic did that the contract does not say: unknown "
         "fields, missing required fields, enum values and status words never listed, type changes, new error shapes, unknown event types. "
-        "Prints a JSON Patch per contract file (each operation says how often its case occurred). Exit 0 without drift, 1 with drift, 2 on errors.",
+        "Proposes a JSON Patch per contract file (each operation says how often its case occurred): a summary is printed, --report writes "
+        "it whole, --apply writes it applied to a copy. Exit 0 without drift, 1 with drift, 2 on errors.",
     )
     from .proxy.drift_cli import add_drift_arguments, run_drift
 

@@ -28,8 +28,8 @@ def add_drift_arguments(parser: argparse.ArgumentParser) -> None:
         const=DEFAULT_APPLY_DIR,
         type=Path,
         metavar="OUT",
-        help=f"write a copy of the contracts with the patch applied to OUT (default: {DEFAULT_APPLY_DIR}/) for review, check it against the "
-        "meta-schema and judge the recordings again by it; the contracts themselves are left alone",
+        help=f"write a copy of the contracts with the patch applied to OUT (default: {DEFAULT_APPLY_DIR}/; give it after DIR) for review, "
+        "check it against the meta-schema and judge the recordings again by it; the contracts themselves are left alone",
     )
     parser.add_argument("--contracts", type=Path, metavar="DIR", help="judge by the contracts in DIR instead of the shipped ones")
 
