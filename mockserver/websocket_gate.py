@@ -49,6 +49,8 @@ class WebSocketGate:
             self.pipeline.validate(prepared, match.params, query, headers, None)
             self.pipeline.route_model(prepared, query)
             handler = prepared.handler
+            if state.replay is not None:  # a recorded session answers before the mock's own (serve --replay)
+                handler = state.replay.session(contract, path, query) or handler
             if handler is None:
                 raise ApiError(404, errors.NOT_FOUND, f"no session handler for {contract.id}")
         except ApiError as error:

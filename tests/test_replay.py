@@ -4,6 +4,7 @@ refused with --replay-strict) with their nearest recording named."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import uuid
 
 import httpx
 import pytest
+import websockets
 
 from mockserver.app import MockApp
 from mockserver.clock import Clock
@@ -252,3 +254,41 @@ def test_a_cassette_written_by_hand_replays(tmp_path) -> None:
     assert body_bytes(loaded.response["body"]) == b'{"object": "list", "data": []}'
     with served(mock_with(Replay.load(tmp_path, timing=0.0))) as mock:
         assert httpx.get(mock.url + "/v1/models", headers=AUTH).content == b'{"object": "list", "data": []}'
+
+
+def test_a_recorded_realtime_session_replays_frame_for_frame(tmp_path) -> None:
+    async def turn(url: str) -> list[str]:
+        received = []
+        async with websockets.connect(url + "/v1/realtime?model=gpt-4o-realtime-preview", subprotocols=["realtime"], additional_headers={"Authorization": "Bearer k"}) as ws:
+            received.append(await ws.recv())
+            await ws.send(json.dumps({"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi"}]}}))
+            await ws.send(json.dumps({"type": "response.create", "response": {"modalities": ["text"]}}))
+            async for raw in ws:
+                received.append(raw)
+                if json.loads(raw)["type"] == "response.done":
+                    return received
+        return received
+
+    with served(MockApp(Settings(seed=3))) as upstream, proxy_to(upstream.url, record=tmp_path) as (_, url):
+        recorded = asyncio.run(turn(url.replace("http://", "ws://")))
+    replay = Replay.load(tmp_path, timing=0.0)
+    app = mock_with(replay)
+    with served(app) as mock:
+        replayed = asyncio.run(turn(mock.url.replace("http://", "ws://")))
+    assert replayed == recorded and len(recorded) > 5  # the upstream's own ids and words, byte for byte
+    (entry,) = list(app.state.journal)
+    assert entry.status == 101 and entry.violations == [] and entry.response.startswith("replayed 0001-openai.realtime.session.json")
+    assert replay.misses == []
+
+
+def test_replay_strict_refuses_a_session_that_was_not_recorded(recorded) -> None:
+    async def status(url: str) -> int:
+        try:
+            async with websockets.connect(url + "/v1/realtime?model=gpt-4o-realtime-preview", additional_headers={"Authorization": "Bearer k"}):
+                return 101
+        except websockets.InvalidStatus as exc:
+            assert b"gptnb-mock replay: no recording answers GET /v1/realtime" in exc.response.body
+            return exc.response.status_code
+
+    with served(mock_with(Replay.load(recorded["dir"], timing=0.0, strict=True))) as mock:
+        assert asyncio.run(status(mock.url.replace("http://", "ws://"))) == 404

@@ -8,25 +8,32 @@ The answer is the recorded bytes, exactly, at the recorded pace scaled by the ti
 the mock's clock: real and manual clocks pick the state recorded at the time elapsed since the submit
 was replayed, the step clock moves one recorded state per poll. A request no recording answers falls
 back to the contract-driven fake, or with ``strict`` is refused; either way the miss and its nearest
-recording are reported (``misses``, the log, the ``x-gptnb-replay`` header of the answer).
+recording are reported (``misses``, the log, the ``x-gptnb-replay`` header of the answer). A recorded
+WebSocket session that matches (contract, path, query) plays the server's frames again in order, each
+recorded client frame waited for in its place.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from starlette.websockets import WebSocket
+
 from ..clock import STEP, Clock
 from ..contracts import Contract
 from ..errors import ApiError
+from ..journal import JournalEntry
 from ..replies import ByteStreamReply
-from .cassette import Cassette, body_value, load
+from ..responses import ResponseJudge
+from .cassette import Cassette, body_bytes, body_value, load
 from .matching import Normaliser, differences
 from .tasks import polled_id
 from .verdict import RequestSeen, described_body
@@ -91,9 +98,11 @@ class Replay:
         self.timing = timing
         self.normaliser = Normaliser(ignored, secret_query)
         self._by_contract: dict[str, list[Cassette]] = {}
+        self._sessions: dict[str, list[Cassette]] = {}
         for cassette in cassettes:
-            if cassette.contract and not cassette.frames:  # WebSocket sessions are answered by the fake
-                self._by_contract.setdefault(cassette.contract, []).append(cassette)
+            if cassette.contract:
+                pool = self._sessions if "websocket" in cassette.data else self._by_contract
+                pool.setdefault(cassette.contract, []).append(cassette)
         self._timelines = _timelines(cassettes)
         self._lock = threading.Lock()
         self.misses: list[Miss] = []
@@ -125,16 +134,19 @@ class Replay:
         assert seen.contract is not None
         return await self._answer(seen.contract, method, path, seen.params, dict(query), seen.body, self._wall_clock, fallback_quietly=True)
 
-    async def _answer(self, contract: Contract, method: str, path: str, params: dict[str, str], query: dict[str, Any], body: Any, clock: Clock, fallback_quietly: bool = False) -> ByteStreamReply | None:
-        found = self._task_poll(contract, params, query, body, clock) or self._match(contract, method, path, query, body)
+    def session(self, contract: Contract, path: str, query: dict[str, Any]) -> SessionHandler | None:
+        """The WebSocket gate's door: a recorded session that matches (contract, path, query), as a
+        session handler; None lets the mock's own session answer."""
+        found = self._match(contract, "GET", path, query, None, self._sessions)
         if isinstance(found, Miss):
-            with self._lock:
-                self.misses.append(found)
-            if fallback_quietly:
-                return None
-            log.warning("replay miss: %s", found)
-            if self.strict:
-                raise ApiError(404, "replay_miss", f"gptnb-mock replay: {found}")
+            self._missed(found, quietly=False)
+            return None
+        return functools.partial(_play_session, found, self.timing)
+
+    async def _answer(self, contract: Contract, method: str, path: str, params: dict[str, str], query: dict[str, Any], body: Any, clock: Clock, fallback_quietly: bool = False) -> ByteStreamReply | None:
+        found = self._task_poll(contract, params, query, body, clock) or self._match(contract, method, path, query, body, self._by_contract)
+        if isinstance(found, Miss):
+            self._missed(found, quietly=fallback_quietly)
             return None
         task = found.task
         if task and task.get("role") == "submit":
@@ -145,6 +157,16 @@ class Replay:
             await asyncio.sleep(float(found.timing.get("time_to_headers_ms", 0.0)) / 1000 * self.timing)
         return self.reply(found)
 
+    def _missed(self, miss: Miss, quietly: bool) -> None:
+        """Keep the miss; say so (and, strict, refuse) unless the caller goes elsewhere for an answer."""
+        with self._lock:
+            self.misses.append(miss)
+        if quietly:
+            return
+        log.warning("replay miss: %s", miss)
+        if self.strict:
+            raise ApiError(404, "replay_miss", f"gptnb-mock replay: {miss}")
+
     def reply(self, cassette: Cassette) -> ByteStreamReply:
         """The recorded answer: its bytes as they came, at the recorded pace times ``timing``."""
         recorded = cassette.response.get("headers", {})
@@ -152,8 +174,8 @@ class Replay:
         headers[REPLAY_HEADER] = cassette.name
         return ByteStreamReply(_paced(cassette.response_chunks(), self.timing), media_type=cassette.media_type, status=cassette.status, headers=headers)
 
-    def _match(self, contract: Contract, method: str, path: str, query: dict[str, Any], body: Any) -> Cassette | Miss:
-        recorded = [(cassette, self._normalised(contract, cassette)) for cassette in self._by_contract.get(contract.id, [])]
+    def _match(self, contract: Contract, method: str, path: str, query: dict[str, Any], body: Any, pool: dict[str, list[Cassette]]) -> Cassette | Miss:
+        recorded = [(cassette, self._normalised(contract, cassette)) for cassette in pool.get(contract.id, [])]
         sent = self.normaliser.request(contract, method, path, query, body)
         matching = [cassette for cassette, was in recorded if was == sent]
         if not matching:
@@ -208,3 +230,41 @@ async def _paced(chunks: list[tuple[float, bytes]], timing: float) -> AsyncItera
         if timing and wait > 0:
             await asyncio.sleep(wait)
         yield chunk
+
+
+SessionHandler = Callable[["Call", WebSocket, JournalEntry], Awaitable[None]]
+
+
+async def _play_session(cassette: Cassette, timing: float, call: Call, socket: WebSocket, entry: JournalEntry) -> None:
+    """A recorded WebSocket session again: the server's frames in order at the recorded pace, each
+    recorded client frame waited for in its place (its content is the client's business, not matched)."""
+    offered = [p.strip() for p in call.headers.get("sec-websocket-protocol", "").split(",")]
+    session = cassette.data["websocket"]
+    await socket.accept(subprotocol=session.get("subprotocol") if session.get("subprotocol") in offered else None)
+    judge = ResponseJudge(call.contract, call.state.registry) if call.state.settings.strict else None
+    loop = asyncio.get_running_loop()
+    start, sent = loop.time(), 0
+    for frame in cassette.frames:
+        due = start + frame["at_ms"] / 1000 * timing
+        if frame.get("from") == "client":
+            if (await socket.receive())["type"] == "websocket.disconnect":
+                return
+            start = loop.time() - frame["at_ms"] / 1000 * timing  # what follows is timed from the client's frame
+            continue
+        if timing and due > loop.time():
+            await asyncio.sleep(due - loop.time())
+        if "base64" in frame:
+            await socket.send_bytes(body_bytes(frame))
+        else:
+            text = body_bytes(frame).decode()
+            if judge is not None:
+                entry.violations += judge.frame_violations(101, body_value(frame), sent)
+            await socket.send_text(text)
+        sent += 1
+        entry.response = f"replayed {cassette.name}: {sent} server frames"
+    close = session.get("close") or {}
+    if close.get("by") == "upstream":
+        await socket.close(close.get("code", 1000), close.get("reason"))
+        return
+    while (await socket.receive())["type"] != "websocket.disconnect":
+        pass  # the recording is over; the client closes when it is done
