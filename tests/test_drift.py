@@ -14,6 +14,7 @@ import pytest
 from mockserver.contracts import ContractRegistry, default_registry
 from mockserver.proxy.cassette import load
 from mockserver.proxy.drift import Drift, disagreements
+from mockserver.proxy.drift_patch import proposal
 from mockserver.proxy.drift_cli import apply_to_copy
 from mockserver.proxy.jsonpatch import PatchError, apply_patch
 from mockserver.resources import contracts_dir
@@ -39,7 +40,7 @@ def drift(recording) -> Drift:
 @pytest.fixture(scope="module")
 def patched(recording, drift, tmp_path_factory) -> ContractRegistry:
     target = tmp_path_factory.mktemp("patched") / "contracts"
-    applied = apply_to_copy(contracts_dir(), target, drift.patches(), load(recording))
+    applied = apply_to_copy(contracts_dir(), target, proposal(drift), load(recording))
     assert applied["still_breaking"] == {}
     return ContractRegistry.load(target)
 
@@ -73,7 +74,7 @@ def test_each_case_is_counted(drift) -> None:
 
 
 def test_the_patch_says_where_and_how_often(drift) -> None:
-    patches = drift.patches()
+    patches = proposal(drift)
     assert set(patches) == {"_lifecycles.json", "midjourney/_defs.json", "openai/_defs.json", "openai/_responses.json", "openai/openai.models.retrieve.json"}
     defs = {op["path"]: op for op in patches["openai/_defs.json"]}
     assert defs["/$defs/ChatCompletionChunk/properties/x_trace"]["count"] == 3
@@ -147,10 +148,10 @@ def test_undocumented_statuses_and_media_types(tmp_path) -> None:
         ("new_status", 2, "status 301 (application/json) is not among the contract's responses"),
         ("new_media", 1, "content type text/plain is not declared for 4XX"),
     }
-    ops = drift.patches()["openai/openai.models.retrieve.json"]
+    ops = proposal(drift)["openai/openai.models.retrieve.json"]
     assert [(op["op"], op["path"]) for op in ops] == [("add", "/responses/301"), ("add", "/responses/4XX/content/text~1plain")]
     assert ops[0]["value"]["content"]["application/json"]["schema"]["properties"] == {"moved_to": {"type": "string"}}
-    applied = apply_to_copy(contracts_dir(), tmp_path / "patched", drift.patches(), load(tmp_path / "recorded"))
+    applied = apply_to_copy(contracts_dir(), tmp_path / "patched", proposal(drift), load(tmp_path / "recorded"))
     assert applied["still_breaking"] == {}
 
 
@@ -160,7 +161,7 @@ def test_a_named_event_whose_name_is_not_its_type(tmp_path) -> None:
         httpx.post(url + "/v1/messages", json=body, headers={"x-api-key": "k", "anthropic-version": "2023-06-01"})
     drift = Drift(default_registry()).add_all(load(tmp_path))
     assert [(c.kind, c.detail) for c in drift.found] == [("event_name", "an event named 'ping' whose payload's type is 'message_start'")]
-    assert drift.patches() == {}  # the contract is right: names follow the payload
+    assert proposal(drift) == {}  # the contract is right: names follow the payload
 
 
 def test_traffic_that_conforms_is_no_drift(tmp_path) -> None:
@@ -174,7 +175,7 @@ def test_traffic_that_conforms_is_no_drift(tmp_path) -> None:
 def test_an_apply_directory_that_is_not_a_copy_is_left_alone(recording, drift, tmp_path) -> None:
     (tmp_path / "precious.txt").write_text("keep me", encoding="utf-8")
     with pytest.raises(ValueError, match="is not a copy of the contracts"):
-        apply_to_copy(contracts_dir(), tmp_path, drift.patches(), load(recording))
+        apply_to_copy(contracts_dir(), tmp_path, proposal(drift), load(recording))
     assert (tmp_path / "precious.txt").read_text(encoding="utf-8") == "keep me"
 
 

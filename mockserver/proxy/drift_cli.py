@@ -13,6 +13,7 @@ from ..contracts import META_SCHEMA_FILE, ContractError, ContractRegistry
 from ..resources import contracts_dir
 from .cassette import Cassette, CassetteError, load
 from .drift import Drift, disagreements
+from .drift_patch import proposal
 from .drift_report import as_data, summary, write_report
 from .jsonpatch import PatchError, apply_patch
 
@@ -46,7 +47,7 @@ def run_drift(args: argparse.Namespace) -> int:
         print(f"gptnb-mock: {args.directory} holds no cassettes (record some with gptnb-mock proxy --record)", file=sys.stderr)
         return 2
     drift = Drift(registry).add_all(cassettes)
-    cases, patches = drift.found, drift.patches()
+    cases, patches = drift.found, proposal(drift)
     print(summary(cases, patches, drift.read))
     applied = None
     if args.apply is not None and patches:
