@@ -89,7 +89,11 @@ def cassette_use(request: pytest.FixtureRequest, state: MockState, marker_option
         state.replay = use.replay
         return use
     upstream = config.getoption("--gptnb-upstream") or config.getini("gptnb_upstream")
-    options = ProxyOptions(upstream=upstream, api_key=os.environ.get(KEY_VARIABLE) or None, record=directory, allow_paid=True)
+    key = os.environ.get(KEY_VARIABLE) or None
+    if key is None and upstream.rstrip("/") == DEFAULT_UPSTREAM:
+        # The test's own placeholder key would only record GPTNB's 401s.
+        pytest.fail(f"recording cassette {name!r} from {DEFAULT_UPSTREAM} needs the key in ${KEY_VARIABLE}", pytrace=False)
+    options = ProxyOptions(upstream=upstream, api_key=key, record=directory, allow_paid=True)
     use.proxy = ProxyApp(options, journal=state.journal, replay=use.replay, client_factory=_network_client)
     return use
 

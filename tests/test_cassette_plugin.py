@@ -150,6 +150,15 @@ def test_recording_reaches_an_upstream_the_test_also_intercepts(pytester: pytest
     assert [p for _, p, _ in upstream.seen] == ["/v1/models"]
 
 
+def test_recording_from_gptnb_without_a_key_stops_before_calling_anything(pytester: pytest.Pytester, monkeypatch) -> None:
+    monkeypatch.delenv("GPTNB_API_KEY", raising=False)
+    pytester.makepyfile(test_downstream=DOWNSTREAM.format(text="hello"))
+    result = run(pytester, "--gptnb-record=once", "-k", "in_process")
+    result.assert_outcomes(errors=1, deselected=1)
+    result.stdout.fnmatch_lines(["*recording cassette 'embed' from https://goapi.gptnb.ai needs the key in $GPTNB_API_KEY*"])
+    assert not (pytester.path / "cassettes").exists()
+
+
 def test_a_marker_with_a_bad_cassette_name_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
