@@ -45,7 +45,8 @@ class MockState:
         self.reset()
 
     def reset(self) -> None:
-        """Forget calls, rules and tasks (the moto ``/moto-api/reset`` of this mock)."""
+        """Forget calls, rules and tasks, and restart the clock (the moto ``/moto-api/reset`` of this mock)."""
+        self.clock = self.clock.restarted()
         self.journal.clear()
         self.rules.clear()
         self.tasks.clear()

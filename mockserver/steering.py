@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .config import MAX_DELAY_MS
+from .parsing import MAX_JSON_DEPTH, too_deep
+
 if TYPE_CHECKING:
     from .pipeline import Call
 
@@ -72,6 +75,10 @@ class Rule:
         }
 
 
+STATUS_RULE = (
+    "status must be an error status (400-599) to inject the family's error, or 200-599 with a canned body or example; "
+    "statuses below 400 without a body are not injected (a client could not tell them from a real answer)"
+)
 _RULE_FIELDS = {"contract", "path", "status", "body", "example", "message", "fail_task", "delay_ms", "times"}
 
 
@@ -85,8 +92,14 @@ def rule_from_json(data: Any) -> Rule:
     for name in ("status", "delay_ms", "times"):
         if name in data and data[name] is not None and (not isinstance(data[name], int) or isinstance(data[name], bool) or data[name] < 0):
             raise ScenarioError(f"{name} must be a non-negative integer")
-    if data.get("status") is not None and not 100 <= data["status"] <= 599:
-        raise ScenarioError("status must be an HTTP status (100-599)")
+    if data.get("delay_ms") is not None and data["delay_ms"] > MAX_DELAY_MS:
+        raise ScenarioError(f"delay_ms must be at most {MAX_DELAY_MS}")
+    if data.get("status") is not None:
+        canned = data.get("body") is not None or data.get("example") is not None
+        if not (200 if canned else 400) <= data["status"] <= 599:
+            raise ScenarioError(STATUS_RULE)
+    if too_deep(data.get("body")):
+        raise ScenarioError(f"body nests deeper than {MAX_JSON_DEPTH} levels")
     for name in ("contract", "path", "example", "message", "fail_task"):
         if name in data and data[name] is not None and not isinstance(data[name], str):
             raise ScenarioError(f"{name} must be a string")
@@ -108,12 +121,14 @@ def parse_scenario(value: str) -> Rule:
     try:
         if "code" in settings:
             rule.status = int(settings.pop("code"))
-            if not 100 <= rule.status <= 599:
-                raise ScenarioError("code must be an HTTP status (100-599)")
         if "delay" in settings:
             rule.delay_ms = max(0, int(settings.pop("delay")))
     except ValueError as exc:
         raise ScenarioError(f"scenario numbers must be integers: {value!r}") from exc
+    if rule.status is not None and not 400 <= rule.status <= 599:
+        raise ScenarioError(f"code={rule.status}: only error statuses (400-599) can be injected; use a rule with a body for other answers")
+    if rule.delay_ms > MAX_DELAY_MS:
+        raise ScenarioError(f"delay={rule.delay_ms}: at most {MAX_DELAY_MS} ms")
     rule.example = settings.pop("example", None)
     rule.message = settings.pop("message", None)
     rule.fail_task = settings.pop("fail", None)

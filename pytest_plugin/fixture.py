@@ -74,6 +74,8 @@ class MockRoute:
 
     def fail(self, status: int, message: str | None = None, *, times: int | None = None) -> MockRoute:
         """Answer with the family's own error body for ``status`` (429, 500, 503 …)."""
+        if not 400 <= status <= 599:
+            raise ValueError(f"fail({status}): only error statuses (400-599) are injected; use .respond(status=...) for other answers")
         return self._add(status=status, message=message, times=times)
 
     def fail_task(self, reason: str = "failed by the test", *, times: int | None = None) -> MockRoute:

@@ -9,6 +9,7 @@ when, in strict mode, the mock's own answers broke their contracts.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from mockserver.app import MockApp
 from mockserver.clock import MODES, Clock
 from mockserver.config import Settings
+from mockserver.guard import served_hosts
 from mockserver.state import MockState
 
 from .bridge import ASGIApp, ASGIBridge
@@ -91,14 +93,14 @@ def _fail_on_misses(use: CassetteUse | None, request: pytest.FixtureRequest | No
         pytest.fail(f"cassette {use.name!r} does not answer every request (record it again with --gptnb-record=new):\n  " + "\n  ".join(missed), pytrace=False)  # type: ignore[union-attr]
 
 
-def _prepare(request: pytest.FixtureRequest, state: MockState | None = None) -> tuple[MockState, CassetteUse | None]:
-    """The test's state (new, or the live server's reconfigured) and its cassette, if it names one."""
+def _prepare(request: pytest.FixtureRequest, state: MockState | None = None, hosts: frozenset[str] | None = None) -> tuple[MockState, CassetteUse | None]:
+    """The test's state (new, or the live server's reconfigured to serve ``hosts``) and its cassette, if it names one."""
     options = _marker_options(request)
     settings, clock = _settings(request, {k: v for k, v in options.items() if k not in ("cassette", "replay_timing")})
     if state is None:
         state = MockState(settings, clock=clock)
     else:
-        state.configure(settings, clock)
+        state.configure(replace(settings, allowed_hosts=hosts), clock)
     use = cassette_use(request, state, options)
     if use is not None:
         request.node.stash.setdefault(_CASSETTES, []).append(use)
@@ -177,7 +179,7 @@ def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: LiveServer)
     """The mock under uvicorn on 127.0.0.1 (one server per session, clean state per test); use ``.url``."""
     switch: _Switch = _gptnb_live_server.app  # type: ignore[assignment]
     app = switch.mock
-    _, cassette = _prepare(request, app.state)
+    _, cassette = _prepare(request, app.state, served_hosts(_gptnb_live_server.host))
     switch.serving = cassette.proxy if cassette and cassette.proxy else app
     mock = GptnbMock(app, _gptnb_live_server.url)
     try:

@@ -260,9 +260,11 @@ def test_pytest_option_collects_one_item_per_case(pytester: pytest.Pytester, gpt
 def test_generated_requests_are_realistic(gptnb) -> None:
     from hypothesis import HealthCheck, given, settings
 
-    from pytest_plugin.strategies import requests
+    from pytest_plugin.strategies import PLACEHOLDER_KEY, requests
 
-    task_id = httpx.post(f"{BASE}/mj/submit/imagine", json={"prompt": "a fox"}, headers={"Authorization": "Bearer k"}).json()["result"]
+    # A task is visible to the key that made it: submit with the key the strategies send.
+    key = {"Authorization": f"Bearer {PLACEHOLDER_KEY}"}
+    task_id = httpx.post(f"{BASE}/mj/submit/imagine", json={"prompt": "a fox"}, headers=key).json()["result"]
 
     @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
     @given(fetch=requests("midjourney.task.fetch", task_ids=[task_id]), blend=requests("midjourney.submit.blend"))

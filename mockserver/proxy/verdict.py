@@ -115,7 +115,7 @@ class RequestJudge:
             return None, {}
         media = parsing.check_content_type(headers.get("content-type"), accepted, bool(raw))
         if media == parsing.JSON:
-            return parsing.parse_json(raw), {}
+            return await parsing.parse_json(raw), {}
         if not raw:
             return {}, {}
         fields, files = await parsing.parse_form(raw, headers.get("content-type", ""), media)

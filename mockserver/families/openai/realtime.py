@@ -141,9 +141,16 @@ class RealtimeSession:
 
     async def on_input_audio_buffer_append(self, event: dict[str, Any], client_event: str | None) -> None:
         try:
-            self.audio += base64.b64decode(event["audio"], validate=True)
+            audio = base64.b64decode(event["audio"], validate=True)
         except (binascii.Error, ValueError):
             await self.error("Invalid 'audio': not base64.", code="invalid_value", param="audio", client_event=client_event)
+            return
+        limit = self.call.state.settings.realtime_audio_bytes
+        if len(self.audio) + len(audio) > limit:  # bounded memory per session (gptnb-mock serve --realtime-audio-bytes)
+            message = f"Invalid 'audio': the input audio buffer would exceed {limit} bytes; commit or clear it first."
+            await self.error(message, code="input_audio_buffer_too_large", param="audio", client_event=client_event)
+            return
+        self.audio += audio
 
     async def on_input_audio_buffer_commit(self, event: dict[str, Any], client_event: str | None) -> None:
         if not self.audio:
