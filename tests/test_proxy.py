@@ -14,6 +14,7 @@ import pytest
 import websockets
 
 from mockserver.contracts import default_registry
+from mockserver.guard import served_hosts
 from mockserver.media import wav
 from mockserver.responses import ResponseJudge
 
@@ -235,3 +236,29 @@ def test_a_client_that_leaves_mid_stream_stops_the_relay(upstream) -> None:
                 break
             threading.Event().wait(0.05)
     assert done.is_set(), entries
+
+
+def test_a_proxy_holding_a_key_refuses_web_pages_and_other_host_names(upstream) -> None:
+    """With the operator's key in every forwarded request, any web page the user opens could spend it:
+    a cross-origin page directly, or a DNS-rebinding page under its own host name."""
+    options = {"api_key": "sk-operator-secret-0005", "allowed_hosts": served_hosts("127.0.0.1"), "allowed_origins": frozenset({"http://localhost:3000"})}
+    with proxy_to(upstream.url, **options) as (_, url), httpx.Client(base_url=url) as client:
+        page = client.get("/v1/models", headers={"Origin": "https://evil.example"})
+        allowed_page = client.get("/v1/models", headers={"Origin": "http://localhost:3000"})
+        rebinding = client.get("/v1/models", headers={"Host": "evil.example:8010"})
+        no_browser = client.get("/v1/models")
+        admin_from_page = client.delete("/__proxy/journal", headers={"Origin": "https://evil.example"})
+
+        async def socket_from_page() -> int:
+            try:
+                async with websockets.connect(url.replace("http://", "ws://") + "/v1/realtime?model=gpt-4o-realtime-preview", origin="https://evil.example"):
+                    return 101
+            except websockets.InvalidStatus as exc:
+                return exc.response.status_code
+
+        socket_status = asyncio.run(socket_from_page())
+    assert page.status_code == 403 and "--allow-origin https://evil.example" in page.json()["error"]["message"]
+    assert rebinding.status_code == 403 and "DNS-rebinding" in rebinding.json()["error"]["message"]
+    assert admin_from_page.status_code == 403 and socket_status == 403
+    assert allowed_page.status_code == no_browser.status_code == 200
+    assert [path for _, path, _ in upstream.seen] == ["/v1/models", "/v1/models"]  # only the two let through

@@ -30,6 +30,7 @@ from ..config import DEFAULT_MAX_BODY_BYTES, Settings
 from ..contracts import Contract, ContractRegistry, default_registry
 from ..errors import ApiError, ErrorContext, build_error
 from ..families import load_all
+from ..guard import admin_refusal, host_refusal, refuse, refuse_websocket
 from ..journal import Journal, JournalEntry
 from ..replies import ByteStreamReply, JsonReply
 from .cassette import FORMAT, CassetteWriter
@@ -61,6 +62,10 @@ class ProxyOptions:
     max_buffer_bytes: int = 16 * 1024 * 1024
     """JSON and text answers up to this size are held to be judged before they are passed on."""
     journal_size: int = 1000
+    allowed_hosts: frozenset[str] | None = None
+    """Host names answered (a DNS-rebinding guard); None answers any (in-process use)."""
+    allowed_origins: frozenset[str] = frozenset()
+    """Web pages (``Origin``) allowed to send requests through a proxy that holds a key."""
 
 
 class Guard:
@@ -109,11 +114,21 @@ class ProxyCore:
         self.journal = journal if journal is not None else Journal(options.journal_size)
         self.writer = CassetteWriter(options.record) if options.record else None
         self.replay = replay
-        self.settings = Settings()
+        self.settings = Settings(allowed_hosts=options.allowed_hosts)
         self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=options.timeout))
         # A client's pooled connections belong to the event loop that opened them; the in-process
         # fixture runs the app on more than one loop, so each loop gets its own client.
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+
+    def page_refusal(self, scope: Scope) -> str | None:
+        """Why a web page may not send this request: with the operator's key in every forwarded request,
+        any page the user opens could spend that key. Clients outside a browser send no ``Origin``."""
+        if not self.upstream.has_key:
+            return None
+        origin = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"origin"), None)
+        if origin is None or origin in self.options.allowed_origins:
+            return None
+        return f"gptnb-mock proxy: a request from the web page {origin} is refused, as the proxy puts your key into what it forwards; start it with --allow-origin {origin} to let that page through"
 
     def client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -195,16 +210,25 @@ class ProxyApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind == "http":
-            path = scope["path"]
-            if path == PREFIX or path.startswith(PREFIX + "/"):
-                await self.admin({**scope, "root_path": scope.get("root_path", "") + PREFIX}, receive, send)
-            else:
-                await self.http(scope, receive, send)
-        elif kind == "websocket":
-            await self.websockets(scope, receive, send)
-        elif kind == "lifespan":
+        if kind == "lifespan":
             await self._lifespan(receive, send)
+            return
+        # The served mock's guards (a DNS-rebinding page, a cross-origin page on the admin API), and
+        # one of the proxy's own: it puts the operator's key into what it forwards.
+        settings = self.core.settings
+        wrong_host = host_refusal(scope, settings)
+        if kind == "http" and (scope["path"] == PREFIX or scope["path"].startswith(PREFIX + "/")):
+            refusal = (403, wrong_host) if wrong_host else admin_refusal(scope, settings, scope["path"][len(PREFIX) :])
+            if refusal:
+                await refuse(send, *refusal)
+                return
+            await self.admin({**scope, "root_path": scope.get("root_path", "") + PREFIX}, receive, send)
+            return
+        refused = wrong_host or self.core.page_refusal(scope)
+        if kind == "http":
+            await (refuse(send, 403, refused, "proxy_refused") if refused else self.http(scope, receive, send))
+        elif kind == "websocket":
+            await (refuse_websocket(scope, receive, send, refused) if refused else self.websockets(scope, receive, send))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..contracts import default_registry
+from ..guard import served_hosts
 from .app import FREE_METHODS, ProxyApp, ProxyOptions
 from .cassette import CassetteError
 from .redact import Redactor
@@ -27,6 +28,8 @@ def add_proxy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-paid", action="store_true", help="also forward routes that cost money upstream, and requests no contract describes (default: free routes and GET downloads only)")
     parser.add_argument("--max-requests", type=int, default=500, metavar="N", help="requests (and WebSocket sessions) forwarded before the proxy refuses more (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=600.0, metavar="S", help="longest wait for the upstream (default: %(default)s)")
+    parser.add_argument("--allow-host", action="append", metavar="NAME", help="also answer requests whose Host header is NAME (repeatable; '*' for any). Answered by default: the --host interface, localhost, 127.0.0.1, ::1")
+    parser.add_argument("--allow-origin", action="append", metavar="ORIGIN", help="let the web page ORIGIN (e.g. http://localhost:3000) send requests through a proxy that holds a key (repeatable; refused by default: a page could spend the key)")
     parser.add_argument("--dry-run", action="store_true", help="print what the proxy would forward and refuse, then exit without listening")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"], help="log level (default: %(default)s)")
 
@@ -42,6 +45,8 @@ def run_proxy(args: argparse.Namespace) -> int:
         allow_paid=args.allow_paid,
         max_requests=args.max_requests,
         timeout=args.timeout,
+        allowed_hosts=served_hosts(args.host, tuple(args.allow_host or ())),
+        allowed_origins=frozenset(args.allow_origin or ()),
     )
     try:
         app = ProxyApp(options)
