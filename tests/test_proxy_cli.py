@@ -3,6 +3,7 @@ as real processes against a local mock as the upstream."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 
 from mockserver.proxy.cassette import load
 
@@ -48,23 +50,31 @@ def gptnb_mock(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
 def test_the_proxy_records_with_the_key_from_the_environment(upstream, tmp_path) -> None:
     port = free_port()
     env = {**os.environ, "GPTNB_API_KEY": KEY}
-    command = [sys.executable, "-m", "mockserver.cli", "proxy", "--upstream", upstream, "--port", str(port), "--record", str(tmp_path), "--allow-paid"]
+    command = [sys.executable, "-m", "mockserver.cli", "proxy", "--upstream", upstream, "--port", str(port), "--record", str(tmp_path), "--allow-paid", "--log-level", "debug"]
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(url + "/__proxy/health")
         answer = httpx.post(url + "/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}, headers={"Authorization": "Bearer sk-anything"})
         health = httpx.get(url + "/__proxy/health").json()
+        asyncio.run(_realtime_hello(url.replace("http://", "ws://")))
     finally:
         process.terminate()
         _, log = process.communicate(timeout=10)
     assert answer.status_code == 200 and answer.headers["x-gptnb-verdict"].startswith("conforms")
-    assert health["key"] is True and health["forwarded"] == 1 and health["upstream"] == upstream
+    assert health["key"] is True and health["forwarded"] == 1 and health["upstream"] == upstream  # (before the session)
     assert f"-> {upstream} with the key from --api-key/$GPTNB_API_KEY, recording into {tmp_path}" in log
     assert "POST /v1/chat/completions -> 200 openai.chat.completions conforms" in log
     assert KEY not in log and all(KEY.encode() not in p.read_bytes() for p in files_under(tmp_path))
-    (cassette,) = load(tmp_path)
-    assert cassette.contract == "openai.chat.completions" and cassette.request["headers"]["authorization"] == "<redacted>"
+    chat, session = load(tmp_path)
+    assert chat.contract == "openai.chat.completions" and chat.request["headers"]["authorization"] == "<redacted>"
+    assert session.contract == "openai.realtime.session"
+
+
+async def _realtime_hello(url: str) -> None:
+    # The proxy's own WebSocket client logs the handshake at debug: with the key put in by the proxy.
+    async with websockets.connect(url + "/v1/realtime?model=gpt-4o-realtime-preview", additional_headers={"Authorization": "Bearer sk-anything"}) as ws:
+        await ws.recv()
 
 
 def test_the_proxy_dry_run_says_what_it_would_forward() -> None:

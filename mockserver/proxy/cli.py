@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..contracts import default_registry
 from ..guard import served_hosts
+from ..serving import install_log_redaction, uvicorn_options
 from .app import FREE_METHODS, ProxyApp, ProxyOptions
 from .cassette import CassetteError
 from .redact import Redactor
@@ -59,12 +60,14 @@ def run_proxy(args: argparse.Namespace) -> int:
     import uvicorn
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
+    # uvicorn's access log would print query strings, where some families carry keys; the proxy logs
+    # each exchange itself, without them.
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, **uvicorn_options())
+    install_log_redaction()  # websockets logs handshake headers at debug: the key must not show there either
     key = "the key from --api-key/$GPTNB_API_KEY" if app.core.upstream.has_key else "each client's own key"
     record = f", recording into {options.record}" if options.record else ""
     print(f"gptnb-mock proxy: http://{args.host}:{args.port} -> {app.core.upstream.base_url} with {key}{record} (admin: /__proxy/)", file=sys.stderr)
-    # uvicorn's access log would print query strings, where some families carry keys; the proxy logs
-    # each exchange itself, without them.
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    uvicorn.Server(config).run()
     return 0
 
 
