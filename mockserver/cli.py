@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from . import __version__
 from .absent import drop_absent
 from .clock import MODES, Clock
-from .config import DEFAULT_MAX_BODY_BYTES, MAX_DELAY_MS, Settings
+from .config import DEFAULT_MAX_BODY_BYTES, GENERATED_JSON, MAX_DELAY_MS, Settings
 from .serving import DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_SECONDS
 from .contracts import Contract, ContractError, ContractRegistry, default_registry
 from .responses import ResponseJudge
@@ -67,6 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
         realtime_audio_bytes=args.realtime_audio_bytes,
         media_cache_bytes=args.media_cache_bytes,
         worker_processes=True,
+        generated_json=args.generated_json,
     )
     problem = _check_limits(settings)
     if problem:
@@ -250,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--realtime-audio-bytes", type=int, default=Settings.realtime_audio_bytes, metavar="BYTES", help="largest Realtime input audio buffer (default: %(default)s)")
     serve.add_argument("--media-cache-bytes", type=int, default=Settings.media_cache_bytes, metavar="BYTES", help="generated media kept for repeated downloads, 0 for none (default: %(default)s)")
     serve.add_argument("--shutdown-timeout", type=float, default=DEFAULT_SHUTDOWN_SECONDS, metavar="S", help="on SIGTERM, seconds open requests, streams and sessions get before they are cancelled (default: %(default)s)")
+    serve.add_argument(
+        "--generated-json",
+        choices=list(GENERATED_JSON),
+        default="full",
+        help="JSON made from your schemas (tool-call arguments, json_schema and JSON-mode replies): full fills every optional property, minimal only the required ones (default: %(default)s)",
+    )
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"], help="uvicorn log level (default: %(default)s)")
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True, help="log every request (default: on)")
     from .proxy.cli import add_proxy_arguments, add_replay_arguments, run_proxy
@@ -292,7 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check a server (the real upstream or this mock) against the contracts",
         description="Send documented, generated and one-rule-broken requests to BASE_URL and judge every answer against its contract. "
-        "Free contracts only unless --allow-paid; exit 0 when everything conforms, 1 when something does not.",
+        "Free contracts only unless --allow-paid. The last line printed is the verdict on the whole run. Exit status: 0 every "
+        "case ran and conformed; 1 a case did not conform; 3 none failed but the request budget (--max-requests) ran out "
+        "before every case was checked, so the run is incomplete.",
     )
     from pytest_plugin.conformance_cli import add_arguments, run
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # audio uploads may be 25 MB; the relay refuses beyond that
 MAX_DELAY_MS = 60_000
 """The longest delay a rule, scenario header or --latency may ask for (a client that waits longer has gone)."""
+GENERATED_JSON = {"full": "all", "minimal": "none"}
+"""``Settings.generated_json`` -> which optional properties ``synth.instance`` fills."""
 
 
 @dataclass(frozen=True)
@@ -56,4 +58,15 @@ class Settings:
     """Generated media kept for repeated downloads of the same URL."""
     worker_processes: bool = False
     """Decode huge JSON bodies and make media files in worker processes (``serve`` does; see workers.py)."""
+    generated_json: str = "full"
+    """JSON the mock makes from a client's schema (tool-call arguments, structured replies): "full" fills
+    every optional property, as real models mostly do; "minimal" only the required ones."""
+
+    def __post_init__(self) -> None:
+        if self.generated_json not in GENERATED_JSON:
+            raise ValueError(f"generated_json must be one of {', '.join(GENERATED_JSON)}, not {self.generated_json!r}")
+
+    @property
+    def optional_properties(self) -> str:
+        return GENERATED_JSON[self.generated_json]
 

@@ -33,8 +33,8 @@ from .contracts import Contract
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
-from .ids import request_id
-from .replies import BinaryReply, ByteStreamReply, JsonReply, Reply, StreamReply, TextReply
+from .ids import request_id, request_id_headers
+from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
 from .state import MockState
@@ -314,23 +314,16 @@ class Pipeline:
         return None
 
     async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        extra = [(b"x-oneapi-request-id", rid.encode())]
-        extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
-        if isinstance(reply, StreamReply):
-            entry.response = "(event stream)"
-            response = StreamingResponse(
-                _frame(reply),
-                status_code=reply.status,
-                media_type=reply.media_type,
-                headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
-            )
+        ids = request_id_headers(rid)
+        if isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes)):
+            headers = {"cache-control": "no-cache", "x-accel-buffering": "no", **ids}
+            if isinstance(reply, StreamReply):
+                chunks, media, entry.response = _frame(reply), reply.media_type, "(event stream)"
+            else:  # another server's bytes (a side effect's, a recording's): its content type as written, no charset added
+                chunks, media, entry.response = reply.data, None, f"(bytes of {reply.media_type} as they came)"
+                headers.update({"content-type": reply.media_type} if reply.media_type else {})
+            response = StreamingResponse(chunks, status_code=reply.status, media_type=media, headers={**headers, **reply.headers})
             await response(scope, receive, send)
-            return
-        if isinstance(reply, ByteStreamReply):
-            entry.response = f"(replayed {reply.media_type or 'body'})"
-            # The recorded content type goes out as written: media_type=None keeps Starlette from adding a charset.
-            headers = {"x-oneapi-request-id": rid, **({"content-type": reply.media_type} if reply.media_type else {}), **reply.headers}
-            await StreamingResponse(reply.chunks, status_code=reply.status, headers=headers)(scope, receive, send)
             return
         if isinstance(reply, JsonReply):
             try:
@@ -347,9 +340,10 @@ class Pipeline:
             entry.response = reply.text if len(reply.text) < 2000 else reply.text[:2000] + "…"
             media = reply.media_type + "; charset=utf-8"
         else:
-            body = reply.data
-            entry.response = f"({len(reply.data)} bytes of {reply.media_type})"
+            body = reply.data  # type: ignore[assignment]  (bytes: streamed data went out above)
+            entry.response = f"({len(body)} bytes of {reply.media_type})"
             media = reply.media_type
+        extra = [(k.lower().encode(), str(v).encode()) for k, v in {**ids, **reply.headers}.items()]
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

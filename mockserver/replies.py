@@ -29,7 +29,9 @@ class TextReply:
 
 @dataclass
 class BinaryReply:
-    data: bytes
+    """Bytes answered as they are: all at once, or (an async iterator of chunks) as they come."""
+
+    data: bytes | AsyncIterator[bytes]
     media_type: str
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -54,15 +56,4 @@ class StreamReply:
     media_type: str = "text/event-stream"
 
 
-@dataclass
-class ByteStreamReply:
-    """Bytes another server sent, delivered in the pieces and at the pace it sent them (a replayed
-    recording): byte for byte, so ``headers`` carries the recorded content type as it was written."""
-
-    chunks: AsyncIterator[bytes]
-    media_type: str
-    status: int = 200
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-Reply = JsonReply | TextReply | BinaryReply | StreamReply | ByteStreamReply
+Reply = JsonReply | TextReply | BinaryReply | StreamReply

@@ -20,6 +20,8 @@ from mockserver.replies import BinaryReply, JsonReply, Reply, TextReply
 from mockserver.steering import Rule
 from mockserver.tasks import TaskView
 
+from .side_effects import answering
+
 
 class CallList(list[JournalEntry]):
     """Recorded calls, oldest first, as respx's CallList reads."""
@@ -90,8 +92,9 @@ class MockRoute:
         return self._add(example=name, times=times)
 
     def mock(self, side_effect: Callable[[Any], Any], *, times: int | None = None) -> MockRoute:
-        """``side_effect(call)`` returns a reply, a JSON body, or None to let the fake answer."""
-        return self._add(side_effect=side_effect, times=times)
+        """``side_effect(call)`` (sync or async) returns an ``httpx``/``httpx2`` Response, a JSON body,
+        a reply, or None to let the fake answer (see ``pytest_plugin.side_effects``)."""
+        return self._add(side_effect=answering(side_effect), times=times)
 
     @property
     def calls(self) -> CallList:

@@ -44,8 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, cassette=None, replay_timing='fast'): configure the gptnb "
-        "and gptnb_server fixtures for one test; cassette='name' replays (or, with --gptnb-record, records) cassettes/<name>/",
+        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, generated_json='full', cassette=None, replay_timing='fast'): "
+        "configure the gptnb and gptnb_server fixtures for one test; cassette='name' replays (or, with --gptnb-record, records) cassettes/<name>/",
     )
 
 
@@ -70,7 +70,7 @@ def _settings(request: pytest.FixtureRequest, overrides: dict[str, Any]) -> tupl
         overrides["api_keys"] = frozenset(overrides["api_keys"])
     try:
         settings = Settings(**{**options, **{k: v for k, v in overrides.items() if v is not None}})
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise pytest.UsageError(f"@pytest.mark.gptnb: {exc}") from None
     return settings, Clock(clock_mode)
 

@@ -32,7 +32,7 @@ from ..errors import ApiError, ErrorContext, build_error
 from ..families import load_all
 from ..guard import admin_refusal, host_refusal, refuse, refuse_websocket
 from ..journal import Journal, JournalEntry
-from ..replies import ByteStreamReply, JsonReply
+from ..replies import BinaryReply, JsonReply
 from .cassette import FORMAT, CassetteWriter
 from .forward import HttpRelay
 from .redact import Redactor, scrub
@@ -190,11 +190,12 @@ class ProxyCore:
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def send_reply(self, send: Send, reply: ByteStreamReply) -> None:
+    async def send_reply(self, send: Send, reply: BinaryReply) -> None:
+        """A replayed answer (recording only what is new): recorded headers, the chunks as they come."""
         headers = [(b"content-type", reply.media_type.encode("latin-1"))] if reply.media_type else []
         headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items() if k.lower() != "content-type"]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-        async for chunk in reply.chunks:
+        async for chunk in reply.data:  # type: ignore[union-attr]
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 

@@ -31,7 +31,7 @@ from ..clock import STEP, Clock
 from ..contracts import Contract
 from ..errors import ApiError
 from ..journal import JournalEntry
-from ..replies import ByteStreamReply
+from ..replies import BinaryReply
 from ..responses import ResponseJudge
 from .cassette import Cassette, body_bytes, body_value, load
 from .matching import Normaliser, differences
@@ -124,12 +124,12 @@ class Replay:
             self._task_started.clear()
             self._task_polls.clear()
 
-    async def answer(self, call: Call) -> ByteStreamReply | None:
+    async def answer(self, call: Call) -> BinaryReply | None:
         """The pipeline's door: the recorded answer to ``call``, or None to let the fake answer."""
         body = described_body(call.body, call.files)
         return await self._answer(call.contract, call.method, call.path, call.params, call.query, body, call.state.clock)
 
-    async def answer_seen(self, seen: RequestSeen, method: str, path: str, query: list[tuple[str, str]]) -> ByteStreamReply | None:
+    async def answer_seen(self, seen: RequestSeen, method: str, path: str, query: list[tuple[str, str]]) -> BinaryReply | None:
         """The proxy's door (recording only what is new): None sends the request to the upstream."""
         assert seen.contract is not None
         return await self._answer(seen.contract, method, path, seen.params, dict(query), seen.body, self._wall_clock, fallback_quietly=True)
@@ -143,7 +143,7 @@ class Replay:
             return None
         return functools.partial(_play_session, found, self.timing)
 
-    async def _answer(self, contract: Contract, method: str, path: str, params: dict[str, str], query: dict[str, Any], body: Any, clock: Clock, fallback_quietly: bool = False) -> ByteStreamReply | None:
+    async def _answer(self, contract: Contract, method: str, path: str, params: dict[str, str], query: dict[str, Any], body: Any, clock: Clock, fallback_quietly: bool = False) -> BinaryReply | None:
         found = self._task_poll(contract, params, query, body, clock) or self._match(contract, method, path, query, body, self._by_contract)
         if isinstance(found, Miss):
             self._missed(found, quietly=fallback_quietly)
@@ -167,12 +167,12 @@ class Replay:
         if self.strict:
             raise ApiError(404, "replay_miss", f"gptnb-mock replay: {miss}")
 
-    def reply(self, cassette: Cassette) -> ByteStreamReply:
+    def reply(self, cassette: Cassette) -> BinaryReply:
         """The recorded answer: its bytes as they came, at the recorded pace times ``timing``."""
         recorded = cassette.response.get("headers", {})
         headers = {k: v for k, v in recorded.items() if k not in NOT_REPLAYED and k != "content-type" and "<redacted>" not in v}
         headers[REPLAY_HEADER] = cassette.name
-        return ByteStreamReply(_paced(cassette.response_chunks(), self.timing), media_type=cassette.media_type, status=cassette.status, headers=headers)
+        return BinaryReply(_paced(cassette.response_chunks(), self.timing), media_type=cassette.media_type, status=cassette.status, headers=headers)
 
     def _match(self, contract: Contract, method: str, path: str, query: dict[str, Any], body: Any, pool: dict[str, list[Cassette]]) -> Cassette | Miss:
         recorded = [(cassette, self._normalised(contract, cassette)) for cassette in pool.get(contract.id, [])]
