@@ -1,4 +1,4 @@
-"""HTTP in and out for generateContent, streamGenerateContent and the model list."""
+"""HTTP in and out for generateContent, streamGenerateContent, countTokens and the model list."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ def _pieces(candidate: CandidatePlan) -> list[list[dict[str, Any]]]:
     return [*events, *([{"text": "".join(answer[i : i + TOKENS_PER_EVENT])}] for i in range(0, len(answer), TOKENS_PER_EVENT))]
 
 
-@handles("gemini.models.generate_content")
+# new-api runs countTokens as generateContent and answers its generation (see the count_tokens contract).
+@handles("gemini.models.generate_content", "gemini.models.count_tokens")
 def generate_content(call: Call) -> Reply:
     return JsonReply(response(_plan(call), random_alnum(23)))
 
