@@ -8,17 +8,16 @@ spells it, or ``X-Mock-Scenario: code=429; delay=200; example=stream``).
 from __future__ import annotations
 
 import fnmatch
-import itertools
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .config import MAX_DELAY_MS
 from .parsing import MAX_JSON_DEPTH, too_deep
 
 if TYPE_CHECKING:
     from .pipeline import Call
+    from .store import Store
 
 SCENARIO_HEADERS = ("prefer", "x-mock-scenario")
 SideEffect = Callable[["Call"], Any]
@@ -50,6 +49,8 @@ class Rule:
     """Python callable (fixture only): gets the Call, returns a reply, a JSON body, or None to fall through."""
     id: int = 0
     hits: int = 0
+    STORED: ClassVar[tuple[str, ...]] = ("contract", "path", "status", "body", "example", "message", "fail_task", "delay_ms", "times", "id")
+    """What a store keeps of a rule (hits are counted apart; a side effect cannot leave the process)."""
 
     def matches(self, contract_id: str | None, path: str) -> bool:
         if self.times is not None and self.hits >= self.times:
@@ -79,7 +80,7 @@ STATUS_RULE = (
     "status must be an error status (400-599) to inject the family's error, or 200-599 with a canned body or example; "
     "statuses below 400 without a body are not injected (a client could not tell them from a real answer)"
 )
-_RULE_FIELDS = {"contract", "path", "status", "body", "example", "message", "fail_task", "delay_ms", "times"}
+_RULE_FIELDS = set(Rule.STORED) - {"id"}
 
 
 def rule_from_json(data: Any) -> Rule:
@@ -138,46 +139,17 @@ def parse_scenario(value: str) -> Rule:
 
 
 class RuleBook:
-    """The active rules, newest first: the most recent instruction wins."""
+    """One namespace's rules as a request sees them: read with the namespace, newest first (the most
+    recent instruction wins); using one is counted by the store, so ``times`` holds across workers."""
 
-    def __init__(self) -> None:
-        self._rules: list[Rule] = []
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+    def __init__(self, store: Store, namespace: str, rules: list[Rule]) -> None:
+        self.store = store
+        self.namespace = namespace
+        self.rules = rules
 
-    def add(self, rule: Rule) -> Rule:
-        with self._lock:
-            rule.id = next(self._ids)
-            self._rules.insert(0, rule)
-        return rule
-
-    def remove(self, rule_id: int) -> bool:
-        with self._lock:
-            before = len(self._rules)
-            self._rules = [r for r in self._rules if r.id != rule_id]
-            return len(self._rules) != before
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(list(self._rules))
-
-    def snapshot(self) -> list[Rule]:
-        return list(self._rules)
-
-    def rollback(self, snapshot: list[Rule]) -> None:
-        with self._lock:
-            self._rules = list(snapshot)
-
-    def take(self, contract_id: str | None, path: str) -> Rule | None:
-        """The first matching rule, counted as used."""
-        if not self._rules:  # the common case costs nothing
-            return None
-        with self._lock:
-            for rule in self._rules:
-                if rule.matches(contract_id, path):
-                    rule.hits += 1
-                    return rule
+    async def take(self, contract_id: str | None, path: str) -> Rule | None:
+        """The first matching rule that still has uses left, counted as used."""
+        for rule in self.rules:  # usually none: the common request costs nothing here
+            if rule.matches(contract_id, path) and await self.store.take_rule(self.namespace, rule):
+                return rule
         return None

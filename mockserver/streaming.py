@@ -17,10 +17,14 @@ def wants_stream(call: Call) -> bool:
     return call.state.registry.check(call.contract.pointer("behavior", "streams_when")).is_valid(call.body)
 
 
-async def paced(call: Call, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """``events`` with the instance's chunk delay between them (none by default)."""
+def paced(call: Call, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """``events`` with the instance's chunk delay between them (none by default: then the events
+    themselves, without a generator in between)."""
     delay = call.state.settings.chunk_delay_ms / 1000
+    return _delayed(events, delay) if delay else events
+
+
+async def _delayed(events: AsyncIterator[Any], delay: float) -> AsyncIterator[Any]:
     async for event in events:
         yield event
-        if delay:
-            await asyncio.sleep(delay)
+        await asyncio.sleep(delay)

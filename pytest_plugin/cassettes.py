@@ -36,6 +36,8 @@ from .interception import NetworkTransport
 
 RECORD_MODES = ("once", "new", "none")
 DEFAULT_DIR = "cassettes"
+CASSETTE_OPTIONS = ("cassette", "replay_timing")
+"""The marker's options read here, not by the mock's settings."""
 
 
 @dataclass
@@ -62,8 +64,9 @@ def add_options(group: Any, parser: pytest.Parser) -> None:
     parser.addini("gptnb_cassette_dir", "where cassettes live, relative to each test file's directory", default=DEFAULT_DIR)
 
 
-def cassette_use(request: pytest.FixtureRequest, state: MockState, marker_options: dict[str, Any]) -> CassetteUse | None:
-    """Set ``state`` up for the test's cassette (replay), or build the recording proxy; None without one."""
+def cassette_use(request: pytest.FixtureRequest, state: MockState, namespace: str, marker_options: dict[str, Any]) -> CassetteUse | None:
+    """Set ``state`` up for the test's cassette (replay, played in the test's ``namespace``), or build the
+    recording proxy (journalling into that namespace, so ``calls`` shows what it forwarded); None without one."""
     name = marker_options.pop("cassette", None)
     timing = marker_options.pop("replay_timing", "fast")
     if name is None:
@@ -94,7 +97,7 @@ def cassette_use(request: pytest.FixtureRequest, state: MockState, marker_option
         # The test's own placeholder key would only record GPTNB's 401s.
         pytest.fail(f"recording cassette {name!r} from {DEFAULT_UPSTREAM} needs the key in ${KEY_VARIABLE}", pytrace=False)
     options = ProxyOptions(upstream=upstream, api_key=key, record=directory, allow_paid=True)
-    use.proxy = ProxyApp(options, journal=state.journal, replay=use.replay, client_factory=_network_client)
+    use.proxy = ProxyApp(options, store=state.store, namespace=namespace, replay=use.replay, client_factory=_network_client)
     return use
 
 

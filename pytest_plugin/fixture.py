@@ -3,6 +3,7 @@
 ``gptnb.route("openai.chat.completions").respond(json={...})`` replaces the answer, ``.fail(429)``
 injects the family's own error, ``.mock(side_effect=fn)`` lets Python decide, and ``gptnb.calls.last``
 is the journal of what the code under test sent. Everything a test changes is rolled back after it.
+The same object serves the in-process mock and a served one (see ``controls``).
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import fnmatch
 from collections.abc import Callable
 from typing import Any
 
-from mockserver.app import MockApp
-from mockserver.clock import Clock
-from mockserver.contracts import Contract
+from mockserver.contracts import Contract, ContractRegistry
 from mockserver.journal import JournalEntry
 from mockserver.replies import BinaryReply, JsonReply, Reply, TextReply
 from mockserver.steering import Rule
 from mockserver.tasks import TaskView
 
+from .controls import Controls
 from .side_effects import answering
 
 
@@ -50,7 +50,7 @@ class MockRoute:
         self.path = path
 
     def _add(self, **rule: Any) -> MockRoute:
-        self._mock.state.rules.add(Rule(contract=self.contract, path=self.path, **rule))
+        self._mock.controls.add_rule(Rule(contract=self.contract, path=self.path, **rule))
         return self
 
     def respond(
@@ -65,6 +65,8 @@ class MockRoute:
         times: int | None = None,
     ) -> MockRoute:
         """Answer with exactly this (JSON by default; ``text`` or raw ``content`` otherwise)."""
+        if json is not None and text is None and content is None and content_type is None and not headers:
+            return self._add(status=status, body=json, times=times)  # a plain rule: any mock can hold it
         reply: Reply
         if content is not None:
             reply = BinaryReply(content, media_type=content_type or "application/octet-stream", status=status, headers=headers or {})
@@ -118,39 +120,63 @@ def _matches(call: JournalEntry, contract: str, path: str | None) -> bool:
 class TaskControl:
     """The mock's async tasks, as a test steers them: look, finish, fail."""
 
-    def __init__(self, mock: GptnbMock) -> None:
-        self._engine = mock.state.tasks
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
 
     def all(self, family: str | None = None) -> list[TaskView]:
-        return [self._engine.view(t) for t in self._engine.tasks(family)]
+        return self._controls.tasks(family)
 
     def get(self, task_id: str) -> TaskView:
-        task = self._engine.get(task_id)
-        if task is None:
+        found = self._controls.task(task_id)
+        if found is None:
             raise KeyError(f"no task {task_id!r}")
-        return self._engine.view(task)
+        return found
 
     def complete(self, task_id: str) -> TaskView:
         """Finish the task successfully now (its callbacks fire as for a natural finish)."""
-        self.get(task_id)
-        return self._engine.finish(self._engine.get(task_id))  # type: ignore[arg-type]
+        return self._controls.finish(task_id, False, None)
 
     def fail(self, task_id: str, reason: str = "failed by the test") -> TaskView:
-        self.get(task_id)
-        return self._engine.finish(self._engine.get(task_id), failed=True, reason=reason)  # type: ignore[arg-type]
+        return self._controls.finish(task_id, True, reason)
 
     def __len__(self) -> int:
-        return len(self._engine.store)
+        return len(self._controls.tasks(None))
+
+
+class ClockControl:
+    """The namespace's clock: ``now()``, ``advance(seconds)``, ``set(epoch)``."""
+
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
+
+    @property
+    def mode(self) -> str:
+        return str(self._controls.clock()["mode"])
+
+    def now(self) -> float:
+        return float(self._controls.clock()["now"])
+
+    def advance(self, seconds: float) -> float:
+        self._controls.change_clock({"advance": seconds})
+        return self.now()
+
+    def set(self, timestamp: float) -> float:
+        self._controls.change_clock({"set": timestamp})
+        return self.now()
 
 
 class GptnbMock:
-    """One mock instance as a test sees it."""
+    """One mock (one namespace of it) as a test sees it."""
 
-    def __init__(self, app: MockApp, base_url: str) -> None:
-        self.app = app
-        self.state = app.state
+    def __init__(self, controls: Controls, registry: ContractRegistry, base_url: str) -> None:
+        self.controls = controls
+        self.registry = registry
         self.base_url = base_url.rstrip("/")
         self._snapshot: list[Rule] = []
+
+    @property
+    def namespace(self) -> str:
+        return self.controls.namespace
 
     @property
     def url(self) -> str:
@@ -162,44 +188,44 @@ class GptnbMock:
         return self.base_url + "/v1"
 
     @property
-    def clock(self) -> Clock:
-        return self.state.clock
+    def clock(self) -> ClockControl:
+        return ClockControl(self.controls)
 
     @property
     def tasks(self) -> TaskControl:
-        return TaskControl(self)
+        return TaskControl(self.controls)
 
     @property
     def calls(self) -> CallList:
         """Requests the mock answered (callback deliveries are in ``callbacks``)."""
-        return CallList(e for e in self.state.journal if e.kind == "request")
+        return CallList(e for e in self.controls.journal() if e.kind == "request")
 
     @property
     def callbacks(self) -> CallList:
         """Callback deliveries the mock made (each attempt), oldest first."""
-        return CallList(e for e in self.state.journal if e.kind == "callback")
+        return CallList(e for e in self.controls.journal() if e.kind == "callback")
 
     def route(self, contract: str = "*", *, path: str | None = None) -> MockRoute:
         """A handle on a contract id (globs allowed: ``"openai.*"``) or, with ``path=``, a path glob."""
-        if path is None and not any(ch in contract for ch in "*?[") and contract not in self.state.registry:
-            ids = sorted(c.id for c in self.state.registry)
+        if path is None and not any(ch in contract for ch in "*?[") and contract not in self.registry:
+            ids = sorted(c.id for c in self.registry)
             # A typo is the usual cause: name the close ids first, not the alphabetically first ones.
             known = ", ".join(difflib.get_close_matches(contract, ids, n=8, cutoff=0.6) or ids[:8])
             raise KeyError(f"unknown contract id {contract!r} (e.g. {known}, …)")
         return MockRoute(self, contract, path)
 
     def contract(self, contract_id: str) -> Contract:
-        return self.state.registry[contract_id]
+        return self.registry[contract_id]
 
     def violations(self) -> list[str]:
         """Where the mock's own answers broke their contracts (strict mode)."""
-        return [f"{entry.method} {entry.path} -> {entry.status}: {v}" for entry, v in self.state.journal.violations()]
+        return [f"{entry.method} {entry.path} -> {entry.status}: {v}" for entry in self.controls.journal() for v in entry.violations]
 
     def reset(self) -> None:
-        self.state.reset()
+        self.controls.reset()
 
     def snapshot(self) -> None:
-        self._snapshot = self.state.rules.snapshot()
+        self._snapshot = self.controls.rules()
 
     def rollback(self) -> None:
-        self.state.rules.rollback(self._snapshot)
+        self.controls.replace_rules(self._snapshot)

@@ -8,20 +8,27 @@ when, in strict mode, the mock's own answers broke their contracts.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
 
 from mockserver.app import MockApp
-from mockserver.clock import MODES, Clock
+from mockserver.clock import MODES
 from mockserver.config import Settings
+from mockserver.contracts import default_registry
 from mockserver.guard import served_hosts
+from mockserver.namespaces import PATH_PREFIX, strip_prefix, url_prefix
 from mockserver.state import MockState
+from mockserver.store import DEFAULT_NAMESPACE
 
 from .bridge import ASGIApp, ASGIBridge
-from .cassettes import CassetteUse, add_options, cassette_use
+from .cassettes import CASSETTE_OPTIONS, CassetteUse, add_options, cassette_use
+from .controls import InProcess, OverHttp
 from .fixture import GptnbMock
 from .interception import Interceptor
 from .server import LiveServer
@@ -35,6 +42,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gptnb-host", action="append", default=[], metavar="HOST", help="another host the gptnb fixture intercepts (repeatable)")
     group.addoption("--gptnb-seed", type=int, default=None, help="seed for generated content (default: ini gptnb_seed or 0)")
     group.addoption("--gptnb-strict", choices=("on", "off"), default=None, help="check every mock response against its contract (default: ini gptnb_strict or on)")
+    group.addoption(
+        "--gptnb-server-url",
+        default=None,
+        metavar="URL",
+        help="gptnb_server uses the mock served at URL (a team instance, a container) instead of starting one; each test gets its own namespace there",
+    )
     parser.addini("gptnb_hosts", "extra hosts the gptnb fixture intercepts", type="linelist", default=[])
     parser.addini("gptnb_seed", "seed for generated content", default="0")
     parser.addini("gptnb_strict", "fail a test whose mock responses break their contracts", type="bool", default=True)
@@ -49,12 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
-    marker = request.node.get_closest_marker(MARKER)
-    return dict(marker.kwargs) if marker else {}
-
-
-def _settings(request: pytest.FixtureRequest, overrides: dict[str, Any]) -> tuple[Settings, Clock]:
+def _settings(request: pytest.FixtureRequest) -> Settings:
     config = request.config
     seed = config.getoption("--gptnb-seed")
     strict_option = config.getoption("--gptnb-strict")
@@ -62,17 +70,21 @@ def _settings(request: pytest.FixtureRequest, overrides: dict[str, Any]) -> tupl
         "seed": int(config.getini("gptnb_seed")) if seed is None else seed,
         "strict": bool(config.getini("gptnb_strict")) if strict_option is None else strict_option == "on",
     }
-    overrides = dict(overrides)
-    clock_mode = overrides.pop("clock", "real")
-    if clock_mode not in MODES:
-        raise pytest.UsageError(f"@pytest.mark.gptnb(clock=...) must be one of {MODES}")
+    overrides = {k: v for k, v in _marker_options(request).items() if k not in CASSETTE_OPTIONS}
     if "api_keys" in overrides:
         overrides["api_keys"] = frozenset(overrides["api_keys"])
     try:
-        settings = Settings(**{**options, **{k: v for k, v in overrides.items() if v is not None}})
+        return Settings(**{**options, **overrides})
     except (TypeError, ValueError) as exc:
         raise pytest.UsageError(f"@pytest.mark.gptnb: {exc}") from None
-    return settings, Clock(clock_mode)
+
+
+def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker(MARKER)
+    overrides = {k: v for k, v in (marker.kwargs if marker else {}).items() if v is not None}
+    if overrides.get("clock", "real") not in MODES:
+        raise pytest.UsageError(f"@pytest.mark.gptnb(clock=...) must be one of {MODES}")
+    return overrides
 
 
 def _hosts(config: pytest.Config) -> tuple[str, ...]:
@@ -80,7 +92,7 @@ def _hosts(config: pytest.Config) -> tuple[str, ...]:
 
 
 def _fail_on_violations(*mocks: GptnbMock) -> None:
-    found = [v for mock in mocks if mock.state.settings.strict for v in mock.violations()]
+    found = [v for mock in mocks if mock.controls.strict() for v in mock.violations()]
     if found:
         pytest.fail("gptnb-mock answers broke their contracts:\n  " + "\n  ".join(found), pytrace=False)
 
@@ -93,18 +105,12 @@ def _fail_on_misses(use: CassetteUse | None, request: pytest.FixtureRequest | No
         pytest.fail(f"cassette {use.name!r} does not answer every request (record it again with --gptnb-record=new):\n  " + "\n  ".join(missed), pytrace=False)  # type: ignore[union-attr]
 
 
-def _prepare(request: pytest.FixtureRequest, state: MockState | None = None, hosts: frozenset[str] | None = None) -> tuple[MockState, CassetteUse | None]:
-    """The test's state (new, or the live server's reconfigured to serve ``hosts``) and its cassette, if it names one."""
-    options = _marker_options(request)
-    settings, clock = _settings(request, {k: v for k, v in options.items() if k not in ("cassette", "replay_timing")})
-    if state is None:
-        state = MockState(settings, clock=clock)
-    else:
-        state.configure(replace(settings, allowed_hosts=hosts), clock)
-    use = cassette_use(request, state, options)
+def _cassette(request: pytest.FixtureRequest, state: MockState, namespace: str) -> CassetteUse | None:
+    """The test's cassette, if it names one: ``state`` replays it, or the recording proxy is built."""
+    use = cassette_use(request, state, namespace, _marker_options(request))
     if use is not None:
         request.node.stash.setdefault(_CASSETTES, []).append(use)
-    return state, use
+    return use
 
 
 # Set once the call phase has failed a test for its violations, so the fixtures' teardown stays quiet.
@@ -127,7 +133,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         raise
     funcargs = getattr(item, "funcargs", {})
     mocks = [m for m in (funcargs.get("gptnb"), funcargs.get("gptnb_server")) if isinstance(m, GptnbMock)]
-    if any(m.state.settings.strict and m.violations() for m in mocks):
+    if any(m.controls.strict() and m.violations() for m in mocks):
         item.stash[_VIOLATIONS_REPORTED] = True
         _fail_on_violations(*mocks)
     for use in item.stash.get(_CASSETTES, []):
@@ -144,49 +150,109 @@ def _fail_at_teardown(request: pytest.FixtureRequest, mock: GptnbMock) -> None:
 @pytest.fixture
 def gptnb(request: pytest.FixtureRequest) -> Iterator[GptnbMock]:
     """In-process mock of https://goapi.gptnb.ai: httpx / httpx2 clients (and the openai SDK) reach it unchanged."""
-    state, cassette = _prepare(request)
+    state = MockState(_settings(request))
+    cassette = _cassette(request, state, DEFAULT_NAMESPACE)
     app = MockApp(state=state)
     bridge = ASGIBridge(cassette.proxy if cassette and cassette.proxy else app)
     with Interceptor(bridge, _hosts(request.config)):
-        mock = GptnbMock(app, f"https://{DEFAULT_HOSTS[0]}")
+        mock = GptnbMock(InProcess(state, DEFAULT_NAMESPACE), state.registry, f"https://{DEFAULT_HOSTS[0]}")
         yield mock
     bridge.close()
+    state.close()
     _fail_at_teardown(request, mock)
     _fail_on_misses(cassette, request)
 
 
 class _Switch:
-    """The live server's app: the mock, or for a test that records its cassette, the recording proxy."""
+    """The live server's app: the mock, or for a test that records its cassette, the recording proxy
+    (which gets the paths as the mock would, without the namespace prefix)."""
 
     def __init__(self, mock: MockApp) -> None:
         self.mock = mock
         self.serving: ASGIApp = mock
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.serving is not self.mock and scope["type"] != "lifespan" and scope["path"].startswith(PATH_PREFIX):
+            scope = strip_prefix(scope)
         await self.serving(scope, receive, send)
 
 
+class _SharedServer:
+    """The mock every ``gptnb_server`` test of the session shares: one started here, or an external one."""
+
+    def __init__(self, url: str | None) -> None:
+        self.external = url
+        self.live: LiveServer | None = None
+        self.switch: _Switch | None = None
+        if url is None:
+            self.switch = _Switch(MockApp(state=MockState(Settings(strict=True))))
+            self.live = LiveServer(self.switch)
+            self.live.start()
+
+    @property
+    def url(self) -> str:
+        return self.external or self.live.url  # type: ignore[union-attr]
+
+    @property
+    def state(self) -> MockState:
+        return self.switch.mock.state  # type: ignore[union-attr]
+
+
 @pytest.fixture(scope="session")
-def _gptnb_live_server() -> Iterator[LiveServer]:
-    server = LiveServer(_Switch(MockApp(state=MockState(Settings(strict=True)))))
-    server.start()
-    yield server
-    server.stop()
+def _gptnb_live_server(request: pytest.FixtureRequest) -> Iterator[_SharedServer]:
+    url = request.config.getoption("--gptnb-server-url")
+    if url:
+        _check_reachable(url)
+    shared = _SharedServer(url)
+    yield shared
+    if shared.live is not None:
+        shared.live.stop()
+
+
+def _check_reachable(url: str) -> None:
+    try:
+        httpx.get(url.rstrip("/") + "/__mock/health", timeout=10).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise pytest.UsageError(f"--gptnb-server-url {url}: no gptnb-mock answers there ({exc})") from None
 
 
 @pytest.fixture
-def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: LiveServer) -> Iterator[GptnbMock]:
-    """The mock under uvicorn on 127.0.0.1 (one server per session, clean state per test); use ``.url``."""
-    switch: _Switch = _gptnb_live_server.app  # type: ignore[assignment]
-    app = switch.mock
-    _, cassette = _prepare(request, app.state, served_hosts(_gptnb_live_server.host))
-    switch.serving = cassette.proxy if cassette and cassette.proxy else app
-    mock = GptnbMock(app, _gptnb_live_server.url)
+def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: _SharedServer) -> Iterator[GptnbMock]:
+    """The mock over a real socket, in a namespace of its own for this test (a fresh one each time):
+    one server per session started here, or the one ``--gptnb-server-url`` names. Use ``.url``."""
+    shared = _gptnb_live_server
+    namespace = _fresh_namespace(request.node.name)
+    controls: InProcess | OverHttp
+    cassette = None
+    switch = shared.switch
+    if switch is not None:
+        shared.state.configure(replace(_settings(request), allowed_hosts=served_hosts(shared.live.host)))  # type: ignore[union-attr]
+        controls = InProcess(shared.state, namespace)
+        cassette = _cassette(request, shared.state, namespace)
+        switch.serving = cassette.proxy if cassette and cassette.proxy else switch.mock
+    else:
+        unsupported = set(_marker_options(request)) - {"clock"}
+        if unsupported:
+            raise pytest.UsageError(f"@pytest.mark.gptnb({', '.join(sorted(unsupported))}=...) sets up the server itself: start the mock at --gptnb-server-url with those flags")
+        controls = OverHttp(shared.url, namespace)
+    clock = _marker_options(request).get("clock")
+    if clock is not None:
+        controls.change_clock({"mode": clock})
+    mock = GptnbMock(controls, default_registry(), shared.url + url_prefix(namespace))
     try:
         yield mock
     finally:
-        switch.serving = app
-        app.state.replay = None
+        if switch is not None:
+            switch.serving = switch.mock
+            switch.mock.state.replay = None
     _fail_at_teardown(request, mock)
     _fail_on_misses(cassette, request)
-    app.state.reset()
+    controls.reset()
+    if isinstance(controls, OverHttp):
+        controls.drop()
+
+
+def _fresh_namespace(test_name: str) -> str:
+    """Readable in namespace lists (the test's name) and unique (a random tail)."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", test_name).strip("-._")[:60] or "test"
+    return f"{readable}-{secrets.token_hex(4)}"

@@ -26,9 +26,11 @@ from collections import Counter
 from typing import Any
 
 from mockserver.app import MockApp
-from mockserver.clock import Clock
 from mockserver.config import Settings
+from mockserver.journal import JournalEntry
 from mockserver.state import MockState
+from mockserver.steering import Rule
+from mockserver.store import DEFAULT_NAMESPACE, run_sync
 
 STREAM_GAP = 0.15
 UNKNOWN_EVENT = "response.audit.note"
@@ -37,13 +39,20 @@ UNKNOWN_EVENT = "response.audit.note"
 class StandIn:
     def __init__(self, clock: str = "step") -> None:
         # The step clock moves a task one state per poll, so a few polls see its whole life.
-        self.mock = MockApp(state=MockState(Settings(strict=False, seed=7), clock=Clock(clock)))
+        self.mock = MockApp(state=MockState(Settings(strict=False, seed=7, clock=clock)))
         self.hold_after_first_event = False
         self.release = threading.Event()
         """Set by a test to let a held stream go on after its first event."""
         self.finished_streams = 0
         self.polls: Counter[str] = Counter()
         self.seen: list[tuple[str, str, dict[str, str]]] = []
+
+    def journal(self) -> list[JournalEntry]:
+        """What the stand-in's mock answered."""
+        return run_sync(self.mock.state.store.journal(DEFAULT_NAMESPACE))
+
+    def add_rule(self, rule: Rule) -> None:
+        run_sync(self.mock.state.store.add_rule(DEFAULT_NAMESPACE, rule))
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())}

@@ -41,14 +41,15 @@ def test_in_process(gptnb):
 def test_live_server(gptnb_server):
     answer = httpx.get(gptnb_server.url + "/v1/models", headers={{"Authorization": "Bearer sk-test"}})
     assert [m["id"] for m in answer.json()["data"]] == ["upstream-only-model"]
+    assert gptnb_server.calls.last.contract_id == "openai.models.list"  # in this test's namespace, recorded or replayed
 """
 
 
 @pytest.fixture
 def upstream():
     standin = StandIn()
-    standin.mock.state.rules.add(Rule(contract="openai.embeddings.create", body=EMBEDDING))
-    standin.mock.state.rules.add(Rule(contract="openai.models.list", body=MODELS))
+    standin.add_rule(Rule(contract="openai.embeddings.create", body=EMBEDDING))
+    standin.add_rule(Rule(contract="openai.models.list", body=MODELS))
     with served(standin) as server:
         standin.url = server.url
         yield standin

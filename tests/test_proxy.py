@@ -117,7 +117,7 @@ def test_uploads_reach_the_upstream_byte_for_byte_and_are_judged(upstream) -> No
         answer = client.post("/v1/audio/transcriptions", data={"model": "whisper-1", "response_format": "json"}, files={"file": ("hello.wav", audio, "audio/wav")})
         (entry,) = journal(url)
     assert answer.status_code == 200 and answer.headers["x-gptnb-verdict"].startswith("conforms; contract=openai.audio.transcriptions")
-    upstream_call = next(c for c in upstream.mock.state.journal if c.path == "/v1/audio/transcriptions")
+    upstream_call = next(c for c in upstream.journal() if c.path == "/v1/audio/transcriptions")
     assert upstream_call.body["file"][0]["size"] == len(audio)
     assert entry["body"]["file"][0]["size"] == len(audio) and entry["body"]["model"] == "whisper-1"
 

@@ -17,14 +17,16 @@ import pytest
 import websockets
 
 from mockserver.app import MockApp
-from mockserver.clock import Clock
 from mockserver.config import Settings
 from mockserver.proxy.cassette import body_bytes, load
 from mockserver.proxy.matching import Normaliser, differences
 from mockserver.proxy.replay import Replay, parse_timing
 from mockserver.contracts import default_registry
 from mockserver.state import MockState
+from mockserver.store import DEFAULT_NAMESPACE, Limits, run_sync
+from mockserver.store.redis import RedisStore
 
+from processes import running_server
 from proxy_helpers import CHAT, SPEECH, STREAM, proxy_to, served, wait_for
 from standin_upstream import STREAM_GAP, StandIn
 
@@ -53,10 +55,16 @@ def recorded(tmp_path_factory):
     return {"dir": directory, "received": received, "task": first, "statuses": statuses, "second": second}
 
 
-def mock_with(replay: Replay, clock: str = "real", strict: bool = True) -> MockApp:
-    state = MockState(Settings(strict=strict), clock=Clock(clock))
+def mock_with(replay: Replay, clock: str = "real", strict: bool = True, store_url: str | None = None) -> MockApp:
+    """A mock answering from ``replay``: its own in-memory store, or a replica on the Redis at ``store_url``."""
+    settings = Settings(strict=strict, clock=clock)
+    state = MockState(settings, store=RedisStore(store_url, Limits(), clock) if store_url else None)
     state.replay = replay
     return MockApp(state=state)
+
+
+def journal_of(app: MockApp) -> list:
+    return run_sync(app.state.store.journal(DEFAULT_NAMESPACE))
 
 
 def timed(client: httpx.Client, method: str, path: str, **kwargs) -> tuple[httpx.Response, bytes, list[float]]:
@@ -125,9 +133,9 @@ def test_a_recorded_task_follows_the_manual_clock(recorded) -> None:
         client.post("/mj/submit/imagine", json={"prompt": "a lighthouse"})
         fetch = f"/mj/task/{recorded['task']}/fetch"
         standing = [client.get(fetch).json()["status"] for _ in range(3)]
-        app.state.clock.advance(offsets[2] + 0.01)
+        run_sync(app.state.store.advance_clock(DEFAULT_NAMESPACE, offsets[2] + 0.01))
         later = client.get(fetch).json()["status"]
-        app.state.clock.advance(offsets[-1])
+        run_sync(app.state.store.advance_clock(DEFAULT_NAMESPACE, offsets[-1]))
         last = client.get(fetch).json()["status"]
     assert standing == [recorded["statuses"][0]] * 3  # the clock stands still, so does the task
     assert later == recorded["statuses"][2] and last == "SUCCESS"
@@ -172,7 +180,7 @@ def test_strict_mode_judges_replayed_answers_as_the_proxy_did(recorded) -> None:
         httpx.post(mock.url + "/v1/chat/completions", json=CHAT, headers=AUTH)
         httpx.post(mock.url + "/v1/chat/completions", json=STREAM, headers=AUTH).read()
     chat, stream = [c for c in load(recorded["dir"]) if c.contract == "openai.chat.completions"][:2]
-    plain_entry, stream_entry = list(app.state.journal)
+    plain_entry, stream_entry = journal_of(app)
     assert plain_entry.violations == chat.data["verdict"]["violations"] and plain_entry.violations
     assert stream_entry.violations == stream.data["verdict"]["violations"] and stream_entry.violations
 
@@ -183,6 +191,46 @@ def test_a_reset_plays_from_the_start_again(recorded) -> None:
         httpx.post(mock.url + "/__mock/reset")
         again = client.post("/mj/submit/imagine", json={"prompt": "a lighthouse"}).json()["result"]
     assert first == again == recorded["task"]
+
+
+def test_each_namespace_plays_the_recordings_from_the_start(recorded) -> None:
+    app = mock_with(Replay.load(recorded["dir"], timing=0.0))
+
+    def imagine(namespace: str) -> str:
+        return httpx.post(f"{mock.url}/__mock/ns/{namespace}/mj/submit/imagine", json={"prompt": "a lighthouse"}, headers={"mj-api-secret": "k"}).json()["result"]
+
+    with served(app) as mock:
+        ids = [imagine("a"), imagine("b"), imagine("a"), imagine("b")]
+        assert httpx.post(f"{mock.url}/__mock/reset", headers={"X-Mock-Namespace": "a"}).json() == {"reset": True}
+        after_reset = [imagine("a"), imagine("b")]
+    assert ids == [recorded["task"], recorded["task"], recorded["second"], recorded["second"]]
+    assert after_reset == [recorded["task"], recorded["second"]]  # a's reset rewound a alone
+
+
+def test_replicas_on_one_redis_play_one_sequence(recorded, redis_url) -> None:
+    """How far the replay has got is in the store: what one replica played, the other does not play
+    again, and a recorded task polled through both moves one recorded state per poll (step clock)."""
+    replay = Replay.load(recorded["dir"], timing=0.0)
+    headers = {"mj-api-secret": "k"}
+    with served(mock_with(replay, clock="step", store_url=redis_url)) as a, served(mock_with(replay, clock="step", store_url=redis_url)) as b:
+        submitted = [httpx.post(url + "/mj/submit/imagine", json={"prompt": "a lighthouse"}, headers=headers).json()["result"] for url in (a.url, b.url, a.url)]
+        polls = len(recorded["statuses"]) + 1
+        seen = [httpx.get(f"{(a.url, b.url)[i % 2]}/mj/task/{recorded['task']}/fetch", headers=headers).json()["status"] for i in range(polls)]
+    assert submitted == [recorded["task"], recorded["second"], recorded["second"]]
+    assert seen == recorded["statuses"] + ["SUCCESS"]
+
+
+def test_serve_workers_read_the_recordings_and_share_the_replay(recorded, redis_url, tmp_path) -> None:
+    flags = ("--replay", str(recorded["dir"]), "--replay-timing", "fast", "--clock", "step", "--store", redis_url, "--workers", "2")
+    with running_server(tmp_path / "workers.log", *flags) as url:
+        headers = {"mj-api-secret": "k"}
+        # A connection each, so the requests spread over both workers.
+        submitted = [httpx.post(url + "/mj/submit/imagine", json={"prompt": "a lighthouse"}, headers=headers).json()["result"] for _ in range(3)]
+        seen = [httpx.get(f"{url}/mj/task/{recorded['task']}/fetch", headers=headers).json()["status"] for _ in range(len(recorded["statuses"]))]
+        speech = httpx.post(url + "/v1/audio/speech", json=SPEECH, headers=AUTH)
+    assert submitted == [recorded["task"], recorded["second"], recorded["second"]]
+    assert seen == recorded["statuses"]
+    assert speech.content == recorded["received"]["speech"] and speech.headers["x-gptnb-replay"].endswith(".json")
 
 
 def test_the_normalising_rules() -> None:
@@ -276,7 +324,7 @@ def test_a_recorded_realtime_session_replays_frame_for_frame(tmp_path) -> None:
     with served(app) as mock:
         replayed = asyncio.run(turn(mock.url.replace("http://", "ws://")))
     assert replayed == recorded and len(recorded) > 5  # the upstream's own ids and words, byte for byte
-    (entry,) = list(app.state.journal)
+    (entry,) = journal_of(app)
     assert entry.status == 101 and entry.violations == [] and entry.response.startswith("replayed 0001-openai.realtime.session.json")
     assert replay.misses == []
 

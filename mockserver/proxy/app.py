@@ -4,6 +4,11 @@ own small admin API (health, the journal of verdicts).
 ``ProxyCore`` holds what every exchange shares — contracts, judges, redaction, the upstream and its key,
 the guard, the journal, the cassette writer — built once; ``HttpRelay`` and ``WebSocketRelay`` do the
 per-exchange work.
+
+The proxy is one process. Its journal, and how far a replay of recordings it answers from has got, live
+in a store namespace like the mock's: its own in-memory store when run as ``gptnb-mock proxy``, the
+test's namespace of the mock's store when a fixture records a cassette through it (so ``calls`` shows
+the exchanges). The request budget (``Guard``) is the process's own.
 """
 
 from __future__ import annotations
@@ -30,12 +35,15 @@ from ..config import DEFAULT_MAX_BODY_BYTES, Settings
 from ..contracts import Contract, ContractRegistry, default_registry
 from ..errors import ApiError, ErrorContext, build_error
 from ..families import load_all
+from ..clock import Clock
 from ..guard import admin_refusal, host_refusal, refuse, refuse_websocket
 from ..journal import Journal, JournalEntry
 from ..replies import BinaryReply, JsonReply
+from ..store import DEFAULT_NAMESPACE, Limits, MemoryStore, Store
 from .cassette import FORMAT, CassetteWriter
 from .forward import HttpRelay
 from .redact import Redactor, scrub
+from .replay import Progress
 from .upstream import Upstream
 from .verdict import Incoming, RequestJudge, RequestSeen
 from .websocket import WebSocketRelay
@@ -100,7 +108,8 @@ class ProxyCore:
         self,
         options: ProxyOptions,
         registry: ContractRegistry | None = None,
-        journal: Journal | None = None,
+        store: Store | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
         client_factory: Callable[[], httpx.AsyncClient] | None = None,
         replay: Replay | None = None,
     ) -> None:
@@ -111,9 +120,12 @@ class ProxyCore:
         self.redactor = Redactor(self.registry)
         self.upstream = Upstream(options.upstream, options.api_key)
         self.guard = Guard(options.allow_paid, options.max_requests)
-        self.journal = journal if journal is not None else Journal(options.journal_size)
+        store = store if store is not None else MemoryStore(Limits(journal_size=options.journal_size))
+        self.journal = Journal(store, namespace)
         self.writer = CassetteWriter(options.record) if options.record else None
         self.replay = replay
+        self.progress = Progress(store, namespace, Clock())
+        """Where ``replay`` notes how far it has got; recorded tasks move on wall time here."""
         self.settings = Settings(allowed_hosts=options.allowed_hosts)
         self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=options.timeout))
         # A client's pooled connections belong to the event loop that opened them; the in-process
@@ -143,16 +155,8 @@ class ProxyCore:
             await client.aclose()
 
     def journal_entry(self, method: str, incoming: Incoming, seen: RequestSeen) -> JournalEntry:
-        entry = self.journal.record(
-            {
-                "method": method,
-                "path": incoming.path,
-                "contract_id": seen.contract.id if seen.contract else None,
-                "query": dict(self.redactor.query(incoming.query)),
-                "body": seen.body,
-                "time": incoming.started,
-            }
-        )
+        """The exchange's entry, filled in as it goes and journalled (``journal.record``) when it is over."""
+        entry = JournalEntry(0, incoming.started, method, incoming.path, seen.contract.id if seen.contract else None, dict(self.redactor.query(incoming.query)), seen.body)
         entry.violations += seen.violations
         return entry
 
@@ -259,10 +263,10 @@ def _admin(core: ProxyCore) -> Starlette:
 
     async def journal(request: Request) -> Response:
         if request.method == "DELETE":
-            core.journal.clear()
+            await core.journal.clear()
             return JSONResponse({"cleared": True})
         contract = request.query_params.get("contract")
-        entries = [e.as_dict() for e in core.journal if contract is None or e.contract_id == contract]
+        entries = [e.as_dict() for e in await core.journal.entries() if contract is None or e.contract_id == contract]
         return JSONResponse({"calls": entries, "total": len(entries)})
 
     return Starlette(routes=[Route("/health", health), Route("/journal", journal, methods=["GET", "DELETE"])])

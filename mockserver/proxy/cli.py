@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..contracts import default_registry
 from ..guard import served_hosts
@@ -96,21 +97,31 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replay-ignore", action="append", metavar="FIELD", help="also ignore body members named FIELD when matching (repeatable)")
 
 
-def replay_from(args: argparse.Namespace) -> Replay | None:
-    """The replay the serve flags ask for; ValueError (with the reason) when they are wrong."""
+def replay_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The replay the serve flags ask for, as JSON (handed to ``--workers`` processes too); ValueError
+    (with the reason) when the flags are wrong."""
     if args.replay is None:
         if args.replay_strict or args.replay_ignore:
             raise ValueError("--replay-strict and --replay-ignore need --replay DIR")
         return None
+    parse_timing(args.replay_timing)
+    return {"directory": str(args.replay), "strict": args.replay_strict, "timing": args.replay_timing, "ignore": list(args.replay_ignore or ())}
+
+
+def load_replay(options: dict[str, Any] | None, announce: bool = False) -> Replay | None:
+    """The recordings ``replay_options`` names, read from their directory; ValueError when they cannot be."""
+    if options is None:
+        return None
     try:
         replay = Replay.load(
-            args.replay,
-            strict=args.replay_strict,
-            timing=parse_timing(args.replay_timing),
-            ignored=frozenset(args.replay_ignore or ()),
+            Path(options["directory"]),
+            strict=options["strict"],
+            timing=parse_timing(options["timing"]),
+            ignored=frozenset(options["ignore"]),
             secret_query=Redactor(default_registry()).query_named,
         )
     except CassetteError as exc:
         raise ValueError(str(exc)) from None
-    print(f"gptnb-mock: replaying {len(replay.cassettes)} recorded exchanges from {args.replay}", file=sys.stderr)
+    if announce:
+        print(f"gptnb-mock: replaying {len(replay.cassettes)} recorded exchanges from {options['directory']}", file=sys.stderr)
     return replay

@@ -49,14 +49,16 @@ class HttpRelay:
         seen = await core.requests.judge(method, path, incoming.query, incoming.headers, raw)
         entry = core.journal_entry(method, incoming, seen)
         if core.replay is not None and seen.contract is not None:  # recorded already: costs nothing
-            replayed = await core.replay.answer_seen(seen, method, path, incoming.query)
+            replayed = await core.replay.answer_seen(core.progress, seen, method, path, incoming.query)
             if replayed is not None:
                 entry.status, entry.response = replayed.status, "(replayed)"
+                await core.journal.record(entry)
                 await core.send_reply(send, replayed)
                 return
         refused = core.guard.refusal(seen.contract, method, path)
         if refused is not None:
             entry.status, entry.response = 403, refused
+            await core.journal.record(entry)
             await core.send_json(send, core.refusal(seen.contract, 403, "proxy_refused", refused, rid))
             return
         number = core.writer.number() if core.writer else None
@@ -72,6 +74,7 @@ class HttpRelay:
             message = f"the upstream {core.upstream.base_url} did not answer: {type(exc).__name__}: {exc}"
             entry.status, entry.response = 502, message
             log.warning("%s %s -> 502: %s", method, path, message)
+            await core.journal.record(entry)
             await core.send_json(send, core.refusal(seen.contract, 502, "upstream_unreachable", message, rid))
             return
         exchange = _Exchange(core, incoming, seen, entry, answer)
@@ -79,7 +82,7 @@ class HttpRelay:
             await exchange.relay(receive, send)
         finally:
             await answer.aclose()
-        entry.duration_ms = incoming.elapsed_ms()
+            await exchange.journal_once()  # the upstream broke off: what was seen so far
         log.info("%s %s -> %s %s %s (%.0f ms)", method, path, answer.status_code, seen.contract.id if seen.contract else "(no contract)", "conforms" if not entry.violations else f"{len(entry.violations)} violation(s)", entry.duration_ms)
         if number is not None:
             await core.record(number, core.cassette(incoming, method, seen.contract, _request_record(seen, raw, incoming.headers.get("content-type", "")), **exchange.recorded()))
@@ -104,6 +107,7 @@ class _Exchange:
         self.size = 0
         self.event_times: list[float] = []
         self.client_left = False
+        self.journalled = False
 
     async def relay(self, receive: Receive, send: Send) -> None:
         self.entry.status = self.answer.status_code
@@ -116,7 +120,7 @@ class _Exchange:
                 if self.size > self.core.options.max_buffer_bytes:
                     break
             else:
-                self._finish()
+                await self._finish()
                 await self._send_start(send, pending=False)
                 await send({"type": "http.response.body", "body": self.body(), "more_body": False})
                 return
@@ -126,12 +130,14 @@ class _Exchange:
             for _, held in self.chunks:
                 await send({"type": "http.response.body", "body": held, "more_body": True})
         self.client_left = await _until_disconnect(receive, self._pump(send, chunks))
-        self._finish()
+        if self.client_left:
+            await self._finish()
 
     async def _pump(self, send: Send, chunks: AsyncIterator[bytes]) -> None:
         async for chunk in chunks:
             self._take(chunk)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await self._finish()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def _take(self, chunk: bytes) -> None:
@@ -141,10 +147,19 @@ class _Exchange:
         if self.reader is not None:
             self.event_times += [now] * len(self.reader.feed(chunk))
 
-    def _finish(self) -> None:
+    async def _finish(self) -> None:
+        """The answer is all here (or the client left): the verdict is complete, and journalled before
+        the client has the end of the answer, so what it asks the journal next includes this exchange."""
         if self.reader is not None and not self.client_left:
             self.reader.finish()
         self.entry.response = self._journal_response()
+        await self.journal_once()
+
+    async def journal_once(self) -> None:
+        if not self.journalled:
+            self.journalled = True
+            self.entry.duration_ms = self.incoming.elapsed_ms()
+            await self.core.journal.record(self.entry)
 
     def body(self) -> bytes:
         return b"".join(chunk for _, chunk in self.chunks)

@@ -8,9 +8,16 @@ The answer is the recorded bytes, exactly, at the recorded pace scaled by the ti
 the mock's clock: real and manual clocks pick the state recorded at the time elapsed since the submit
 was replayed, the step clock moves one recorded state per poll. A request no recording answers falls
 back to the contract-driven fake, or with ``strict`` is refused; either way the miss and its nearest
-recording are reported (``misses``, the log, the ``x-gptnb-replay`` header of the answer). A recorded
-WebSocket session that matches (contract, path, query) plays the server's frames again in order, each
-recorded client frame waited for in its place.
+recording are reported (``misses``, the log). A recorded WebSocket session that matches (contract,
+path, query) plays the server's frames again in order, each recorded client frame waited for in its
+place.
+
+The recordings are read-only data every process loads from the same files. How far the replay has got
+(which recordings have played, when each recorded task was submitted and how often polled) is state
+of the request's namespace, kept in the store (``Progress``): workers and replicas sharing a Redis play
+one sequence, each namespace plays from the start, and a reset of the namespace rewinds it. ``misses``
+is a report to whoever holds this object (the test that set up the cassette); a served mock logs
+each miss in the process that met it.
 """
 
 from __future__ import annotations
@@ -19,7 +26,6 @@ import asyncio
 import functools
 import logging
 import threading
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +39,7 @@ from ..errors import ApiError
 from ..journal import JournalEntry
 from ..replies import BinaryReply
 from ..responses import ResponseJudge
+from ..store import Store
 from .cassette import Cassette, body_bytes, body_value, load
 from .matching import Normaliser, differences
 from .tasks import polled_id
@@ -40,6 +47,7 @@ from .verdict import RequestSeen, described_body
 
 if TYPE_CHECKING:
     from ..pipeline import Call
+    from ..state import NamespaceState
 
 log = logging.getLogger("gptnb_mock.replay")
 REPLAY_HEADER = "x-gptnb-replay"
@@ -78,6 +86,19 @@ class Miss:
         return f"no recording answers {self.request} ({self.contract}); nearest {self.nearest} differs at " + "; ".join(self.differences)
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a replay keeps how far it has got: a namespace of a store, and the clock its tasks move on."""
+
+    store: Store
+    namespace: str
+    clock: Clock
+
+    @classmethod
+    def of(cls, space: NamespaceState) -> Progress:
+        return cls(space.store, space.namespace, space.clock)
+
+
 class _Timeline:
     """A recorded task: its polls in order, with their times after the submit (or the first poll)."""
 
@@ -104,55 +125,41 @@ class Replay:
                 pool = self._sessions if "websocket" in cassette.data else self._by_contract
                 pool.setdefault(cassette.contract, []).append(cassette)
         self._timelines = _timelines(cassettes)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # misses come from the fixture's bridge thread and the server's
         self.misses: list[Miss] = []
-        self._played: Counter[str] = Counter()
-        self._task_started: dict[str, float] = {}
-        self._task_polls: Counter[str] = Counter()
         self._requests: dict[str, dict[str, Any]] = {}
-        self._wall_clock = Clock()  # the proxy's replays (recording what is new) run on wall time
 
     @classmethod
     def load(cls, directory: Path, **options: Any) -> Replay:
         return cls(load(directory), **options)
 
-    def rewind(self) -> None:
-        """Play from the start again (a reset of the mock)."""
-        with self._lock:
-            self.misses.clear()
-            self._played.clear()
-            self._task_started.clear()
-            self._task_polls.clear()
-
     async def answer(self, call: Call) -> BinaryReply | None:
         """The pipeline's door: the recorded answer to ``call``, or None to let the fake answer."""
         body = described_body(call.body, call.files)
-        return await self._answer(call.contract, call.method, call.path, call.params, call.query, body, call.state.clock)
+        return await self._answer(Progress.of(call.state), call.contract, call.method, call.path, call.params, call.query, body)
 
-    async def answer_seen(self, seen: RequestSeen, method: str, path: str, query: list[tuple[str, str]]) -> BinaryReply | None:
+    async def answer_seen(self, progress: Progress, seen: RequestSeen, method: str, path: str, query: list[tuple[str, str]]) -> BinaryReply | None:
         """The proxy's door (recording only what is new): None sends the request to the upstream."""
         assert seen.contract is not None
-        return await self._answer(seen.contract, method, path, seen.params, dict(query), seen.body, self._wall_clock, fallback_quietly=True)
+        return await self._answer(progress, seen.contract, method, path, seen.params, dict(query), seen.body, fallback_quietly=True)
 
-    def session(self, contract: Contract, path: str, query: dict[str, Any]) -> SessionHandler | None:
+    async def session(self, space: NamespaceState, contract: Contract, path: str, query: dict[str, Any]) -> SessionHandler | None:
         """The WebSocket gate's door: a recorded session that matches (contract, path, query), as a
         session handler; None lets the mock's own session answer."""
-        found = self._match(contract, "GET", path, query, None, self._sessions)
+        found = await self._match(Progress.of(space), contract, "GET", path, query, None, self._sessions)
         if isinstance(found, Miss):
             self._missed(found, quietly=False)
             return None
         return functools.partial(_play_session, found, self.timing)
 
-    async def _answer(self, contract: Contract, method: str, path: str, params: dict[str, str], query: dict[str, Any], body: Any, clock: Clock, fallback_quietly: bool = False) -> BinaryReply | None:
-        found = self._task_poll(contract, params, query, body, clock) or self._match(contract, method, path, query, body, self._by_contract)
+    async def _answer(self, progress: Progress, contract: Contract, method: str, path: str, params: dict[str, str], query: dict[str, Any], body: Any, fallback_quietly: bool = False) -> BinaryReply | None:
+        found = await self._task_poll(progress, contract, params, query, body) or await self._match(progress, contract, method, path, query, body, self._by_contract)
         if isinstance(found, Miss):
             self._missed(found, quietly=fallback_quietly)
             return None
         task = found.task
         if task and task.get("role") == "submit":
-            with self._lock:
-                self._task_started[task["id"]] = clock.now()
-                self._task_polls.pop(task["id"], None)
+            await progress.store.replay_submitted(progress.namespace, task["id"], progress.clock.now())
         if self.timing:
             await asyncio.sleep(float(found.timing.get("time_to_headers_ms", 0.0)) / 1000 * self.timing)
         return self.reply(found)
@@ -174,17 +181,17 @@ class Replay:
         headers[REPLAY_HEADER] = cassette.name
         return BinaryReply(_paced(cassette.response_chunks(), self.timing), media_type=cassette.media_type, status=cassette.status, headers=headers)
 
-    def _match(self, contract: Contract, method: str, path: str, query: dict[str, Any], body: Any, pool: dict[str, list[Cassette]]) -> Cassette | Miss:
+    async def _match(self, progress: Progress, contract: Contract, method: str, path: str, query: dict[str, Any], body: Any, pool: dict[str, list[Cassette]]) -> Cassette | Miss:
         recorded = [(cassette, self._normalised(contract, cassette)) for cassette in pool.get(contract.id, [])]
         sent = self.normaliser.request(contract, method, path, query, body)
         matching = [cassette for cassette, was in recorded if was == sent]
         if not matching:
             nearest = min(((differences(was, sent), cassette) for cassette, was in recorded), key=lambda found: len(found[0]), default=None)
             return Miss(contract.id, f"{method} {path}", nearest[1].name if nearest else None, tuple(nearest[0]) if nearest else ())
-        with self._lock:
-            chosen = next((c for c in matching if not self._played[c.name]), matching[-1])
-            self._played[chosen.name] += 1
-        return chosen
+        if len(matching) == 1:
+            return matching[0]  # no choice to make, nothing to mark
+        first = await progress.store.play_first(progress.namespace, [c.name for c in matching])
+        return next((c for c in matching if c.name == first), matching[-1])
 
     def _normalised(self, contract: Contract, cassette: Cassette) -> dict[str, Any]:
         """A recording's request as matching compares it, worked out once."""
@@ -194,17 +201,15 @@ class Replay:
             found = self._requests[cassette.name] = self.normaliser.request(contract, request["method"], request["path"], request.get("query") or {}, body_value(request.get("body")))
         return found
 
-    def _task_poll(self, contract: Contract, params: dict[str, str], query: dict[str, Any], body: Any, clock: Clock) -> Cassette | None:
+    async def _task_poll(self, progress: Progress, contract: Contract, params: dict[str, str], query: dict[str, Any], body: Any) -> Cassette | None:
         if contract.kind != "task-query":
             return None
         task_id = polled_id(contract, params, query, body)
         timeline = self._timelines.get((contract.id, task_id or ""))
-        if timeline is None:
+        if task_id is None or timeline is None:
             return None
-        with self._lock:
-            started = self._task_started.setdefault(task_id, clock.now())  # type: ignore[arg-type]
-            polls = self._task_polls[task_id]  # type: ignore[index]
-            self._task_polls[task_id] += 1  # type: ignore[index]
+        clock = progress.clock
+        started, polls = await progress.store.replay_polled(progress.namespace, task_id, clock.now())
         if clock.mode == STEP:
             return timeline.polls[min(polls, len(timeline.polls) - 1)]
         return timeline.at(clock.now() - started)

@@ -47,6 +47,7 @@ class WebSocketRelay:
         refused = core.guard.refusal(contract, "WEBSOCKET", path)
         if refused is not None:
             entry.status, entry.response = 403, refused
+            await core.journal.record(entry)
             await _deny(scope, receive, send, 403, orjson.dumps(core.refusal(contract, 403, "proxy_refused", refused, request_id()).body))
             return
         await receive()  # websocket.connect
@@ -64,11 +65,13 @@ class WebSocketRelay:
             )
         except InvalidStatus as exc:
             entry.status, entry.response = exc.response.status_code, exc.response.body.decode("utf-8", "replace")[:2000]
+            await core.journal.record(entry)
             await _deny(scope, receive, send, exc.response.status_code, exc.response.body, connected=True)
             return
         except (OSError, InvalidHandshake, TimeoutError) as exc:
             message = f"the upstream {core.upstream.base_url} did not take the WebSocket: {type(exc).__name__}: {exc}"
             entry.status, entry.response = 502, message
+            await core.journal.record(entry)
             await _deny(scope, receive, send, 502, orjson.dumps(core.refusal(contract, 502, "upstream_unreachable", message, request_id()).body), connected=True)
             return
         session = _Session(core, contract, entry, incoming)
@@ -80,6 +83,7 @@ class WebSocketRelay:
             await upstream.close()
         entry.duration_ms = incoming.elapsed_ms()
         entry.response = f"{session.counts['client']} client frames, {session.counts['server']} server frames"
+        await core.journal.record(entry)  # a session is journalled when it ends, with every frame's verdict
         log.info("WEBSOCKET %s -> 101 %s: %s, %s", path, contract.id if contract else "(no contract)", entry.response, "conforms" if not entry.violations else f"{len(entry.violations)} violation(s)")
         if number is not None:
             await core.record(number, core.cassette(incoming, "GET", contract, None, **session.recorded(upstream.subprotocol)))

@@ -117,7 +117,7 @@ class Completion:
             yield {"id": self.id, "object": "text_completion", "created": self.created, "model": self.model, "choices": [], "usage": self.usage()}
 
 
-@handles("openai.completions.create")
+@handles("openai.completions.create", stateless=True)
 def completions(call: Call) -> Reply:
     completion = Completion(call)
     if wants_stream(call):

@@ -36,7 +36,7 @@ def _token_count(value: Any) -> int:
     return sum(texts.count_tokens(v) if isinstance(v, str) else len(v) for v in value)
 
 
-@handles("openai.embeddings.create")
+@handles("openai.embeddings.create", stateless=True)
 def embeddings(call: Call) -> Reply:
     body = call.body
     model = body["model"]
