@@ -196,8 +196,9 @@ class Pipeline:
 
         A stateless handler with no steering rule to honour may be answered from the last view: its
         journal entry is then written only if the namespace has not changed since (see ``_send``).
-        Everything else reads the namespace first."""
-        if prepared.stateless:
+        Everything else reads the namespace first, and so does every request while recordings replay:
+        choosing one marks it played, which an answer given again must not do twice."""
+        if prepared.stateless and self.state.replay is None:
             seen = self.state.last_seen(namespace)
             if seen is not None and not seen.rules.rules:
                 return seen, True
@@ -327,6 +328,10 @@ class Pipeline:
             steered = await self._steer(rule, call)
             if steered is not None:
                 return steered
+        if self.state.replay is not None:  # recorded traffic answers before the fake (serve --replay)
+            replayed = await self.state.replay.answer(call)
+            if replayed is not None:
+                return replayed
         if prepared.handler is None:
             return _documented_reply(call.contract)
         result = prepared.handler(call)
@@ -376,18 +381,15 @@ class Pipeline:
                 current = await self.state.enter(space.namespace)
                 if current.version != space.version:
                     return current
+            headers = {"cache-control": "no-cache", "x-accel-buffering": "no", **ids}
             if isinstance(reply, StreamReply):
                 timeline = Timeline(self.state.settings.journal_entry_bytes)
                 entry.events = timeline.items
-                chunks, entry.response = _frame(reply, timeline, recorder), "(event stream)"
-            else:
-                chunks, entry.response = _recorded(reply.data, recorder), f"(bytes of {reply.media_type} as they came)"
-            response = StreamingResponse(
-                chunks,
-                status_code=reply.status,
-                media_type=reply.media_type,
-                headers={"cache-control": "no-cache", "x-accel-buffering": "no", **ids, **reply.headers},
-            )
+                chunks, media, entry.response = _frame(reply, timeline, recorder), reply.media_type, "(event stream)"
+            else:  # another server's bytes (a side effect's, a recording's): its content type as written, no charset added
+                chunks, media, entry.response = _recorded(reply.data, recorder), None, f"(bytes of {reply.media_type} as they came)"
+                headers.update({"content-type": reply.media_type} if reply.media_type else {})
+            response = StreamingResponse(chunks, status_code=reply.status, media_type=media, headers={**headers, **reply.headers})
             try:
                 await response(scope, receive, send)
             finally:

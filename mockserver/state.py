@@ -3,6 +3,8 @@ holds (tasks, rules, journal, clock), as the app, the admin API and the fixtures
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .callbacks import CallbackDispatcher
 from .config import Settings
 from .contracts import ContractRegistry, default_registry
@@ -11,6 +13,9 @@ from .journal import Journal
 from .steering import RuleBook
 from .store import DEFAULT_NAMESPACE, Entered, Limits, MemoryStore, Store
 from .tasks import TaskEngine
+
+if TYPE_CHECKING:
+    from .proxy.replay import Replay
 
 NAMESPACES_REMEMBERED = 1024  # views kept for reuse; past this they are all built afresh
 
@@ -23,6 +28,9 @@ class MockState:
         self.store = store if store is not None else memory_store(self.settings)
         self.callbacks = CallbackDispatcher(self)
         self._entered: dict[str, NamespaceState] = {}
+        self.replay: Replay | None = None
+        """Recorded exchanges that answer before the fake (``serve --replay``, cassettes in the fixtures);
+        how far they have played is each namespace's, in the store."""
 
     async def enter(self, namespace: str = DEFAULT_NAMESPACE) -> NamespaceState:
         """The namespace as a request sees it (one read of the store)."""

@@ -55,6 +55,9 @@ class WebSocketGate:
             pipeline.validate(prepared, match.params, query, headers, None)
             pipeline.route_model(prepared, query)
             handler = prepared.handler
+            replay = pipeline.state.replay
+            if replay is not None:  # a recorded session answers before the mock's own (serve --replay)
+                handler = await replay.session(space, contract, path, query) or handler
             if handler is None:
                 raise ApiError(404, errors.NOT_FOUND, f"no session handler for {contract.id}")
         except Exception as exc:  # noqa: BLE001 (refusals are answered before the upgrade)

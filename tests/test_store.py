@@ -118,6 +118,23 @@ async def test_counters_stop_at_their_limit(store: Store) -> None:
     assert sorted(counted, key=lambda v: v or 0) == [None, None, None, 1, 2]
 
 
+async def test_each_recording_plays_once_per_namespace(store: Store) -> None:
+    names = ["0001-x.json", "0002-x.json", "0003-x.json"]
+    played = await asyncio.gather(*(store.play_first("ns", names) for _ in range(5)))
+    assert sorted(played, key=lambda v: v or "") == [None, None, *names]  # each once, however many ask at once
+    assert await store.play_first("other", names[1:]) == "0002-x.json"
+    assert await store.play_first("ns", ["0004-x.json"]) == "0004-x.json"
+
+
+async def test_a_replayed_task_counts_its_polls_from_its_submit(store: Store) -> None:
+    assert await store.replay_polled("ns", "t1", 10.5) == (10.5, 0)  # polled before any submit: this poll starts it
+    assert await store.replay_polled("ns", "t1", 11.0) == (10.5, 1)
+    await store.replay_submitted("ns", "t1", 20.25)
+    polls = await asyncio.gather(*(store.replay_polled("ns", "t1", 30.0) for _ in range(4)))
+    assert sorted(polls) == [(20.25, 0), (20.25, 1), (20.25, 2), (20.25, 3)]
+    assert await store.replay_polled("other", "t1", 40.0) == (40.0, 0)
+
+
 async def test_callbacks_are_claimed_once_and_come_back_when_nudged(store: Store) -> None:
     await store.create_task("ns", a_task(callback=True), 1001.0, 1000.0)
     now = 2_000_000_000.0
@@ -157,11 +174,14 @@ async def test_dropping_a_namespace_forgets_everything_in_it(store: Store) -> No
     await store.record("gone", JournalEntry(0, 1.0, "GET", "/", None, {}, None))
     await store.create_task("gone", a_task(callback=True), 1001.0, 1000.0)
     await store.count("gone", "k")
+    await store.play_first("gone", ["0001-x.json"])
+    await store.replay_polled("gone", "t1", 5.0)
     await store.advance_clock("gone", 50)
     await store.enter("kept")
     assert await store.drop("gone") and not await store.drop("gone")
     assert [info.name for info in await store.namespaces()] == ["kept"]
     assert await store.task("gone", "t1") is None and await store.journal("gone") == [] and await store.count("gone", "k") == 1
+    assert await store.play_first("gone", ["0001-x.json"]) == "0001-x.json" and await store.replay_polled("gone", "t1", 6.0) == (6.0, 0)
     assert await store.claim_callbacks(2_000_000_000.0, 10) == []
 
 
