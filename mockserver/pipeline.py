@@ -11,6 +11,7 @@ lookups and compiled validators.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import inspect
 import logging
@@ -37,9 +38,9 @@ from .faults.delivery import Delivery
 from .faults.desk import FAULT_NOTE
 from .headers import HeaderMap
 from .ids import request_id, request_id_headers
-from .journal import JournalEntry
+from .journal import JournalEntry, Timeline
 from .quota.desk import Admission, admit
-from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
+from .replies import BinaryReply, JsonReply, Reply, SseEvent, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
 from .state import MockState, NamespaceState
@@ -237,10 +238,12 @@ class Pipeline:
     async def _space_for(self, prepared: Prepared, namespace: str) -> tuple[NamespaceState, bool]:
         """The request's namespace, and whether it is the view last read rather than read now.
 
-        A stateless handler with no steering rule to honour may be answered from the last view: its
-        journal entry is then written only if the namespace has not changed since (see ``_send``).
-        Everything else reads the namespace first."""
-        if prepared.stateless and self.state.faults.idle:
+        A stateless handler with no steering or quota rule to honour may be answered from the last view:
+        its journal entry is then written only if the namespace has not changed since (see ``_send``).
+        Everything else reads the namespace first, and so does every request while recordings replay
+        (choosing one marks it played, which an answer given again must not do twice) or serve-wide
+        faults or physics are on (chaos draws are counted in the store)."""
+        if prepared.stateless and self.state.replay is None and self.state.faults.idle:
             seen = self.state.last_seen(namespace)
             if seen is not None and not seen.rules.rules and not seen.quota:
                 return seen, True
@@ -369,6 +372,8 @@ class Pipeline:
         if delay:
             await _wait_for_client(delay / 1000, receive)
         reply = await self._steer(rule, call) if rule is not None else None
+        if reply is None and self.state.replay is not None:  # recorded traffic answers before the fake (serve --replay)
+            reply = await self.state.replay.answer(call)
         if reply is None:
             if prepared.handler is None:
                 reply = _documented_reply(call.contract)
@@ -436,17 +441,19 @@ class Pipeline:
                 current = await self.state.enter(space.namespace)
                 if current.version != space.version:
                     return current
+            headers = {"cache-control": "no-cache", "x-accel-buffering": "no", **ids}
             if isinstance(reply, StreamReply):
-                chunks = _frame(reply, recorder) if delivery is None else delivery.frames(reply, recorder.record_once)
-            else:
-                chunks = _recorded(reply.data, recorder)
-            entry.response = "(event stream)" if isinstance(reply, StreamReply) else f"(bytes of {reply.media_type} as they came)"
-            response = StreamingResponse(
-                chunks,
-                status_code=reply.status,
-                media_type=reply.media_type,
-                headers={"cache-control": "no-cache", "x-accel-buffering": "no", **ids, **reply.headers},
-            )
+                timeline = Timeline(self.state.settings.journal_entry_bytes)
+                entry.events = timeline.items
+                if delivery is None:
+                    chunks = _frame(reply, timeline, recorder)
+                else:
+                    chunks = delivery.frames(reply, functools.partial(_note, timeline), recorder.record_once)
+                media, entry.response = reply.media_type, "(event stream)"
+            else:  # another server's bytes (a side effect's, a recording's): its content type as written, no charset added
+                chunks, media, entry.response = _recorded(reply.data, recorder), None, f"(bytes of {reply.media_type} as they came)"
+                headers.update({"content-type": reply.media_type} if reply.media_type else {})
+            response = StreamingResponse(chunks, status_code=reply.status, media_type=media, headers={**headers, **reply.headers})
             try:
                 await response(scope, receive, send)
             finally:
@@ -577,12 +584,28 @@ def _documented_reply(contract: Contract) -> Reply:
     return reply_from_example(example, contract)
 
 
-async def _frame(reply: StreamReply, recorder: _Recorder) -> AsyncIterator[bytes]:
+async def _frame(reply: StreamReply, timeline: Timeline, recorder: _Recorder) -> AsyncIterator[bytes]:
+    """The stream on the wire; each event is noted on ``timeline`` (the journal entry's) as it goes out.
+    The entry is recorded before the terminator goes, so a client that read to the end finds it whole."""
     async for item in reply.events:
-        yield sse.encode(item)
+        chunk = sse.encode(item)
+        _note(timeline, item, chunk)
+        yield chunk
+    terminator = sse.encode_terminator(reply.terminator) if reply.terminator is not None else None
+    if terminator is not None:
+        timeline.add({"event": None}, reply.terminator, len(terminator))  # noted as it is about to go out
     await recorder.record_once()
-    if reply.terminator is not None:
-        yield sse.encode_terminator(reply.terminator)
+    if terminator is not None:
+        yield terminator
+
+
+def _note(timeline: Timeline, item: Any, chunk: bytes) -> None:
+    """One event on the journal entry's timeline: a named event's name and data, a bare payload (as
+    most families stream), or text (a terminator, a malformed event)."""
+    if isinstance(item, SseEvent):
+        timeline.add({"event": item.event}, sse.readable(item), len(chunk))
+    else:
+        timeline.add({"event": None}, item, len(chunk))
 
 
 async def _recorded(chunks: AsyncIterator[bytes], recorder: _Recorder) -> AsyncIterator[bytes]:

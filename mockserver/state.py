@@ -4,6 +4,8 @@ fixtures share them."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .callbacks import CallbackDispatcher
 from .config import Settings
 from .contracts import ContractRegistry, default_registry
@@ -14,6 +16,9 @@ from .quota.limits import QuotaStart
 from .steering import RuleBook
 from .store import DEFAULT_NAMESPACE, Entered, Limits, MemoryStore, Store
 from .tasks import TaskEngine
+
+if TYPE_CHECKING:
+    from .proxy.replay import Replay
 
 NAMESPACES_REMEMBERED = 1024  # views kept for reuse; past this they are all built afresh
 
@@ -28,6 +33,9 @@ class MockState:
         self.callbacks = CallbackDispatcher(self)
         self.faults = FaultDesk(self.settings)
         self._entered: dict[str, NamespaceState] = {}
+        self.replay: Replay | None = None
+        """Recorded exchanges that answer before the fake (``serve --replay``, cassettes in the fixtures);
+        how far they have played is each namespace's, in the store."""
 
     async def enter(self, namespace: str = DEFAULT_NAMESPACE) -> NamespaceState:
         """The namespace as a request sees it (one read of the store)."""

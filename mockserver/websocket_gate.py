@@ -2,6 +2,7 @@
 
 A refusal before the upgrade is a plain HTTP answer with the family's error body (the ASGI denial
 response), as the relay sends it; servers without that extension get a policy-violation close.
+Every frame of an accepted session, either way, is noted with its time in the session's journal entry.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ import time
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from . import errors, parsing
 from .errors import ApiError, ErrorContext
-from .faults.delivery import refuse
+from .faults.delivery import Delivery, refuse
 from .faults.desk import FAULT_NOTE
 from .headers import HeaderMap
 from .ids import request_id
-from .journal import JournalEntry
+from .journal import JournalEntry, Timeline, readable
 from .pipeline import Call, Pipeline, base_url
 from .quota.desk import Admission, admit
 from .state import NamespaceState
@@ -60,10 +61,13 @@ class WebSocketGate:
             pipeline.validate(prepared, match.params, query, headers, None)
             pipeline.route_model(prepared, query)
             handler = prepared.handler
+            replay = pipeline.state.replay
+            if replay is not None:  # a recorded session answers before the mock's own (serve --replay)
+                handler = await replay.session(space, contract, path, query) or handler
             if handler is None:
                 raise ApiError(404, errors.NOT_FOUND, f"no session handler for {contract.id}")
             call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, base_url(scope, headers, space.namespace), rid, space)
-            socket = await self._steered(call, WebSocket(scope, receive, send), scope, receive, send)
+            delivery = await self._steered(call, scope, receive, send)
             if space.quota:
                 admission = await admit(call)
         except Exception as exc:  # noqa: BLE001 (refusals are answered before the upgrade)
@@ -77,7 +81,11 @@ class WebSocketGate:
             return
         entry.status, entry.fault = 101, call.extras.get(FAULT_NOTE)
         started = time.perf_counter()
+        frames = Timeline(settings.journal_entry_bytes)
+        entry.frames = frames.items
         try:
+            socket = WebSocket(scope, _noting_receive(receive, frames), _noting_send(send, frames))
+            socket = socket if delivery is None else delivery.socket(socket)
             await handler(call, socket if admission is None else admission.socket(socket), entry)  # type: ignore[call-arg]
         except Exception:  # a bug in the mock: log it; the client sees the socket close
             log.exception("gptnb-mock WebSocket session %s failed", path)
@@ -87,13 +95,13 @@ class WebSocketGate:
         entry.duration_ms = (time.perf_counter() - started) * 1000
         await _record(space, entry)
 
-    async def _steered(self, call: Call, socket: WebSocket, scope: Scope, receive: Receive, send: Send) -> WebSocket:
-        """The session's socket as steering wants it: refused with the rule's error, delayed, or paced
-        and faulted event by event (serve-wide physics and chaos too)."""
+    async def _steered(self, call: Call, scope: Scope, receive: Receive, send: Send) -> Delivery | None:
+        """The session as steering wants it: refused with the rule's error, delayed, or paced and
+        faulted event by event (serve-wide physics and chaos too) by the delivery it answers."""
         rule = await self.pipeline.steering_rule(call)
         faults = self.pipeline.state.faults
         if rule is None and faults.idle:
-            return socket
+            return None
         rule, delivery = await faults.steer(rule, call, scope, receive, send, websocket=True)
         if rule is not None:
             if rule.status is not None and rule.status >= 400:
@@ -102,15 +110,47 @@ class WebSocketGate:
                 raise refuse("example" if rule.example is not None else "body", "a canned answer applies to HTTP routes, not to WebSocket sessions")
             if rule.delay_ms:
                 await asyncio.sleep(rule.delay_ms / 1000)
-        return socket if delivery is None else delivery.socket(socket)
+        return delivery
 
 
 async def _record(space: NamespaceState, entry: JournalEntry) -> None:
-    """A session is journalled when it ends, with every frame's verdict."""
+    """A session is journalled when it ends, with every frame (and its time) and every frame's verdict."""
     try:
         await space.journal.record(entry)
     except StoreUnavailable:
         log.warning("gptnb-mock could not journal the WebSocket session %s: the store is unavailable", entry.path)
+
+
+FRAME_SIDES = {"websocket.receive": "client", "websocket.send": "server"}
+
+
+def _noting_receive(receive: Receive, frames: Timeline) -> Receive:
+    """The session's ``receive``, noting each frame the client sent on ``frames``."""
+
+    async def noted() -> Message:
+        message = await receive()
+        _note(message, frames)
+        return message
+
+    return noted
+
+
+def _noting_send(send: Send, frames: Timeline) -> Send:
+    """The session's ``send``, noting each frame the mock sends on ``frames``."""
+
+    async def noted(message: Message) -> None:
+        _note(message, frames)
+        await send(message)
+
+    return noted
+
+
+def _note(message: Message, frames: Timeline) -> None:
+    side = FRAME_SIDES.get(message["type"])
+    if side is not None:
+        raw = message.get("text")
+        raw = raw if raw is not None else message.get("bytes") or b""
+        frames.add({"from": side}, readable(raw), len(raw))
 
 
 async def _deny(scope: Scope, receive: Receive, send: Send, status: int, body: bytes) -> None:

@@ -232,3 +232,15 @@ def test_gemini_streams_take_the_faults(gptnb) -> None:
     assert all("usageMetadata" not in event.json() for event in stripped)
     with pytest.raises(httpx.RemoteProtocolError):
         raw_stream(BASE, body, "drop_after=1", path=path)
+
+
+@pytest.mark.parametrize("where", ["in-process", "socket"])
+def test_the_journal_keeps_a_faulted_stream_as_the_client_got_it(where, gptnb, gptnb_server) -> None:
+    mock = gptnb if where == "in-process" else gptnb_server
+    base = BASE if where == "in-process" else gptnb_server.url
+    _, text = raw_stream(base, CHAT, "malformed_at=1; duplicate_done")
+    sent = datas(text)
+    kept = mock.calls.last.events
+    assert [e["data"] if isinstance(e["data"], str) else json.dumps(e["data"]) for e in kept][-2:] == ["[DONE]", "[DONE]"]
+    assert isinstance(kept[1]["data"], str) and kept[1]["data"].startswith("data: ") and sent[1] in kept[1]["data"]
+    assert len(kept) == len(sent) and [e["at_ms"] for e in kept] == sorted(e["at_ms"] for e in kept)

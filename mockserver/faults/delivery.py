@@ -95,9 +95,11 @@ class Delivery:
         if seconds > 0:
             await asyncio.sleep(seconds)
 
-    async def frames(self, reply: StreamReply, ending: Callable[[], Awaitable[None]]) -> AsyncIterator[bytes]:
+    async def frames(self, reply: StreamReply, note: Callable[[Any, bytes], None], ending: Callable[[], Awaitable[None]]) -> AsyncIterator[bytes]:
         """The reply's events as SSE frames: paced by the physics, reshaped by the stream faults.
-        ``ending`` runs when the events are out, before the terminator or the break (the journal)."""
+        ``note(item, frame)`` sees every frame as it goes out, the event as sent (a malformed one as
+        its text); ``ending`` runs when the events are out, before the terminator or the break (the
+        journal)."""
         plan = self.plan
         pacer = Pacer(self.physics, self.rng) if self.physics else None
         stall_index, stall_ms = plan.stall_at or (-1, 0)
@@ -121,19 +123,28 @@ class Delivery:
                 item = events.with_changed_id(item)
             if plan.missing_usage:
                 item = events.without_usage(item)
-            frame = events.malformed(item) if index == plan.malformed_at else sse.encode(item)
-            yield frame
-            if index == last and plan.duplicate_done:
+            if index == plan.malformed_at:
+                frame = events.malformed(item)
+                item = frame.decode("utf-8", "replace")
+            else:
+                frame = sse.encode(item)
+            for _ in range(2 if index == last and plan.duplicate_done else 1):
+                note(item, frame)
                 yield frame
             index += 1
+        dropped = plan.drop_after is not None and plan.drop_after == index
+        terminator = None
+        if reply.terminator is not None and not plan.no_done and not dropped and not self.broken:
+            terminator = sse.encode_terminator(reply.terminator)
+            for _ in range(2 if plan.duplicate_done else 1):
+                note(reply.terminator, terminator)  # noted as it is about to go out, so the journal has it
         await ending()
-        if plan.drop_after is not None and plan.drop_after == index:
+        if dropped:
             await self._break(self._wire().close)
             return
-        if reply.terminator is not None and not plan.no_done and not self.broken:
-            yield sse.encode_terminator(reply.terminator)
-            if plan.duplicate_done:
-                yield sse.encode_terminator(reply.terminator)
+        if terminator is not None:
+            for _ in range(2 if plan.duplicate_done else 1):
+                yield terminator
 
     def sender(self, send: Send) -> Send:
         """``send`` with the connection faults of the plan applied to the response as it goes out."""

@@ -16,7 +16,7 @@ from ..faults.callback_faults import CallbackFault
 from ..journal import JournalEntry
 from ..quota.limits import Limit
 from ..steering import Rule, rule_from_fields
-from ..tasks import CallbackPlan, Step, Task
+from ..tasks import CallbackPlan, Rendering, Step, Task
 
 T = TypeVar("T")
 TYPE_KEY = "$type"
@@ -81,6 +81,7 @@ def task_record(task: Task) -> dict[str, bytes | str | int]:
         "callback_url": task.callback_url,
         "success": _step(task.success),
         "failure": _step(task.failure),
+        "render": [task.render.function, task.render.args] if task.render else None,
         "callback": dataclasses.asdict(task.callback) if task.callback else None,
     }
     return {"family": task.family, "fixed": dumps(fixed), **changing_fields(task), "polls": task.polls, "delivered": -1}
@@ -122,7 +123,7 @@ def entered_of(text: bytes | str) -> list[float]:
 def task_from_record(record: dict[Any, Any]) -> Task:
     get = _field_reader(record)
     fixed = loads(get("fixed"))
-    callback = fixed["callback"]
+    callback, render = fixed["callback"], fixed.get("render")
     return Task(
         id=fixed["id"],
         family=_text(get("family")),
@@ -139,6 +140,7 @@ def task_from_record(record: dict[Any, Any]) -> Task:
         failure=Step(*fixed["failure"]),
         polls=int(get("polls")),
         entered=entered_of(get("entered")),
+        render=Rendering(render[0], tuple(render[1])) if render else None,
         callback=_callback_plan(callback) if callback else None,
         revision=int(get("revision")),
     )
@@ -146,7 +148,7 @@ def task_from_record(record: dict[Any, Any]) -> Task:
 
 def _callback_plan(fields: dict[str, Any]) -> CallbackPlan:
     fault = fields.get("fault")
-    return CallbackPlan(**{**fields, "args": tuple(fields["args"]), "fault": CallbackFault(**fault) if fault else None})
+    return CallbackPlan(**{**fields, "fault": CallbackFault(**fault) if fault else None})
 
 
 def _step(step: Step) -> list[Any]:

@@ -5,10 +5,11 @@ serves every namespace): ``clock`` (hash), ``meta`` (hash: counters of rule ids,
 task order, and ``v``, the namespace's version, a new random token whenever its rules or clock change), ``rules`` / ``hits`` (hashes by rule id), ``journal`` (list of
 "<seq> <json>"), ``t:<id>`` (a task's record, a hash), ``tasks`` and ``fam:<family>`` (sorted sets
 in creation order), ``active:<family>`` (sorted set: mock time each task stops running),
-``families`` and ``followed`` (sets), ``counters`` (hash); quota: ``quota_keys`` (set of keys with a
-balance), ``limits`` (list of limit JSON), ``balances``, ``used``, ``requests`` and ``gates`` (hashes by
-key or gate), ``w:<window>`` (sorted set of "<n>:<weight>" by mock time) and ``windows`` (set of their
-names). Shared by all namespaces: ``namespaces``
+``families`` and ``followed`` (sets), ``counters`` (hash), ``played`` (set: recordings replayed) and
+``replayed`` (hash: a recorded task's submit time and polls); quota: ``quota_keys`` (set of keys with
+a balance), ``limits`` (list of limit JSON), ``balances``, ``used``, ``requests`` and ``gates``
+(hashes by key or gate), ``w:<window>`` (sorted set of "<n>:<weight>" by mock time) and ``windows``
+(set of their names). Shared by all namespaces: ``namespaces``
 (sorted set by last use), ``callbacks`` (sorted set of "<namespace>\\n<task id>" by due time, ms) and
 ``ids`` (hash of the last id handed out per name).
 
@@ -259,6 +260,31 @@ redis.call('HSET', counters, ARGV[2], value)
 return value
 """
 
+PLAY_FIRST = """
+-- ARGV: P, then the recordings' names in order. The first not played yet is marked and answered.
+for i = 2, #ARGV do
+  if redis.call('SADD', ARGV[1] .. 'played', ARGV[i]) == 1 then
+    return ARGV[i]
+  end
+end
+return false
+"""
+
+REPLAY_SUBMITTED = """
+-- ARGV: P, task id, mock now
+redis.call('HSET', ARGV[1] .. 'replayed', ARGV[2], ARGV[3] .. ' 0')
+return 1
+"""
+
+REPLAY_POLLED = """
+-- ARGV: P, task id, mock now. Answers '<mock time of the submit> <polls before this one>' and counts this one.
+local key = ARGV[1] .. 'replayed'
+local seen = redis.call('HGET', key, ARGV[2]) or (ARGV[3] .. ' 0')
+local cut = string.find(seen, ' ', 1, true)
+redis.call('HSET', key, ARGV[2], string.sub(seen, 1, cut) .. (tonumber(string.sub(seen, cut + 1)) + 1))
+return seen
+"""
+
 ADVANCE_CLOCK = """
 -- ARGV: P, seconds, new version (the clock has been started). Returns the clock.
 local clock = ARGV[1] .. 'clock'
@@ -446,7 +472,7 @@ end
 for _, window in ipairs(redis.call('SMEMBERS', P .. 'windows')) do
   redis.call('DEL', P .. 'w:' .. window)
 end
-found = found + redis.call('DEL', P .. 'tasks', P .. 'families', P .. 'followed', P .. 'clock', P .. 'meta', P .. 'rules', P .. 'hits', P .. 'journal', P .. 'counters')
+found = found + redis.call('DEL', P .. 'tasks', P .. 'families', P .. 'followed', P .. 'clock', P .. 'meta', P .. 'rules', P .. 'hits', P .. 'journal', P .. 'counters', P .. 'played', P .. 'replayed')
 redis.call('DEL', P .. 'quota_keys', P .. 'limits', P .. 'balances', P .. 'used', P .. 'requests', P .. 'gates', P .. 'windows')
 return found
 """
