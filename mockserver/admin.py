@@ -62,7 +62,10 @@ def build_admin(state: MockState) -> Starlette:
 
     async def rules(request: Request) -> Response:
         if request.method == "GET":
-            return JSONResponse({"rules": [r.as_dict() for r in state.rules]})
+            listing: dict[str, Any] = {"rules": [r.as_dict() for r in state.rules]}
+            if state.rule_files is not None:
+                listing["files"] = state.rule_files.as_dict()
+            return JSONResponse(listing)
         if request.method == "DELETE":
             state.rules.clear()
             return JSONResponse({"cleared": True})
@@ -77,9 +80,16 @@ def build_admin(state: MockState) -> Starlette:
             rule_id = int(request.path_params["rule_id"])
         except ValueError:
             return _error(400, "rule id must be an integer")
+        loaded = state.rules.from_file(rule_id)
+        if loaded is not None:
+            return _error(409, f"rule {rule_id} comes from {loaded.source}; edit or remove it there (the file is reloaded)")
         if not state.rules.remove(rule_id):
             return _error(404, f"no rule {rule_id}")
         return JSONResponse({"deleted": rule_id})
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = state.metrics.exposition(request.headers.get("accept"))
+        return Response(body, headers={"content-type": content_type})
 
     async def clock(request: Request) -> Response:
         if request.method == "POST":
@@ -130,6 +140,7 @@ def build_admin(state: MockState) -> Starlette:
         Route("/contracts", contracts, methods=["GET"]),
         Route("/rules", rules, methods=["GET", "POST", "DELETE"]),
         Route("/rules/{rule_id}", rule, methods=["DELETE"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/clock", clock, methods=["GET", "POST"]),
         Route("/tasks", tasks, methods=["GET"]),
         Route("/tasks/{task_id}", task, methods=["GET"]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.types import Receive, Scope, Send
 
 from .admin import PREFIX, build_admin
@@ -30,17 +32,22 @@ class MockApp:
             else:
                 await self.pipeline(scope, receive, send)
         elif kind == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(self.state, receive, send)
         elif kind == "websocket":
             await self.websockets(scope, receive, send)
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def _lifespan(state: MockState, receive: Receive, send: Send) -> None:
+    watcher: asyncio.Task[None] | None = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            if state.rule_files is not None:  # files of canned replies are reloaded when they change
+                watcher = asyncio.create_task(state.rule_files.watch())
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if watcher is not None:
+                watcher.cancel()
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -20,6 +20,7 @@ import httpx
 from .clock import REAL
 from .config import Settings
 from .journal import Journal
+from .metrics import Metrics
 from .tasks import Task, TaskEngine, TaskView
 from .validation import SchemaCheck
 
@@ -36,6 +37,7 @@ class CallbackDispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self._generation = 0  # bumped by reset: watchers of an older generation stop
+        self.metrics: Metrics | None = None
 
     def allowed(self, url: str) -> bool:
         return _host(url) in self.settings.callback_allow
@@ -95,6 +97,9 @@ class CallbackDispatcher:
             delay *= 2
 
     def _record(self, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
+        if self.metrics is not None:
+            delivered = 0 < status < 500 and status != 429
+            self.metrics.callback("refused" if outcome.startswith("refused") else "delivered" if delivered else "failed")
         entry = self.journal.record(
             {"method": "POST", "path": url, "contract_id": None, "query": {}, "body": body, "time": time.time(), "kind": "callback"}
         )

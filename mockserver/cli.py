@@ -22,6 +22,7 @@ from .routing import Router
 EPILOG = """examples:
   gptnb-mock serve                                  # http://127.0.0.1:8000, any key accepted
   gptnb-mock serve --port 9000 --api-key sk-test --strict --chunk-delay 50
+  gptnb-mock serve --fixtures replies.yaml --fixtures aimock-fixtures/
   gptnb-mock contracts --family openai
   gptnb-mock validate --method POST --path /v1/chat/completions request.json
   gptnb-mock validate --method POST --path /v1/chat/completions --status 200 response.json
@@ -30,13 +31,14 @@ EPILOG = """examples:
   GPTNB_API_KEY=sk-... gptnb-mock check https://goapi.gptnb.ai --dry-run
 
 Point any OpenAI-compatible client at http://127.0.0.1:8000/v1 with any key.
-The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock, openapi.json, docs)."""
+The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock, metrics, openapi.json, docs)."""
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import MockApp
+    from .rulefiles import RuleFileError, RuleFiles
     from .state import MockState
 
     settings = Settings(
@@ -60,6 +62,15 @@ def _serve(args: argparse.Namespace) -> int:
     except (ContractError, ValueError) as exc:
         print(f"gptnb-mock: {exc}", file=sys.stderr)
         return 2
+    if args.fixtures:
+        state.rule_files = RuleFiles([Path(p) for p in args.fixtures], state)
+        try:
+            loaded = state.rule_files.load()
+        except RuleFileError as exc:
+            print(f"gptnb-mock: {exc}", file=sys.stderr)
+            return 2
+        skipped = f", {len(loaded.skipped)} entries skipped (see GET /__mock/rules)" if loaded.skipped else ""
+        print(f"gptnb-mock: {len(loaded.rules)} canned replies from {', '.join(args.fixtures)}{skipped}; reloaded when they change", file=sys.stderr)
     app = MockApp(state=state)
     fast = {"loop": "uvloop", "http": "httptools"} if _has("uvloop") and _has("httptools") else {}
     print(f"gptnb-mock {__version__}: {len(state.registry)} contracts on http://{args.host}:{args.port} (admin: /__mock/)", file=sys.stderr)
@@ -210,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--task-concurrency", type=int, default=10, metavar="N", help="tasks a family runs at once before queueing, Midjourney code 22 (default: %(default)s)")
     serve.add_argument("--task-queue", type=int, default=100, metavar="N", help="queued tasks a family accepts before refusing, Midjourney code 23 (default: %(default)s)")
     serve.add_argument("--banned-word", action="append", metavar="WORD", help="refuse prompts containing WORD (repeatable; adds to the defaults), Midjourney code 24")
+    serve.add_argument(
+        "--fixtures",
+        action="append",
+        metavar="PATH",
+        help="canned replies from a JSON or YAML file, or every such file in a directory (repeatable); "
+        "aimock fixture files load as they are; files are reloaded when they change",
+    )
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"], help="uvicorn log level (default: %(default)s)")
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True, help="log every request (default: on)")
     serve.set_defaults(run=_serve)

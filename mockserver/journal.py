@@ -30,6 +30,8 @@ class JournalEntry:
     duration_ms: float = 0.0
     kind: str = "request"
     """``request`` for calls the mock answered, ``callback`` for deliveries it made."""
+    rule: int | None = None
+    """The steering rule that answered, if one did."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +47,7 @@ class JournalEntry:
             "violations": self.violations,
             "duration_ms": round(self.duration_ms, 3),
             "kind": self.kind,
+            "rule": self.rule,
         }
 
 

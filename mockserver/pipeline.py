@@ -10,6 +10,7 @@ lookups and compiled validators.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import re
@@ -24,18 +25,23 @@ import orjson
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from . import errors, parsing, sse
+from . import conversation, errors, parsing, sse
 from .absent import drop_absent
+from .canned import Canned
 from .contracts import Contract
+from .conversation import Facts
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
 from .ids import request_id
+from .matching import DEFAULT_NAMESPACE, NAMESPACE_HEADER
+from .metrics import NO_CONTRACT, Metrics
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
 from .state import MockState
-from .steering import SCENARIO_HEADERS, Rule, ScenarioError, parse_scenario
+from .steering import SCENARIO_HEADERS, Rule, ScenarioError, Taken, parse_scenario
+from .streaming import StreamProfile
 
 log = logging.getLogger("gptnb_mock")
 
@@ -57,6 +63,17 @@ class Call:
     request_id: str
     state: MockState
     extras: dict[str, Any] = field(default_factory=dict)
+    rule: Rule | None = None
+    """The steering rule that answers, if one does."""
+    canned: Canned | None = None
+    """The steering rule's reply this handler renders (an assistant turn, an embedding, a task outcome)."""
+    profile: StreamProfile | None = None
+    """How the answer's events are paced, when a steering rule says."""
+
+    @functools.cached_property
+    def facts(self) -> Facts:
+        """What the request says (model, last user message, tools ...), read once when a rule asks."""
+        return conversation.read(self)
 
     @property
     def seed(self) -> int:
@@ -109,7 +126,7 @@ class Pipeline:
         headers = HeaderMap.from_scope(scope)
         raw_query = scope.get("query_string", b"")
         query_pairs = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else []
-        journal = {"method": method, "path": path, "contract_id": None, "query": dict(query_pairs), "body": None}
+        journal = {"method": method, "path": path, "contract_id": None, "query": dict(query_pairs), "body": None, "rule": None}
         call: Call | None = None
         prepared: Prepared | None = None
         family = None
@@ -145,12 +162,19 @@ class Pipeline:
             log.exception("gptnb-mock failed on %s %s", method, path)
             bug = ApiError(500, "mock_bug", "gptnb-mock internal error (see its log)")
             reply = errors.build_error(bug, ErrorContext(self.state.settings, rid, call), None)
+        if call is not None and call.rule is not None:
+            journal["rule"] = call.rule.id or None  # a header's one-off rule has no id
         entry = self.state.journal.record({**journal, "time": self.state.clock.now()})
         entry.status = reply.status
         if prepared is not None and self.state.settings.strict:
             reply = prepared.judge.watch(reply, entry.violations)
         await self._send(reply, rid, entry, scope, receive, send)
-        entry.duration_ms = (time.perf_counter() - started) * 1000
+        elapsed = time.perf_counter() - started
+        entry.duration_ms = elapsed * 1000
+        metrics = self.state.metrics
+        metrics.request(entry.contract_id, reply.status, headers.get(NAMESPACE_HEADER) or DEFAULT_NAMESPACE, elapsed)
+        if call is not None and call.rule is not None and call.rule.id:
+            metrics.rule_hit(call.rule)
 
     def authenticate(self, contract: Contract, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
         key = None
@@ -232,12 +256,12 @@ class Pipeline:
             raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
 
     async def _answer(self, prepared: Prepared, call: Call) -> Reply:
-        rule = self._steering_rule(call)
-        delay = self.state.settings.latency_ms + (rule.delay_ms if rule else 0)
+        taken = self._steering_rule(call)
+        delay = self.state.settings.latency_ms + (taken.rule.delay_ms if taken else 0)
         if delay:
             await asyncio.sleep(delay / 1000)
-        if rule is not None:
-            steered = await self._steer(rule, call)
+        if taken is not None:
+            steered = await self._steer(taken, call)
             if steered is not None:
                 return steered
         if prepared.handler is None:
@@ -245,36 +269,41 @@ class Pipeline:
         result = prepared.handler(call)
         return await result if inspect.isawaitable(result) else result
 
-    def _steering_rule(self, call: Call) -> Rule | None:
+    def _steering_rule(self, call: Call) -> Taken | None:
         for name in SCENARIO_HEADERS:
             value = call.headers.get(name)
             if value and (name != "prefer" or any(f"{key}=" in value for key in ("code", "delay", "example", "fail"))):
                 try:
-                    return parse_scenario(value)
+                    rule = parse_scenario(value)
                 except ScenarioError as exc:
                     raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {name} header: {exc}") from None
-        return self.state.rules.take(call.contract.id, call.path)
+                return Taken(rule, rule.replies[0])
+        return self.state.rules.take(call)
 
-    async def _steer(self, rule: Rule, call: Call) -> Reply | None:
-        if rule.fail_task is not None:
-            call.extras["fail_task"] = rule.fail_task
+    async def _steer(self, taken: Taken, call: Call) -> Reply | None:
+        """The rule's answer, or None when the handler answers (rendering the rule's reply, if any)."""
+        rule, reply = taken.rule, taken.reply
+        call.rule = rule
+        call.canned = reply
+        call.profile = rule.stream
         if rule.side_effect is not None:
             result = rule.side_effect(call)
             result = await result if inspect.isawaitable(result) else result
             if result is None:
                 return None
-            return result if isinstance(result, (JsonReply, TextReply, BinaryReply, StreamReply)) else JsonReply(result, status=rule.status or 200)
-        if rule.example is not None:
-            example = find_example(call.contract, rule.example)
+            return result if isinstance(result, (JsonReply, TextReply, BinaryReply, StreamReply)) else JsonReply(result, status=200)
+        if reply.example is not None:
+            example = find_example(call.contract, reply.example)
             if example is None:
                 names = ", ".join(e["name"] for e in call.contract.examples)
-                raise ApiError(400, errors.INVALID_REQUEST, f"{call.contract.id} has no example {rule.example!r} (it has: {names})")
+                raise ApiError(400, errors.INVALID_REQUEST, f"{call.contract.id} has no example {reply.example!r} (it has: {names})")
             return reply_from_example(example)
-        if rule.body is not None:
-            return JsonReply(rule.body, status=rule.status or 200)
-        if rule.status is not None and rule.status >= 400:
-            message = rule.message or f"injected fault: HTTP {rule.status}"
-            raise ApiError(rule.status, errors.FAULT, message)
+        if reply.body is not None:
+            return JsonReply(reply.body, status=reply.status or 200)
+        if reply.error is not None:
+            error = reply.error
+            extra = {"type": error.type} if error.type else None
+            raise ApiError(reply.status or 500, errors.FAULT, error.message, param=error.param, code=error.code, extra=extra)
         return None
 
     async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send) -> None:
@@ -283,7 +312,7 @@ class Pipeline:
         if isinstance(reply, StreamReply):
             entry.response = "(event stream)"
             response = StreamingResponse(
-                _frame(reply),
+                _frame(reply, self.state.metrics, entry.contract_id or NO_CONTRACT),
                 status_code=reply.status,
                 media_type=reply.media_type,
                 headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
@@ -324,11 +353,16 @@ def _documented_reply(contract: Contract) -> Reply:
     return reply_from_example(example)
 
 
-async def _frame(reply: StreamReply) -> AsyncIterator[bytes]:
-    async for item in reply.events:
-        yield sse.encode(item)
-    if reply.terminator is not None:
-        yield sse.encode_terminator(reply.terminator)
+async def _frame(reply: StreamReply, metrics: Metrics, contract: str) -> AsyncIterator[bytes]:
+    sent = 0
+    try:
+        async for item in reply.events:
+            yield sse.encode(item)
+            sent += 1
+        if reply.terminator is not None:
+            yield sse.encode_terminator(reply.terminator)
+    finally:  # counted even when the client leaves halfway
+        metrics.stream(contract, sent)
 
 
 def _base_url(scope: Scope, headers: HeaderMap) -> str:

@@ -8,6 +8,9 @@ from .config import Settings
 from .contracts import ContractRegistry, default_registry
 from .families import Handler, load_all
 from .journal import Journal
+from .metrics import Metrics
+from .rulecheck import prepare
+from .rulefiles import RuleFiles
 from .steering import RuleBook
 from .tasks import MemoryTaskStore, TaskEngine
 
@@ -18,9 +21,13 @@ class MockState:
         self.registry = registry or default_registry()
         self.handlers: dict[str, Handler] = load_all()
         self.journal = Journal(self.settings.journal_size)
-        self.rules = RuleBook()
+        self.rules = RuleBook(lambda rule: prepare(rule, self.registry, self.settings.strict))
         self.tasks = TaskEngine(clock or Clock(), MemoryTaskStore(self.settings.max_tasks))
         self.callbacks = CallbackDispatcher(self.tasks, self.journal, self.settings)
+        self.metrics = Metrics(self.tasks)
+        self.callbacks.metrics = self.metrics
+        self.rule_files: RuleFiles | None = None
+        """Files of canned replies this instance reloads when they change (``serve --fixtures``)."""
 
     @property
     def clock(self) -> Clock:
@@ -38,8 +45,9 @@ class MockState:
         self.reset()
 
     def reset(self) -> None:
-        """Forget calls, rules and tasks (the moto ``/moto-api/reset`` of this mock)."""
+        """Forget calls, rules and tasks (the moto ``/moto-api/reset`` of this mock); rules from files
+        stay, counting afresh."""
         self.journal.clear()
-        self.rules.clear()
+        self.rules.reset()
         self.tasks.clear()
         self.callbacks.reset()

@@ -1,8 +1,16 @@
-"""Steering: make the next answers an error, a delay or a canned reply, without writing a handler.
+"""Steering: answer matching requests with an error, a delay or a canned reply, without writing a handler.
 
-Rules come from three places and share one model: the admin API (``POST /__mock/rules``), the pytest
-fixture (``gptnb.route(...).respond(...)``) and a per-request header (``Prefer: code=429`` as Prism
-spells it, or ``X-Mock-Scenario: code=429; delay=200; example=stream``).
+Rules come from four places and share one model: the admin API (``POST /__mock/rules``), the pytest
+fixture (``gptnb.route(...).respond(...)``, ``gptnb.add_rule({...})``), files of canned replies
+(``serve --fixtures``, aimock's fixture files included) and a per-request header (``Prefer:
+code=429`` as Prism spells it, or ``X-Mock-Scenario: code=429; delay=200; example=stream``).
+
+A rule is plain data (``rule_to_json`` / ``rule_from_json`` round-trip it); its ``match`` is a pure
+function of the request. Which rule answers (the first that matches, in this order):
+1. a scenario header on the request, always;
+2. rules by ``priority``, highest first (default 0);
+3. at equal priority, rules added at run time (admin API, fixture), newest first;
+4. then rules from files, in the order given (files of a directory by name, entries as written).
 """
 
 from __future__ import annotations
@@ -10,15 +18,24 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from .canned import REPLY_FIELDS, Canned, ReplyError, canned_from_json
+from .matching import Match, MatchError
+from .streaming import StreamProfile
 
 if TYPE_CHECKING:
     from .pipeline import Call
 
 SCENARIO_HEADERS = ("prefer", "x-mock-scenario")
 SideEffect = Callable[["Call"], Any]
+
+# Where a rule came from, as GET /__mock/rules shows it (files say "<file>: rules[n]").
+ADMIN = "admin"
+FIXTURE = "fixture"
+HEADER = "header"
 
 
 class ScenarioError(ValueError):
@@ -27,70 +44,143 @@ class ScenarioError(ValueError):
 
 @dataclass
 class Rule:
-    contract: str = "*"
-    """Glob on the contract id (``openai.*``)."""
+    contract: str | tuple[str, ...] = "*"
+    """Glob on the contract id (``openai.*``), or several."""
     path: str | None = None
     """Glob on the request path, when the rule is about paths rather than contracts."""
-    status: int | None = None
-    """An error status to answer with (the family's error body), or the status of a canned body."""
-    body: Any = None
-    """A canned JSON body, answered as is."""
-    example: str | None = None
-    """Answer with this documented example's response."""
-    message: str | None = None
-    fail_task: str | None = None
-    """The task this request creates fails, with this reason (async families)."""
+    match: Match | None = None
+    """Conditions on what the request says (model, last user message, body paths ...)."""
+    replies: tuple[Canned, ...] = (Canned(),)
+    """What the rule answers: its first use gets the first reply, and so on; the last one repeats."""
+    priority: int = 0
     delay_ms: int = 0
+    stream: StreamProfile | None = None
+    """How the answer's events are paced, when it streams."""
     times: int | None = None
-    """Retire the rule after this many matches; None keeps it."""
+    """Retire the rule after this many uses; None keeps it."""
+    name: str | None = None
+    source: str = ADMIN
     side_effect: SideEffect | None = field(default=None, repr=False)
     """Python callable (fixture only): gets the Call, returns a reply, a JSON body, or None to fall through."""
     id: int = 0
     hits: int = 0
+    contracts: frozenset[str] | None = field(default=None, repr=False)
+    """The contracts the rule can answer, worked out when it is added (None: any the globs name)."""
+    notes: tuple[str, ...] = ()
+    """What did not fit the contracts (kept, not refused, outside strict mode)."""
 
-    def matches(self, contract_id: str | None, path: str) -> bool:
-        if self.times is not None and self.hits >= self.times:
-            return False
+    @property
+    def globs(self) -> tuple[str, ...]:
+        return (self.contract,) if isinstance(self.contract, str) else self.contract
+
+    @property
+    def spent(self) -> bool:
+        return self.times is not None and self.hits >= self.times
+
+    def reaches(self, contract_id: str, path: str) -> bool:
         if self.path is not None and not fnmatch.fnmatchcase(path, self.path):
             return False
-        return fnmatch.fnmatchcase(contract_id or "", self.contract)
+        if self.contracts is not None:
+            return contract_id in self.contracts
+        return any(fnmatch.fnmatchcase(contract_id, glob) for glob in self.globs)
+
+    def reply_for(self, use: int) -> Canned:
+        return self.replies[min(use, len(self.replies) - 1)]
+
+    @property
+    def sequence_key(self) -> str | None:
+        """Rules sharing this key count their calls together for ``sequence_index``."""
+        if self.match is None or self.match.sequence_index is None:
+            return None
+        return f"{self.globs}|{self.path}|{self.match.group}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "contract": self.contract,
-            "path": self.path,
-            "status": self.status,
-            "body": self.body,
-            "example": self.example,
-            "message": self.message,
-            "fail_task": self.fail_task,
-            "delay_ms": self.delay_ms,
-            "times": self.times,
-            "hits": self.hits,
-            "python": self.side_effect is not None,
-        }
+        """The rule as the admin API lists it: its JSON form, its id, uses and origin."""
+        return {"id": self.id, **rule_to_json(self), "hits": self.hits, "source": self.source, "notes": list(self.notes), "python": self.side_effect is not None}
 
 
-_RULE_FIELDS = {"contract", "path", "status", "body", "example", "message", "fail_task", "delay_ms", "times"}
+RULE_FIELDS = frozenset({"contract", "path", "match", "reply", "replies", "priority", "delay_ms", "stream", "times", "name"})
 
 
-def rule_from_json(data: Any) -> Rule:
-    """A rule from the admin API's JSON, with a clear complaint about anything unexpected."""
+def rule_to_json(rule: Rule) -> dict[str, Any]:
+    """The rule's own fields as JSON (what ``rule_from_json`` reads back); Python side effects stay out."""
+    data: dict[str, Any] = {"contract": rule.contract if isinstance(rule.contract, str) else list(rule.contract)}
+    for name in ("path", "name", "times"):
+        if getattr(rule, name) is not None:
+            data[name] = getattr(rule, name)
+    if rule.match is not None:
+        data["match"] = rule.match.spec
+    if len(rule.replies) == 1:
+        data["reply"] = rule.replies[0].as_json()
+    else:
+        data["replies"] = [reply.as_json() for reply in rule.replies]
+    if rule.priority:
+        data["priority"] = rule.priority
+    if rule.delay_ms:
+        data["delay_ms"] = rule.delay_ms
+    if rule.stream is not None:
+        data["stream"] = rule.stream.as_json()
+    return data
+
+
+def rule_from_json(data: Any, source: str = ADMIN) -> Rule:
+    """A rule from its JSON form, with a complaint naming the field for anything unexpected.
+
+    The reply is ``reply`` (one), ``replies`` (in order) or, for one reply, its fields written
+    straight into the rule (``{"contract": "openai.*", "status": 503}``).
+    """
     if not isinstance(data, dict):
         raise ScenarioError("a rule is a JSON object")
-    unknown = set(data) - _RULE_FIELDS
+    unknown = set(data) - RULE_FIELDS - REPLY_FIELDS
     if unknown:
-        raise ScenarioError(f"unknown rule fields: {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_RULE_FIELDS))}")
-    for name in ("status", "delay_ms", "times"):
-        if name in data and data[name] is not None and (not isinstance(data[name], int) or isinstance(data[name], bool) or data[name] < 0):
+        raise ScenarioError(f"unknown rule fields: {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(RULE_FIELDS | REPLY_FIELDS))}")
+    try:
+        replies = _replies(data)
+        match = Match(data["match"]) if data.get("match") is not None else None
+        stream = StreamProfile.from_json(data["stream"]) if data.get("stream") is not None else None
+    except (ReplyError, MatchError, ValueError) as exc:
+        raise ScenarioError(str(exc)) from None
+    for name in ("delay_ms", "times"):
+        value = data.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise ScenarioError(f"{name} must be a non-negative integer")
-    if data.get("status") is not None and not 100 <= data["status"] <= 599:
-        raise ScenarioError("status must be an HTTP status (100-599)")
-    for name in ("contract", "path", "example", "message", "fail_task"):
-        if name in data and data[name] is not None and not isinstance(data[name], str):
+    priority = data.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise ScenarioError("priority must be an integer (higher is tried first)")
+    contract = data.get("contract", "*")
+    if isinstance(contract, list) and contract and all(isinstance(c, str) for c in contract):
+        contract = tuple(contract)
+    elif not isinstance(contract, str):
+        raise ScenarioError("contract must be a glob on contract ids, or a list of them")
+    for name in ("path", "name"):
+        if data.get(name) is not None and not isinstance(data[name], str):
             raise ScenarioError(f"{name} must be a string")
-    return Rule(**{k: v for k, v in data.items() if v is not None or k == "body"})
+    return Rule(
+        contract=contract,
+        path=data.get("path"),
+        match=match,
+        replies=replies,
+        priority=priority,
+        delay_ms=data.get("delay_ms") or 0,
+        stream=stream,
+        times=data.get("times"),
+        name=data.get("name"),
+        source=source,
+    )
+
+
+def _replies(data: dict[str, Any]) -> tuple[Canned, ...]:
+    flat = {k: v for k, v in data.items() if k in REPLY_FIELDS}
+    given = [name for name, here in (("reply", "reply" in data), ("replies", "replies" in data), ("reply fields", bool(flat))) if here]
+    if len(given) > 1:
+        raise ReplyError(f"give the reply one way: {' or '.join(given)}, not both")
+    if "replies" in data:
+        if not isinstance(data["replies"], list) or not data["replies"]:
+            raise ReplyError("replies: expected a non-empty list of replies, used in order")
+        return tuple(canned_from_json(reply, f"replies[{i}]") for i, reply in enumerate(data["replies"]))
+    if "reply" in data:
+        return (canned_from_json(data["reply"], "reply"),)
+    return (canned_from_json(flat, "reply"),)
 
 
 def parse_scenario(value: str) -> Rule:
@@ -104,65 +194,145 @@ def parse_scenario(value: str) -> Rule:
         if not sep:
             raise ScenarioError(f"scenario item {part!r} is not key=value")
         settings[key.strip().lower()] = raw.strip().strip('"')
-    rule = Rule(times=1)
+    reply: dict[str, Any] = {}
+    delay = 0
     try:
         if "code" in settings:
-            rule.status = int(settings.pop("code"))
-            if not 100 <= rule.status <= 599:
+            reply["status"] = int(settings.pop("code"))
+            if not 100 <= reply["status"] <= 599:
                 raise ScenarioError("code must be an HTTP status (100-599)")
         if "delay" in settings:
-            rule.delay_ms = max(0, int(settings.pop("delay")))
+            delay = max(0, int(settings.pop("delay")))
     except ValueError as exc:
         raise ScenarioError(f"scenario numbers must be integers: {value!r}") from exc
-    rule.example = settings.pop("example", None)
-    rule.message = settings.pop("message", None)
-    rule.fail_task = settings.pop("fail", None)
+    for key, name in (("example", "example"), ("message", "message"), ("fail", "fail_task")):
+        if key in settings:
+            reply[name] = settings.pop(key)
     if settings:
         raise ScenarioError(f"unknown scenario keys: {', '.join(sorted(settings))}; use code, delay, example, message, fail")
-    return rule
+    if "example" in reply and reply.get("status", 0) >= 400:
+        del reply["status"]  # the documented example carries its own status
+    try:
+        return Rule(replies=(canned_from_json(reply),), delay_ms=delay, times=1, source=HEADER)
+    except ReplyError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Taken:
+    """The rule that answers a request, and which of its replies this use gets."""
+
+    rule: Rule
+    reply: Canned
+
+
+Prepare = Callable[[Rule], Rule]
 
 
 class RuleBook:
-    """The active rules, newest first: the most recent instruction wins."""
+    """The active rules in the order they are tried; ``take`` finds and counts the one that answers.
 
-    def __init__(self) -> None:
-        self._rules: list[Rule] = []
+    Rules added at run time and rules loaded from files are two layers: ``clear`` and the admin
+    ``DELETE`` touch only the first, a reload of the files only the second. ``prepare`` (given by the
+    owner) works out which contracts a rule can answer and judges its replies against them.
+    """
+
+    def __init__(self, prepare: Prepare | None = None) -> None:
+        self.prepare: Prepare = prepare or (lambda rule: rule)
+        self._added: list[Rule] = []  # newest first
+        self._files: list[Rule] = []  # as loaded
+        self._ordered: list[Rule] = []
+        self._sequences: dict[str, int] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def add(self, rule: Rule) -> Rule:
+        rule = self.prepare(rule)
         with self._lock:
             rule.id = next(self._ids)
-            self._rules.insert(0, rule)
+            self._added.insert(0, rule)
+            self._order()
         return rule
+
+    def replace_files(self, rules: Iterable[Rule]) -> list[Rule]:
+        """Make these the file rules (already prepared), counting afresh."""
+        rules = list(rules)
+        with self._lock:
+            for rule in rules:
+                rule.id = rule.id or next(self._ids)
+            self._files = rules
+            self._sequences.clear()
+            self._order()
+        return rules
 
     def remove(self, rule_id: int) -> bool:
         with self._lock:
-            before = len(self._rules)
-            self._rules = [r for r in self._rules if r.id != rule_id]
-            return len(self._rules) != before
+            before = len(self._added)
+            self._added = [r for r in self._added if r.id != rule_id]
+            self._order()
+            return len(self._added) != before
+
+    def from_file(self, rule_id: int) -> Rule | None:
+        return next((r for r in self._files if r.id == rule_id), None)
 
     def clear(self) -> None:
+        """Forget the rules added at run time (file rules stay, as their files say)."""
         with self._lock:
-            self._rules.clear()
+            self._added.clear()
+            self._order()
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(list(self._rules))
-
-    def snapshot(self) -> list[Rule]:
-        return list(self._rules)
-
-    def rollback(self, snapshot: list[Rule]) -> None:
+    def reset(self) -> None:
+        """Forget the rules added at run time; file rules start counting afresh."""
         with self._lock:
-            self._rules = list(snapshot)
+            self._added.clear()
+            for rule in self._files:
+                rule.hits = 0
+            self._sequences.clear()
+            self._order()
 
-    def take(self, contract_id: str | None, path: str) -> Rule | None:
-        """The first matching rule, counted as used."""
-        if not self._rules:  # the common case costs nothing
+    @property
+    def files(self) -> list[Rule]:
+        return list(self._files)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(list(self._ordered))
+
+    def __len__(self) -> int:
+        return len(self._ordered)
+
+    def snapshot(self) -> tuple[list[Rule], list[Rule]]:
+        return list(self._added), list(self._files)
+
+    def rollback(self, snapshot: tuple[list[Rule], list[Rule]]) -> None:
+        with self._lock:
+            self._added, self._files = list(snapshot[0]), list(snapshot[1])
+            self._order()
+
+    def _order(self) -> None:
+        layered = [(0, r) for r in self._added] + [(1, r) for r in self._files]
+        # sorted() is stable: within a priority, run-time rules (newest first) come before file rules.
+        self._ordered = [r for _, r in sorted(layered, key=lambda pair: (-pair[1].priority, pair[0]))]
+
+    def take(self, call: Call) -> Taken | None:
+        """The first rule that answers ``call``, counted as used (atomically: one lock for the scan)."""
+        if not self._ordered:  # the common case costs nothing
             return None
+        contract_id = call.contract.id
         with self._lock:
-            for rule in self._rules:
-                if rule.matches(contract_id, path):
-                    rule.hits += 1
-                    return rule
+            counted: dict[str, int] = {}
+            for rule in self._ordered:
+                if rule.spent or not rule.reaches(contract_id, call.path):
+                    continue
+                if rule.match is not None:
+                    if not rule.match(call):
+                        continue
+                    key = rule.sequence_key
+                    if key is not None:
+                        if key not in counted:
+                            counted[key] = self._sequences.get(key, 0)
+                            self._sequences[key] = counted[key] + 1
+                        if counted[key] != rule.match.sequence_index:
+                            continue
+                rule.hits += 1
+                return Taken(rule, rule.reply_for(rule.hits - 1))
         return None

@@ -3,11 +3,55 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .pipeline import Call
+
+
+@dataclass(frozen=True)
+class StreamProfile:
+    """How a stream arrives: the wait before its first event, then events per second, give or take.
+
+    The names and units are aimock's ``streamingProfile``, so its fixtures carry over unchanged.
+    """
+
+    ttft: float = 0.0
+    """Milliseconds before the first event."""
+    tps: float | None = None
+    """Events (tokens) per second after the first; None sends them as fast as they come."""
+    jitter: float = 0.0
+    """Each wait varies by up to this fraction either way (0.1: ±10%)."""
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "stream") -> StreamProfile:
+        if not isinstance(data, dict) or not data:
+            raise ValueError(f"{where}: expected an object with ttft (ms), tps and jitter (0..1)")
+        unknown = set(data) - {"ttft", "tps", "jitter"}
+        if unknown:
+            raise ValueError(f"{where}: unknown fields {', '.join(sorted(unknown))}; allowed: ttft, tps, jitter")
+        for name in ("ttft", "tps", "jitter"):
+            value = data.get(name)
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
+                raise ValueError(f"{where}.{name}: expected a non-negative number")
+        if data.get("tps") == 0:
+            raise ValueError(f"{where}.tps: expected more than 0 events per second")
+        if (data.get("jitter") or 0) > 1:
+            raise ValueError(f"{where}.jitter: expected a fraction between 0 and 1")
+        return cls(float(data.get("ttft") or 0), float(data["tps"]) if data.get("tps") is not None else None, float(data.get("jitter") or 0))
+
+    def as_json(self) -> dict[str, float]:
+        return {"ttft": self.ttft, **({"tps": self.tps} if self.tps is not None else {}), "jitter": self.jitter}
+
+    def wait(self, index: int) -> float:
+        """Seconds to wait before event ``index``."""
+        base = self.ttft / 1000 if index == 0 else (1 / self.tps if self.tps else 0.0)
+        if base and self.jitter:
+            base *= 1 + random.uniform(-self.jitter, self.jitter)
+        return base
 
 
 def wants_stream(call: Call) -> bool:
@@ -18,9 +62,16 @@ def wants_stream(call: Call) -> bool:
 
 
 async def paced(call: Call, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """``events`` with the instance's chunk delay between them (none by default)."""
+    """``events`` as the steering rule's stream profile paces them, else with the instance's chunk delay."""
+    profile = call.profile
     delay = call.state.settings.chunk_delay_ms / 1000
+    index = 0
     async for event in events:
+        if profile is not None:
+            wait = profile.wait(index)
+            if wait:
+                await asyncio.sleep(wait)
         yield event
-        if delay:
+        if delay and profile is None:
             await asyncio.sleep(delay)
+        index += 1

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from mockserver import rulefiles
 from mockserver.app import MockApp
+from mockserver.canned import Canned, ErrorReply, TaskOutcome
 from mockserver.clock import Clock
 from mockserver.contracts import Contract
 from mockserver.journal import JournalEntry
+from mockserver.matching import Match
 from mockserver.replies import BinaryReply, JsonReply, Reply, TextReply
-from mockserver.steering import Rule
+from mockserver.steering import FIXTURE, Rule, rule_from_json
 from mockserver.tasks import TaskView
 
 
@@ -40,15 +45,20 @@ class CallList(list[JournalEntry]):
 
 
 class MockRoute:
-    """The steering handle for one contract (or a glob of contracts, or a path glob)."""
+    """The steering handle for one contract (or a glob of contracts, or a path glob), optionally
+    narrowed by a ``match`` on what the request says (see the README's "Canned replies from files")."""
 
-    def __init__(self, mock: GptnbMock, contract: str, path: str | None) -> None:
+    def __init__(self, mock: GptnbMock, contract: str, path: str | None, match: dict[str, Any] | None = None) -> None:
         self._mock = mock
         self.contract = contract
         self.path = path
+        self.match = match
+        self._compiled = Match(match) if match is not None else None
+        self._rules: set[int] = set()
 
-    def _add(self, **rule: Any) -> MockRoute:
-        self._mock.state.rules.add(Rule(contract=self.contract, path=self.path, **rule))
+    def _add(self, reply: Canned | None = None, **rule: Any) -> MockRoute:
+        added = Rule(contract=self.contract, path=self.path, match=self._compiled, replies=(reply or Canned(),), source=FIXTURE, **rule)
+        self._rules.add(self._mock.state.rules.add(added).id)
         return self
 
     def respond(
@@ -74,18 +84,53 @@ class MockRoute:
 
     def fail(self, status: int, message: str | None = None, *, times: int | None = None) -> MockRoute:
         """Answer with the family's own error body for ``status`` (429, 500, 503 …)."""
-        return self._add(status=status, message=message, times=times)
+        return self._add(Canned(error=ErrorReply(message or f"injected fault: HTTP {status}"), status=status), times=times)
 
     def fail_task(self, reason: str = "failed by the test", *, times: int | None = None) -> MockRoute:
         """Accept the request, but the task it creates fails (with the family's failure fields)."""
-        return self._add(fail_task=reason, times=times)
+        return self._add(Canned(task=TaskOutcome(fail=reason)), times=times)
+
+    def finish_task(self, *, images: Sequence[str] = (), audio: Sequence[str] = (), videos: Sequence[str] = (), times: int | None = None) -> MockRoute:
+        """Accept the request; the task it creates finishes, on the clock, with these media URLs."""
+        urls = {kind: tuple(given) for kind, given in (("images", images), ("audio", audio), ("videos", videos)) if given}
+        if not urls:
+            raise ValueError("finish_task needs images, audio or videos URLs")
+        return self._add(Canned(task=TaskOutcome(urls=urls)), times=times)
+
+    def reply(
+        self,
+        content: str | None = None,
+        *,
+        tool_calls: Sequence[dict[str, Any]] | None = None,
+        refusal: str | None = None,
+        embedding: Sequence[float] | Sequence[Sequence[float]] | None = None,
+        stream: dict[str, float] | None = None,
+        times: int | None = None,
+    ) -> MockRoute:
+        """Answer as the model would with exactly this turn (or embedding), in the contract's own
+        format: same body shape, stream framing and usage as a generated answer."""
+        spec: dict[str, Any] = {"content": content, "tool_calls": tool_calls, "refusal": refusal, "embedding": embedding}
+        rule = {"reply": {k: v for k, v in spec.items() if v is not None}, "times": times, "stream": stream}
+        return self._add_json(rule)
+
+    def replies(self, *replies: dict[str, Any], times: int | None = None) -> MockRoute:
+        """Answer the first call with the first reply, the next with the next; the last one repeats.
+
+        Each reply is written as in a fixture file: ``{"content": ...}``, ``{"error": ..., "status": 429}`` …
+        """
+        return self._add_json({"replies": list(replies), "times": times})
+
+    def _add_json(self, rule: dict[str, Any]) -> MockRoute:
+        spec = {"contract": self.contract, "path": self.path, "match": self.match, **rule}
+        self._rules.add(self._mock.add_rule({k: v for k, v in spec.items() if v is not None}, source=FIXTURE).id)
+        return self
 
     def delay(self, milliseconds: int, *, times: int | None = None) -> MockRoute:
         return self._add(delay_ms=milliseconds, times=times)
 
     def example(self, name: str, *, times: int | None = None) -> MockRoute:
         """Answer with a documented example's response (see the contract's ``examples``)."""
-        return self._add(example=name, times=times)
+        return self._add(Canned(example=name), times=times)
 
     def mock(self, side_effect: Callable[[Any], Any], *, times: int | None = None) -> MockRoute:
         """``side_effect(call)`` returns a reply, a JSON body, or None to let the fake answer."""
@@ -93,6 +138,9 @@ class MockRoute:
 
     @property
     def calls(self) -> CallList:
+        """The calls this route's contract (and path) received; with a ``match``, those its rules answered."""
+        if self._compiled is not None:
+            return CallList(c for c in self._mock.calls if c.rule in self._rules)
         return CallList(c for c in self._mock.calls if _matches(c, self.contract, self.path))
 
     @property
@@ -145,7 +193,7 @@ class GptnbMock:
         self.app = app
         self.state = app.state
         self.base_url = base_url.rstrip("/")
-        self._snapshot: list[Rule] = []
+        self._snapshot: tuple[list[Rule], list[Rule]] = ([], [])
 
     @property
     def url(self) -> str:
@@ -174,14 +222,26 @@ class GptnbMock:
         """Callback deliveries the mock made (each attempt), oldest first."""
         return CallList(e for e in self.state.journal if e.kind == "callback")
 
-    def route(self, contract: str = "*", *, path: str | None = None) -> MockRoute:
-        """A handle on a contract id (globs allowed: ``"openai.*"``) or, with ``path=``, a path glob."""
+    def route(self, contract: str = "*", *, path: str | None = None, match: dict[str, Any] | None = None) -> MockRoute:
+        """A handle on a contract id (globs allowed: ``"openai.*"``) or, with ``path=``, a path glob;
+        ``match`` narrows it to requests that say something (``{"user_message": "refund"}``)."""
         if path is None and not any(ch in contract for ch in "*?[") and contract not in self.state.registry:
             ids = sorted(c.id for c in self.state.registry)
             # A typo is the usual cause: name the close ids first, not the alphabetically first ones.
             known = ", ".join(difflib.get_close_matches(contract, ids, n=8, cutoff=0.6) or ids[:8])
             raise KeyError(f"unknown contract id {contract!r} (e.g. {known}, …)")
-        return MockRoute(self, contract, path)
+        return MockRoute(self, contract, path, match)
+
+    def add_rule(self, spec: dict[str, Any], *, source: str = FIXTURE) -> Rule:
+        """A rule in its JSON form (as the admin API and fixture files write it), checked and added."""
+        return self.state.rules.add(rule_from_json(spec, source))
+
+    def load_fixtures(self, *paths: str | os.PathLike[str]) -> list[Rule]:
+        """Load files of canned replies (JSON or YAML; ours or aimock's) after this test's file rules;
+        the rules loaded. A malformed file raises ``RuleFileError`` naming the file and the entry."""
+        found = rulefiles.load([Path(p) for p in paths], self.state).rules
+        self.state.rules.replace_files([*self.state.rules.files, *found])
+        return found
 
     def contract(self, contract_id: str) -> Contract:
         return self.state.registry[contract_id]

@@ -8,11 +8,14 @@ when, in strict mode, the mock's own answers broke their contracts.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mockserver import rulefiles
 from mockserver.app import MockApp
 from mockserver.clock import MODES, Clock
 from mockserver.config import Settings
@@ -35,12 +38,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("gptnb_hosts", "extra hosts the gptnb fixture intercepts", type="linelist", default=[])
     parser.addini("gptnb_seed", "seed for generated content", default="0")
     parser.addini("gptnb_strict", "fail a test whose mock responses break their contracts", type="bool", default=True)
+    parser.addini("gptnb_fixtures", "files or directories of canned replies every test gets (relative to the ini file)", type="linelist", default=[])
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0): configure the gptnb and gptnb_server fixtures for one test",
+        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, fixtures=()): configure the gptnb and gptnb_server fixtures for one test",
     )
 
 
@@ -55,6 +59,7 @@ def _settings(request: pytest.FixtureRequest) -> tuple[Settings, Clock]:
     marker = request.node.get_closest_marker(MARKER)
     overrides = dict(marker.kwargs) if marker else {}
     clock_mode = overrides.pop("clock", "real")
+    overrides.pop("fixtures", None)
     if clock_mode not in MODES:
         raise pytest.UsageError(f"@pytest.mark.gptnb(clock=...) must be one of {MODES}")
     if "api_keys" in overrides:
@@ -64,6 +69,27 @@ def _settings(request: pytest.FixtureRequest) -> tuple[Settings, Clock]:
     except TypeError as exc:
         raise pytest.UsageError(f"@pytest.mark.gptnb: {exc}") from None
     return settings, Clock(clock_mode)
+
+
+def _fixture_files(request: pytest.FixtureRequest) -> list[Path]:
+    """The project's canned-reply files (ini ``gptnb_fixtures``), then the test's own (marker ``fixtures``)."""
+    config = request.config
+    base = config.inipath.parent if config.inipath else config.rootpath
+    paths = [base / p for p in config.getini("gptnb_fixtures")]
+    marker = request.node.get_closest_marker(MARKER)
+    given = marker.kwargs.get("fixtures", ()) if marker else ()
+    here = request.path.parent
+    paths += [here / p for p in ([given] if isinstance(given, (str, os.PathLike)) else given)]
+    return paths
+
+
+def _load_fixture_files(request: pytest.FixtureRequest, mock: GptnbMock) -> None:
+    """Make the test's canned-reply files the instance's file rules (none: none)."""
+    paths = _fixture_files(request)
+    try:
+        mock.state.rules.replace_files(rulefiles.load(paths, mock.state).rules if paths else [])
+    except rulefiles.RuleFileError as exc:
+        pytest.fail(f"gptnb fixtures: {exc}", pytrace=False)
 
 
 def _hosts(config: pytest.Config) -> tuple[str, ...]:
@@ -104,9 +130,10 @@ def gptnb(request: pytest.FixtureRequest) -> Iterator[GptnbMock]:
     """In-process mock of https://goapi.gptnb.ai: httpx / httpx2 clients (and the openai SDK) reach it unchanged."""
     settings, clock = _settings(request)
     app = MockApp(state=MockState(settings, clock=clock))
+    mock = GptnbMock(app, f"https://{DEFAULT_HOSTS[0]}")
+    _load_fixture_files(request, mock)
     bridge = ASGIBridge(app)
     with Interceptor(bridge, _hosts(request.config)):
-        mock = GptnbMock(app, f"https://{DEFAULT_HOSTS[0]}")
         yield mock
     bridge.close()
     _fail_at_teardown(request, mock)
@@ -128,6 +155,7 @@ def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: LiveServer)
     settings, clock = _settings(request)
     app.state.configure(settings, clock)
     mock = GptnbMock(app, _gptnb_live_server.url)
+    _load_fixture_files(request, mock)
     yield mock
     _fail_at_teardown(request, mock)
     app.state.reset()

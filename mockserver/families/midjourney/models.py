@@ -11,9 +11,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ...taskflow import hands_out_urls, outcome_url
 from ...tasks import Step, Task, TaskView
 
 FAMILY = "midjourney"
+hands_out_urls(FAMILY)
 RUNNING = ("NOT_START", "SUBMITTED", "IN_PROGRESS")
 GRID_ACTIONS = frozenset({"IMAGINE", "VARIATION", "REROLL", "BLEND", "PAN", "ZOOM", "HIGH_VARIATION", "LOW_VARIATION", "CUSTOM_ZOOM", "INPAINT"})
 NEEDS_MODAL = frozenset({"CUSTOM_ZOOM", "INPAINT"})
@@ -145,8 +147,10 @@ def task_object(view: TaskView, base_url: str) -> dict[str, Any]:
     finished = view.entered(view.index) if status in ("SUCCESS", "FAILURE") else None
     prompt = task.data.get("prompt", "")
     image_url = ""
-    if task.data.get("has_image") and status in ("IN_PROGRESS", "SUCCESS") and not (status == "IN_PROGRESS" and view.progress == 0):
-        image_url = f"{base_url}/mj/image/{task.id}" + ("" if status == "SUCCESS" else f"?rand={int(view.now * 1e9)}")
+    if task.data.get("has_image") and status == "SUCCESS":
+        image_url = outcome_url(task, "images", 0, f"{base_url}/mj/image/{task.id}")
+    elif task.data.get("has_image") and status == "IN_PROGRESS" and view.progress > 0:
+        image_url = f"{base_url}/mj/image/{task.id}?rand={int(view.now * 1e9)}"  # the grid as it renders
     final_prompt = task.data.get("final_prompt", prompt)
     return {
         "id": task.id,

@@ -7,6 +7,7 @@ non-stream body and the stream are two renderings of the same plan, so they alwa
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 from collections.abc import AsyncIterator
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ... import text as texts
+from ...canned import Canned
+from ...conversation import TURN_KINDS, Facts, joined, reads
 from ...errors import ApiError
 from ...ids import derived_alnum, derived_int, random_alnum
 from ...replies import JsonReply, Reply, StreamReply
@@ -34,9 +37,13 @@ class ChoicePlan:
     function_call: dict[str, Any] | None = None
     finish_reason: str = "stop"
     seed: int = 0  # the content's seed: logprobs derive from it, so they repeat with the reply
+    refusal: list[str] | None = None
+    """The refusal's tokens, when the model refuses (then there is no content)."""
 
     @property
     def content(self) -> str | None:
+        if self.refusal is not None:
+            return None
         return "".join(self.tokens) if (self.tokens or not (self.tool_calls or self.function_call)) else None
 
     @property
@@ -44,7 +51,7 @@ class ChoicePlan:
         arguments = [c["function"]["arguments"] for c in self.tool_calls]
         if self.function_call:
             arguments.append(self.function_call["arguments"])
-        return len(self.tokens) + sum(texts.count_tokens(a) for a in arguments)
+        return len(self.tokens) + len(self.refusal or ()) + sum(texts.count_tokens(a) for a in arguments)
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -119,11 +126,24 @@ def _structured_content(body: dict[str, Any], question: str, seed: int) -> str |
     return None
 
 
+def canned_choice(turn: Canned, seed: int) -> ChoicePlan:
+    """A steering rule's turn as a choice: exactly its words, tool calls or refusal."""
+    calls = [
+        {"id": c.id or "call_" + derived_alnum(24, seed, "call", i), "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+        for i, c in enumerate(turn.tool_calls)
+    ]
+    if turn.refusal is not None:
+        return ChoicePlan(refusal=texts.tokenize(turn.refusal), seed=seed)
+    return ChoicePlan(tokens=texts.tokenize(turn.content or ""), tool_calls=calls, finish_reason="tool_calls" if calls else "stop", seed=seed)
+
+
 def plan_choice(call: Call, index: int, question: str, conversation: bytes) -> ChoicePlan:
     """One choice; ``conversation`` is the canonical encoding of the messages, which seeds it."""
     body = call.body
     model = body["model"]
     seed = derived_int(call.seed, model, conversation, index)
+    if call.canned is not None and call.canned.rendered:
+        return canned_choice(call.canned, seed)
     tool = _chosen_tool(body, question)
     if tool is not None:
         function = tool["function"]
@@ -205,7 +225,8 @@ class ChatCompletion:
         }
 
     def message(self, plan: ChoicePlan) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": "assistant", "content": plan.content, "refusal": None, "annotations": []}
+        refusal = "".join(plan.refusal) if plan.refusal is not None else None
+        message: dict[str, Any] = {"role": "assistant", "content": plan.content, "refusal": refusal, "annotations": []}
         if plan.tool_calls:
             message["tool_calls"] = plan.tool_calls
         if plan.function_call:
@@ -250,7 +271,11 @@ class ChatCompletion:
             first: dict[str, Any] = {"role": "assistant", "content": "" if plan.content is not None else None, "refusal": None}
             if plan.tool_calls or plan.function_call:
                 first["content"] = None
+            if plan.refusal is not None:
+                first["refusal"] = ""
             yield self._chunk([{"index": index, "delta": first, "logprobs": None, "finish_reason": None}], with_usage)
+            for token in plan.refusal or ():
+                yield self._chunk([{"index": index, "delta": {"refusal": token}, "logprobs": None, "finish_reason": None}], with_usage)
             for position, token in enumerate(plan.tokens):
                 logprobs = {"content": [items[position]], "refusal": None} if items is not None else None
                 yield self._chunk([{"index": index, "delta": {"content": token}, "logprobs": logprobs, "finish_reason": None}], with_usage)
@@ -272,6 +297,34 @@ def _tool_call_fragments(index: int, tool_call: dict[str, Any]) -> list[dict[str
     size = max(1, math.ceil(len(arguments) / 4))
     rest = [{"index": index, "function": {"arguments": arguments[i : i + size]}} for i in range(0, len(arguments), size)]
     return [first, *rest]
+
+
+@reads("openai.chat.completions", "openai.chat.gpts", "openai.chat.gpt4all_image", renders=TURN_KINDS)
+def chat_facts(call: Call) -> Facts:
+    """What a chat request says, as aimock reads it: the last user message with text, every system
+    (and developer) message, the tools offered, the tool results that end the conversation."""
+    body = call.body
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    user = next((m for m in reversed(messages) if m.get("role") == "user" and _has_text(m)), None)
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    trailing = list(itertools.takewhile(lambda m: m.get("role") == "tool", reversed(messages)))[::-1]
+    tools = [t.get("function", {}).get("name") for t in body.get("tools") or [] if isinstance(t, dict)]
+    tools += [f.get("name") for f in body.get("functions") or [] if isinstance(f, dict)]
+    return Facts(
+        model=body.get("model"),
+        user_message=message_text(user) if user is not None else None,
+        system_message=joined(message_text(m) for m in messages if m.get("role") in ("system", "developer")),
+        tool_names=tuple(n for n in tools if isinstance(n, str)),
+        tool_call_ids=tuple(m["tool_call_id"] for m in trailing if isinstance(m.get("tool_call_id"), str)),
+        tool_result=message_text(trailing[-1]) if trailing else None,
+        has_tool_result=any(m.get("role") == "tool" for m in messages[last_user + 1 :]),
+        assistant_turns=sum(1 for m in messages if m.get("role") == "assistant"),
+    )
+
+
+def _has_text(message: dict[str, Any]) -> bool:
+    content = message.get("content")
+    return isinstance(content, str) or (isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "text" for p in content))
 
 
 @handles("openai.chat.completions", "openai.chat.gpts")

@@ -9,6 +9,7 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 from ... import text as texts
+from ...conversation import Facts, reads
 from ...errors import ApiError
 from ...ids import derived_int
 from ...replies import JsonReply, Reply
@@ -45,6 +46,12 @@ def unit_vector(text: str, model: str, dimensions: int, seed: int) -> list[float
     return [v / norm for v in vector]
 
 
+@reads("openai.embeddings.create", renders={"embedding"})
+def embedding_facts(call: Call) -> Facts:
+    # Several inputs read as one text, joined by spaces as aimock joins them.
+    return Facts(model=call.body.get("model"), input_text=" ".join(_inputs(call.body.get("input") or "")))
+
+
 @handles("openai.embeddings.create")
 def embeddings(call: Call) -> Reply:
     body = call.body
@@ -60,12 +67,16 @@ def embeddings(call: Call) -> Reply:
     if any(not text.strip() for text in inputs):
         raise ApiError(400, "invalid_request", "'$.input' is invalid: inputs must be non-empty", param="input", code="invalid_embedding_request")
     as_base64 = body.get("encoding_format") == "base64"
+    canned = call.canned.embedding if call.canned is not None else None
     data = []
     for index, text in enumerate(inputs):
-        # Shortened embeddings are the native vector cut and re-normalised, as OpenAI documents.
-        vector = unit_vector(text, model, native, call.state.settings.seed)[: dimensions or native]
-        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-        vector = [v / norm for v in vector]
+        if canned is not None:  # a steering rule's vector: one for every input, or one per input
+            vector = list(canned[min(index, len(canned) - 1)])
+        else:
+            # Shortened embeddings are the native vector cut and re-normalised, as OpenAI documents.
+            vector = unit_vector(text, model, native, call.state.settings.seed)[: dimensions or native]
+            norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+            vector = [v / norm for v in vector]
         embedding: Any = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode() if as_base64 else vector
         data.append({"object": "embedding", "index": index, "embedding": embedding})
     tokens = _token_count(body["input"])

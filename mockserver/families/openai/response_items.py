@@ -8,11 +8,16 @@ way from input items and from a previous response's output, so a conversation ch
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ... import text as texts
+from ...conversation import TURN_KINDS, Facts, joined, reads
+
+if TYPE_CHECKING:
+    from ...pipeline import Call
 
 # Item id prefixes as OpenAI writes them (resp_…, msg_…, fc_…, rs_…), each followed by 48 hex digits.
 PREFIXES = {"message": "msg", "function_call": "fc", "function_call_output": "fco", "reasoning": "rs"}
@@ -80,3 +85,30 @@ def input_tokens(items: list[dict[str, Any]], instructions: str | None, tools: l
     if tools:
         count += texts.count_tokens(json.dumps(tools))
     return count
+
+
+@reads("openai.responses.create", renders=TURN_KINDS)
+def responses_facts(call: Call) -> Facts:
+    """What a Responses request says: its items read as a conversation, ``instructions`` as the system."""
+    body = call.body
+    raw = body.get("input")
+    items = [{"type": "message", "role": "user", "content": raw}] if isinstance(raw, str) else [i for i in raw or [] if isinstance(i, dict)]
+    messages = [i for i in items if i.get("type", "message") == "message"]
+    user = next((i for i in reversed(messages) if i.get("role") == "user" and _has_text(i)), None)
+    last_user = max((n for n, i in enumerate(items) if i.get("type", "message") == "message" and i.get("role") == "user"), default=-1)
+    trailing = list(itertools.takewhile(lambda i: i.get("type") == "function_call_output", reversed(items)))[::-1]
+    return Facts(
+        model=body.get("model"),
+        user_message=item_text(user) if user is not None else None,
+        system_message=joined([body.get("instructions"), *(item_text(i) for i in messages if i.get("role") in ("system", "developer"))]),
+        tool_names=tuple(t["name"] for t in body.get("tools") or [] if isinstance(t, dict) and isinstance(t.get("name"), str)),
+        tool_call_ids=tuple(i["call_id"] for i in trailing if isinstance(i.get("call_id"), str)),
+        tool_result=item_text(trailing[-1]) if trailing else None,
+        has_tool_result=any(i.get("type") == "function_call_output" for i in items[last_user + 1 :]),
+        assistant_turns=sum(1 for i in messages if i.get("role") == "assistant"),
+    )
+
+
+def _has_text(item: dict[str, Any]) -> bool:
+    content = item.get("content")
+    return isinstance(content, str) or any(isinstance(p, dict) and isinstance(p.get("text"), str) for p in content or [])
