@@ -36,10 +36,11 @@ class AuthCarrier:
 
 @dataclass(frozen=True)
 class ModelRouting:
-    """The body field the relay routes on, and the models it has a channel for."""
+    """The request field the relay routes on, and the models it has a channel for."""
 
     field: str
     known: tuple[str, ...]
+    location: str = "body"  # or "path": the model is a path parameter named ``field``
     patterns: tuple[str, ...] = ()
     listed: tuple[str, ...] = ()
     owned_by: str = "openai"
@@ -86,6 +87,12 @@ class Contract:
         """A JSON pointer URI into this contract (``/`` inside parts is escaped, as media types need)."""
         escaped = (p.replace("~", "~0").replace("/", "~1") for p in parts)
         return self.uri + "#/" + "/".join(escaped)
+
+    def event_stream(self, status: int) -> dict[str, Any]:
+        """The ``sse`` declaration of the event stream answered with ``status`` (empty when there is none)."""
+        key = self.response_key(status)
+        content = self.responses[key]["content"] if key is not None else {}
+        return content.get("text/event-stream", {}).get("sse", {})
 
     def response_key(self, status: int) -> str | None:
         """Which ``responses`` entry describes ``status``: exact, then ``4XX``, then ``default``."""
@@ -214,6 +221,7 @@ def _build_contract(doc: dict[str, Any], uri: str) -> Contract:
             models=ModelRouting(
                 field=models["field"],
                 known=tuple(models["known"]),
+                location=models.get("in", "body"),
                 patterns=tuple(models.get("patterns", ())),
                 listed=tuple(models.get("listed", ())),
                 owned_by=models.get("owned_by", "openai"),

@@ -21,6 +21,9 @@ from .contracts import ContractRegistry
 from .openapi import HTTP_METHODS, openapi_document
 
 
+# What picks a variant, and how the page says it.
+_PICKS = (("when", "the request body"), ("when_request", "the request's headers and query"))
+
 def openapi_routes(registry: ContractRegistry, prefix: str) -> list[Route]:
     """The two admin routes; ``prefix`` is where the admin app is mounted (stripped to find the base URL)."""
     documents: dict[frozenset[str], dict[str, Any]] = {}
@@ -128,9 +131,10 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> str:
         items = "".join(f"<li><code>{_e(a)}</code></li>" for a in aliases)
         parts.append(f"<details><summary>{len(aliases)} alias{'' if len(aliases) == 1 else 'es'}</summary><ul>{items}</ul></details>")
     for variant in op.get("x-gptnb-variants", []):
+        picks = "".join(f"<p>Chosen when {what} matches:</p>{_schema(variant[key])}" for key, what in _PICKS if key in variant)
         parts.append(
             f'<details id="{_e(variant["id"])}"><summary>variant <code>{_e(variant["id"])}</code> ({_e(variant["title"])})</summary>'
-            f'<p class="summary">{_e(variant["summary"])}</p><p>Chosen when the request body matches:</p>{_schema(variant["when"])}</details>'
+            f'<p class="summary">{_e(variant["summary"])}</p>{picks}</details>'
         )
     parameters = op.get("parameters", [])
     if parameters:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import sse
 from .contracts import Contract
 from .media import bytes_for
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
@@ -53,13 +54,14 @@ def find_example(contract: Contract, name: str) -> Example | None:
     return next((e for e in examples_of(contract) if e.name == name), None)
 
 
-def reply_from_example(example: Example) -> Reply:
+def reply_from_example(example: Example, contract: Contract) -> Reply:
     """The documented response, replayed: a canned answer that is known to match the docs."""
     response = example.response
     status = response.get("status", 200)
     media = response.get("content_type", "application/json")
     if "events" in response:
-        return StreamReply(_replay(response["events"]), terminator=response.get("terminator"), status=status)
+        named_by = contract.event_stream(status).get("named_by")
+        return StreamReply(_replay(response["events"], named_by), terminator=response.get("terminator"), status=status)
     if "text" in response:
         return TextReply(response["text"], status=status, media_type=media)
     if response.get("binary"):
@@ -67,6 +69,6 @@ def reply_from_example(example: Example) -> Reply:
     return JsonReply(response.get("body"), status=status, media_type=media)
 
 
-async def _replay(events: list[Any]) -> AsyncIterator[Any]:
+async def _replay(events: list[Any], named_by: str | None) -> AsyncIterator[Any]:
     for event in events:
-        yield event
+        yield sse.named(event, named_by)

@@ -2,14 +2,14 @@
 
 One path item per contract's primary path; aliases ride along in ``x-gptnb-aliases`` so the document
 stays small. Variants on the same method and path fold into their base operation
-(``x-gptnb-variants``, with the ``when`` schema that picks each). Schemas are inlined (OpenAPI 3.1 takes
+(``x-gptnb-variants``, with the ``when`` or ``when_request`` schema that picks each). Schemas are inlined (OpenAPI 3.1 takes
 JSON Schema 2020-12 as it is), so every operation reads on its own. A ``text/event-stream`` answer's
 ``schema`` describes one event, as OpenAPI 3.2's ``itemSchema`` does and schemathesis reads it: ``data``
 is JSON (``contentMediaType`` + ``contentSchema``) or the terminator. Callback URLs in request bodies
 become OpenAPI ``callbacks``. What OpenAPI has no word for keeps an ``x-gptnb-*`` extension: the SSE
 event schema and terminator, WebSocket frames, business errors answered with HTTP 200
-(``x-gptnb-error-when``), the models the relay routes (``x-gptnb-models``; the routed body field also
-lists them as ``examples``), the behaviour kind and the upstream cost. The output depends only on the
+(``x-gptnb-error-when``), the models the relay routes (``x-gptnb-models``; the routed body field or path
+parameter also lists them as ``examples``), the behaviour kind and the upstream cost. The output depends only on the
 contracts and the arguments: paths, statuses, media types and schemes come out sorted.
 """
 
@@ -138,12 +138,12 @@ class _Exporter:
                 "version": __version__,
                 "description": "Generated from the gptnb-mock contracts (contracts/<family>/*.json), the single source of truth "
                 "the mock serves and checks responses by. Extensions: x-gptnb-aliases (other paths to the same operation), "
-                "x-gptnb-variants (contracts on the same method and path, picked by the request body), x-gptnb-sse "
+                "x-gptnb-variants (contracts on the same method and path, picked by the request body, or by its headers and query), x-gptnb-sse "
                 "(event schema and terminator of text/event-stream answers; their `schema` describes one event, as "
                 "OpenAPI 3.2's itemSchema does), x-gptnb-error-when (business errors sent "
-                "with a success status), x-gptnb-models (the body field the relay routes on and the models it has a channel "
-                "for; any other model gets a 503), x-gptnb-absent-values (body and query values the relay reads as not given: "
-                "members holding them are dropped before validation), x-gptnb-websocket, x-gptnb-kind and x-gptnb-cost.",
+                "with a success status), x-gptnb-models (the body field or path parameter the relay routes on and the models it "
+                "has a channel for; any other model gets a 503), x-gptnb-absent-values (body and query values the relay reads as "
+                "not given: members holding them are dropped before validation), x-gptnb-websocket, x-gptnb-kind and x-gptnb-cost.",
             },
         }
         if server_url:
@@ -157,7 +157,7 @@ class _Exporter:
         description = base.summary
         if variants:
             listed = "\n".join(f"- `{v.id}` ({v.title}): {v.summary}" for v in variants)
-            description += f"\n\nVariants on this method and path, picked by the request body (see x-gptnb-variants):\n{listed}"
+            description += f"\n\nVariants on this method and path, picked by the request (see x-gptnb-variants):\n{listed}"
         operation: dict[str, Any] = {
             "operationId": base.id,
             "summary": base.title,
@@ -178,11 +178,11 @@ class _Exporter:
             operation["x-gptnb-aliases"] = [openapi_path(alias) for alias in base.aliases]
         if variants:
             operation["x-gptnb-variants"] = [
-                {"id": v.id, "title": v.title, "summary": v.summary, "cost": v.cost, "when": self.schema(v, "variant", "when")}
-                for v in variants
+                {"id": v.id, "title": v.title, "summary": v.summary, "cost": v.cost, **self.picked_by(v)} for v in variants
             ]
         if base.models:
             operation["x-gptnb-models"] = {
+                "in": base.models.location,
                 "field": base.models.field,
                 "known": list(base.models.known),
                 "patterns": list(base.models.patterns),
@@ -193,12 +193,20 @@ class _Exporter:
         operation["x-gptnb-cost"] = base.cost
         return operation
 
+    def picked_by(self, variant: Contract) -> dict[str, Any]:
+        """The schemas that pick a variant: ``when`` (the body) and/or ``when_request`` (headers and query)."""
+        return {key: self.schema(variant, "variant", key) for key in ("when", "when_request") if key in variant.document["variant"]}
+
     def parameters(self, base: Contract, variants: list[Contract]) -> list[dict[str, Any]]:
         found: dict[tuple[str, str], dict[str, Any]] = {}
         path_schema = self.schema(base, "request", "path") if "path" in base.request else {}
         path_properties = _properties(path_schema)
+        routed = base.models.field if base.models and base.models.location == "path" else None
         for name, spans_slashes in path_parameters(base.path):
             schema = path_properties.get(name, {"type": "string"})
+            if name == routed and "examples" not in schema:
+                # The models the relay has a channel for: any other value is a documented 503.
+                schema = {**schema, "examples": list(base.models.known)}
             parameter = {"name": name, "in": "path", "required": True, "schema": schema}
             if spans_slashes:
                 parameter["description"] = "May contain slashes."
@@ -223,7 +231,7 @@ class _Exporter:
         if "body" not in contract.request:
             return {"required": False, "content": {media: {} for media in sorted(contract.content_types)}}
         body = self.schema(contract, "request", "body")
-        routed = contract.models.field if contract.models else None
+        routed = contract.models.field if contract.models and contract.models.location == "body" else None
         field = body.get("properties", {}).get(routed) if isinstance(body, dict) else None
         if isinstance(field, dict) and "examples" not in field:
             # The models the relay has a channel for: any other value is a documented 503.
@@ -257,7 +265,7 @@ class _Exporter:
         declared = contract.responses[status]["content"][media]
         if "sse" in declared:
             sse = {"event": self.schema(contract, "responses", status, "content", media, "sse", "event")}
-            for key in ("terminator", "event_names"):
+            for key in ("terminator", "named_by"):
                 if key in declared["sse"]:
                     sse[key] = declared["sse"][key]
             return {"schema": sse_item_schema(sse["event"], sse.get("terminator")), "x-gptnb-sse": sse}

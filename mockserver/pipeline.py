@@ -1,6 +1,7 @@
 """The request's path through the mock, one step each:
 
-route -> auth -> parse -> pick variant -> validate -> route the model -> steering -> handler
+route -> variant by headers / query -> auth -> parse -> variant by body -> validate -> route the model
+-> steering -> handler
 -> [strict] check the reply against the contract -> journal -> send.
 
 Everything a step needs from a contract is prepared once, in ``Prepared``; the per-request work is
@@ -100,11 +101,13 @@ class Prepared:
         properties = (self.form_schema or {}).get("properties", {})
         self.file_fields = frozenset(n for n, p in properties.items() if isinstance(p, dict) and p.get("format") == "binary")
         self.query_schema = registry.resolve(contract.pointer("request", "query")) if "query" in request else None
-        variant = contract.document.get("variant")
-        self.when = registry.check(contract.pointer("variant", "when")) if variant else None
+        variant = contract.document.get("variant") or {}
+        self.when = registry.check(contract.pointer("variant", "when")) if "when" in variant else None
+        self.when_request = registry.check(contract.pointer("variant", "when_request")) if "when_request" in variant else None
         routing = contract.models
         self.known_models = frozenset(routing.known) if routing else frozenset()
         self.model_patterns = tuple(re.compile(p) for p in routing.patterns) if routing else ()
+        self.model_in_path = routing is not None and routing.location == "path"
         self.handler = state.handlers.get(contract.id)
         self.judge = ResponseJudge(contract, registry)
 
@@ -131,10 +134,11 @@ class Pipeline:
         prepared: Prepared | None = None
         family = None
         try:
-            match = self.router.match(path)
+            match = self.router.match(path, method)
             candidates = match.route.methods.get(method) if match else None
             if not candidates:
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL ({method} {path})")
+            candidates = self._by_request(candidates, headers, query_pairs)
             base = candidates[-1]
             family = base.errors
             journal["contract_id"] = base.id
@@ -152,7 +156,7 @@ class Pipeline:
             self.validate(prepared, match.params, query, headers, body)
             if contract.kind == "websocket":
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
-            self.route_model(prepared, body)
+            self.route_model(prepared, match.params if prepared.model_in_path else body)
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, _base_url(scope, headers), rid, self.state)
             reply = await self._answer(prepared, call)
         except ApiError as error:
@@ -217,6 +221,22 @@ class Pipeline:
             data[name] = uploads[0].filename
         return data, files
 
+    def _by_request(self, candidates: list[Contract], headers: HeaderMap, query: list[tuple[str, str]]) -> list[Contract]:
+        """Settle the variants that headers or query pick before anything else: they bring their own auth.
+
+        Without one that matches, those variants are out of the running and the body decides as usual.
+        """
+        if len(candidates) == 1:
+            return candidates
+        rest = []
+        for contract in candidates:
+            picks = self.prepared[contract.id].when_request
+            if picks is None:
+                rest.append(contract)
+            elif picks.is_valid({"headers": dict(headers), "query": dict(query)}):
+                return [contract]
+        return rest
+
     def _select(self, candidates: list[Contract], body: Any) -> Prepared:
         for contract in candidates[:-1]:
             prepared = self.prepared[contract.id]
@@ -247,11 +267,12 @@ class Pipeline:
                 extra={"violations": [f"{w}: {v}" for w, v in problems], "keyword": first.keyword, "where": where},
             )
 
-    def route_model(self, prepared: Prepared, body: Any) -> None:
+    def route_model(self, prepared: Prepared, fields: Any) -> None:
+        """``fields``: where the model travels (the body, the path parameters or the query)."""
         routing = prepared.contract.models
-        if routing is None or not isinstance(body, dict):
+        if routing is None or not isinstance(fields, dict):
             return
-        model = body.get(routing.field)
+        model = fields.get(routing.field)
         if isinstance(model, str) and not prepared.routes_model(model):
             raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
 
@@ -297,7 +318,7 @@ class Pipeline:
             if example is None:
                 names = ", ".join(e["name"] for e in call.contract.examples)
                 raise ApiError(400, errors.INVALID_REQUEST, f"{call.contract.id} has no example {reply.example!r} (it has: {names})")
-            return reply_from_example(example)
+            return reply_from_example(example, call.contract)
         if reply.body is not None:
             return JsonReply(reply.body, status=reply.status or 200)
         if reply.error is not None:
@@ -350,7 +371,7 @@ def _documented_reply(contract: Contract) -> Reply:
     """A contract whose family has no handler yet still answers: with its first documented example."""
     example = find_example(contract, contract.examples[0]["name"])
     assert example is not None
-    return reply_from_example(example)
+    return reply_from_example(example, contract)
 
 
 async def _frame(reply: StreamReply, metrics: Metrics, contract: str) -> AsyncIterator[bytes]:

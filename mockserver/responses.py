@@ -56,7 +56,8 @@ class ResponseJudge:
             return False
         return self.registry.check(self.contract.pointer("responses", key, "error_when")).is_valid(body)
 
-    def event_violations(self, status: int, payload: Any, index: int) -> list[str]:
+    def event_violations(self, status: int, payload: Any, index: int, name: str | None = None) -> list[str]:
+        """Violations of one event: its payload, and its ``event:`` name where the contract names events."""
         found = self.media(status, "text/event-stream")
         if isinstance(found, str):
             return [found]
@@ -64,7 +65,13 @@ class ResponseJudge:
         if "sse" not in entry:
             return [f"status {status}: text/event-stream is not declared as an event stream"]
         check = self.registry.check(self.contract.pointer("responses", key, "content", "text/event-stream", "sse", "event"))
-        return [f"event {index} {v}" for v in check.violations(payload)]
+        problems = [f"event {index} {v}" for v in check.violations(payload)]
+        named_by = entry["sse"].get("named_by")
+        if named_by is not None:
+            expected = payload.get(named_by) if isinstance(payload, dict) else None
+            if name != expected:
+                problems.append(f"event {index}: event name {name!r}, its payload's {named_by} is {expected!r}")
+        return problems
 
     def frame_violations(self, status: int, frame: Any, index: int, side: str = "server_event") -> list[str]:
         """Violations of one WebSocket frame (``side``: server_event or client_event)."""
@@ -94,7 +101,7 @@ class ResponseJudge:
             except ValueError:
                 found.append(f"event {index}: data is not JSON: {event.data[:80]!r}")
                 continue
-            found += self.event_violations(status, payload, index)
+            found += self.event_violations(status, payload, index, event.event)
         if terminator is not None and (not events or events[-1].data != terminator):
             found.append(f"the stream does not end with data: {terminator}")
         return found
@@ -102,7 +109,6 @@ class ResponseJudge:
     def terminator(self, status: int) -> str | None:
         found = self.media(status, "text/event-stream")
         return None if isinstance(found, str) else found[1].get("sse", {}).get("terminator")
-
     def watch(self, reply: Reply, violations: list[str]) -> Reply:
         """Check ``reply`` now, or as it streams; what breaks the contract is appended to ``violations``."""
         if isinstance(reply, JsonReply):
@@ -123,6 +129,6 @@ class ResponseJudge:
     async def _checked(self, reply: StreamReply, violations: list[str]) -> AsyncIterator[Any]:
         index = 0
         async for item in reply.events:
-            violations += self.event_violations(reply.status, sse.payload(item), index)
+            violations += self.event_violations(reply.status, sse.payload(item), index, sse.name(item))
             index += 1
             yield item

@@ -1,9 +1,13 @@
 """Map (method, path) to the contracts that serve it, compiled once at start-up.
 
-Static paths are a dict lookup; only paths with parameters fall back to regular expressions, tried in
-registration order. Several contracts may share a method and path when the docs describe variants
-(gpts on /v1/chat/completions): the route keeps them in order, variants first, and ``select`` picks
-one once the body is known.
+Static paths are a dict lookup; only paths with parameters fall back to regular expressions, the most
+specific first (more literal text), so ``/v1beta/models/{model}:generateContent`` is tried before
+``/v1beta/models/{model}``, whose parameter would otherwise swallow the ``:generateContent`` action.
+A path matched by routes for other methods only keeps looking for one that serves the request's
+method, as Google's ``{model}:action`` paths and new-api's ``GET /v1/models/:model`` beside
+``POST /v1/models/*path`` need. Several contracts may share a method and path when the docs describe
+variants (gpts on /v1/chat/completions): the route keeps them in order, variants first, and the
+pipeline picks one once the body is known.
 """
 
 from __future__ import annotations
@@ -61,19 +65,27 @@ class Router:
                 self._dynamic.append((compile_path(path), route))
             else:
                 self._static[path] = route
-        # Longer literal prefixes first, so /v1/models/{model} never shadows a more specific path.
-        self._dynamic.sort(key=lambda item: -len(_PARAM.split(item[1].path)[0]))
+        # Longer literal prefixes first, then more literal text in all: /v1/models/{model} never shadows
+        # /v1/models/{model}/x nor /v1/models/{model}:action. The sort is stable: ties keep their order.
+        self._dynamic.sort(key=lambda item: (-len(_PARAM.split(item[1].path)[0]), -_literal_length(item[1].path)))
 
-    def match(self, path: str) -> RouteMatch | None:
+    def match(self, path: str, method: str | None = None) -> RouteMatch | None:
+        """The route for ``path``: one that serves ``method`` when any does, else the first that matches."""
         route = self._static.get(path)
-        if route is not None:
-            return RouteMatch(route, {})
-        if len(path) > 1 and path.endswith("/"):
+        if route is None and len(path) > 1 and path.endswith("/"):
             route = self._static.get(path.rstrip("/"))
-            if route is not None:
-                return RouteMatch(route, {})
-        for pattern, route in self._dynamic:
+        if route is not None and (method is None or method in route.methods):
+            return RouteMatch(route, {})
+        first = RouteMatch(route, {}) if route is not None else None
+        for pattern, dynamic in self._dynamic:
             found = pattern.match(path)
-            if found:
-                return RouteMatch(route, found.groupdict())
-        return None
+            if found is None:
+                continue
+            if method is None or method in dynamic.methods:
+                return RouteMatch(dynamic, found.groupdict())
+            first = first or RouteMatch(dynamic, found.groupdict())
+        return first
+
+
+def _literal_length(path: str) -> int:
+    return len(_PARAM.sub("", path))

@@ -27,6 +27,18 @@ def encode_terminator(terminator: str) -> bytes:
     return f"data: {terminator}\n\n".encode()
 
 
+def name(item: Any) -> str | None:
+    """The ``event:`` name of an item the handler yielded (None for a bare payload)."""
+    return item.event if isinstance(item, SseEvent) else None
+
+
+def named(payload: Any, field: str | None) -> Any:
+    """``payload`` as an event named after its ``field`` (Anthropic's ``type``), or as it is without one."""
+    if field is None or not isinstance(payload, dict) or not isinstance(payload.get(field), str):
+        return payload
+    return SseEvent(payload, event=payload[field])
+
+
 def payload(item: Any) -> Any:
     """The JSON payload of an item the handler yielded (what the contract's event schema judges)."""
     if isinstance(item, SseEvent):

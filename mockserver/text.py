@@ -8,9 +8,13 @@ completion tokens.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+S = TypeVar("S", str, list[str])
 
 _TOKEN = re.compile(r" ?[A-Za-z0-9_'’]+| ?[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]|\s+|[^\sA-Za-z0-9_]")
 
@@ -118,3 +122,16 @@ def closest(question: str, candidates: Sequence[str]) -> int:
 def json_answer(question: str, seed: int) -> dict[str, str]:
     """The object a reply in free-form JSON mode (no schema given) holds."""
     return {"answer": filler(seed, 8), "question": excerpt(question, 80)}
+
+
+def in_pieces(whole: S, count: int) -> list[S]:
+    """``whole`` (a string, or a list of tokens) cut into about ``count`` consecutive pieces, as streams
+    send tool arguments and thinking: a few large deltas rather than one per token."""
+    size = max(1, math.ceil(len(whole) / count))
+    return [whole[i : i + size] for i in range(0, len(whole), size)]
+
+
+def reasoning(question: str, seed: int) -> str:
+    """A model's visible thinking before it answers ``question``."""
+    quoted = excerpt(question, 120) if question else "the request"
+    return f"The user asks about {quoted}. {filler(seed + 1, 16 + seed % 9)} I will answer directly."

@@ -34,7 +34,7 @@ class WebSocketGate:
         query_pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         rid = request_id()
         state = self.pipeline.state
-        match = self.pipeline.router.match(path)
+        match = self.pipeline.router.match(path, "GET")
         candidates = match.route.methods.get("GET") if match else None
         contract = candidates[-1] if candidates else None
         entry = state.journal.record(

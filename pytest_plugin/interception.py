@@ -1,9 +1,10 @@
-"""Send httpx and httpx2 requests for chosen hosts to an ASGIBridge; let every other host through.
+"""Send httpx, httpx2 and aiohttp requests for chosen hosts to an ASGIBridge; let every other host through.
 
 Built on respx: the "httpcore" mocker patches httpx's connection pools, the "httpcore2" mocker that
-pytest-httpx2 registers patches httpx2's (the client openai-python 3.x uses). Both hand our router an
-``httpx.Request`` and turn the ``httpx.Response`` we return into a transport response whose content
-is our stream object itself, so the body streams end to end.
+pytest-httpx2 registers patches httpx2's (the client the openai, anthropic and google-genai SDKs use).
+Both hand our router an ``httpx.Request`` and turn the ``httpx.Response`` we return into a transport
+response whose content is our stream object itself, so the body streams end to end. aiohttp, when it
+is installed (google-genai's async client prefers it), gets its own mocker: ``aiohttp_mock``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import operator
 from collections.abc import Awaitable, Iterable
 from contextvars import ContextVar
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -57,11 +59,13 @@ class Interceptor:
     def __init__(self, bridge: ASGIBridge, hosts: Iterable[str]) -> None:
         self.bridge = bridge
         self.hosts = tuple(hosts)
-        pattern = _host_pattern(self.hosts)
+        pairs = _host_pairs(self.hosts)
+        pattern = functools.reduce(operator.or_, (M(host=name) if port is None else M(host=name, port=port) for name, port in pairs))
         # One router per mocker, so the catch-all knows which mocker's router list it sits in.
         self._routers = [
             (mocker, self._router(mocker, pattern)) for mocker in (Mocker.registry[name] for name in MOCKERS)
         ]
+        self._aiohttp = _aiohttp_mocker(bridge, pairs)
         self._started = False
 
     def start(self) -> None:
@@ -70,6 +74,8 @@ class Interceptor:
         for mocker, router in self._routers:
             mocker.register(router)
             mocker.start()  # patches only once per mocker, however many routers are registered
+        if self._aiohttp is not None:
+            self._aiohttp.start()
         self._started = True
 
     def stop(self) -> None:
@@ -78,6 +84,8 @@ class Interceptor:
         for mocker, router in self._routers:
             mocker.unregister(router)
             mocker.stop()  # unpatches only when no router (ours or anyone's) is left
+        if self._aiohttp is not None:
+            self._aiohttp.stop()
         self._started = False
 
     def __enter__(self) -> Interceptor:
@@ -110,17 +118,23 @@ class Interceptor:
         return self.bridge.handle_sync(request)
 
 
-def _host_pattern(hosts: Iterable[str]) -> Pattern:
-    """A respx pattern matching any of ``hosts`` ("name" = any port, "name:port" = that port)."""
-    patterns = []
+def _host_pairs(hosts: Iterable[str]) -> list[tuple[str, int | None]]:
+    """(host name, port or None for any port) of each entry: "name" or "name:port"."""
+    pairs = []
     for entry in hosts:
         parts = urlsplit(f"//{entry}")
         if not parts.hostname:
             raise ValueError(f"Not a host name: {entry!r}")
-        if parts.port is None:
-            patterns.append(M(host=parts.hostname))
-        else:
-            patterns.append(M(host=parts.hostname, port=parts.port))
-    if not patterns:
+        pairs.append((parts.hostname, parts.port))
+    if not pairs:
         raise ValueError("An Interceptor needs at least one host")
-    return functools.reduce(operator.or_, patterns)
+    return pairs
+
+
+def _aiohttp_mocker(bridge: ASGIBridge, pairs: list[tuple[str, int | None]]) -> Any:
+    """The aiohttp mocker, or None when aiohttp is not installed (then nothing can send through it)."""
+    try:
+        from .aiohttp_mock import AiohttpMocker
+    except ImportError:
+        return None
+    return AiohttpMocker(bridge, pairs)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -112,15 +113,26 @@ def _body_schema(contract: Contract, registry: ContractRegistry) -> dict[str, An
     return registry.resolve(contract.pointer("request", "body"))
 
 
-def _realistic(contract: Contract, body: Any) -> Any:
-    """Make a schema-valid body one the mock can route: a model the relay has a channel for."""
-    if contract.models and isinstance(body, dict):
-        return st.sampled_from(contract.models.known).map(lambda model: {**body, contract.models.field: model})
-    return st.just(body)
+def _realistic(contract: Contract, fields: Any, location: str = "body") -> Any:
+    """Make schema-valid ``fields`` (the body, or the path parameters) ones the mock can route: a model
+    the relay has a channel for, where the contract routes on a field there."""
+    routing = contract.models
+    if routing and routing.location == location and isinstance(fields, dict):
+        return st.sampled_from(routing.known).map(lambda model: {**fields, routing.field: model})
+    return st.just(fields)
+
+
+@functools.cache
+def _picking(contract: Contract) -> dict[str, Any]:
+    """Headers and query that pick a variant chosen by them (its ``when_request``, an inline schema)."""
+    picks = (contract.document.get("variant") or {}).get("when_request")
+    return instance(picks, seed=0) if picks is not None else {}
 
 
 def _build(contract: Contract, body: Any, params: dict[str, Any], query: dict[str, Any], rule: str | None = None) -> GeneratedRequest:
-    request = GeneratedRequest(contract.id, contract.method, _path_for(contract, params), dict(query), _auth_headers(contract), rule=rule)
+    picked = _picking(contract)
+    headers = {**picked.get("headers", {}), **_auth_headers(contract)}  # the placeholder key wins over a picked one
+    request = GeneratedRequest(contract.id, contract.method, _path_for(contract, params), {**picked.get("query", {}), **query}, headers, rule=rule)
     if body is None:
         return request
     if MULTIPART in contract.content_types and JSON not in contract.content_types:
@@ -166,7 +178,7 @@ def requests(
         if schema is not None
         else st.none()
     )
-    params = _params(contract, registry, "path")
+    params = _params(contract, registry, "path").flatmap(lambda p: _realistic(contract, p, "path"))
     query = _params(contract, registry, "query")
     where, _, name = contract.behavior.get("task_id", "").partition(".")
     if task_ids and where == "path":
@@ -248,8 +260,10 @@ def sample_requests(contract_id: str, count: int, *, registry: ContractRegistry 
             query = instance(registry.resolve(contract.pointer("request", "query")), seed=seed) if "query" in contract.request else {}
         except UnsatisfiableSchema:
             continue
-        if contract.models and isinstance(body, dict):
-            body[contract.models.field] = contract.models.known[seed % len(contract.models.known)]
+        routing = contract.models
+        routed = params if routing and routing.location == "path" else body
+        if routing and isinstance(routed, dict):
+            routed[routing.field] = routing.known[seed % len(routing.known)]
         unused, markers = _unused_fields(contract, schema or {}, body)
         if seed % 2 and markers:  # every other request leaves its unused fields empty rather than out
             body = {**body, **{name: markers[0] for name in unused}}

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from mockserver.cli import build_parser, main
-from mockserver.contracts import ContractRegistry
+from mockserver.contracts import ContractRegistry, default_registry
 from mockserver.examples import example_files
 from mockserver.resources import fixtures_dir
 
@@ -32,8 +32,9 @@ def example(name: str) -> dict[str, Any]:
     return json.loads((fixtures_dir() / "openai" / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def sse(events: list[Any], terminator: str | None = "[DONE]") -> str:
-    frames = [f"data: {json.dumps(e)}\n\n" for e in events]
+def sse(events: list[Any], terminator: str | None = "[DONE]", named_by: str | None = None) -> str:
+    """A stream of ``events``; with ``named_by`` each carries an ``event:`` line naming it after that field."""
+    frames = [(f"event: {e[named_by]}\n" if named_by else "") + f"data: {json.dumps(e)}\n\n" for e in events]
     if terminator is not None:
         frames.append(f"data: {terminator}\n\n")
     return "".join(frames)
@@ -322,7 +323,8 @@ def test_validate_accepts_every_documented_example(path: Path, tmp_path: Path) -
     if "body" in response:
         payload = json.dumps(response["body"])
     elif "events" in response:
-        payload = sse(response["events"], response.get("terminator"))
+        named_by = default_registry()[documented["contract"]].event_stream(response["status"]).get("named_by")
+        payload = sse(response["events"], response.get("terminator"), named_by)
     else:
         return  # binary answers (audio, images) are not JSON or SSE
     (tmp_path / "response").write_text(payload, encoding="utf-8")

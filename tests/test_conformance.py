@@ -131,6 +131,15 @@ def test_broken_sse_framing_is_reported() -> None:
     assert outcomes and "sse_conformance" in outcomes[0].first_violation
 
 
+def test_an_event_whose_name_is_not_its_type_is_reported() -> None:
+    def rename(path: str, body: bytes) -> bytes:  # Anthropic clients drop events without the right name
+        return body.replace(b"event: content_block_delta", b"event: delta", 1)
+
+    runner = runner_for(Breaker(step_mock(), rename), "claude.messages.create", negatives=False, examples=0)
+    outcomes = runner.run(case for case in runner.plan() if case.id.endswith("example[stream]"))
+    assert outcomes and "sse_conformance" in outcomes[0].first_violation and "'delta'" in outcomes[0].first_violation
+
+
 def test_a_task_status_going_backwards_is_reported() -> None:
     seen: dict[str, int] = {}
 

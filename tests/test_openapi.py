@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import html
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -95,7 +96,7 @@ def test_variants_fold_into_their_base_operation(document) -> None:
 def test_path_parameters_are_declared_and_required(document) -> None:
     for method, path, op in operations(document).values():
         declared = {p["name"] for p in op.get("parameters", ()) if p["in"] == "path"}
-        templated = {part[1:-1] for part in path.split("/") if part.startswith("{")}
+        templated = set(re.findall(r"{([^}]+)}", path))  # a segment may hold more than its parameter: {model}:generateContent
         assert declared == templated, f"{method.upper()} {path}"
         assert all(p["required"] for p in op.get("parameters", ()) if p["in"] == "path")
 

@@ -64,7 +64,10 @@ def response_violations(contract_id: str, response: dict[str, Any]) -> list[str]
     judge = ResponseJudge(REGISTRY[contract_id], REGISTRY)
     status = response["status"]
     if "events" in response:
-        return [v for index, event in enumerate(response["events"]) for v in judge.event_violations(status, event, index)]
+        # The corpus keeps each event's data; the name a contract's named_by wants is derived from it, as replays do.
+        named_by = judge.contract.event_stream(status).get("named_by")
+        items = [sse.named(event, named_by) for event in response["events"]]
+        return [v for index, item in enumerate(items) for v in judge.event_violations(status, sse.payload(item), index, sse.name(item))]
     content_type = response.get("content_type", "application/json")
     payload = response["text"] if "text" in response else response.get("body")
     return judge.body_violations(status, content_type, payload)

@@ -14,9 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import openai
 import pytest
 import requests
+from google import genai
 from PIL import Image
 
 SCRIPT = Path(sys.executable).parent / "gptnb-mock"
@@ -199,6 +201,29 @@ def test_sdk_sees_relay_errors(client: openai.OpenAI) -> None:
 
 
 # --- any HTTP client --------------------------------------------------------------------------------------
+
+
+def test_anthropic_sdk_messages_stream_and_tools(base: str) -> None:
+    claude = anthropic.Anthropic(base_url=base, api_key="sk-anything", max_retries=0)
+    weather = {"name": "get_weather", "description": "Weather for a city", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+    message = claude.messages.create(model="claude-sonnet-4-20250514", max_tokens=256, messages=[{"role": "user", "content": "hello server"}])
+    assert "hello server" in message.content[0].text and message.stop_reason == "end_turn"
+    with claude.messages.stream(model="claude-sonnet-4-20250514", max_tokens=256, tools=[weather], messages=[{"role": "user", "content": "Weather in Pune?"}]) as stream:
+        final = stream.get_final_message()
+    assert final.stop_reason == "tool_use" and isinstance(final.content[-1].input["city"], str)
+    assert [c["contract"] for c in journal(base)] == ["claude.messages.create"] * 2
+
+
+def test_google_genai_sdk_generate_stream_and_schema(base: str) -> None:
+    gemini = genai.Client(api_key="sk-anything", http_options={"base_url": base})
+    answer = gemini.models.generate_content(model="gemini-2.0-flash", contents="hello server")
+    assert "hello server" in answer.text
+    assert "".join(c.text for c in gemini.models.generate_content_stream(model="gemini-2.0-flash", contents="hello server")) == answer.text
+    shaped = gemini.models.generate_content(
+        model="gemini-2.5-flash", contents="A city", config={"response_mime_type": "application/json", "response_schema": {"type": "OBJECT", "properties": {"city": {"type": "STRING"}}, "required": ["city"]}}
+    )
+    assert isinstance(shaped.parsed["city"], str)
+    assert [c["contract"] for c in journal(base)] == ["gemini.models.generate_content", "gemini.models.stream_generate_content", "gemini.models.generate_content"]
 
 
 def test_requests(base: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -294,8 +293,7 @@ class ChatCompletion:
 def _tool_call_fragments(index: int, tool_call: dict[str, Any]) -> list[dict[str, Any]]:
     arguments = tool_call["function"]["arguments"]
     first = {"index": index, "id": tool_call["id"], "type": "function", "function": {"name": tool_call["function"]["name"], "arguments": ""}}
-    size = max(1, math.ceil(len(arguments) / 4))
-    rest = [{"index": index, "function": {"arguments": arguments[i : i + size]}} for i in range(0, len(arguments), size)]
+    rest = [{"index": index, "function": {"arguments": piece}} for piece in texts.in_pieces(arguments, 4)]
     return [first, *rest]
 
 

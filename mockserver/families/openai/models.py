@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ...catalogue import CREATED, catalogue
 from ...errors import ApiError
 from ...replies import JsonReply, Reply
 from .. import handles
@@ -12,32 +13,18 @@ from .. import handles
 if TYPE_CHECKING:
     from ...pipeline import Call
 
-# new-api reports this fixed creation time for every model.
-CREATED = 1626777600
-
-
-def _catalogue(call: Call) -> dict[str, dict[str, Any]]:
-    models: dict[str, dict[str, Any]] = {}
-    for contract in call.state.registry:
-        routing = contract.models
-        if routing is None:
-            continue
-        for model in routing.listed or routing.known:
-            models.setdefault(model, {"id": model, "object": "model", "created": CREATED, "owned_by": routing.owned_by})
-    return models
-
 
 @handles("openai.models.list")
 def list_models(call: Call) -> Reply:
-    return JsonReply({"object": "list", "success": True, "data": list(_catalogue(call).values())})
+    return JsonReply({"object": "list", "success": True, "data": list(catalogue(call.state.registry).values())})
 
 
 @handles("openai.models.retrieve")
 def retrieve_model(call: Call) -> Reply:
     wanted = call.params["model"]
-    catalogue = _catalogue(call)
-    if wanted in catalogue:
-        return JsonReply(catalogue[wanted])
+    models = catalogue(call.state.registry)
+    if wanted in models:
+        return JsonReply(models[wanted])
     for contract in call.state.registry:
         routing = contract.models
         if routing and any(re.search(p, wanted) for p in routing.patterns):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
@@ -199,13 +198,13 @@ def _item_events(index: int, item: dict[str, Any], tokens: list[str]) -> Iterato
         for number, part in enumerate(item["summary"]):
             at = {**where, "summary_index": number}
             yield {"type": "response.reasoning_summary_part.added", **at, "part": {"type": "summary_text", "text": ""}}
-            for delta in _pieces(part["text"]):
+            for delta in texts.in_pieces(part["text"], 4):
                 yield {"type": "response.reasoning_summary_text.delta", **at, "delta": delta}
             yield {"type": "response.reasoning_summary_text.done", **at, "text": part["text"]}
             yield {"type": "response.reasoning_summary_part.done", **at, "part": part}
     elif kind == "function_call":
         yield {"type": "response.output_item.added", "output_index": index, "item": {**item, "arguments": "", "status": "in_progress"}}
-        for delta in _pieces(item["arguments"]):
+        for delta in texts.in_pieces(item["arguments"], 4):
             yield {"type": "response.function_call_arguments.delta", **where, "delta": delta}
         yield {"type": "response.function_call_arguments.done", **where, "name": item["name"], "arguments": item["arguments"]}
     else:
@@ -224,12 +223,6 @@ def _item_events(index: int, item: dict[str, Any], tokens: list[str]) -> Iterato
             yield {"type": "response.output_text.done", **at, "text": part["text"], "logprobs": []}
         yield {"type": "response.content_part.done", **at, "part": part}
     yield {"type": "response.output_item.done", "output_index": index, "item": item}
-
-
-def _pieces(value: str) -> list[str]:
-    """Arguments and summaries arrive in a few fragments, as a real model's do."""
-    size = max(1, math.ceil(len(value) / 4))
-    return [value[i : i + size] for i in range(0, len(value), size)]
 
 
 def _echo_tool(tool: dict[str, Any]) -> dict[str, Any]:
