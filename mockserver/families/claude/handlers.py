@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 from ... import sse
 from ... import text as texts
 from ...catalogue import CREATED, catalogue
+from ...conversation import TURN_KINDS, Facts, reads
 from ...errors import ApiError
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
 from ...streaming import paced, wants_stream
 from .. import handles
-from .models import Block, MessagePlan, input_tokens, plan_message
+from .models import Block, MessagePlan, canned_message, content_text, input_tokens, plan_message
 
 if TYPE_CHECKING:
     from ...pipeline import Call
@@ -73,9 +74,43 @@ def _deltas(block: Block) -> list[dict[str, Any]]:
     return [{"type": "text_delta", "text": piece} for piece in block.pieces]
 
 
+@reads("claude.messages.create", renders=TURN_KINDS)
+def claude_facts(call: Call) -> Facts:
+    """What a Messages request says: tool results travel in user turns, so the last user message is the
+    last one with text, and the results that end the conversation are the last turn's tool_result blocks."""
+    body = call.body
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    spoken = [i for i, m in enumerate(messages) if m.get("role") == "user" and _text_of(m.get("content"))]
+    last = spoken[-1] if spoken else -1
+    trailing = _results(messages[-1].get("content")) if messages and messages[-1].get("role") == "user" else []
+    return Facts(
+        model=body.get("model"),
+        user_message=_text_of(messages[last].get("content")) if spoken else None,
+        system_message=content_text(body.get("system")) or None,
+        tool_names=tuple(t["name"] for t in body.get("tools") or [] if isinstance(t, dict) and isinstance(t.get("name"), str)),
+        tool_call_ids=tuple(r["tool_use_id"] for r in trailing if isinstance(r.get("tool_use_id"), str)),
+        tool_result=content_text(trailing[-1].get("content", "")) if trailing else None,
+        has_tool_result=any(_results(m.get("content")) for m in messages[max(last, 0) :]),
+        assistant_turns=sum(1 for m in messages if m.get("role") == "assistant"),
+    )
+
+
+def _text_of(content: Any) -> str | None:
+    """The words of a user turn (tool results and images are not words), or None when it has none."""
+    if isinstance(content, str):
+        return content
+    words = [b["text"] for b in content or [] if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)]
+    return " ".join(words) if words else None
+
+
+def _results(content: Any) -> list[dict[str, Any]]:
+    return [b for b in content or [] if isinstance(b, dict) and b.get("type") == "tool_result"] if isinstance(content, list) else []
+
+
 @handles("claude.messages.create")
 def create_message(call: Call) -> Reply:
-    plan = plan_message(call.body, call.seed)
+    canned = call.canned is not None and call.canned.rendered
+    plan = canned_message(call.canned, call.body, call.seed) if canned else plan_message(call.body, call.seed)
     message_id = "msg_01" + random_alnum(22)
     if wants_stream(call):
         return StreamReply(paced(call, events(plan, message_id)))

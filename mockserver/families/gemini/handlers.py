@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ...catalogue import catalogue
+from ...conversation import TURN_KINDS, Facts, reads
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
 from ...streaming import paced
 from .. import handles
-from .models import CandidatePlan, GenerationPlan, plan_generation
+from .models import CandidatePlan, GenerationPlan, canned_generation, field_of, plan_generation
 
 if TYPE_CHECKING:
     from ...pipeline import Call
@@ -20,6 +22,8 @@ TOKENS_PER_EVENT = 4
 
 
 def _plan(call: Call) -> GenerationPlan:
+    if call.canned is not None and call.canned.rendered:
+        return canned_generation(call.canned, call.body, call.params["model"])
     return plan_generation(call.body, call.params["model"], call.seed)
 
 
@@ -50,10 +54,42 @@ async def chunks(plan: GenerationPlan, response_id: str) -> AsyncIterator[dict[s
 def _pieces(candidate: CandidatePlan) -> list[list[dict[str, Any]]]:
     """The parts of each event of one candidate."""
     events = [[{"text": "".join(candidate.thought[i : i + TOKENS_PER_EVENT]), "thought": True}] for i in range(0, len(candidate.thought), TOKENS_PER_EVENT)]
-    if candidate.call is not None:
-        return [*events, [{"functionCall": candidate.call}]]
+    calls = [[{"functionCall": call} for call in candidate.calls]] if candidate.calls else []
+    if candidate.calls and not candidate.answer:
+        return [*events, *calls]
     answer = candidate.answer or [""]
-    return [*events, *([{"text": "".join(answer[i : i + TOKENS_PER_EVENT])}] for i in range(0, len(answer), TOKENS_PER_EVENT))]
+    return [*events, *([{"text": "".join(answer[i : i + TOKENS_PER_EVENT])}] for i in range(0, len(answer), TOKENS_PER_EVENT)), *calls]
+
+
+@reads("gemini.models.generate_content", "gemini.models.stream_generate_content", renders=TURN_KINDS)
+def gemini_facts(call: Call) -> Facts:
+    """What a Gemini request says: its contents read as a conversation, systemInstruction as the system.
+    A function response answers the call with its id (or, when it has none, its name)."""
+    body = call.body
+    contents = [c for c in body.get("contents") or [] if isinstance(c, dict)]
+    user = next((c for c in reversed(contents) if c.get("role", "user") == "user" and _texts(c)), None)
+    last_user = max((i for i, c in enumerate(contents) if c.get("role", "user") == "user" and _texts(c)), default=-1)
+    trailing = [r for c in contents[-1:] for r in _responses(c)]
+    declared = [d.get("name") for tool in body.get("tools") or [] for d in field_of(tool, "functionDeclarations") or [] if isinstance(d, dict)]
+    return Facts(
+        model=call.params.get("model"),
+        user_message=" ".join(_texts(user)) if user is not None else None,
+        system_message=" ".join(_texts(field_of(body, "systemInstruction"))) or None,
+        tool_names=tuple(n for n in declared if isinstance(n, str)),
+        tool_call_ids=tuple(str(r.get("id") or r.get("name")) for r in trailing),
+        tool_result=json.dumps(trailing[-1].get("response"), ensure_ascii=False) if trailing else None,
+        has_tool_result=any(_responses(c) for c in contents[last_user + 1 :]),
+        assistant_turns=sum(1 for c in contents if c.get("role") == "model"),
+    )
+
+
+def _texts(content: Any) -> list[str]:
+    parts = content.get("parts") if isinstance(content, dict) else None
+    return [p["text"] for p in parts or [] if isinstance(p, dict) and isinstance(p.get("text"), str) and not p.get("thought")]
+
+
+def _responses(content: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for p in content.get("parts") or [] if isinstance(r := field_of(p, "functionResponse"), dict)]
 
 
 @handles("gemini.models.generate_content")
