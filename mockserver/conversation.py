@@ -1,14 +1,16 @@
 """What a request says, read the same way whatever its format: the facts steering rules match on.
 
-Each format registers a reader for its contracts in its family module (``@reads(...)``): the last user
-message, the system prompt, the tools offered, the tool results this turn answers, the text to embed,
-moderate or speak. A reader also says which canned reply kinds the contract's handler renders
+Each format registers a reader for its contracts in its family module (``@reads(...)``). A chat-like
+format only turns its request into ``Turn``s (system, user, assistant, tool result) and the tools it
+offers; ``facts_of`` reads the last user message, the system prompt, the tool results and the rest
+from those, once for every format. Other readers give the text to embed, moderate or speak. A reader also says which canned reply kinds the contract's handler renders
 (``content``, ``tool_calls``, ``refusal``, ``embedding``), so a rule with such a reply only reaches
 contracts that can give it. Matching asks ``read(call)`` and never looks at a format itself.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,6 +41,37 @@ class Facts:
     assistant_turns: int = 0
     input_text: str | None = None
     """What an embedding, moderation or speech request is about (several inputs joined by new lines)."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of a conversation, as every format's reader hands it over."""
+
+    role: str
+    """system, user, assistant or tool (a tool's result)."""
+    text: str | None
+    """Its words; None when it has none (only images, only tool calls)."""
+    call_id: str | None = None
+    """For a tool result: the call it answers."""
+
+
+def facts_of(model: str | None, turns: list[Turn], tools: Iterable[str]) -> Facts:
+    """The facts of a conversation, read as aimock reads one: the last user message with text; the
+    current turn is everything after the last user message; the results that end it answer calls."""
+    users = [i for i, t in enumerate(turns) if t.role == "user"]
+    spoken = [t for t in turns if t.role == "user" and t.text is not None]
+    trailing = list(itertools.takewhile(lambda t: t.role == "tool", reversed(turns)))[::-1]
+    return Facts(
+        model=model,
+        user_message=spoken[-1].text if spoken else None,
+        system_message=joined(t.text for t in turns if t.role == "system"),
+        tool_names=tuple(name for name in tools if isinstance(name, str)),
+        tool_call_ids=tuple(t.call_id for t in trailing if t.call_id is not None),
+        tool_result=trailing[-1].text if trailing else None,
+        has_tool_result=any(t.role == "tool" for t in turns[users[-1] + 1 if users else 0 :]),
+        # Consecutive assistant items (a reasoning item, then a call) are one turn of the model's.
+        assistant_turns=sum(1 for i, t in enumerate(turns) if t.role == "assistant" and (i == 0 or turns[i - 1].role != "assistant")),
+    )
 
 
 Reader = Callable[["Call"], Facts]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ... import sse
 from ... import text as texts
 from ...catalogue import CREATED, catalogue
-from ...conversation import TURN_KINDS, Facts, reads
+from ...conversation import TURN_KINDS, Facts, Turn, facts_of, reads
 from ...errors import ApiError
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
@@ -76,35 +76,28 @@ def _deltas(block: Block) -> list[dict[str, Any]]:
 
 @reads("claude.messages.create", renders=TURN_KINDS)
 def claude_facts(call: Call) -> Facts:
-    """What a Messages request says: tool results travel in user turns, so the last user message is the
-    last one with text, and the results that end the conversation are the last turn's tool_result blocks."""
+    """A Messages request as turns: tool results travel inside user messages, so each becomes a tool
+    turn of its own, before the words of the message it came in."""
     body = call.body
-    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
-    spoken = [i for i, m in enumerate(messages) if m.get("role") == "user" and _text_of(m.get("content"))]
-    last = spoken[-1] if spoken else -1
-    trailing = _results(messages[-1].get("content")) if messages and messages[-1].get("role") == "user" else []
-    return Facts(
-        model=body.get("model"),
-        user_message=_text_of(messages[last].get("content")) if spoken else None,
-        system_message=content_text(body.get("system")) or None,
-        tool_names=tuple(t["name"] for t in body.get("tools") or [] if isinstance(t, dict) and isinstance(t.get("name"), str)),
-        tool_call_ids=tuple(r["tool_use_id"] for r in trailing if isinstance(r.get("tool_use_id"), str)),
-        tool_result=content_text(trailing[-1].get("content", "")) if trailing else None,
-        has_tool_result=any(_results(m.get("content")) for m in messages[max(last, 0) :]),
-        assistant_turns=sum(1 for m in messages if m.get("role") == "assistant"),
-    )
+    turns = [Turn("system", content_text(body["system"]))] if body.get("system") else []
+    for message in body.get("messages") or []:
+        if isinstance(message, dict):
+            turns += _turns(message)
+    tools = [t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)]
+    return facts_of(body.get("model"), turns, tools)
 
 
-def _text_of(content: Any) -> str | None:
-    """The words of a user turn (tool results and images are not words), or None when it has none."""
+def _turns(message: dict[str, Any]) -> list[Turn]:
+    content = message.get("content")
+    role = "assistant" if message.get("role") == "assistant" else "user"
     if isinstance(content, str):
-        return content
-    words = [b["text"] for b in content or [] if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)]
-    return " ".join(words) if words else None
-
-
-def _results(content: Any) -> list[dict[str, Any]]:
-    return [b for b in content or [] if isinstance(b, dict) and b.get("type") == "tool_result"] if isinstance(content, list) else []
+        return [Turn(role, content)]
+    blocks = [b for b in content or [] if isinstance(b, dict)]
+    results = [Turn("tool", content_text(b.get("content", "")), b.get("tool_use_id")) for b in blocks if b.get("type") == "tool_result"]
+    words = [b["text"] for b in blocks if b.get("type") == "text" and isinstance(b.get("text"), str)]
+    if results and not words and role == "user":
+        return results
+    return [*results, Turn(role, " ".join(words) if words else None)]
 
 
 @handles("claude.messages.create")

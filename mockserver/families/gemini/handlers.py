@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ...catalogue import catalogue
-from ...conversation import TURN_KINDS, Facts, reads
+from ...conversation import TURN_KINDS, Facts, Turn, facts_of, reads
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
 from ...streaming import paced
@@ -63,33 +63,27 @@ def _pieces(candidate: CandidatePlan) -> list[list[dict[str, Any]]]:
 
 @reads("gemini.models.generate_content", "gemini.models.stream_generate_content", renders=TURN_KINDS)
 def gemini_facts(call: Call) -> Facts:
-    """What a Gemini request says: its contents read as a conversation, systemInstruction as the system.
-    A function response answers the call with its id (or, when it has none, its name)."""
+    """A Gemini request as turns: ``systemInstruction`` first, each content's function responses as tool
+    turns (answering the call by its id, or its name when it has none), then its words."""
     body = call.body
-    contents = [c for c in body.get("contents") or [] if isinstance(c, dict)]
-    user = next((c for c in reversed(contents) if c.get("role", "user") == "user" and _texts(c)), None)
-    last_user = max((i for i, c in enumerate(contents) if c.get("role", "user") == "user" and _texts(c)), default=-1)
-    trailing = [r for c in contents[-1:] for r in _responses(c)]
-    declared = [d.get("name") for tool in body.get("tools") or [] for d in field_of(tool, "functionDeclarations") or [] if isinstance(d, dict)]
-    return Facts(
-        model=call.params.get("model"),
-        user_message=" ".join(_texts(user)) if user is not None else None,
-        system_message=" ".join(_texts(field_of(body, "systemInstruction"))) or None,
-        tool_names=tuple(n for n in declared if isinstance(n, str)),
-        tool_call_ids=tuple(str(r.get("id") or r.get("name")) for r in trailing),
-        tool_result=json.dumps(trailing[-1].get("response"), ensure_ascii=False) if trailing else None,
-        has_tool_result=any(_responses(c) for c in contents[last_user + 1 :]),
-        assistant_turns=sum(1 for c in contents if c.get("role") == "model"),
-    )
+    system = _words(field_of(body, "systemInstruction"))
+    turns = [Turn("system", system)] if system is not None else []
+    for content in body.get("contents") or []:
+        if isinstance(content, dict):
+            role = "assistant" if content.get("role") == "model" else "user"
+            responses = [r for p in content.get("parts") or [] if isinstance(r := field_of(p, "functionResponse"), dict)]
+            turns += [Turn("tool", json.dumps(r.get("response"), ensure_ascii=False), str(r.get("id") or r.get("name"))) for r in responses]
+            words = _words(content)
+            if words is not None or not responses:
+                turns.append(Turn(role, words))
+    tools = [d.get("name") for tool in body.get("tools") or [] for d in field_of(tool, "functionDeclarations") or [] if isinstance(d, dict)]
+    return facts_of(call.params.get("model"), turns, tools)
 
 
-def _texts(content: Any) -> list[str]:
+def _words(content: Any) -> str | None:
     parts = content.get("parts") if isinstance(content, dict) else None
-    return [p["text"] for p in parts or [] if isinstance(p, dict) and isinstance(p.get("text"), str) and not p.get("thought")]
-
-
-def _responses(content: dict[str, Any]) -> list[dict[str, Any]]:
-    return [r for p in content.get("parts") or [] if isinstance(r := field_of(p, "functionResponse"), dict)]
+    texts = [p["text"] for p in parts or [] if isinstance(p, dict) and isinstance(p.get("text"), str) and not p.get("thought")]
+    return " ".join(texts) if texts else None
 
 
 @handles("gemini.models.generate_content")

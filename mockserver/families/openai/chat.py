@@ -7,7 +7,6 @@ non-stream body and the stream are two renderings of the same plan, so they alwa
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ import orjson
 
 from ... import text as texts
 from ...canned import Canned
-from ...conversation import TURN_KINDS, Facts, joined, reads
+from ...conversation import TURN_KINDS, Facts, Turn, facts_of, reads
 from ...errors import ApiError
 from ...ids import derived_alnum, derived_int, random_alnum
 from ...replies import JsonReply, Reply, StreamReply
@@ -299,30 +298,19 @@ def _tool_call_fragments(index: int, tool_call: dict[str, Any]) -> list[dict[str
 
 @reads("openai.chat.completions", "openai.chat.gpts", "openai.chat.gpt4all_image", renders=TURN_KINDS)
 def chat_facts(call: Call) -> Facts:
-    """What a chat request says, as aimock reads it: the last user message with text, every system
-    (and developer) message, the tools offered, the tool results that end the conversation."""
     body = call.body
-    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
-    user = next((m for m in reversed(messages) if m.get("role") == "user" and _has_text(m)), None)
-    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
-    trailing = list(itertools.takewhile(lambda m: m.get("role") == "tool", reversed(messages)))[::-1]
+    turns = [_turn(m) for m in body.get("messages") or [] if isinstance(m, dict)]
     tools = [t.get("function", {}).get("name") for t in body.get("tools") or [] if isinstance(t, dict)]
     tools += [f.get("name") for f in body.get("functions") or [] if isinstance(f, dict)]
-    return Facts(
-        model=body.get("model"),
-        user_message=message_text(user) if user is not None else None,
-        system_message=joined(message_text(m) for m in messages if m.get("role") in ("system", "developer")),
-        tool_names=tuple(n for n in tools if isinstance(n, str)),
-        tool_call_ids=tuple(m["tool_call_id"] for m in trailing if isinstance(m.get("tool_call_id"), str)),
-        tool_result=message_text(trailing[-1]) if trailing else None,
-        has_tool_result=any(m.get("role") == "tool" for m in messages[last_user + 1 :]),
-        assistant_turns=sum(1 for m in messages if m.get("role") == "assistant"),
-    )
+    return facts_of(body.get("model"), turns, tools)
 
 
-def _has_text(message: dict[str, Any]) -> bool:
+def _turn(message: dict[str, Any]) -> Turn:
+    role = {"developer": "system", "function": "tool"}.get(message.get("role", ""), message.get("role", ""))
     content = message.get("content")
-    return isinstance(content, str) or (isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "text" for p in content))
+    has_text = isinstance(content, str) or (isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "text" for p in content))
+    call_id = message.get("tool_call_id")
+    return Turn(role, message_text(message) if has_text else None, call_id if isinstance(call_id, str) else None)
 
 
 @handles("openai.chat.completions", "openai.chat.gpts")

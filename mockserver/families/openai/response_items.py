@@ -8,13 +8,12 @@ way from input items and from a previous response's output, so a conversation ch
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from typing import TYPE_CHECKING, Any
 
 from ... import text as texts
-from ...conversation import TURN_KINDS, Facts, joined, reads
+from ...conversation import TURN_KINDS, Facts, Turn, facts_of, reads
 
 if TYPE_CHECKING:
     from ...pipeline import Call
@@ -89,26 +88,24 @@ def input_tokens(items: list[dict[str, Any]], instructions: str | None, tools: l
 
 @reads("openai.responses.create", renders=TURN_KINDS)
 def responses_facts(call: Call) -> Facts:
-    """What a Responses request says: its items read as a conversation, ``instructions`` as the system."""
+    """A Responses request's items as turns, ``instructions`` first as the system's."""
     body = call.body
     raw = body.get("input")
     items = [{"type": "message", "role": "user", "content": raw}] if isinstance(raw, str) else [i for i in raw or [] if isinstance(i, dict)]
-    messages = [i for i in items if i.get("type", "message") == "message"]
-    user = next((i for i in reversed(messages) if i.get("role") == "user" and _has_text(i)), None)
-    last_user = max((n for n, i in enumerate(items) if i.get("type", "message") == "message" and i.get("role") == "user"), default=-1)
-    trailing = list(itertools.takewhile(lambda i: i.get("type") == "function_call_output", reversed(items)))[::-1]
-    return Facts(
-        model=body.get("model"),
-        user_message=item_text(user) if user is not None else None,
-        system_message=joined([body.get("instructions"), *(item_text(i) for i in messages if i.get("role") in ("system", "developer"))]),
-        tool_names=tuple(t["name"] for t in body.get("tools") or [] if isinstance(t, dict) and isinstance(t.get("name"), str)),
-        tool_call_ids=tuple(i["call_id"] for i in trailing if isinstance(i.get("call_id"), str)),
-        tool_result=item_text(trailing[-1]) if trailing else None,
-        has_tool_result=any(i.get("type") == "function_call_output" for i in items[last_user + 1 :]),
-        assistant_turns=sum(1 for i in messages if i.get("role") == "assistant"),
-    )
+    turns = [Turn("system", body["instructions"])] if isinstance(body.get("instructions"), str) else []
+    turns += [_turn(item) for item in items]
+    tools = [t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)]
+    return facts_of(body.get("model"), turns, tools)
 
 
-def _has_text(item: dict[str, Any]) -> bool:
+def _turn(item: dict[str, Any]) -> Turn:
+    kind = item.get("type", "message")
+    if kind == "function_call_output":
+        call_id = item.get("call_id")
+        return Turn("tool", item_text(item), call_id if isinstance(call_id, str) else None)
+    if kind != "message":
+        return Turn("assistant", None)  # a function call or reasoning: the model's
     content = item.get("content")
-    return isinstance(content, str) or any(isinstance(p, dict) and isinstance(p.get("text"), str) for p in content or [])
+    has_text = isinstance(content, str) or any(isinstance(p, dict) and isinstance(p.get("text"), str) for p in content or [])
+    role = "system" if item.get("role") == "developer" else item.get("role", "user")
+    return Turn(role, item_text(item) if has_text else None)
