@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
+from asyncio import sleep
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -70,8 +70,8 @@ async def paced(call: Call, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
         if profile is not None:
             wait = profile.wait(index)
             if wait:
-                await asyncio.sleep(wait)
+                await sleep(wait)
         yield event
         if delay and profile is None:
-            await asyncio.sleep(delay)
+            await sleep(delay)
         index += 1

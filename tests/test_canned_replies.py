@@ -205,7 +205,7 @@ def test_a_streaming_profile_paces_the_events(gptnb, monkeypatch) -> None:
     async def recorded(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(streaming.asyncio, "sleep", recorded)
+    monkeypatch.setattr(streaming, "sleep", recorded)  # this module's waits only
     canned(gptnb, {"content": "one two three"}, stream={"ttft": 200, "tps": 40})
     chunks = list(sdk(gptnb).chat.completions.create(**CHAT, stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks) == "one two three"
