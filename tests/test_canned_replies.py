@@ -330,3 +330,27 @@ def test_a_viggle_mix_finishes_with_the_given_video(gptnb) -> None:
             if task["status"] == 0:
                 break
     assert task["result"] == "https://cdn.example.com/dance.mp4"
+
+
+@pytest.mark.anyio
+async def test_every_reply_kind_through_the_async_client(gptnb) -> None:
+    gptnb.add_rule({"match": {"user_message": "words"}, "reply": {"content": WORDS}})
+    gptnb.add_rule({"match": {"user_message": "call"}, "reply": {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo", "unit": "celsius"}}]}})
+    gptnb.add_rule({"match": {"user_message": "refuse"}, "reply": {"refusal": "No."}})
+    gptnb.add_rule({"match": {"user_message": "fail"}, "reply": {"error": "down for maintenance", "status": 503}})
+    gptnb.add_rule({"match": {"input_text": "vector"}, "reply": {"embedding": [0.5, -0.5]}})
+    client = async_sdk(gptnb)
+
+    async def message(text: str):
+        async with client.chat.completions.stream(model="gpt-4o-mini", messages=[{"role": "user", "content": text}], tools=[WEATHER_TOOL]) as stream:
+            streamed = (await stream.get_final_completion()).choices[0].message
+        plain = (await client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": text}], tools=[WEATHER_TOOL])).choices[0].message
+        assert streamed.content == plain.content and streamed.refusal == plain.refusal
+        return plain
+
+    assert (await message("words")).content == WORDS
+    assert (await message("call")).tool_calls[0].function.arguments == '{"city":"Oslo","unit":"celsius"}'
+    assert (await message("refuse")).refusal == "No."
+    with pytest.raises(openai.InternalServerError, match="down for maintenance"):
+        await client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "fail"}])
+    assert (await client.embeddings.create(model="text-embedding-3-small", input="vector")).data[0].embedding == [0.5, -0.5]

@@ -71,9 +71,8 @@ def test_tool_name_tool_call_id_and_tool_results(gptnb) -> None:
     assert (call.id, call.function.name, call.function.arguments) == ("call_w1", "get_weather", '{"city":"Paris","unit":"celsius"}')
     turn = [{"role": "user", "content": "Weather?"}, first.choices[0].message.model_dump(exclude_none=True), {"role": "tool", "tool_call_id": call.id, "content": "sunny, 21C"}]
     second = client.chat.completions.create(model="gpt-4o-mini", messages=turn, tools=[WEATHER_TOOL])
-    assert second.choices[0].message.content == "It is sunny in Paris."
-    turn[-1]["content"] = "rain"
-    assert second.choices[0].finish_reason == "stop"
+    assert second.choices[0].message.content == "It is sunny in Paris." and second.choices[0].finish_reason == "stop"
+    turn[-1]["content"] = "rain"  # the same call answered otherwise: the generated answer quotes the result
     assert "tool result" in client.chat.completions.create(model="gpt-4o-mini", messages=turn, tools=[WEATHER_TOOL]).choices[0].message.content
 
 
@@ -210,3 +209,41 @@ def test_conditions_that_cannot_be_understood_are_refused_with_their_name(gptnb,
 def test_a_conversation_condition_on_a_contract_without_conversations_is_refused(gptnb) -> None:
     with pytest.raises(ScenarioError, match="no request of these contracts is read as a conversation"):
         gptnb.add_rule({"contract": "midjourney.*", "match": {"user_message": "x"}, "reply": {"error": "no", "status": 400}})
+
+
+TOOL_TURN = [
+    {"role": "user", "content": "Weather?"},
+    {"role": "assistant", "content": None, "tool_calls": [{"id": "call_7", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]},
+    {"role": "tool", "tool_call_id": "call_7", "content": "sunny"},
+]
+# (condition, request kwargs that meet it): each is asked through the sync, async and streaming client.
+EVERY_CONDITION = [
+    ({"user_message": "/^hi there$/"}, {"messages": [{"role": "user", "content": "hi there"}]}),
+    ({"system_message": "terse"}, {"messages": [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "x"}]}),
+    ({"model": "gpt-4o"}, {"model": "gpt-4o"}),
+    ({"tool_name": "get_weather"}, {"tools": [WEATHER_TOOL]}),
+    ({"tool_call_id": "call_7", "tool_result": "sunny", "has_tool_result": True}, {"messages": TOOL_TURN}),
+    ({"turn_index": 1}, {"messages": TOOL_TURN}),
+    ({"header": {"x-tenant": "acme"}}, {"extra_headers": {"X-Tenant": "acme"}}),
+    ({"query": {"trace": "on"}}, {"extra_query": {"trace": "on"}}),
+    ({"namespace": "ns-*"}, {"extra_headers": {"X-Mock-Namespace": "ns-1"}}),
+    ({"body": {"$.temperature": 0.5, "$.metadata.team": "/^pay/"}}, {"temperature": 0.5, "metadata": {"team": "payments"}, "store": True}),
+]
+
+
+def _request(kwargs: dict) -> dict:
+    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], **kwargs}
+
+
+@pytest.mark.parametrize(("condition", "kwargs"), EVERY_CONDITION, ids=[next(iter(c)) for c, _ in EVERY_CONDITION])
+@pytest.mark.anyio
+async def test_every_chat_condition_through_the_sync_async_and_streaming_clients(gptnb, condition, kwargs) -> None:
+    answers(gptnb, condition, "condition met")
+    request = _request(kwargs)
+    assert sdk(gptnb).chat.completions.create(**request).choices[0].message.content == "condition met"
+    client = async_sdk(gptnb)
+    assert (await client.chat.completions.create(**request)).choices[0].message.content == "condition met"
+    stream = await client.chat.completions.create(**request, stream=True)
+    assert "".join([c.choices[0].delta.content or "" async for c in stream]) == "condition met"
+    unmet = sdk(gptnb).chat.completions.create(**_request({})).choices[0].message.content
+    assert unmet != "condition met"
