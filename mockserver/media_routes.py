@@ -1,8 +1,10 @@
-"""Media the mock hands out, served from stateless URLs.
+"""Media the mock hands out, served from stateless URLs, and the place uploads go.
 
 A URL names everything needed to make its bytes again (``/__mock/media/image/1024x1024/42.png``),
 so nothing is stored, memory stays flat, and every worker serves the same file for the same URL.
-Like CDN links of the real services, these URLs need no API key.
+Like CDN links of the real services, these URLs need no API key. Families whose upstream hands out a
+presigned form upload (Suno's audio uploads go to S3) point it at ``upload_path``, which takes the
+form and answers as S3 does, keeping nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ def audio_path(seconds: float, seed: int, fmt: str = "mp3") -> str:
 
 def video_path(seed: int) -> str:
     return f"{MEDIA_PREFIX}/video/{seed}.mp4"
+
+
+def upload_path(name: str) -> str:
+    return f"{MEDIA_PREFIX}/upload/{name}"
 
 
 def _missing(message: str) -> JSONResponse:
@@ -79,8 +85,19 @@ async def video(request: Request) -> Response:
     return Response(media.mp4(), media_type="video/mp4")
 
 
+async def upload(request: Request) -> Response:
+    """A presigned form upload: S3 answers 204 No Content; nothing is kept."""
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+    if not received:
+        return JSONResponse({"error": {"message": "an upload needs a body (the form fields and the file)", "type": "mock_admin_error"}}, status_code=400)
+    return Response(status_code=204)
+
+
 def media_routes() -> list[Route]:
     return [
+        Route("/media/upload/{name}", upload, methods=["POST", "PUT"]),
         Route("/media/image/{size}/{name}", image, methods=["GET", "HEAD"]),
         Route("/media/audio/{seconds}/{name}", audio, methods=["GET", "HEAD"]),
         Route("/media/video/{name}", video, methods=["GET", "HEAD"]),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from typing import Any
 
 import httpx
 import pytest
@@ -10,8 +12,10 @@ from PIL import Image
 
 from mockserver.contracts import default_registry
 from mockserver.examples import examples_of
+from mockserver.cli import main as cli
 from mockserver.media import media_type_of
 from callback_listener import CallbackListener
+from test_conformance import Breaker, first_failure, json_mutation, step_mock
 
 BASE = "https://goapi.gptnb.ai"
 LYRICS = "[Verse]\nLanterns on the harbor wall\n\n[Chorus]\nSail on, sail on"
@@ -177,7 +181,12 @@ def test_new_api_music_lyrics_and_concat_tasks(suno) -> None:
     assert music["action"] == "MUSIC" and music["progress"] == "100%" and music["finish_time"] >= music["submit_time"] > 10**9
     assert all(c["status"] == "complete" and c["model_name"] == "chirp-v4" for c in music["data"])
     root = music["data"][0]["id"]
-    extended = suno.post("/suno/submit/music", json={**CUSTOM, "continue_clip_id": root, "continue_at": 20, "task": "extend"}).json()
+    # new-api continues a clip only with the task that made it (task_id), and the task must exist
+    extend = {**CUSTOM, "continue_clip_id": root, "continue_at": 20, "task": "extend"}
+    assert suno.post("/suno/submit/music", json=extend).json() == {"code": "invalid_request", "message": "task id is empty", "data": None}
+    unknown = suno.post("/suno/submit/music", json={**extend, "task_id": "00000000-0000-4000-8000-000000000000"})
+    assert (unknown.status_code, unknown.json()["code"], unknown.json()["message"]) == (400, "task_not_exist", "task_origin_not_exist")
+    extended = suno.post("/suno/submit/music", json={**extend, "task_id": submitted["data"]}).json()
     extension = poll_task(suno, extended["data"])["data"][0]
     concat = poll_task(suno, suno.post("/suno/submit/concat", json={"clip_id": extension["id"]}).json()["data"])
     assert concat["action"] == "CONCAT" and concat["data"][0]["metadata"]["type"] == "concat"
@@ -185,8 +194,9 @@ def test_new_api_music_lyrics_and_concat_tasks(suno) -> None:
     assert lyrics["data"]["status"] == "complete" and "[Chorus]" in lyrics["data"]["text"] and lyrics["data"]["title"]
     batch = suno.post("/suno/fetch", json={"ids": [submitted["data"], "00000000-0000-4000-8000-000000000000", lyrics["task_id"]]}).json()
     assert [t["task_id"] for t in batch["data"]] == [submitted["data"], lyrics["task_id"]]
-    only_lyrics = suno.post("/suno/fetch", json={"ids": [submitted["data"], lyrics["task_id"]], "action": "LYRICS"}).json()
-    assert [t["action"] for t in only_lyrics["data"]] == ["LYRICS"]
+    # new-api binds action but looks tasks up by id alone
+    both = suno.post("/suno/fetch", json={"ids": [submitted["data"], lyrics["task_id"]], "action": "LYRICS"}).json()
+    assert [t["action"] for t in both["data"]] == ["MUSIC", "LYRICS"]
 
 
 @pytest.fixture
@@ -211,7 +221,7 @@ def test_notify_hook_receives_the_task_object(suno, gptnb, listener) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "expected"),
     [
-        ("POST", "/suno/generate", {"mv": "chirp-v4", "title": "no mode"}, 400, {"detail": "one of prompt, gpt_description_prompt or task is required"}),
+        ("POST", "/suno/generate", {"mv": "chirp-v4", "title": "no mode"}, 400, {"detail": "one of prompt, gpt_description_prompt, tags, task or make_instrumental is required"}),
         ("POST", "/suno/generate", {"prompt": "x", "task": "extend"}, 400, {"detail": "continue_clip_id is required"}),
         ("POST", "/suno/generate", {"prompt": "x", "task": "extend", "continue_clip_id": "nope"}, 404, {"detail": "clip not found: nope"}),
         ("POST", "/suno/generate", {"prompt": "x", "task": "cover", "cover_clip_id": "nope"}, 404, {"detail": "clip not found: nope"}),
@@ -219,7 +229,11 @@ def test_notify_hook_receives_the_task_object(suno, gptnb, listener) -> None:
         ("POST", "/suno/generate/concat", {"clip_id": "nope"}, 404, {"detail": "clip not found: nope"}),
         ("GET", "/suno/feed/nope,also-nope", None, 200, []),
         ("GET", "/suno/fetch/nope", None, 400, {"code": "task_not_exist", "message": "task_not_exist", "data": None}),
-        ("POST", "/suno/submit/lyrics", {"prompt": "  "}, 400, {"code": "prompt_empty", "message": "prompt_empty", "data": None}),
+        ("POST", "/suno/submit/lyrics", {"prompt": "  "}, 400, {"code": "invalid_request", "message": "prompt_empty", "data": None}),
+        ("POST", "/suno/submit/lyrics", {"prompt": ""}, 400, {"code": "invalid_request", "message": "prompt_empty", "data": None}),
+        ("POST", "/suno/submit/lyrics", {}, 400, {"code": "invalid_request", "message": "prompt_empty", "data": None}),
+        ("GET", "/suno/lyrics/nope", None, 404, {"detail": "Not found."}),
+        ("GET", "/suno/uploads/audio/nope", None, 404, {"detail": "Not found."}),
         ("POST", "/suno/submit/concat", {"clip_id": "nope"}, 400, {"code": "task_not_exist", "message": "clip not found: nope", "data": None}),
         ("POST", "/suno/uploads/audio-url", {"url": "ftp://files.example.org/a.mp3"}, 400, None),
     ],
@@ -253,3 +267,105 @@ def test_bad_bodies_keys_and_imports(suno) -> None:
     for url in ("https://files.example.org/mock-fail.mp3", "https://cdn.example.invalid/a.mp3"):
         failed = suno.post("/suno/uploads/audio-url", json={"url": url})
         assert failed.status_code == 200 and failed.json()["code"] == "error" and failed.json()["data"] is None
+
+
+# ---- what web UIs for new-api relays send, and the routes they call beyond the docs ----
+
+
+@pytest.mark.gptnb(clock="step")
+def test_a_web_ui_custom_song_with_empty_options_and_an_instrumental_from_a_style(suno) -> None:
+    # Dooy/chatgpt-web-midjourney-proxy src/views/suno/mcInput.vue posts its whole form, unused options as ""
+    form = {"prompt": LYRICS, "mv": "chirp-fenix", "title": "Harbor Lights", "tags": "sea shanty", "continue_at": 120, "continue_clip_id": "", "task": ""}
+    clips = generate(suno, form)
+    assert "task" not in clips[0]["metadata"] and clips[0]["metadata"]["history"] is None
+    instrumental = generate(suno, {**form, "prompt": ""})  # no lyrics, a style and a title
+    assert instrumental[0]["metadata"]["prompt"] == "" and instrumental[0]["metadata"]["has_vocal"] is False
+    described = {"gpt_description_prompt": "", "make_instrumental": True, "mv": "chirp-fenix", "prompt": ""}
+    final, _ = feed_until_done(suno, [c["id"] for c in generate(suno, described, path="/suno/generate/description-mode")])
+    assert all(c["status"] == "complete" and c["metadata"]["make_instrumental"] for c in final)
+    with_description = generate(suno, {**described, "gpt_description_prompt": "a calm song about the tide", "make_instrumental": False}, path="/suno/generate/description-mode")
+    assert with_description[0]["metadata"]["gpt_description_prompt"] == "a calm song about the tide"
+    nothing = suno.post("/suno/generate", json={"prompt": "", "task": "", "continue_clip_id": "", "mv": "chirp-v4"})
+    assert nothing.status_code == 400 and "is required" in nothing.json()["detail"]
+
+
+@pytest.mark.gptnb(clock="step")
+def test_lyrics_are_written_then_polled(suno) -> None:
+    # mcInput.vue generateLyrics: POST /suno/generate/lyrics/ {prompt}, then lyricsFetch polls /suno/lyrics/{id}
+    lyrics_id = suno.post("/suno/generate/lyrics/", json={"prompt": "a shanty about a lighthouse keeper"}).json()["id"]
+    seen = [suno.get(f"/suno/lyrics/{lyrics_id}").json() for _ in range(3)]
+    assert [s["status"] for s in seen] == ["running", "complete", "complete"]
+    assert seen[0]["text"] == "" and "[Chorus]" in seen[-1]["text"] and seen[-1]["title"]
+    assert suno.get(f"/suno/generate/lyrics/{lyrics_id}").json() == seen[-1]  # Suno's own spelling
+    assert suno.post("/suno/generate/lyrics", json={"prompt": None}).json() == {"detail": "prompt is required"}
+    failed = suno.post("/suno/generate/lyrics/", json={"prompt": "mock-fail"}).json()["id"]
+    assert [suno.get(f"/suno/lyrics/{failed}").json()["status"] for _ in range(2)] == ["running", "error"]
+
+
+@pytest.mark.gptnb(clock="step")
+def test_an_audio_upload_in_five_steps_becomes_a_clip(suno) -> None:
+    # Dooy/chatgpt-web-midjourney-proxy src/views/suno/mcUploadMp3.vue selectFile
+    slot = suno.post("/suno/uploads/audio", json={"extension": "mp3"}).json()
+    assert suno.get(f"/suno/uploads/audio/{slot['id']}").json()["status"] == "processing"
+    early = suno.post(f"/suno/uploads/audio/{slot['id']}/initialize-clip", json={})
+    assert early.status_code == 400 and "not complete" in early.json()["detail"]
+    stored = httpx.post(slot["url"], data=slot["fields"], files={"file": ("demo.mp3", b"ID3" + bytes(64), "audio/mpeg")})
+    assert stored.status_code == 204
+    assert suno.post(f"/suno/uploads/audio/{slot['id']}/upload-finish", json={"upload_type": "file_upload", "upload_filename": "harbor-demo.mp3"}).json() == {}
+    statuses = []
+    while not statuses or statuses[-1] not in ("complete", "error"):
+        statuses.append(suno.get(f"/suno/uploads/audio/{slot['id']}").json()["status"])
+        assert len(statuses) < 10, statuses
+    assert statuses == ["processing", "passed_audio_processing", "passed_artist_moderation", "complete"]
+    clip_id = suno.post(f"/suno/uploads/audio/{slot['id']}/initialize-clip/", json={"user_reviewed_tags": True}).json()["clip_id"]
+    assert suno.post(f"/suno/uploads/audio/{slot['id']}/initialize-clip", json={}).json()["clip_id"] == clip_id
+    (clip,) = suno.get(f"/suno/feed/{clip_id}").json()
+    assert (clip["status"], clip["metadata"]["type"], clip["title"]) == ("complete", "upload", "harbor-demo")
+    extension = generate(suno, {**CUSTOM, "task": "upload_extend", "continue_clip_id": clip_id, "continue_at": 5})
+    assert extension[0]["metadata"]["history"][0]["type"] == "upload"
+
+
+@pytest.mark.gptnb(clock="step")
+def test_a_refused_upload_says_why(suno) -> None:
+    slot = suno.post("/suno/uploads/audio/", json={"extension": "wav"}).json()
+    assert slot["fields"]["key"].endswith(".wav")
+    suno.post(f"/suno/uploads/audio/{slot['id']}/upload-finish/", json={"upload_type": "file_upload", "upload_filename": "mock-fail.wav"})
+    final = [suno.get(f"/suno/uploads/audio/{slot['id']}/").json() for _ in range(3)][-1]
+    assert final["status"] == "error" and final["error_message"]
+    assert suno.post(f"/suno/uploads/audio/{slot['id']}/initialize-clip", json={}).status_code == 400
+    assert httpx.post(slot["url"]).status_code == 400  # a form upload with nothing in it
+
+
+# ---- clips require only what every clip carries; a broken server is still caught ----
+
+
+@pytest.mark.parametrize(
+    ("break_clip", "field", "rule"),
+    [
+        (lambda clip: clip.update(audio_url=""), "0/audio_url", "[minLength]"),
+        (lambda clip: clip["metadata"].pop("duration"), "0/metadata/duration", "[required]"),
+        (lambda clip: clip["metadata"].pop("type"), "0/metadata/type", "[required]"),
+        (lambda clip: clip.pop("created_at"), "0/created_at", "[required]"),
+        (lambda clip: clip.update(image_url=None), "0/image_url", "[type]"),
+        (lambda clip: clip.update(status="done"), "0/status", "[enum]"),
+    ],
+)
+def test_a_server_that_breaks_a_finished_clip_is_still_caught(break_clip, field, rule) -> None:
+    def mutate(data: Any) -> Any:
+        if isinstance(data, list):
+            for clip in data:
+                if clip.get("status") == "complete":
+                    break_clip(clip)
+        return data
+
+    failure = first_failure(Breaker(step_mock(), json_mutation("/suno/feed", mutate)), "suno.official.generate")
+    assert failure.startswith("poll") and f"body {field}" in failure and rule in failure, failure
+
+
+def test_validate_reads_a_web_ui_form_as_the_relay_does(tmp_path, capsys) -> None:
+    form = tmp_path / "generate.json"
+    form.write_text(json.dumps({"prompt": "", "mv": "chirp-crow", "title": "Night Drive", "tags": "synthwave", "continue_at": 120, "continue_clip_id": "", "task": ""}))
+    assert cli(["validate", "--method", "POST", "--path", "/suno/generate", str(form)]) == 0
+    form.write_text(json.dumps({"prompt": "", "task": "", "continue_clip_id": ""}))
+    assert cli(["validate", "--method", "POST", "--path", "/suno/generate", str(form)]) == 1
+    capsys.readouterr()

@@ -1,4 +1,11 @@
-"""Midjourney endpoints: turn requests into tasks and tasks into the relay's answers."""
+"""Midjourney endpoints: turn requests into tasks and tasks into the relay's answers.
+
+Two parties answer a Midjourney request. new-api checks what it reads itself first (its own 400s:
+prompt_is_required, task_not_found, task_status_not_success, index_is_required, unknown_action) and
+rewrites some upstream codes (22 queued becomes 1); the midjourney-proxy behind it answers the rest
+in its submit envelope (codes 3, 4, 21, 23, 24 with HTTP 200). Sources: QuantumNous/new-api
+relay/mjproxy_handler.go and service/midjourney.go; trueai-org/midjourney-proxy SubmitController.cs.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +19,25 @@ from typing import TYPE_CHECKING, Any
 
 from ... import media
 from ...ids import derived_int
+from ...media_routes import image_path
 from ...replies import BinaryReply, JsonReply, Reply
 from ...taskflow import planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import models
 from .errors import envelope_error, relay_check, unreadable
+from .models import Shape
 
 if TYPE_CHECKING:
     from ...pipeline import Call
 
 INSTANCE_ID = "1298877120440377344"  # the Discord account the mock "runs" tasks on
 DATA_URL = re.compile(r"^data:image/(png|jpe?g|webp|gif);base64,([A-Za-z0-9+/=\s]+)$")
+WEB_URL = re.compile(r"^https?://\S+$")
 QUEUE_WAIT = 1.0  # seconds a queued task waits per task ahead of it
+CUSTOM_ZOOM_DEFAULT = "--zoom 2"  # what Discord's Custom Zoom window is prefilled with
 _SIMPLE = re.compile(r"^(\d{16})\s+([UVuv])([1-4])$|^(\d{16})\s+([Rr])$")
+_ZOOM = re.compile(r"--zoom\s+(1(\.\d+)?|2(\.0+)?)\b")
 
 _id_lock = threading.Lock()
 _last_id = 0
@@ -45,7 +57,7 @@ def _render(base_url: str) -> Callable[[TaskView], dict[str, Any]]:
     return lambda view: models.task_object(view, base_url)
 
 
-def _check_images(images: list[str], field: str) -> None:
+def _check_images(images: list[str]) -> None:
     for image in images:
         found = DATA_URL.match(image or "")
         try:
@@ -55,23 +67,44 @@ def _check_images(images: list[str], field: str) -> None:
             raise envelope_error(4, "base64格式错误") from None
 
 
+def _image_reference(value: str) -> str:
+    """An image given by URL, data URL or bare base64 (trueai prefixes bare base64 as PNG)."""
+    if WEB_URL.match(value):
+        return value
+    image = value if value.startswith("data:") else f"data:image/png;base64,{value.strip()}"
+    _check_images([image])
+    return image
+
+
 def _banned(call: Call, prompt: str) -> str | None:
     words = set(re.findall(r"[\w-]+", prompt.lower()))
     return next((w for w in sorted(call.state.settings.banned_words) if w in words), None)
 
 
-def _submit(call: Call, action: str, *, prompt: str, parent: Task | None = None, extra: dict[str, Any] | None = None, modal: bool = False) -> Reply:
+def _submit(
+    call: Call,
+    action: str,
+    *,
+    shape: str,
+    prompt: str,
+    parent: Task | None = None,
+    extra: dict[str, Any] | None = None,
+    modal_prompt: str | None = None,
+) -> Reply:
+    """Create the task and answer as a new-api relay does; ``modal_prompt`` (the text the window is
+    prefilled with) makes the task wait in MODAL for /submit/modal."""
     settings = call.state.settings
     running = call.state.tasks.running(models.FAMILY)
     if running >= settings.task_concurrency + settings.task_queue_size:
         raise envelope_error(23, "队列已满，请稍后尝试", {"discordInstanceId": INSTANCE_ID})
     task_id = _new_id(call)
     failure = planned_failure(call, task_id)
-    steps = models.modal_plan() if modal else models.plan(action, failure)
+    modal = modal_prompt is not None
+    steps = models.modal_plan() if modal else models.plan(shape, failure)
     waiting = max(0, running - settings.task_concurrency + 1)
     if waiting and not modal:  # queued tasks start once the ones ahead have finished
         steps = (steps[0], *(replace(s, at=s.at + waiting * QUEUE_WAIT) for s in steps[1:]))
-    data = {"prompt": prompt, "base_url": call.base_url, **(extra or {})}
+    data = {"prompt": modal_prompt if modal else prompt, "base_url": call.base_url, "shape": shape, **(extra or {})}
     task = task_for(
         call,
         id=task_id,
@@ -82,12 +115,16 @@ def _submit(call: Call, action: str, *, prompt: str, parent: Task | None = None,
         data=data,
         fail_reason=failure,
     )
+    if modal:  # new-api passes code 21 through for Vary (Region) and Custom Zoom only
+        code, description, properties = 21, "Waiting for window confirm", {"finalPrompt": modal_prompt, "remix": True}
+    elif waiting:  # the proxy's code 22, which new-api rewrites to 1 keeping the queue description
+        code, description, properties = 1, f"排队中，前面还有{waiting}个任务", {"numberOfQueues": waiting, "discordInstanceId": INSTANCE_ID}
+    else:
+        code, description, properties = 1, "Submit success", {"discordInstanceId": INSTANCE_ID, "discordChannelId": INSTANCE_ID}
+    answer = {"code": code, "description": description, "result": task_id, "properties": properties}
+    task.data["description"] = answer["description"]  # new-api keeps the submit description on the task
     start(call, task, _render(call.base_url))
-    if modal:
-        return JsonReply({"code": 21, "description": "Waiting for window confirm", "result": task_id, "properties": {"finalPrompt": prompt, "remix": True}})
-    if waiting:
-        return JsonReply({"code": 22, "description": f"排队中，前面还有{waiting}个任务", "result": task_id, "properties": {"numberOfQueues": waiting, "discordInstanceId": INSTANCE_ID}})
-    return JsonReply({"code": 1, "description": "Submit success", "result": task_id, "properties": {"discordInstanceId": INSTANCE_ID, "discordChannelId": INSTANCE_ID}})
+    return JsonReply(answer)
 
 
 def _prompt(call: Call, field: str = "prompt") -> str:
@@ -100,58 +137,79 @@ def _prompt(call: Call, field: str = "prompt") -> str:
     return prompt
 
 
-def _parent(call: Call, task_id: str) -> tuple[Task, TaskView]:
-    """The finished task an action works on (the proxy's codes 3 and 4 when it is not usable)."""
-    parent = call.state.tasks.get(task_id)
-    if parent is None or parent.family != models.FAMILY:
+def _mine(call: Call, task_id: str) -> Task | None:
+    task = call.state.tasks.get(task_id)
+    return task if task is not None and task.family == models.FAMILY else None
+
+
+def _relay_parent(call: Call, task_id: str) -> Task:
+    """The task an action works on, as new-api checks it before the proxy sees the request."""
+    parent = _mine(call, task_id)
+    if parent is None:
+        raise relay_check("task_not_found")
+    if not call.state.tasks.view(parent).succeeded:
+        raise relay_check("task_status_not_success")
+    return parent
+
+
+def _proxy_parent(call: Call, task_id: str) -> Task:
+    """The same check where new-api does not make it (simple-change): the proxy's codes 3 and 4."""
+    parent = _mine(call, task_id)
+    if parent is None:
         raise envelope_error(3, "关联任务不存在或已失效")
-    view = call.state.tasks.view(parent)
-    if not view.succeeded:
+    if not call.state.tasks.view(parent).succeeded:
         raise envelope_error(4, "关联任务状态错误")
-    return parent, view
+    return parent
 
 
-def _derived(call: Call, parent: Task, action: str, index: int, modal: bool = False) -> Reply:
+def _derived(call: Call, parent: Task, action: str, index: int, shape: str, *, modal: bool = False) -> Reply:
     """A task made from a parent's button: it inherits the prompt and the picture's shape."""
-    if action == "UPSCALE" and parent.kind not in models.GRID_ACTIONS:
-        raise envelope_error(4, "关联任务不允许执行变化")
     width, height = parent.data.get("size", (1024, 1024))
+    if shape == Shape.HD_UPSCALE:
+        width, height = width * 2, height * 2
     extra = {"size": (width, height), "index": index, "has_image": True, "seed_base": derived_int(parent.id, action, index)}
-    return _submit(call, action, prompt=parent.data.get("prompt", ""), parent=parent, extra=extra, modal=modal)
+    if shape == Shape.VIDEO:
+        extra["videos"] = parent.data.get("videos", models.VIDEOS_PER_TASK)
+    prompt = parent.data.get("prompt", "")
+    modal_prompt = None
+    if modal:
+        modal_prompt = f"{prompt} {CUSTOM_ZOOM_DEFAULT}".strip() if action == "CUSTOM_ZOOM" else prompt
+    return _submit(call, action, shape=shape, prompt=prompt, parent=parent, extra=extra, modal_prompt=modal_prompt)
 
 
 @handles("midjourney.submit.imagine")
 def imagine(call: Call) -> Reply:
     prompt = _prompt(call)
-    _check_images(call.body.get("base64Array") or [], "base64Array")
+    _check_images(call.body.get("base64Array") or [])
     size = models.image_size(prompt)
     final = prompt if "--v" in prompt or "--niji" in prompt else f"{prompt} --v 6.1"
-    return _submit(call, "IMAGINE", prompt=prompt, extra={"size": size, "has_image": True, "final_prompt": final})
+    return _submit(call, "IMAGINE", shape=Shape.GRID, prompt=prompt, extra={"size": size, "has_image": True, "final_prompt": final})
 
 
 @handles("midjourney.submit.blend")
 def blend(call: Call) -> Reply:
     images = call.body["base64Array"]
-    _check_images(images, "base64Array")
+    _check_images(images)
     size = models.image_size("", call.body.get("dimensions"))
-    return _submit(call, "BLEND", prompt="", extra={"size": size, "has_image": True, "images": len(images)})
+    return _submit(call, "BLEND", shape=Shape.GRID, prompt="", extra={"size": size, "has_image": True, "images": len(images)})
 
 
 @handles("midjourney.submit.describe")
 def describe(call: Call) -> Reply:
     image = call.body.get("base64")
     if image:
-        _check_images([image], "base64")
-    elif not (call.body.get("link") or "").startswith(("http://", "https://")):
+        _check_images([image])
+    elif not WEB_URL.match(call.body.get("link") or ""):
         raise envelope_error(4, "base64或link不能为空")
     text = models.describe_text(derived_int(image or call.body.get("link")))
-    return _submit(call, "DESCRIBE", prompt="", extra={"final_prompt": text, "has_image": True, "size": (512, 512), "upload": image})
+    extra = {"final_prompt": text, "has_image": True, "size": (512, 512), "upload": image}
+    return _submit(call, "DESCRIBE", shape=Shape.DESCRIBE, prompt="", extra=extra)
 
 
 @handles("midjourney.submit.shorten")
 def shorten(call: Call) -> Reply:
     prompt = _prompt(call)
-    return _submit(call, "SHORTEN", prompt=prompt, extra={"final_prompt": models.shorten_text(prompt)})
+    return _submit(call, "SHORTEN", shape=Shape.SHORTEN, prompt=prompt, extra={"final_prompt": models.shorten_text(prompt)})
 
 
 @handles("midjourney.insight_face.swap")
@@ -159,17 +217,71 @@ def swap_face(call: Call) -> Reply:
     source, target = call.body.get("sourceBase64"), call.body.get("targetBase64")
     if not source or not target:
         raise relay_check("sour_base64_and_target_base64_is_required")
-    _check_images([source, target], "base64")
-    return _submit(call, "SWAP_FACE", prompt="InsightFace", extra={"has_image": True, "size": (768, 768)})
+    _check_images([source, target])
+    return _submit(call, "SWAP_FACE", shape=Shape.PLAIN, prompt="InsightFace", extra={"has_image": True, "size": (768, 768)})
+
+
+@handles("midjourney.submit.edits")
+def edits(call: Call) -> Reply:
+    image, prompt = call.body.get("image") or "", call.body.get("prompt") or ""
+    if not image.strip() or not prompt.strip():
+        raise envelope_error(4, "image或prompt不能为空")
+    _image_reference(image)
+    banned = _banned(call, prompt)
+    if banned:
+        raise envelope_error(24, "可能包含敏感词", {"promptEn": prompt, "bannedWord": banned})
+    extra = {"size": models.image_size(prompt), "has_image": True, "final_prompt": prompt}
+    return _submit(call, "EDITS", shape=Shape.GRID, prompt=prompt, extra=extra)
+
+
+def _video_source(call: Call) -> str | None:
+    """The still a video starts from: ``image`` (trueai), ``base64`` (sent alongside by some web UIs),
+    the first of ``base64Array``, or an image URL leading the prompt."""
+    body = call.body
+    for candidate in (body.get("image"), body.get("base64"), *(body.get("base64Array") or [])[:1]):
+        if candidate:
+            return _image_reference(candidate)
+    leading = (body.get("prompt") or "").split(maxsplit=1)
+    return leading[0] if leading and WEB_URL.match(leading[0]) else None
+
+
+@handles("midjourney.submit.video")
+def video(call: Call) -> Reply:
+    prompt = call.body.get("prompt") or ""
+    task_id = call.body.get("taskId")
+    parent = _relay_parent(call, task_id) if task_id else None
+    if not prompt.strip():
+        raise envelope_error(4, "Prompt 不能为空")
+    if parent is None and _video_source(call) is None:
+        raise envelope_error(4, "image或taskId不能为空")
+    size = parent.data.get("size", (1024, 1024)) if parent else (1024, 1024)
+    videos = call.body.get("batchSize") or models.VIDEOS_PER_TASK
+    extra = {"size": size, "has_image": True, "videos": videos, "final_prompt": prompt, "seed_base": derived_int(call.request_id, "video")}
+    return _submit(call, "VIDEO", shape=Shape.VIDEO, prompt=prompt, parent=parent, extra=extra)
+
+
+@handles("midjourney.submit.upload_discord_images")
+def upload_discord_images(call: Call) -> Reply:
+    """Images put on Discord for use as prompt images; no task (trueai SubmitController
+    ImagineDiscordImages). new-api passes the answer through: result is a list of URLs."""
+    images = call.body.get("base64Array") or []
+    if not images:
+        raise envelope_error(4, "base64 参数错误")
+    _check_images(images)
+    urls = []
+    for image in images:
+        fmt = DATA_URL.match(image).group(1).replace("jpg", "jpeg").replace("gif", "png")  # type: ignore[union-attr]
+        urls.append(call.url_for(image_path(1024, 1024, derived_int("mj-upload", image) % 10**12, fmt)))
+    return JsonReply({"code": 1, "description": "提交成功", "result": urls, "properties": {}})
 
 
 @handles("midjourney.submit.change")
 def change(call: Call) -> Reply:
-    action, index = call.body["action"], call.body.get("index")
-    if action in ("UPSCALE", "VARIATION") and not index:
-        raise relay_check("index_is_required")
-    parent, _ = _parent(call, call.body["taskId"])
-    return _derived(call, parent, action, index or 1)
+    action, index = call.body["action"], call.body["index"]
+    parent = _relay_parent(call, call.body["taskId"])
+    if parent.data.get("shape") != Shape.GRID:  # midjourney-proxy: only a grid can be changed by index
+        raise envelope_error(4, "关联任务不允许执行变化")
+    return _derived(call, parent, action, index, Shape.UPSCALE if action == "UPSCALE" else Shape.GRID)
 
 
 @handles("midjourney.submit.simple_change")
@@ -179,9 +291,11 @@ def simple_change(call: Call) -> Reply:
         raise envelope_error(4, "content参数错误")
     task_id = found.group(1) or found.group(4)
     letter = (found.group(2) or found.group(5)).upper()
-    parent, _ = _parent(call, task_id)
+    parent = _proxy_parent(call, task_id)  # new-api finds no taskId in the body, so the proxy checks
+    if parent.data.get("shape") != Shape.GRID:
+        raise envelope_error(4, "关联任务不允许执行变化")
     action = {"U": "UPSCALE", "V": "VARIATION", "R": "REROLL"}[letter]
-    return _derived(call, parent, action, int(found.group(3) or 1))
+    return _derived(call, parent, action, int(found.group(3) or 1), Shape.UPSCALE if action == "UPSCALE" else Shape.GRID)
 
 
 @handles("midjourney.submit.action")
@@ -193,17 +307,24 @@ def action(call: Call) -> Reply:
         pressed = models.action_of(custom_id)
     except models.UnknownAction:
         raise unreadable(f"unknown_action:{custom_id}") from None
-    parent, _ = _parent(call, call.body["taskId"])
+    task_id = call.body.get("taskId")
+    if not task_id:  # new-api skips its task checks; the proxy refuses
+        raise envelope_error(4, "参数错误")
+    parent = _relay_parent(call, task_id)
     if custom_id not in {b["customId"] for b in models.buttons(parent)}:
         raise envelope_error(4, "customId参数错误")
-    return _derived(call, parent, pressed.action, pressed.index, modal=pressed.action in models.NEEDS_MODAL)
+    shape = models.result_shape(parent, pressed)
+    return _derived(call, parent, pressed.action, pressed.index, shape, modal=pressed.action in models.NEEDS_MODAL)
 
 
 @handles("midjourney.submit.modal")
 def modal(call: Call) -> Reply:
-    task = call.state.tasks.get(call.body["taskId"])
-    if task is None or task.family != models.FAMILY:
-        raise envelope_error(3, "关联任务不存在或已失效")
+    task_id = call.body.get("taskId")
+    if not task_id:
+        raise envelope_error(4, "参数错误")
+    task = _mine(call, task_id)
+    if task is None:
+        raise relay_check("task_not_found")
     view = call.state.tasks.view(task)
     if view.status != "MODAL":
         raise envelope_error(4, "关联任务状态错误")
@@ -211,20 +332,20 @@ def modal(call: Call) -> Reply:
         mask = call.body.get("maskBase64")
         if not mask:
             raise envelope_error(4, "maskBase64不能为空")
-        _check_images([mask], "maskBase64")
+        _check_images([mask])
     prompt = call.body.get("prompt") or task.data.get("prompt", "")
-    if task.kind == "CUSTOM_ZOOM" and not re.search(r"--zoom\s+(1(\.\d+)?|2(\.0+)?)\b", prompt):
+    if task.kind == "CUSTOM_ZOOM" and not _ZOOM.search(prompt):
         raise envelope_error(4, "prompt参数错误: Custom Zoom needs --zoom between 1 and 2")
     task.data["prompt"] = prompt
-    call.state.tasks.resume(task, models.plan(task.kind, planned_failure(call, task.id))[1:])
+    call.state.tasks.resume(task, models.confirmed_plan(task.data["shape"], planned_failure(call, task.id)))
     if task.callback_url:
         call.state.callbacks.watch(task, _render(call.base_url))
     return JsonReply({"code": 1, "description": "Submit success", "result": task.id, "properties": {"discordInstanceId": INSTANCE_ID}})
 
 
 def _owned(call: Call, task_id: str) -> Task:
-    task = call.state.tasks.get(task_id)
-    if task is None or task.family != models.FAMILY:
+    task = _mine(call, task_id)
+    if task is None:
         raise relay_check("task_no_found")
     return task
 
@@ -254,8 +375,8 @@ def image_seed(call: Call) -> Reply:
 
 @handles("midjourney.image.proxy")
 def image(call: Call) -> Reply:
-    task = call.state.tasks.get(call.params["id"])
-    if task is None or task.family != models.FAMILY or not task.data.get("has_image"):
+    task = _mine(call, call.params["id"])
+    if task is None or not task.data.get("has_image"):
         return JsonReply({"error": "midjourney_task_not_found"}, status=400)
     upload = task.data.get("upload")
     if upload:  # describe shows the picture it was given
@@ -264,6 +385,6 @@ def image(call: Call) -> Reply:
             return BinaryReply(base64.b64decode(found.group(2)), media_type=f"image/{found.group(1).replace('jpg', 'jpeg')}")
     width, height = task.data.get("size", (1024, 1024))
     seed = task.data.get("seed_base", derived_int(task.id))
-    if task.kind in models.GRID_ACTIONS:
+    if task.data.get("shape") == Shape.GRID:
         return BinaryReply(media.grid(width, height, seed=seed), media_type="image/png")
     return BinaryReply(media.png(width, height, seed=seed, label=task.kind), media_type="image/png")

@@ -1,8 +1,9 @@
 """Suno's two error shapes.
 
-The official format passes the upstream's FastAPI-style ``{"detail": "<text>"}`` through (suno_luma.md
-§2.8); new-api's task routes (and the upload route, which shares their envelope) answer
-``{"code", "message", "data": null}`` (§2.9). Key, quota and rate problems are the relay's own envelope.
+The official format passes the upstream's FastAPI-style ``{"detail": "<text>"}`` through
+(SunoAI-API/Suno-API main.py); new-api's task routes (and the upload-by-URL route, which shares their
+envelope) answer dto.TaskError, ``{"code", "message", "data": null}`` (QuantumNous/new-api dto/task.go).
+Key, quota and rate problems are the relay's own envelope.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def task_error(code: str, message: str | None = None, status: int = 400) -> ApiE
 def _invalid_request_text(error: ApiError) -> str:
     keyword, field = error.extra.get("keyword"), error.param
     if keyword == "anyOf" and not field:
-        return "one of prompt, gpt_description_prompt or task is required"
+        return "one of prompt, gpt_description_prompt, tags, task or make_instrumental is required"
     if keyword == "required" and field:
         return f"{field} is required"
     return error.message

@@ -1,4 +1,4 @@
-"""Suno 官方格式(v2) endpoints: upload by URL, generate (all eight scenarios), feed, concat."""
+"""Suno 官方格式(v2) endpoints: upload by URL, generate (all eight scenarios), feed, concat, lyrics."""
 
 from __future__ import annotations
 
@@ -106,3 +106,26 @@ def concat(call: Call) -> Reply:
     task = start_clip(call, song, models.clip_plan(failure), failure)
     return JsonReply(models.clip_of(call.state.tasks.view(task), call.base_url))
 
+
+
+@handles("suno.official.lyrics")
+def lyrics(call: Call) -> Reply:
+    """Suno's lyrics writer (SunoAI-API/Suno-API main.py /generate/lyrics/ -> /api/generate/lyrics/):
+    the id to poll; an empty prompt gets lyrics about nothing in particular, as Suno writes them."""
+    lyrics_id = new_id()
+    failure = planned_failure(call, lyrics_id)
+    title, _, text = songs.write_lyrics(call.body["prompt"], instrumental=False)
+    task = task_for(
+        call, id=lyrics_id, family=models.FAMILY, kind=models.LYRICS_DRAFT, steps=models.lyrics_plan(failure),
+        data={"lyrics": (title, text)}, fail_reason=failure, success=Step("complete", 0.0, 100), failure=Step("error", 0.0, 100, failed=True),
+    )
+    start(call, task, models.lyrics_object)
+    return JsonReply({"id": lyrics_id})
+
+
+@handles("suno.official.lyrics_fetch")
+def lyrics_fetch(call: Call) -> Reply:
+    task = call.state.tasks.get(call.params["id"])
+    if task is None or task.family != models.FAMILY or task.kind != models.LYRICS_DRAFT:
+        raise detail(404, "Not found.")
+    return JsonReply(models.lyrics_object(call.state.tasks.poll(task)))

@@ -21,6 +21,8 @@ FAMILY = "suno"
 hands_out_urls(FAMILY)
 CLIP = "clip"
 MUSIC, LYRICS, CONCAT, UPLOAD = "MUSIC", "LYRICS", "CONCAT", "UPLOAD"
+LYRICS_DRAFT = "lyrics"  # lyrics written through Suno's own route (/suno/generate/lyrics/), not a new-api task
+AUDIO_UPLOAD = "audio_upload"  # an upload through a presigned form (/suno/uploads/audio), before it is a clip
 CLIP_DONE = Step("complete", 0.0, 100)
 CLIP_ERROR = Step("error", 0.0, 100, failed=True)
 # new-api's reading of clip statuses (Suno-API readerStatus), and back.
@@ -36,6 +38,46 @@ def clip_plan(failure: str | None) -> tuple[Step, ...]:
     if failure:
         return (Step("submitted", 0.0), Step("queued", 0.5), Step("error", 1.5, 100, failed=True))
     return (Step("submitted", 0.0), Step("queued", 0.5, 10), Step("streaming", 1.5, 50), Step("complete", 4.0, 100))
+
+
+def lyrics_plan(failure: str | None) -> tuple[Step, ...]:
+    """Suno writes lyrics in a few seconds: running, then complete (or error)."""
+    return (Step("running", 0.0), Step("error", 2.0, 100, failed=True) if failure else Step("complete", 2.0, 100))
+
+
+def lyrics_object(view: TaskView) -> dict[str, Any]:
+    """What GET /suno/lyrics/{id} answers (Suno's /api/generate/lyrics/{id}): text and title once complete."""
+    title, text = view.task.data["lyrics"]
+    done = view.status == "complete"
+    return {"text": text if done else "", "title": title if done else "", "status": view.status}
+
+
+UPLOAD_WAITING = (Step("processing", 0.0),)
+"""An upload waits here until the client says the file is on the presigned form (upload-finish)."""
+
+
+def upload_plan(failure: str | None) -> tuple[Step, ...]:
+    """After upload-finish: Suno checks the audio, then the artist (copyright), then it is ready."""
+    checked = Step("passed_audio_processing", 1.0, 50)
+    if failure:
+        return (checked, Step("error", 2.0, 100, failed=True))
+    return (checked, Step("passed_artist_moderation", 2.0, 75), Step("complete", 3.0, 100))
+
+
+def upload_object(view: TaskView, base_url: str) -> dict[str, Any]:
+    """What GET /suno/uploads/audio/{id} answers: the upload's status and, once checked, its file."""
+    task = view.task
+    status = view.status  # words, not the view's terminal flag: a waiting upload sits in its only step
+    checked = status not in ("processing", "error")
+    seed = derived_int("suno-upload", task.id) % 10**12
+    return {
+        "id": task.id,
+        "status": status,
+        "error_message": (task.fail_reason or "upload failed") if status == "error" else None,
+        "s3_id": task.id if checked else None,
+        "title": task.data.get("title") if checked else None,
+        "image_url": base_url + image_path(COVER_SIDE, COVER_SIDE, seed, "jpeg") if status == "complete" else None,
+    }
 
 
 def task_plan(action: str, failure: str | None) -> tuple[Step, ...]:
@@ -68,7 +110,7 @@ def given_urls(task: Task, song: Song) -> Given:
 
 
 def clip_object(song: Song, status: str, created_at: float, base_url: str, fail_reason: str | None = None, given: Given = _made) -> dict[str, Any]:
-    """A clip as generate, feed and concat show it: URLs appear as the clip moves on (suno_luma.md §2.1)."""
+    """A clip as generate, feed and concat show it: URLs appear as the clip moves on."""
     seed = _seed(song)
     audible = status in ("streaming", "complete")
     done = status == "complete"
@@ -139,7 +181,7 @@ def clip_of(view: TaskView, base_url: str) -> dict[str, Any]:
 
 
 def batch_envelope(batch_id: str, clips: list[dict[str, Any]], created_at: float) -> dict[str, Any]:
-    """generate's answer: the submitted clips and the request's metadata (suno_luma.md §2.1.2)."""
+    """generate's answer: the submitted clips and the request's metadata."""
     first = clips[0]["metadata"]
     keys = ("tags", "prompt", "gpt_description_prompt", "type", "duration", "stream", "error_type", "error_message")
     return {
@@ -154,7 +196,8 @@ def batch_envelope(batch_id: str, clips: list[dict[str, Any]], created_at: float
 
 
 def task_object(view: TaskView, base_url: str) -> dict[str, Any]:
-    """A new-api task (suno_luma.md §2.9): Unix-second times, "N%" progress, clips or lyrics in data."""
+    """A new-api task (QuantumNous/new-api dto/task.go TaskDto): Unix-second times, "N%" progress, clips
+    or lyrics in data."""
     task = view.task
     status = view.status
     if task.kind == CLIP:  # an uploaded clip asked for by task id: already done

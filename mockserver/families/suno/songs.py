@@ -18,7 +18,8 @@ from ...ids import derived_int
 
 DEFAULT_MV = "chirp-v3-5"  # gcui-art's default; new-api defaults to chirp-v3-0 (passed in by its handler)
 CLIPS_PER_REQUEST = 2
-# mv code name -> (major_model_version, model_name) as clips show them (suno_luma.md §4, "mv/model naming drift").
+# mv code name -> (major_model_version, model_name) as clips show them; the codes by version as
+# Dooy/chatgpt-web-midjourney-proxy src/views/suno/mcInput.vue lists them.
 VERSIONS = {
     "chirp-v3-0": ("v3", "chirp-v3"),
     "chirp-v3-5": ("v3.5", "chirp-v3.5"),

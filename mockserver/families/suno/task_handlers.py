@@ -1,7 +1,8 @@
 """new-api's Suno task routes (/suno/submit/*, /suno/fetch): one task per request, polled by task id.
 
-Not in GPTNB's 官方格式 TOC but served by every new-api relay (suno_luma.md §2.9). Songs are composed
-as for the official format; what differs is the envelope, the status words and the errors.
+Not in GPTNB's 官方格式 TOC but served by every new-api relay (QuantumNous/new-api router/relay-router.go,
+relay/channel/task/suno/adaptor.go, relay/relay_task.go). Songs are composed as for the official
+format; what differs is the envelope, the status words and the errors.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from ...pipeline import Call
 
 NEW_API_DEFAULT_MV = "chirp-v3-0"
+NEW_API_ACTIONS = frozenset({models.MUSIC, models.LYRICS, models.CONCAT, models.UPLOAD})
 
 
 def _as_task_error(error: SongError) -> Exception:
@@ -41,8 +43,21 @@ def _submit(call: Call, action: str, data: dict[str, Any]) -> Reply:
     return JsonReply({"code": "success", "message": "", "data": task_id})
 
 
+def _check_origin(call: Call) -> None:
+    """new-api continues a song only from a task of the caller: continue_clip_id needs task_id
+    (relay/channel/task/suno/adaptor.go), and that task must exist (relay/relay_task.go ResolveOriginTask)."""
+    if not call.body.get("continue_clip_id"):
+        return
+    origin = call.body.get("task_id")
+    if not origin:
+        raise task_error("invalid_request", "task id is empty")
+    if _task(call, origin) is None:
+        raise task_error("task_not_exist", "task_origin_not_exist")
+
+
 @handles("suno.submit.music")
 def submit_music(call: Call) -> Reply:
+    _check_origin(call)
     ids = [new_id() for _ in range(songs.CLIPS_PER_REQUEST)]
     lookup = models.song_lookup(call.state.tasks)
     try:
@@ -54,9 +69,9 @@ def submit_music(call: Call) -> Reply:
 
 @handles("suno.submit.lyrics")
 def submit_lyrics(call: Call) -> Reply:
-    prompt = call.body["prompt"].strip()
-    if not prompt:
-        raise task_error("prompt_empty")
+    prompt = (call.body.get("prompt") or "").strip()
+    if not prompt:  # new-api's actionValidate: TaskErrorWrapperLocal(prompt_empty, "invalid_request", 400)
+        raise task_error("invalid_request", "prompt_empty")
     title, _, text = songs.write_lyrics(prompt, instrumental=False)
     return _submit(call, models.LYRICS, {"lyrics": (title, text)})
 
@@ -74,9 +89,9 @@ def _task(call: Call, task_id: str) -> Task | None:
     task = call.state.tasks.get(task_id)
     if task is None or task.family != models.FAMILY:
         return None
-    if task.kind == models.CLIP and task.data["song"].kind != "upload":
-        return None  # clips of generate are not tasks; uploads are (the reference asks for both readings)
-    return task
+    if task.kind == models.CLIP:  # clips of generate are not tasks; uploads by URL answer as both
+        return task if task.data["song"].kind == "upload" else None
+    return task if task.kind in NEW_API_ACTIONS else None
 
 
 @handles("suno.fetch.one")
@@ -89,7 +104,7 @@ def fetch_one(call: Call) -> Reply:
 
 @handles("suno.fetch.batch")
 def fetch_batch(call: Call) -> Reply:
-    action = call.body.get("action") or None
-    found = (_task(call, task_id) for task_id in dict.fromkeys(call.body["ids"]))
-    tasks = [t for t in found if t is not None and (action is None or t.kind == action)]
+    # new-api binds the body's action but looks tasks up by id alone (relay/relay_task.go sunoFetchRespBodyBuilder)
+    found = (_task(call, task_id) for task_id in dict.fromkeys(call.body.get("ids") or []))
+    tasks = [t for t in found if t is not None]
     return JsonReply({"code": "success", "message": "", "data": [models.task_object(call.state.tasks.poll(t), call.base_url) for t in tasks]})
