@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: serve test bench check-upstream openapi schemathesis clean
+.PHONY: serve test bench check-upstream openapi openai-spec schemathesis clean
 
 # The virtualenv is rebuilt when the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -38,6 +38,10 @@ openapi: $(BIN)/.installed
 # MAX_EXAMPLES=20 SEED=1 make schemathesis; SCHEMATHESIS_ARGS="--include-tag openai" narrows it.
 schemathesis: $(BIN)/.installed
 	BIN=$(BIN) tools/schemathesis_run.sh $(SCHEMATHESIS_ARGS)
+
+# Refresh tests/specs/openai-openapi.json from OpenAI's published document: make openai-spec SPEC=path/to/openapi.yaml
+openai-spec: $(BIN)/.installed
+	$(BIN)/python tools/openai_spec.py $(SPEC) > tests/specs/openai-openapi.json
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis

@@ -53,13 +53,14 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--memory-requests", type=int, default=100_000, help="in-process requests (default: %(default)s)")
     parser.add_argument("--tasks", type=int, default=10_000, help="Midjourney tasks submitted and polled (default: %(default)s)")
     parser.add_argument("--sessions", type=int, default=50, help="concurrent Realtime sessions (default: %(default)s)")
+    parser.add_argument("--soak", type=float, default=120, help="seconds of mixed traffic in the soak, after a warm-up of a quarter of it (default: %(default)s)")
     parser.add_argument("--profile", action="store_true", help="profile the hot path even when the ratio meets the target")
     parser.add_argument("--quick", action="store_true", help="short everything: a smoke run, not numbers to compare")
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.warmup, args.rounds = 2, 1, 1
         args.stream_runs, args.fixture_calls, args.memory_requests = 5, 100, 10_000
-        args.tasks, args.sessions = 2_000, 10
+        args.tasks, args.sessions, args.soak = 2_000, 10, 20
     return args
 
 
@@ -91,7 +92,7 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 
 def _report(results: dict[str, Any]) -> str:
     meta, tp, st, fx, mem = (results[k] for k in ("meta", "throughput", "stream", "fixture", "memory"))
-    tasks, rt = results["tasks"], results["realtime"]
+    tasks, rt, soak = results["tasks"], results["realtime"], results["soak"]
     first_block, last_block = tasks["blocks"][0], tasks["blocks"][-1]
     verdict = "ok" if tp["ratio"] >= TARGET_RATIO else "BELOW TARGET"
     shape = st["shape"]["mock"]
@@ -120,6 +121,13 @@ def _report(results: dict[str, Any]) -> str:
          f"last vs first 1k block (flat = 1.0); store bounded at {tasks['max_tasks']}; RSS {first_block['rss_mib']:.1f} -> {last_block['rss_mib']:.1f} MiB"),
         ("6", f"{rt['sessions']} concurrent Realtime sessions, ms", f"{rt['wall_ms']:.0f} wall", f"{rt['alone_ms_median']:.0f} alone", "",
          f"one text turn each; per session p50 {rt['session_ms_p50']:.0f} ms, p95 {rt['session_ms_p95']:.0f} ms; errors {rt['errors']}"),
+        ("7", f"soak {soak['seconds']:g} s mixed traffic: RSS MB baseline / peak / end", f"{soak['rss_mb']['peak']:.0f} peak",
+         f"{soak['rss_mb']['baseline']:.0f}", f"{soak['rss_end_minus_baseline_mb']:+.0f} MB",
+         f"end {soak['rss_mb']['end']:.0f} MB (target: within {soak['targets']['rss_mb']} MB of baseline); "
+         f"{sum(soak['requests_by_kind'].values())} calls, {soak['callbacks_received']} callbacks, errors {soak['errors']}"),
+        ("", "  /__mock/health during the soak, ms", f"p99 {soak['health_ms']['p99']:.0f}", f"p50 {soak['health_ms']['p50']:.0f}", "",
+         f"p99 while 4096x4096 media were made {soak['health_ms']['p99_while_4096_media_made']:.0f} ms (target < {soak['targets']['health_p99_ms']}); "
+         f"max {soak['health_ms']['max']:.0f} ms; load average {soak['load_average']['start']:.1f} -> {soak['load_average']['end']:.1f}"),
     ]
     head = (
         f"gptnb-mock benchmarks  {meta['when']}  commit {meta['commit']}  Python {meta['python']}  {meta['cpus']} CPUs\n"
@@ -159,18 +167,20 @@ def main() -> int:
 
     with running("mock") as mock_url, running("baseline") as baseline_url:
         urls = {"mock": mock_url, "baseline": baseline_url}
-        print("1/6 throughput ...", file=sys.stderr)
+        print("1/7 throughput ...", file=sys.stderr)
         results["throughput"] = throughput.measure(urls, tool, args.seconds, args.warmup, args.rounds, args.threads, args.connections)
-        print("2/6 stream ...", file=sys.stderr)
+        print("2/7 stream ...", file=sys.stderr)
         results["stream"] = stream_time.measure(urls, args.stream_runs)
-    print("3/6 fixture overhead ...", file=sys.stderr)
+    print("3/7 fixture overhead ...", file=sys.stderr)
     results["fixture"] = _child("fixture_overhead.py", args.fixture_calls)
-    print("4/6 memory ...", file=sys.stderr)
+    print("4/7 memory ...", file=sys.stderr)
     results["memory"] = _child("memory.py", args.memory_requests)
-    print("5/6 tasks ...", file=sys.stderr)
+    print("5/7 tasks ...", file=sys.stderr)
     results["tasks"] = _child("tasks.py", args.tasks)
-    print("6/6 realtime sessions ...", file=sys.stderr)
+    print("6/7 realtime sessions ...", file=sys.stderr)
     results["realtime"] = _child("realtime_sessions.py", args.sessions)
+    print("7/7 soak ...", file=sys.stderr)
+    results["soak"] = _child("soak.py", args.soak, args.soak / 4, timeout=args.soak * 3 + 300)
     if args.profile or results["throughput"]["ratio"] < TARGET_RATIO:
         print("profiling the hot path ...", file=sys.stderr)
         results["hotpath"] = _child("hotpath.py")

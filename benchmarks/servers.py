@@ -127,7 +127,7 @@ def running(kind: str, timeout: float = 20.0) -> Iterator[str]:
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, __file__, kind, str(port)], stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_ready(proc, port, timeout, log)
+        wait_ready(proc, port, timeout, log)
         yield f"http://{HOST}:{port}"
     finally:
         proc.terminate()
@@ -139,7 +139,7 @@ def running(kind: str, timeout: float = 20.0) -> Iterator[str]:
         log.close()
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float, log: Any) -> None:
+def wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float, log: Any) -> None:
     # uvicorn binds only after the app's startup, so an accepted connection means "ready".
     end = time.monotonic() + timeout
     while time.monotonic() < end:

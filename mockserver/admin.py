@@ -16,11 +16,16 @@ from starlette.routing import Route
 
 from . import __version__
 from .docs_page import openapi_routes
-from .media_routes import media_routes
+from .media_routes import MediaMaker, media_routes
+from .errors import ApiError
+from .parsing import MAX_JSON_DEPTH, read_body, too_deep
 from .state import MockState
 from .steering import ScenarioError, rule_from_json
 
 PREFIX = "/__mock"
+MAX_ADMIN_BODY = 1024 * 1024
+MAX_PAGE = 1000
+"""Entries one journal or task listing answers at most; page on with ``after``."""
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -28,13 +33,31 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    if len(raw) > 1024 * 1024:
-        raise ScenarioError("admin request body over 1 MiB")
+    """The JSON body, refused before it is read when its declared size is over the limit."""
     try:
-        return orjson.loads(raw) if raw.strip() else {}
+        raw = await read_body(request.receive, request.headers.get("content-length"), MAX_ADMIN_BODY)
+    except ApiError as exc:
+        raise ScenarioError(exc.message) from None
+    try:
+        data = orjson.loads(raw) if raw.strip() else {}
     except orjson.JSONDecodeError as exc:
         raise ScenarioError(f"malformed JSON: {exc}") from None
+    if too_deep(data, raw):
+        raise ScenarioError(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+    return data
+
+
+def _page(request: Request, cursor: str) -> tuple[int, int | None]:
+    """``limit`` (0..MAX_PAGE, default 100) and the ``cursor`` query parameter (None when absent)."""
+    try:
+        limit = int(request.query_params.get("limit", "100"))
+        raw = request.query_params.get(cursor)
+        position = None if raw is None else int(raw)
+    except ValueError:
+        raise ScenarioError(f"limit and {cursor} must be integers") from None
+    if not 0 <= limit <= MAX_PAGE:
+        raise ScenarioError(f"limit must be 0..{MAX_PAGE}")
+    return limit, position
 
 
 def build_admin(state: MockState) -> Starlette:
@@ -51,11 +74,16 @@ def build_admin(state: MockState) -> Starlette:
             return JSONResponse({"cleared": True})
         contract = request.query_params.get("contract")
         try:
-            limit = int(request.query_params.get("limit", "100"))
-        except ValueError:
-            return _error(400, "limit must be an integer")
-        entries = [e.as_dict() for e in state.journal if contract is None or e.contract_id == contract]
-        return JSONResponse({"calls": entries[-limit:] if limit > 0 else [], "total": len(entries)})
+            limit, after = _page(request, "after")
+        except ScenarioError as exc:
+            return _error(400, str(exc))
+        entries = [e for e in state.journal if contract is None or e.contract_id == contract]
+        if after is None:  # the newest calls
+            page, more = (entries[-limit:] if limit else []), False
+        else:  # the calls after seq `after`, oldest first; `next` is where to read on
+            newer = [e for e in entries if e.seq > after]
+            page, more = newer[:limit], len(newer) > limit
+        return JSONResponse({"calls": [e.as_dict() for e in page], "total": len(entries), "next": page[-1].seq if page and more else None})
 
     async def contracts(request: Request) -> Response:
         return JSONResponse({"contracts": [contract_summary(c) for c in state.registry]})
@@ -101,14 +129,22 @@ def build_admin(state: MockState) -> Starlette:
                     state.clock.advance(float(data["advance"]))
                 else:
                     state.clock.set(float(data["set"]))
-            except (ScenarioError, ValueError, TypeError) as exc:
+            except (ScenarioError, ValueError, TypeError, OverflowError) as exc:
                 return _error(400, str(exc))
         return JSONResponse(state.clock.as_dict())
 
     async def tasks(request: Request) -> Response:
         family = request.query_params.get("family")
+        try:
+            limit, offset = _page(request, "offset")
+        except ScenarioError as exc:
+            return _error(400, str(exc))
         engine = state.tasks
-        return JSONResponse({"tasks": [task_summary(engine.view(t)) for t in engine.tasks(family)]})
+        listed = list(engine.tasks(family))
+        start = max(offset or 0, 0)
+        page = listed[start : start + limit]
+        more = start + limit < len(listed)
+        return JSONResponse({"tasks": [task_summary(engine.view(t)) for t in page], "total": len(listed), "next": start + limit if more else None})
 
     async def task(request: Request) -> Response:
         found = state.tasks.get(request.path_params["task_id"])
@@ -145,7 +181,7 @@ def build_admin(state: MockState) -> Starlette:
         Route("/tasks", tasks, methods=["GET"]),
         Route("/tasks/{task_id}", task, methods=["GET"]),
         Route("/tasks/{task_id}/{verb}", task, methods=["POST"]),
-        *media_routes(),
+        *media_routes(MediaMaker(lambda: state.settings)),
         *openapi_routes(state.registry, PREFIX),
     ]
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})

@@ -9,6 +9,7 @@ from starlette.types import Receive, Scope, Send
 from .admin import PREFIX, build_admin
 from .config import Settings
 from .contracts import ContractRegistry
+from .guard import admin_refusal, host_refusal, refuse, refuse_websocket
 from .pipeline import Pipeline
 from .state import MockState
 from .websocket_gate import WebSocketGate
@@ -25,15 +26,31 @@ class MockApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
+        if kind == "lifespan":
+            await _lifespan(self.state, receive, send)
+            return
+        settings = self.state.settings
+        wrong_host = host_refusal(scope, settings) if settings.allowed_hosts is not None else None
+        server = scope.get("server")
+        if server:  # so callbacks can tell a receiver from the mock itself
+            self.state.callbacks.own_ports.add(server[1])
         if kind == "http":
+            if wrong_host:
+                await refuse(send, 403, wrong_host, "mock_host_not_allowed")
+                return
             path = scope["path"]
             if path == PREFIX or path.startswith(PREFIX + "/"):
+                refusal = admin_refusal(scope, settings, path[len(PREFIX) :])
+                if refusal:
+                    await refuse(send, *refusal)
+                    return
                 await self.admin({**scope, "root_path": scope.get("root_path", "") + PREFIX}, receive, send)
             else:
                 await self.pipeline(scope, receive, send)
-        elif kind == "lifespan":
-            await _lifespan(self.state, receive, send)
         elif kind == "websocket":
+            if wrong_host:
+                await refuse_websocket(scope, receive, send, wrong_host)
+                return
             await self.websockets(scope, receive, send)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from .conversation import TURN_KINDS
+from .parsing import MAX_JSON_DEPTH, too_deep
 
 
 class ReplyError(ValueError):
@@ -118,6 +119,10 @@ class Canned:
         return data
 
 
+STATUS_RULE = (
+    "expected an error status (400-599) to answer with the family's error, or 200-599 with a canned body or example; "
+    "statuses below 400 without a body are not injected (a client could not tell them from a real answer)"
+)
 REPLY_FIELDS = frozenset({"content", "tool_calls", "refusal", "embedding", "error", "status", "message", "body", "example", "task", "fail_task"})
 """Fields of a reply; ``message`` and ``fail_task`` are the short forms of ``error`` and ``task.fail``."""
 
@@ -133,8 +138,12 @@ def canned_from_json(data: Any, where: str = "reply") -> Canned:
     if unknown:
         raise ReplyError(f"{where}: unknown reply fields {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(REPLY_FIELDS))}")
     status = data.get("status")
-    if status is not None and (not _is_int(status) or not 100 <= status <= 599):
-        raise ReplyError(f"{where}.status: expected an HTTP status (100-599), got {_shown(status)}")
+    if status is not None:
+        canned = data.get("body") is not None or data.get("example") is not None
+        if not _is_int(status) or not (200 if canned else 400) <= status <= 599:
+            raise ReplyError(f"{where}.status: {STATUS_RULE}, got {_shown(status)}")
+    if too_deep(data.get("body")):
+        raise ReplyError(f"{where}.body nests deeper than {MAX_JSON_DEPTH} levels")
     content = _text(data, "content", where)
     refusal = _text(data, "refusal", where)
     error = _error(data, where, status)
@@ -157,8 +166,6 @@ def canned_from_json(data: Any, where: str = "reply") -> Canned:
         raise ReplyError(f"{where}: a task outcome stands alone (the family answers the submit itself), not beside {', '.join(sorted(others))}")
     if reply.refusal is not None and (reply.content is not None or reply.tool_calls):
         raise ReplyError(f"{where}: a refusal is the whole turn (no content or tool_calls beside it)")
-    if status is not None and status < 400 and error is not None:
-        raise ReplyError(f"{where}.status: an error needs a status of 400 or more, got {status}")
     if status is not None and reply.rendered:
         raise ReplyError(f"{where}.status: {', '.join(sorted(reply.rendered))} is answered with the contract's own status; use error for a failure")
     return reply

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -14,7 +13,8 @@ from urllib.parse import urlsplit
 from . import __version__
 from .absent import drop_absent
 from .clock import MODES, Clock
-from .config import DEFAULT_MAX_BODY_BYTES, Settings
+from .config import DEFAULT_MAX_BODY_BYTES, GENERATED_JSON, MAX_DELAY_MS, Settings
+from .serving import DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_SECONDS
 from .contracts import Contract, ContractError, ContractRegistry, default_registry
 from .responses import ResponseJudge
 from .routing import Router
@@ -38,7 +38,9 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import MockApp
+    from .guard import served_hosts
     from .rulefiles import RuleFileError, RuleFiles
+    from .serving import install_log_redaction, uvicorn_options
     from .state import MockState
 
     settings = Settings(
@@ -56,7 +58,20 @@ def _serve(args: argparse.Namespace) -> int:
         task_concurrency=args.task_concurrency,
         task_queue_size=args.task_queue,
         banned_words=Settings().banned_words | frozenset(w.lower() for w in args.banned_word or ()),
+        allowed_hosts=served_hosts(args.host, tuple(args.allow_host or ())),
+        admin_token=args.admin_token or None,
+        journal_entry_bytes=args.journal_entry_bytes,
+        task_param_bytes=args.task_param_bytes,
+        callback_concurrency=args.callback_concurrency,
+        realtime_audio_bytes=args.realtime_audio_bytes,
+        media_cache_bytes=args.media_cache_bytes,
+        worker_processes=True,
+        generated_json=args.generated_json,
     )
+    problem = _check_limits(settings)
+    if problem:
+        print(f"gptnb-mock: {problem}", file=sys.stderr)
+        return 2
     try:
         state = MockState(settings, clock=Clock(args.clock, args.clock_speed))
     except (ContractError, ValueError) as exc:
@@ -72,14 +87,24 @@ def _serve(args: argparse.Namespace) -> int:
         skipped = f", {len(loaded.skipped)} entries skipped (see GET /__mock/rules)" if loaded.skipped else ""
         print(f"gptnb-mock: {len(loaded.rules)} canned replies from {', '.join(args.fixtures)}{skipped}; reloaded when they change", file=sys.stderr)
     app = MockApp(state=state)
-    fast = {"loop": "uvloop", "http": "httptools"} if _has("uvloop") and _has("httptools") else {}
-    print(f"gptnb-mock {__version__}: {len(state.registry)} contracts on http://{args.host}:{args.port} (admin: /__mock/)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log, **fast)
+    limits = uvicorn_options(args.max_header_bytes, args.shutdown_timeout)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log, **limits)
+    install_log_redaction()  # after uvicorn's logging set-up, so its handlers get the filter too
+    guarded = " (admin token required)" if settings.admin_token else ""
+    print(f"gptnb-mock {__version__}: {len(state.registry)} contracts on http://{args.host}:{args.port} (admin: /__mock/{guarded})", file=sys.stderr)
+    uvicorn.Server(config).run()
     return 0
 
 
-def _has(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+def _check_limits(settings: Settings) -> str | None:
+    if not 0 <= settings.latency_ms <= MAX_DELAY_MS or not 0 <= settings.chunk_delay_ms <= MAX_DELAY_MS:
+        return f"--latency and --chunk-delay must be 0..{MAX_DELAY_MS} ms"
+    flags = {"max_body_bytes": "--max-body", "journal_entry_bytes": "--journal-entry-bytes", "task_param_bytes": "--task-param-bytes",
+             "callback_concurrency": "--callback-concurrency", "realtime_audio_bytes": "--realtime-audio-bytes"}
+    for name, flag in flags.items():
+        if getattr(settings, name) < 1:
+            return f"{flag} must be positive"
+    return None
 
 
 def _contracts(args: argparse.Namespace) -> int:
@@ -208,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
     serve.add_argument("--seed", type=int, default=0, help="seed for generated content when a request has none; same request + same seed gives the same reply (default: %(default)s)")
     serve.add_argument("--api-key", action="append", metavar="KEY", help="accept only this key (repeatable); without it any key is accepted, a missing key still gets 401")
-    serve.add_argument("--latency", type=int, default=0, metavar="MS", help="milliseconds added before every answer (default: %(default)s)")
+    serve.add_argument("--latency", type=int, default=0, metavar="MS", help=f"milliseconds added before every answer, at most {MAX_DELAY_MS} (default: %(default)s)")
     serve.add_argument("--chunk-delay", type=int, default=0, metavar="MS", help="milliseconds between streamed events (default: %(default)s)")
     serve.add_argument("--strict", action="store_true", help="check every response against its contract; violations are logged and shown in /__mock/journal")
     serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY_BYTES, metavar="BYTES", help="largest request body accepted; larger gets 413 (default: %(default)s)")
@@ -222,6 +247,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--task-concurrency", type=int, default=10, metavar="N", help="tasks a family runs at once before queueing, Midjourney code 22 (default: %(default)s)")
     serve.add_argument("--task-queue", type=int, default=100, metavar="N", help="queued tasks a family accepts before refusing, Midjourney code 23 (default: %(default)s)")
     serve.add_argument("--banned-word", action="append", metavar="WORD", help="refuse prompts containing WORD (repeatable; adds to the defaults), Midjourney code 24")
+    serve.add_argument("--allow-host", action="append", metavar="NAME", help="also answer requests whose Host header is NAME (repeatable; '*' for any). Served by default: the --host interface, localhost, 127.0.0.1, ::1, and any IP address when --host is 0.0.0.0 or ::")
+    serve.add_argument("--admin-token", default=os.environ.get("GPTNB_MOCK_ADMIN_TOKEN"), metavar="TOKEN", help="require this token in the X-Mock-Admin-Token header of admin calls (default: $GPTNB_MOCK_ADMIN_TOKEN, else none)")
+    serve.add_argument("--max-header-bytes", type=int, default=DEFAULT_MAX_HEADER_BYTES, metavar="BYTES", help="largest request line + headers; larger gets 431 (default: %(default)s)")
+    serve.add_argument("--journal-entry-bytes", type=int, default=Settings.journal_entry_bytes, metavar="BYTES", help="request/response bytes one journal entry keeps, larger values truncated with a marker (default: %(default)s)")
+    serve.add_argument("--task-param-bytes", type=int, default=Settings.task_param_bytes, metavar="BYTES", help="request parameter bytes one task keeps (default: %(default)s)")
+    serve.add_argument("--callback-concurrency", type=int, default=Settings.callback_concurrency, metavar="N", help="callback deliveries in flight at once (default: %(default)s)")
+    serve.add_argument("--realtime-audio-bytes", type=int, default=Settings.realtime_audio_bytes, metavar="BYTES", help="largest Realtime input audio buffer (default: %(default)s)")
+    serve.add_argument("--media-cache-bytes", type=int, default=Settings.media_cache_bytes, metavar="BYTES", help="generated media kept for repeated downloads, 0 for none (default: %(default)s)")
+    serve.add_argument("--shutdown-timeout", type=float, default=DEFAULT_SHUTDOWN_SECONDS, metavar="S", help="on SIGTERM, seconds open requests, streams and sessions get before they are cancelled (default: %(default)s)")
+    serve.add_argument(
+        "--generated-json",
+        choices=list(GENERATED_JSON),
+        default="full",
+        help="JSON made from your schemas (tool-call arguments, json_schema and JSON-mode replies): full fills every optional property, minimal only the required ones (default: %(default)s)",
+    )
     serve.add_argument(
         "--fixtures",
         action="append",
@@ -268,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check a server (the real upstream or this mock) against the contracts",
         description="Send documented, generated and one-rule-broken requests to BASE_URL and judge every answer against its contract. "
-        "Free contracts only unless --allow-paid; exit 0 when everything conforms, 1 when something does not.",
+        "Free contracts only unless --allow-paid. The last line printed is the verdict on the whole run. Exit status: 0 every "
+        "case ran and conformed; 1 a case did not conform; 3 none failed but the request budget (--max-requests) ran out "
+        "before every case was checked, so the run is incomplete.",
     )
     from pytest_plugin.conformance_cli import add_arguments, run
 

@@ -6,6 +6,7 @@ fixture). ``step``: wall time for timestamps, but tasks move one step per poll (
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -13,6 +14,8 @@ REAL = "real"
 MANUAL = "manual"
 STEP = "step"
 MODES = (REAL, MANUAL, STEP)
+LATEST = 253_402_300_799.0
+"""The clock never passes 9999-12-31T23:59:59Z: every date format and integer timestamp still works there."""
 
 
 class Clock:
@@ -36,8 +39,10 @@ class Clock:
         return self._origin + (time.time() - self._origin_wall) * self.speed + self._offset
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("advance by a finite, non-negative number of seconds (the clock only moves forward)")
+        if self.now() + seconds > LATEST:
+            raise ValueError(f"the clock cannot pass {LATEST:.0f} (9999-12-31); advance by at most {max(LATEST - self.now(), 0):.0f} s")
         with self._lock:
             if self.mode == MANUAL:
                 self._manual += seconds
@@ -46,11 +51,17 @@ class Clock:
         return self.now()
 
     def set(self, timestamp: float) -> float:
+        if not math.isfinite(timestamp) or timestamp > LATEST:
+            raise ValueError(f"set the clock to a finite epoch time up to {LATEST:.0f} (9999-12-31)")
         with self._lock:
             current = self.now()
             if timestamp < current:
                 raise ValueError("the clock only moves forward")
             return self.advance(timestamp - current)
+
+    def restarted(self) -> Clock:
+        """A clock of the same mode and speed starting from now (what reset gives back)."""
+        return Clock(self.mode, self.speed)
 
     def as_dict(self) -> dict[str, object]:
         return {"mode": self.mode, "speed": self.speed, "now": self.now()}

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # audio uploads may be 25 MB; the relay refuses beyond that
+MAX_DELAY_MS = 60_000
+"""The longest delay a rule, scenario header or --latency may ask for (a client that waits longer has gone)."""
+GENERATED_JSON = {"full": "all", "minimal": "none"}
+"""``Settings.generated_json`` -> which optional properties ``synth.instance`` fills."""
 
 
 @dataclass(frozen=True)
@@ -38,4 +42,31 @@ class Settings:
     """Prompts with these words are refused (Midjourney code 24)."""
     group: str = "default"
     """The relay user group named in 'no channel' messages."""
+    allowed_hosts: frozenset[str] | None = None
+    """Host header names served (DNS-rebinding guard, see guard.py); None checks no Host (in-process use)."""
+    admin_token: str | None = None
+    """When set, admin calls need it in the X-Mock-Admin-Token header."""
+    journal_entry_bytes: int = 16 * 1024
+    """Bytes of request and response one journal entry keeps; larger values are truncated with a marker."""
+    task_param_bytes: int = 16 * 1024
+    """Bytes of request parameters a task keeps (base64 images are replaced by their size and digest)."""
+    callback_concurrency: int = 16
+    """Callback deliveries in flight at once, over one shared HTTP client."""
+    realtime_audio_bytes: int = 15 * 1024 * 1024
+    """Largest Realtime input audio buffer; appends beyond it get an error event."""
+    media_cache_bytes: int = 32 * 1024 * 1024
+    """Generated media kept for repeated downloads of the same URL."""
+    worker_processes: bool = False
+    """Decode huge JSON bodies and make media files in worker processes (``serve`` does; see workers.py)."""
+    generated_json: str = "full"
+    """JSON the mock makes from a client's schema (tool-call arguments, structured replies): "full" fills
+    every optional property, as real models mostly do; "minimal" only the required ones."""
+
+    def __post_init__(self) -> None:
+        if self.generated_json not in GENERATED_JSON:
+            raise ValueError(f"generated_json must be one of {', '.join(GENERATED_JSON)}, not {self.generated_json!r}")
+
+    @property
+    def optional_properties(self) -> str:
+        return GENERATED_JSON[self.generated_json]
 

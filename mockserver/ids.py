@@ -28,6 +28,17 @@ def request_id() -> str:
     return _stamp + str(now % 1_000_000_000) + random_alnum(8)
 
 
+def request_id_headers(rid: str) -> dict[str, str]:
+    """The headers that carry a request's id on every answer.
+
+    new-api sets ``X-Oneapi-Request-Id`` on every answer (``middleware/request-id.go``) and copies an
+    upstream's own headers, ``x-request-id`` among them, onto relayed answers (``service/http.go``).
+    The openai SDKs read ``x-request-id`` (``._request_id``, ``error.request_id``), so the mock sends
+    both with the one id, the id its error messages and journal name.
+    """
+    return {"x-oneapi-request-id": rid, "x-request-id": rid}
+
+
 def random_alnum(length: int) -> str:
     return os.urandom(length).translate(_TO_ALNUM).decode()
 

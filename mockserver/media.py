@@ -118,8 +118,15 @@ def png(width: int, height: int, *, seed: int = 0, label: str = "") -> bytes:
     )
 
 
+MAX_SIDE = 4096
+MAX_PIXELS = MAX_SIDE * MAX_SIDE
+"""The largest picture made (a 4096x4096 one holds ~120 MB while it is encoded)."""
+
+
 def image(width: int, height: int, fmt: str, *, seed: int = 0, label: str = "") -> bytes:
     """The :func:`png` picture encoded as ``fmt`` (png, jpeg or webp)."""
+    if width * height > MAX_PIXELS:  # whatever a request claims, memory stays bounded
+        raise ValueError(f"image of {width}x{height} is over {MAX_PIXELS} pixels")
     if fmt == "png":
         return png(width, height, seed=seed, label=label)
     if fmt not in IMAGE_MEDIA_TYPES:

@@ -7,6 +7,7 @@ serialisation does); a value that cannot be coerced is left alone for validation
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -17,8 +18,13 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.types import Receive
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
-from . import errors
+from . import errors, workers
 from .errors import ApiError
+
+OFF_LOOP_BYTES = 1024 * 1024
+"""JSON bodies larger than this are decoded in a worker process."""
+MAX_JSON_DEPTH = 100
+"""Nesting accepted in a JSON body or rule (real requests nest a few levels; orjson writes at most 254)."""
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
@@ -89,15 +95,48 @@ def check_content_type(content_type: str | None, accepted: Iterable[str], has_bo
     )
 
 
-def parse_json(body: bytes) -> Any:
+async def parse_json(body: bytes, worker_processes: bool = False) -> Any:
+    """The decoded body, or the 400 that says why not. A served mock (``worker_processes``) decodes
+    bodies over OFF_LOOP_BYTES in a worker process, answering other clients meanwhile."""
+    if worker_processes and len(body) > OFF_LOOP_BYTES:
+        problem, decoded = await asyncio.wrap_future(workers.pool(True).submit(decode_json, body))
+    else:
+        problem, decoded = decode_json(body)
+    if problem is not None:
+        raise ApiError(400, errors.INVALID_JSON, f"Invalid request: {problem}")
+    return decoded
+
+
+def decode_json(body: bytes) -> tuple[str | None, Any]:
+    """(None, value), or (why it is refused, None); plain values so a worker process can return them."""
     if not body.strip():
-        raise ApiError(400, errors.INVALID_JSON, "Invalid request: the request body is empty; a JSON object is required")
+        return "the request body is empty; a JSON object is required", None
     try:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise ApiError(400, errors.INVALID_JSON, f"Invalid request: malformed JSON body ({exc})") from None
+        return f"malformed JSON body ({exc})", None
+    if too_deep(decoded, body):
+        return f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", None
     # Walking the body costs more than a scan for the only spellings that give whole floats.
-    return _whole_numbers(decoded) if _WHOLE_FLOAT.search(body) else decoded
+    return None, _whole_numbers(decoded) if _WHOLE_FLOAT.search(body) else decoded
+
+
+
+def too_deep(value: Any, raw: bytes | None = None, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests containers deeper than ``limit``. Given the raw JSON, bodies with fewer
+    brackets than the limit (nearly all) are cleared by two C-level counts instead of a walk."""
+    if raw is not None and raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    level: list[tuple[Any, int]] = [(value, 1)]
+    while level:
+        node, depth = level.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        level.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 _WHOLE_FLOAT = re.compile(rb"\d(?:\.0+(?![0-9])|[eE][+-]?\d)")

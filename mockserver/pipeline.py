@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
 import inspect
 import logging
 import re
@@ -29,12 +30,13 @@ from starlette.types import Receive, Scope, Send
 from . import conversation, errors, parsing, sse
 from .absent import drop_absent
 from .canned import Canned
+from .compaction import compact
 from .contracts import Contract
 from .conversation import Facts
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
-from .ids import request_id
+from .ids import request_id, request_id_headers
 from .matching import DEFAULT_NAMESPACE, NAMESPACE_HEADER
 from .metrics import NO_CONTRACT, Metrics
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
@@ -45,6 +47,11 @@ from .steering import SCENARIO_HEADERS, Rule, ScenarioError, Taken, parse_scenar
 from .streaming import StreamProfile
 
 log = logging.getLogger("gptnb_mock")
+CLIENT_CLOSED = 499  # journalled (never sent) for a client that left before its answer, as nginx logs it
+
+
+class ClientGone(Exception):
+    """The client disconnected while the mock was still waiting to answer."""
 
 
 @dataclass
@@ -144,7 +151,7 @@ class Pipeline:
             journal["contract_id"] = base.id
             api_key = self.authenticate(base, headers, query_pairs)
             body, files = await self._read(base, scope, receive, headers)
-            journal["body"] = _journal_body(body, files)
+            journal["body"] = compact(_journal_body(body, files), self.state.settings.journal_entry_bytes, _declared_length(headers))
             if base.absent_values:  # what the relay decodes as "not given" is gone before anyone looks
                 body = drop_absent(body, base.absent_values)
             prepared = self._select(candidates, body)
@@ -158,7 +165,11 @@ class Pipeline:
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
             self.route_model(prepared, match.params if prepared.model_in_path else body)
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, _base_url(scope, headers), rid, self.state)
-            reply = await self._answer(prepared, call)
+            reply = await self._answer(prepared, call, receive)
+        except ClientGone:  # left during a delay: nothing to send, nothing more to do
+            entry = self.state.journal.record({**journal, "time": self.state.clock.now()})
+            entry.status, entry.response = CLIENT_CLOSED, "(the client disconnected before the answer)"
+            return
         except ApiError as error:
             reached = prepared.contract if prepared else self.state.registry.contracts.get(journal["contract_id"] or "")
             reply = errors.build_error(error, ErrorContext(self.state.settings, rid, call, reached), family)
@@ -197,7 +208,7 @@ class Pipeline:
             if contract.auth_required:
                 raise ApiError(401, errors.UNAUTHORIZED, "未提供令牌", code="")
             return None
-        if self.state.settings.api_keys and key not in self.state.settings.api_keys:
+        if self.state.settings.api_keys and not _known_key(key, self.state.settings.api_keys):
             raise ApiError(401, errors.UNAUTHORIZED, "无效的令牌", code="")
         return key
 
@@ -208,7 +219,7 @@ class Pipeline:
             return None, {}
         media = parsing.check_content_type(headers.get("content-type"), accepted, bool(raw))
         if media == parsing.JSON:
-            return parsing.parse_json(raw), {}
+            return await parsing.parse_json(raw, self.state.settings.worker_processes), {}
         if not raw:
             return {}, {}
         fields, files = await parsing.parse_form(raw, headers.get("content-type", ""), media)
@@ -276,11 +287,11 @@ class Pipeline:
         if isinstance(model, str) and not prepared.routes_model(model):
             raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
 
-    async def _answer(self, prepared: Prepared, call: Call) -> Reply:
+    async def _answer(self, prepared: Prepared, call: Call, receive: Receive) -> Reply:
         taken = self._steering_rule(call)
         delay = self.state.settings.latency_ms + (taken.rule.delay_ms if taken else 0)
         if delay:
-            await asyncio.sleep(delay / 1000)
+            await _wait_for_client(delay / 1000, receive)
         if taken is not None:
             steered = await self._steer(taken, call)
             if steered is not None:
@@ -328,33 +339,64 @@ class Pipeline:
         return None
 
     async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        extra = [(b"x-oneapi-request-id", rid.encode())]
-        extra += [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
-        if isinstance(reply, StreamReply):
-            entry.response = "(event stream)"
+        ids = request_id_headers(rid)
+        if isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes)):
+            chunks = _frame(reply, self.state.metrics, entry.contract_id or NO_CONTRACT) if isinstance(reply, StreamReply) else reply.data
+            entry.response = "(event stream)" if isinstance(reply, StreamReply) else f"(bytes of {reply.media_type} as they came)"
             response = StreamingResponse(
-                _frame(reply, self.state.metrics, entry.contract_id or NO_CONTRACT),
+                chunks,
                 status_code=reply.status,
                 media_type=reply.media_type,
-                headers={"cache-control": "no-cache", "x-accel-buffering": "no", "x-oneapi-request-id": rid, **reply.headers},
+                headers={"cache-control": "no-cache", "x-accel-buffering": "no", **ids, **reply.headers},
             )
             await response(scope, receive, send)
             return
         if isinstance(reply, JsonReply):
-            body = _dumps(reply.body)
-            entry.response = reply.body
+            try:
+                body = _dumps(reply.body)
+            except (TypeError, orjson.JSONEncodeError):  # a canned body orjson cannot write
+                log.exception("gptnb-mock cannot encode the reply to %s", entry.path)
+                reply = errors.build_error(ApiError(500, "mock_bug", "gptnb-mock could not encode this reply (see its log)"), ErrorContext(self.state.settings, rid), None)
+                body = _dumps(reply.body)
+                entry.status = reply.status
+            entry.response = compact(reply.body, self.state.settings.journal_entry_bytes, len(body))
             media = reply.media_type
         elif isinstance(reply, TextReply):
             body = reply.text.encode()
             entry.response = reply.text if len(reply.text) < 2000 else reply.text[:2000] + "…"
             media = reply.media_type + "; charset=utf-8"
         else:
-            body = reply.data
-            entry.response = f"({len(reply.data)} bytes of {reply.media_type})"
+            body = reply.data  # type: ignore[assignment]  (bytes: streamed data went out above)
+            entry.response = f"({len(body)} bytes of {reply.media_type})"
             media = reply.media_type
+        extra = [(k.lower().encode(), str(v).encode()) for k, v in {**ids, **reply.headers}.items()]
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _wait_for_client(seconds: float, receive: Receive) -> None:
+    """Sleep ``seconds`` (a steered delay) but stop at once when the client disconnects: a handler
+    must not sleep on for a client that left (the request body has been read, so the next message
+    ``receive`` gives is the disconnect)."""
+    gone = asyncio.ensure_future(_disconnect(receive))
+    try:
+        done, _ = await asyncio.wait({gone}, timeout=seconds)
+    finally:
+        gone.cancel()
+    if done:
+        raise ClientGone
+
+
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _known_key(key: str, keys: frozenset[str]) -> bool:
+    """Constant-time membership: every accepted key is compared in full, so timing tells nothing."""
+    given = key.encode()
+    return sum(hmac.compare_digest(given, known.encode()) for known in keys) > 0
 
 
 def _carried(location: str, name: str, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
@@ -392,6 +434,11 @@ def _base_url(scope: Scope, headers: HeaderMap) -> str:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
     return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+
+
+def _declared_length(headers: HeaderMap) -> int | None:
+    length = headers.get("content-length")
+    return int(length) if length and length.isdigit() else None
 
 
 def _journal_body(body: Any, files: dict[str, list[parsing.Upload]]) -> Any:

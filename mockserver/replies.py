@@ -29,7 +29,9 @@ class TextReply:
 
 @dataclass
 class BinaryReply:
-    data: bytes
+    """Bytes answered as they are: all at once, or (an async iterator of chunks) as they come."""
+
+    data: bytes | AsyncIterator[bytes]
     media_type: str
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)

@@ -119,12 +119,24 @@ class ResponseJudge:
             found = self.media(reply.status, reply.media_type)
             if isinstance(found, str):
                 violations.append(found)
+            elif "sse" in found[1]:  # an event stream given as bytes (a canned reply): judged as received
+                if isinstance(reply.data, bytes):
+                    violations += self.stream_violations(reply.status, reply.data.decode("utf-8", "replace"))
+                else:
+                    return replace(reply, data=self._checked_bytes(reply, violations))
         elif isinstance(reply, StreamReply):
             expected = self.terminator(reply.status)
             if reply.terminator != expected:
                 violations.append(f"stream terminator {reply.terminator!r}, contract says {expected!r}")
             return replace(reply, events=self._checked(reply, violations))
         return reply
+
+    async def _checked_bytes(self, reply: BinaryReply, violations: list[str]) -> AsyncIterator[bytes]:
+        received = bytearray()
+        async for chunk in reply.data:  # type: ignore[union-attr]
+            received += chunk
+            yield chunk
+        violations += self.stream_violations(reply.status, received.decode("utf-8", "replace"))
 
     async def _checked(self, reply: StreamReply, violations: list[str]) -> AsyncIterator[Any]:
         index = 0

@@ -45,8 +45,9 @@ class MockState:
         self.reset()
 
     def reset(self) -> None:
-        """Forget calls, rules and tasks (the moto ``/moto-api/reset`` of this mock); rules from files
-        stay, counting afresh."""
+        """Forget calls, rules and tasks, and restart the clock (the moto ``/moto-api/reset`` of this
+        mock); rules from files stay, counting afresh."""
+        self.clock = self.clock.restarted()
         self.journal.clear()
         self.rules.reset()
         self.tasks.clear()

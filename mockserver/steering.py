@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .canned import REPLY_FIELDS, Canned, ReplyError, canned_from_json
+from .config import MAX_DELAY_MS
 from .matching import Match, MatchError
 from .streaming import StreamProfile
 
@@ -144,6 +145,8 @@ def rule_from_json(data: Any, source: str = ADMIN) -> Rule:
         value = data.get(name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise ScenarioError(f"{name} must be a non-negative integer")
+    if (data.get("delay_ms") or 0) > MAX_DELAY_MS:
+        raise ScenarioError(f"delay_ms must be at most {MAX_DELAY_MS}")
     priority = data.get("priority", 0)
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise ScenarioError("priority must be an integer (higher is tried first)")
@@ -199,12 +202,14 @@ def parse_scenario(value: str) -> Rule:
     try:
         if "code" in settings:
             reply["status"] = int(settings.pop("code"))
-            if not 100 <= reply["status"] <= 599:
-                raise ScenarioError("code must be an HTTP status (100-599)")
         if "delay" in settings:
             delay = max(0, int(settings.pop("delay")))
     except ValueError as exc:
         raise ScenarioError(f"scenario numbers must be integers: {value!r}") from exc
+    if "status" in reply and not 400 <= reply["status"] <= 599:
+        raise ScenarioError(f"code={reply['status']}: only error statuses (400-599) can be injected; use a rule with a body for other answers")
+    if delay > MAX_DELAY_MS:
+        raise ScenarioError(f"delay={delay}: at most {MAX_DELAY_MS} ms")
     for key, name in (("example", "example"), ("message", "message"), ("fail", "fail_task")):
         if key in settings:
             reply[name] = settings.pop(key)

@@ -23,12 +23,15 @@ from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012, specification_with
 
-__all__ = ["UnsatisfiableSchema", "instance", "tool_arguments"]
+__all__ = ["OPTIONAL_MODES", "UnsatisfiableSchema", "instance", "tool_arguments"]
 
 MAX_DEPTH = 6  # from here on: required properties, minItems and the cheapest branch only
 HARD_DEPTH = MAX_DEPTH + 10  # deeper means *required* recursion that never bottoms out
 MAX_STR = 64
-MAX_OPTIONAL = 3  # optional properties per object: keeps replies small
+MAX_OPTIONAL = 3  # optional properties per object in "some" mode: keeps replies small
+OPTIONAL_MODES = ("some", "all", "none")
+"""Which optional properties an object gets: a seeded few (up to MAX_OPTIONAL), every one (above
+MAX_DEPTH), or none (the minimal object the schema allows)."""
 UNIQUE_TRIES = 30
 BUDGET = 5000  # generated nodes per call: retried branches inside recursion grow exponentially
 Schema = dict[str, Any]
@@ -268,8 +271,9 @@ def _cost(schema: Any) -> int:  # small, $ref-free branches end a recursion soon
 
 
 class _Gen:
-    def __init__(self, root: Any, seed: int, validator: Any) -> None:
+    def __init__(self, root: Any, seed: int, validator: Any, optional: str = "some") -> None:
         self.v = validator
+        self.optional = optional
         # The validator's dialect decides what counts as a subschema (draft-07 tuple items).
         dialect = specification_with(validator.META_SCHEMA.get("$schema", ""), default=DRAFT202012)
         resource = Resource.from_contents(root, default_specification=dialect)
@@ -372,7 +376,7 @@ class _Gen:
         addl = s.get("additionalProperties", True)
         required = list(dict.fromkeys(s.get("required", [])))
         optional = [k for k in props if k not in required]
-        chosen = [k for k in optional if depth < MAX_DEPTH and self.rng.random() < 0.5][:MAX_OPTIONAL]
+        chosen = self.chosen_optional(optional, depth)
         # minProperties takes the other declared properties first, then invented names.
         invented = [] if addl is False else [f"{'_'.join(_tokens(hint)) or 'extra'}_{i}" for i in range(8)]
         n = max(len(required) + len(chosen), s.get("minProperties", 0))
@@ -396,6 +400,13 @@ class _Gen:
             if self.ok(sub, value):
                 out[k] = value
         return out
+
+    def chosen_optional(self, optional: list[str], depth: int) -> list[str]:
+        if depth >= MAX_DEPTH or self.optional == "none":
+            return []
+        if self.optional == "all":
+            return optional
+        return [k for k in optional if self.rng.random() < 0.5][:MAX_OPTIONAL]
 
     def array(self, s: Schema, hint: str, depth: int) -> list[Any]:
         prefix, items = s.get("prefixItems", []), s.get("items", {})
@@ -468,18 +479,27 @@ class _Gen:
         return text
 
 
-def instance(schema: Any, *, seed: int = 0, hint: str = "") -> Any:
-    """A JSON value valid under ``schema``; deterministic for (schema, seed, hint).
+def instance(schema: Any, *, seed: int = 0, hint: str = "", optional: str = "some") -> Any:
+    """A JSON value valid under ``schema``; deterministic for (schema, seed, hint, optional).
 
-    ``hint`` names the value (e.g. the function name) and shapes plausible strings.
+    ``hint`` names the value (e.g. the function name) and shapes plausible strings. ``optional`` is one
+    of OPTIONAL_MODES; "all" falls back to "some" for a schema whose every optional branch would not
+    fit the size budget (wide recursive structures).
     Raises UnsatisfiableSchema if the schema is invalid or no generated value validates.
     """
+    if optional not in OPTIONAL_MODES:
+        raise ValueError(f"optional must be one of {OPTIONAL_MODES}, not {optional!r}")
     try:
         validator = _validator(_canon(schema))
     except (SchemaError, TypeError, ValueError) as exc:
         raise UnsatisfiableSchema(f"invalid JSON Schema: {exc}") from exc
     try:
-        value = _Gen(schema, seed, validator).gen(schema, hint, 0)
+        try:
+            value = _Gen(schema, seed, validator, optional).gen(schema, hint, 0)
+        except _GiveUp:
+            if optional != "all":
+                raise
+            value = _Gen(schema, seed, validator, "some").gen(schema, hint, 0)
         error = best_match(validator.iter_errors(value))
     except _GiveUp as exc:
         raise UnsatisfiableSchema("no finite instance found within the depth/size limits") from exc
@@ -490,11 +510,11 @@ def instance(schema: Any, *, seed: int = 0, hint: str = "") -> Any:
     return value
 
 
-def tool_arguments(parameters: Any, *, seed: int = 0, hint: str = "") -> Any:
+def tool_arguments(parameters: Any, *, seed: int = 0, hint: str = "", optional: str = "some") -> Any:
     """Arguments for a function call, valid under the function's ``parameters`` schema.
 
     A function declared without parameters (or with a non-object) takes an empty object, as every
-    format's tools allow. Raises UnsatisfiableSchema like ``instance``.
+    format's tools allow. ``optional`` as for ``instance``. Raises UnsatisfiableSchema like ``instance``.
     """
     schema = parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}
-    return instance(schema, seed=seed, hint=hint)
+    return instance(schema, seed=seed, hint=hint, optional=optional)

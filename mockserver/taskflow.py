@@ -1,9 +1,13 @@
-"""What every async family does with a task: decide whether it fails, store it, follow its callback."""
+"""What every async family does with a task: decide whether it fails, store it, follow its callback,
+and find it again for the key that created it."""
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from .compaction import compact
 from .ids import derived_int
 from .tasks import Task
 
@@ -77,8 +81,10 @@ def callback_url(call: Call) -> str | None:
 def task_for(call: Call, **fields: Any) -> Task:
     """A Task filled in from the request the way every family fills it (its parameters, the clock's
     time, the caller's key, its callback URL); ``fields`` give the rest (id, family, kind, steps …)."""
+    params = dict(call.body) if isinstance(call.body, dict) else {}
     defaults = {
-        "params": dict(call.body) if isinstance(call.body, dict) else {},
+        # Bounded: a task outlives its request, and base64 images must not pile up in the store.
+        "params": compact(params, call.state.settings.task_param_bytes),
         "created_at": call.state.clock.now(),
         "owner": call.api_key,
         "callback_url": callback_url(call),
@@ -91,8 +97,8 @@ def task_for(call: Call, **fields: Any) -> Task:
 
 
 def stored(call: Call, task_id: str, family: str, kind: str) -> Task | None:
-    """The task ``task_id`` if it is a ``kind`` task of ``family`` that was not deleted (``data["deleted"]``)."""
-    task = call.state.tasks.get(task_id)
+    """The caller's task ``task_id`` if it is a ``kind`` task of ``family`` that was not deleted (``data["deleted"]``)."""
+    task = find_task(call, task_id)
     if task is None or task.family != family or task.kind != kind or task.data.get("deleted"):
         return None
     return task
@@ -107,3 +113,26 @@ def start(call: Call, task: Task, render: Render) -> Task:
         only_final = call.contract.document["callback"].get("when") == "finish"
         state.callbacks.watch(task, render, check, only_final=only_final)
     return task
+
+
+def find_task(call: Call, task_id: str) -> Task | None:
+    """The task ``task_id`` if the caller may see it, else None (as if it did not exist).
+
+    A task belongs to the key that created it, as the relay scopes every task query to the user
+    whose token asks (QuantumNous/new-api ``model/task.go`` ``GetByTaskId(userId, taskId)``:
+    ``user_id = ? and task_id = ?``; ``relay/mjproxy_handler.go`` ``GetByMJId(userId, taskId)``).
+    The mock has no users, so a key stands for one. Tasks made without a key are everyone's.
+    """
+    task = call.state.tasks.get(task_id)
+    return task if task is not None and visible(call, task) else None
+
+
+def visible(call: Call, task: Task) -> bool:
+    if task.owner is None:
+        return True
+    return call.api_key is not None and hmac.compare_digest(task.owner.encode(), call.api_key.encode())
+
+
+def mine(call: Call, family: str | None = None) -> Iterator[Task]:
+    """The caller's tasks (of ``family``), for list and batch queries."""
+    return (t for t in call.state.tasks.tasks(family) if visible(call, t))

@@ -9,10 +9,12 @@ The CLI (``gptnb-mock check``) and the pytest option (``--gptnb-conformance``) b
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -21,6 +23,7 @@ from mockserver.lifecycles import Lifecycle, lifecycles, pointer
 from mockserver.responses import ResponseJudge
 
 from .checks import CheckFailure, Exchange, exchange_from, failures, not_a_server_error, task_lifecycle_conformance
+from .conformance_pytest import REMOTE_BUDGET
 from .strategies import PLACEHOLDER_KEY, GeneratedRequest, documented_requests, invalid_request_cases, sample_requests
 
 @dataclass(frozen=True)
@@ -41,7 +44,14 @@ class Outcome:
     violations: list[str] = field(default_factory=list)
     exchanges: list[dict[str, Any]] = field(default_factory=list)
     skipped: str | None = None
+    unfinished: bool = False
+    """The request budget ran out before this case could finish: nothing is known about it."""
     seconds: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        """passed, failed, or unfinished (the budget ran out first)."""
+        return "failed" if self.violations else "unfinished" if self.unfinished else "passed" if self.passed else "failed"
 
     @property
     def first_violation(self) -> str:
@@ -50,6 +60,17 @@ class Outcome:
 
 class BudgetExhausted(RuntimeError):
     """The request budget ran out before this case could run."""
+
+
+def default_budget(base_url: str) -> int | None:
+    """No limit for a server on this machine (a mock costs nothing), REMOTE_BUDGET for any other."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return None
+    try:
+        return None if ipaddress.ip_address(host).is_loopback else REMOTE_BUDGET
+    except ValueError:
+        return REMOTE_BUDGET
 
 
 @dataclass
@@ -61,7 +82,8 @@ class RunnerOptions:
     examples: int = 2
     """Generated requests per contract (besides the documented ones)."""
     negatives: bool = True
-    max_requests: int = 500
+    max_requests: int | None = None
+    """Request budget for the run; None: ``default_budget(base_url)``."""
     task_timeout: float = 60.0
     poll_interval: float = 0.5
     timeout: float = 60.0
@@ -72,6 +94,7 @@ class ConformanceRunner:
         self.options = options
         self.registry = registry or default_registry()
         self.client = client or httpx.Client(timeout=options.timeout)
+        self.budget = options.max_requests if options.max_requests is not None else default_budget(options.base_url)
         self.requests_sent = 0
 
     # ---- planning ----
@@ -107,8 +130,8 @@ class ConformanceRunner:
     # ---- running ----
 
     def _send(self, request: GeneratedRequest) -> httpx.Response:
-        if self.requests_sent >= self.options.max_requests:
-            raise BudgetExhausted(f"request budget of {self.options.max_requests} used up")
+        if self.budget is not None and self.requests_sent >= self.budget:
+            raise BudgetExhausted(f"request budget of {self.budget} used up (--max-requests raises it)")
         self.requests_sent += 1
         kwargs = request.httpx_kwargs(self.options.base_url)
         kwargs["headers"] = self._with_key(kwargs.get("headers", {}), request)
@@ -140,9 +163,10 @@ class ConformanceRunner:
                 self._run_single(case, outcome)
         except BudgetExhausted as exc:
             outcome.skipped = str(exc)
+            outcome.unfinished = True
         except httpx.HTTPError as exc:
             outcome.violations.append(f"transport: {type(exc).__name__}: {exc}")
-        outcome.passed = not outcome.violations and (outcome.skipped is None or outcome.case.kind == "lifecycle")
+        outcome.passed = not outcome.violations and not outcome.unfinished and (outcome.skipped is None or outcome.case.kind == "lifecycle")
         outcome.seconds = time.monotonic() - started
         return outcome
 

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 from .conformance import ConformanceRunner, Outcome, RunnerOptions
-from .conformance_pytest import KEY_VARIABLE
+from .conformance_pytest import KEY_VARIABLE, REMOTE_BUDGET
 from .reports import family_table, write_report
+
+EXIT_INCOMPLETE = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--examples", type=int, default=2, metavar="N", help="generated requests per contract besides the documented ones (default: %(default)s)")
     parser.add_argument("--no-negative", action="store_true", help="skip the requests that break one rule each")
     parser.add_argument("--allow-paid", action="store_true", help="also call contracts that cost money upstream (default: free ones only)")
-    parser.add_argument("--max-requests", type=int, default=500, metavar="N", help="request budget for the whole run (default: %(default)s)")
+    parser.add_argument(
+        "--max-requests",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help=f"request budget for the whole run (default: no limit for a server on this machine, {REMOTE_BUDGET} for any other)",
+    )
     parser.add_argument("--task-timeout", type=float, default=60.0, metavar="S", help="longest wait for one async task (default: %(default)s)")
     parser.add_argument("--poll-interval", type=float, default=0.5, metavar="S", help="pause between task polls (default: %(default)s)")
     parser.add_argument("--report", action="append", type=Path, metavar="FILE", help="write a report: .xml (JUnit), .html or .json (repeatable)")
@@ -50,12 +58,26 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     def progress(outcome: Outcome) -> None:
-        mark = "skip" if outcome.skipped else "ok  " if outcome.passed else "FAIL"
-        print(f"{mark} {outcome.case.id}" + (f"  — {outcome.first_violation}" if not outcome.passed and not outcome.skipped else ""), file=sys.stderr)
+        mark = {"passed": "ok  ", "failed": "FAIL", "unfinished": "skip"}[outcome.verdict]
+        print(f"{mark} {outcome.case.id}" + (f"  — {outcome.first_violation}" if outcome.verdict == "failed" else ""), file=sys.stderr)
 
     outcomes = runner.run(cases, progress)
-    print(family_table(outcomes))
     for path in args.report or ():
         write_report(path, outcomes)
         print(f"report written: {path}", file=sys.stderr)
-    return 1 if any(not o.passed and not o.skipped for o in outcomes) else 0
+    print(family_table(outcomes))  # its last line is the verdict on the whole run
+    return exit_code(outcomes)
+
+
+def exit_code(outcomes: list[Outcome]) -> int:
+    """0: every case ran and passed; 1: a case failed; 3: none failed, but the budget left cases unchecked."""
+    if any(o.verdict == "failed" for o in outcomes):
+        return 1
+    return EXIT_INCOMPLETE if any(o.unfinished for o in outcomes) else 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value

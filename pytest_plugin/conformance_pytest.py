@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # imported when a run asks for conformance: hypothesis-jsonsc
     from .conformance import Case, ConformanceRunner
 
 KEY_VARIABLE = "GPTNB_API_KEY"
+REMOTE_BUDGET = 500
+"""Requests a run may send to a remote server unless told otherwise: the real upstream bills them."""
 
 NODE_PREFIX = "gptnb-conformance"
 
@@ -26,7 +28,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gptnb-only", action="append", default=[], metavar="GLOB", help="only contracts whose id matches (repeatable)")
     group.addoption("--gptnb-allow-paid", action="store_true", help="also call contracts that cost money upstream")
     group.addoption("--gptnb-examples", type=int, default=2, metavar="N", help="generated requests per contract (default: 2)")
-    group.addoption("--gptnb-max-requests", type=int, default=500, metavar="N", help="request budget for the run (default: 500)")
+    group.addoption(
+        "--gptnb-max-requests",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"request budget for the run (default: no limit for a server on this machine, {REMOTE_BUDGET} for any other)",
+    )
     group.addoption("--gptnb-task-timeout", type=float, default=60.0, metavar="S", help="longest wait for one task (default: 60)")
 
 

@@ -25,6 +25,8 @@ from mockserver.replies import BinaryReply, JsonReply, Reply, TextReply
 from mockserver.steering import FIXTURE, Rule, rule_from_json
 from mockserver.tasks import TaskView
 
+from .side_effects import answering
+
 
 class CallList(list[JournalEntry]):
     """Recorded calls, oldest first, as respx's CallList reads."""
@@ -84,6 +86,8 @@ class MockRoute:
 
     def fail(self, status: int, message: str | None = None, *, times: int | None = None) -> MockRoute:
         """Answer with the family's own error body for ``status`` (429, 500, 503 …)."""
+        if not 400 <= status <= 599:
+            raise ValueError(f"fail({status}): only error statuses (400-599) are injected; use .respond(status=...) for other answers")
         return self._add(Canned(error=ErrorReply(message or f"injected fault: HTTP {status}"), status=status), times=times)
 
     def fail_task(self, reason: str = "failed by the test", *, times: int | None = None) -> MockRoute:
@@ -133,8 +137,9 @@ class MockRoute:
         return self._add(Canned(example=name), times=times)
 
     def mock(self, side_effect: Callable[[Any], Any], *, times: int | None = None) -> MockRoute:
-        """``side_effect(call)`` returns a reply, a JSON body, or None to let the fake answer."""
-        return self._add(side_effect=side_effect, times=times)
+        """``side_effect(call)`` (sync or async) returns an ``httpx``/``httpx2`` Response, a JSON body,
+        a reply, or None to let the fake answer (see ``pytest_plugin.side_effects``)."""
+        return self._add(side_effect=answering(side_effect), times=times)
 
     @property
     def calls(self) -> CallList:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from mockserver import rulefiles
 from mockserver.app import MockApp
 from mockserver.clock import MODES, Clock
 from mockserver.config import Settings
+from mockserver.guard import served_hosts
 from mockserver.state import MockState
 
 from .bridge import ASGIBridge
@@ -44,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, fixtures=()): configure the gptnb and gptnb_server fixtures for one test",
+        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, generated_json='full', fixtures=()): configure the gptnb and gptnb_server fixtures for one test",
     )
 
 
@@ -66,7 +68,7 @@ def _settings(request: pytest.FixtureRequest) -> tuple[Settings, Clock]:
         overrides["api_keys"] = frozenset(overrides["api_keys"])
     try:
         settings = Settings(**{**options, **{k: v for k, v in overrides.items() if v is not None}})
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise pytest.UsageError(f"@pytest.mark.gptnb: {exc}") from None
     return settings, Clock(clock_mode)
 
@@ -153,7 +155,7 @@ def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: LiveServer)
     """The mock under uvicorn on 127.0.0.1 (one server per session, clean state per test); use ``.url``."""
     app: MockApp = _gptnb_live_server.app  # type: ignore[assignment]
     settings, clock = _settings(request)
-    app.state.configure(settings, clock)
+    app.state.configure(replace(settings, allowed_hosts=served_hosts(_gptnb_live_server.host)), clock)
     mock = GptnbMock(app, _gptnb_live_server.url)
     _load_fixture_files(request, mock)
     yield mock

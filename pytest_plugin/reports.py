@@ -14,31 +14,44 @@ from .conformance import Outcome
 
 
 def family_table(outcomes: Sequence[Outcome]) -> str:
-    """Per family: cases checked / passed / failed / skipped, then the first violation of each failure."""
-    rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    """Per family: cases checked / passed / failed / not run, the first violation of each failure, and
+    a last line that says whether the run was complete."""
+    columns = ("passed", "failed", "unfinished")
+    rows: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(columns, 0))
     for outcome in outcomes:
-        row = rows[outcome.case.contract.family]
-        row[0] += 1
-        row[1 if outcome.passed else 3 if outcome.skipped else 2] += 1
-    lines = [f"{'family':<16} {'checked':>8} {'passed':>8} {'failed':>8} {'skipped':>8}"]
+        rows[outcome.case.contract.family][outcome.verdict] += 1
+    lines = [f"{'family':<16} {'checked':>8} {'passed':>8} {'failed':>8} {'not run':>8}"]
     for family in sorted(rows):
-        checked, passed, failed, skipped = rows[family]
-        lines.append(f"{family:<16} {checked:>8} {passed:>8} {failed:>8} {skipped:>8}")
-    failures = [o for o in outcomes if not o.passed and not o.skipped]
+        row = rows[family]
+        lines.append(f"{family:<16} {sum(row.values()):>8} " + " ".join(f"{row[c]:>8}" for c in columns))
+    failures = [o for o in outcomes if o.verdict == "failed"]
     if failures:
         lines.append("")
         lines.append("failures (first violation of each):")
         lines += [f"  {o.case.id}: {o.first_violation}" for o in failures]
+    lines.append("")
+    lines.append(summary_line(outcomes))
     return "\n".join(lines)
+
+
+def summary_line(outcomes: Sequence[Outcome]) -> str:
+    """``conformance: N passed, N failed``; a run the budget cut short says so first and counts what it left out."""
+    count = {verdict: sum(o.verdict == verdict for o in outcomes) for verdict in ("passed", "failed", "unfinished")}
+    counts = f"{count['passed']} passed, {count['failed']} failed"
+    if not count["unfinished"]:
+        return f"conformance: {counts}"
+    budget = next(o.skipped for o in outcomes if o.unfinished)
+    return f"INCOMPLETE: {counts}, {count['unfinished']} skipped: {budget}; {count['unfinished']} of {len(outcomes)} cases were not checked"
 
 
 def as_json(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     return {
         "summary": {
             "checked": len(outcomes),
-            "passed": sum(o.passed for o in outcomes),
-            "failed": sum(not o.passed and not o.skipped for o in outcomes),
-            "skipped": sum(bool(o.skipped) for o in outcomes),
+            "passed": sum(o.verdict == "passed" for o in outcomes),
+            "failed": sum(o.verdict == "failed" for o in outcomes),
+            "not_run": sum(o.verdict == "unfinished" for o in outcomes),
+            "complete": not any(o.unfinished for o in outcomes),
         },
         "cases": [
             {
@@ -46,7 +59,7 @@ def as_json(outcomes: Sequence[Outcome]) -> dict[str, Any]:
                 "contract": o.case.contract.id,
                 "family": o.case.contract.family,
                 "kind": o.case.kind,
-                "passed": o.passed,
+                "verdict": o.verdict,
                 "skipped": o.skipped,
                 "violations": o.violations,
                 "seconds": round(o.seconds, 3),
@@ -59,15 +72,15 @@ def as_json(outcomes: Sequence[Outcome]) -> dict[str, Any]:
 
 def as_junit(outcomes: Sequence[Outcome]) -> bytes:
     suite = ET.Element("testsuite", name="gptnb-conformance", tests=str(len(outcomes)))
-    suite.set("failures", str(sum(not o.passed and not o.skipped for o in outcomes)))
+    suite.set("failures", str(sum(o.verdict == "failed" for o in outcomes)))
     suite.set("skipped", str(sum(bool(o.skipped) for o in outcomes)))
     for outcome in outcomes:
         case = ET.SubElement(suite, "testcase", classname=outcome.case.contract.id, name=outcome.case.id, time=f"{outcome.seconds:.3f}")
-        if outcome.skipped:
-            ET.SubElement(case, "skipped", message=outcome.skipped)
-        elif not outcome.passed:
+        if outcome.verdict == "failed":
             failure = ET.SubElement(case, "failure", message=outcome.first_violation[:500])
             failure.text = "\n".join(outcome.violations)
+        elif outcome.skipped:
+            ET.SubElement(case, "skipped", message=outcome.skipped)
     return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
 
 
@@ -77,7 +90,7 @@ def as_html(outcomes: Sequence[Outcome]) -> str:
 
     rows = []
     for o in outcomes:
-        state = "skipped" if o.skipped else "passed" if o.passed else "failed"
+        state = o.verdict
         details = "".join(
             f"<details><summary>{cell(x['request']['method'])} {cell(x['request']['path'])} → HTTP {x['response']['status']}</summary>"
             f"<h4>request</h4><pre>{cell(x['request'])}</pre><h4>response</h4><pre>{cell(x['response'])}</pre></details>"

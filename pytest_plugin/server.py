@@ -8,6 +8,8 @@ from types import TracebackType
 
 import uvicorn
 
+from mockserver.serving import uvicorn_options
+
 from .bridge import ASGIApp
 
 STARTUP_TIMEOUT = 10.0
@@ -44,7 +46,7 @@ class LiveServer:
             port=self._requested_port,
             log_level=self.log_level,
             # Open streams must not keep stop() waiting for ever.
-            timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
+            **uvicorn_options(shutdown_seconds=SHUTDOWN_TIMEOUT),
         )
         server = uvicorn.Server(config)
         # Server.run() leaves signal handlers alone off the main thread (uvicorn >= 0.29 checks

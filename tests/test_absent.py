@@ -76,7 +76,7 @@ def test_a_required_input_sent_empty_is_still_missing(client) -> None:
 def test_a_contract_without_the_declaration_still_refuses_empty_strings() -> None:
     from mockserver.contracts import default_registry
 
-    assert default_registry()["openai.chat.completions"].absent_values == ()
+    assert default_registry()["openai.audio.transcriptions"].absent_values == ()
 
 
 def test_broken_rules_are_counted_as_the_relay_reads_them(registry) -> None:

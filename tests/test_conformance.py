@@ -17,8 +17,11 @@ from mockserver.config import Settings
 from mockserver.state import MockState
 from pytest_plugin.bridge import ASGIBridge
 from pytest_plugin.checks import assert_conforms
-from pytest_plugin.conformance import ConformanceRunner, RunnerOptions
-from pytest_plugin.reports import as_junit, family_table, write_report
+from mockserver.cli import main
+from pytest_plugin.conformance import ConformanceRunner, RunnerOptions, default_budget
+from pytest_plugin.conformance_cli import EXIT_INCOMPLETE, exit_code
+from pytest_plugin.conformance_pytest import REMOTE_BUDGET
+from pytest_plugin.reports import as_json, as_junit, family_table, write_report
 
 BASE = "https://goapi.gptnb.ai"
 Mutation = Callable[[str, bytes], bytes]
@@ -122,6 +125,51 @@ def test_a_wrong_status_word_is_reported() -> None:
     assert "status" in failure and "DONE" in failure
 
 
+def _message(change: Callable[[dict[str, Any]], None]) -> Callable[[Any], Any]:
+    def mutate(data: Any) -> Any:
+        for choice in data.get("choices", []) if isinstance(data, dict) else []:
+            if "message" in choice:
+                change(choice)
+        return data
+
+    return mutate
+
+
+# The chat contract requires only what every server sends (no content next to tool calls, no id from
+# some upstreams): what it still requires is still checked.
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_message(lambda choice: choice["message"].pop("role")), '"role" is a required property'),
+        (_message(lambda choice: choice["message"].update(role="user")), "assistant"),
+        (_message(lambda choice: choice.pop("finish_reason")), '"finish_reason" is a required property'),
+        (_message(lambda choice: choice.update(finish_reason="done")), "done"),
+        (lambda data: {**data, "object": "chat.completion.chunk"}, "chat.completion"),
+        (lambda data: {k: v for k, v in data.items() if k != "usage"}, '"usage" is a required property'),
+        (lambda data: {**data, "created": "now"}, "integer"),
+        (lambda data: {**data, "choices": {"0": data.get("choices")}}, "array"),
+    ],
+    ids=["no-role", "wrong-role", "no-finish-reason", "wrong-finish-reason", "wrong-object", "no-usage", "created-text", "choices-not-a-list"],
+)
+def test_a_broken_chat_completion_is_still_caught(change: Callable[[Any], Any], expected: str) -> None:
+    failure = first_failure(Breaker(step_mock(), json_mutation("/v1/chat/completions", change)), "openai.chat.completions")
+    assert failure.startswith("response_schema_conformance") and expected in failure, failure
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(b'"delta":', b'"dlt":'), (b'"object":"chat.completion.chunk"', b'"object":"chat.completion"'), (b'"choices":', b'"choice":'), (b"\n\n", b"\n")],
+    ids=["chunk-without-delta", "chunk-with-the-wrong-object", "chunk-without-choices", "framing"],
+)
+def test_a_broken_chat_stream_is_still_caught(before: bytes, after: bytes) -> None:
+    def rewrite(path: str, body: bytes) -> bytes:
+        return body.replace(before, after) if path == "/v1/chat/completions" and body.startswith(b"data: ") else body
+
+    runner = runner_for(Breaker(step_mock(), rewrite), "openai.chat.completions", negatives=False, examples=0)
+    outcomes = runner.run(case for case in runner.plan() if case.id.endswith("example[stream]"))
+    assert outcomes and outcomes[0].verdict == "failed" and "sse_conformance" in outcomes[0].first_violation
+
+
 def test_broken_sse_framing_is_reported() -> None:
     def squash(path: str, body: bytes) -> bytes:
         return body.replace(b"\n\n", b"\n") if b"data: " in body else body
@@ -198,7 +246,44 @@ def test_budget_free_only_and_dry_plan() -> None:
     cases = runner.plan()
     assert cases and all(case.contract.cost == "free" for case in cases)
     outcomes = runner.run(cases)
-    assert sum(o.skipped is not None and "budget" in o.skipped for o in outcomes) == len(outcomes) - 3
+    assert sum(o.verdict == "unfinished" and "budget" in (o.skipped or "") for o in outcomes) == len(outcomes) - 3
+    # A run the budget cut short never reads as a pass: its last line and its exit status say so.
+    last = family_table(outcomes).splitlines()[-1]
+    assert last.startswith("INCOMPLETE: 3 passed, 0 failed, ") and f"{len(outcomes) - 3} of {len(outcomes)} cases were not checked" in last
+    assert exit_code(outcomes) == EXIT_INCOMPLETE
+    assert json.loads(json.dumps(as_json(outcomes)))["summary"]["complete"] is False
+
+
+@pytest.mark.parametrize(
+    ("base_url", "budget"),
+    [
+        ("http://127.0.0.1:8000", None),
+        ("http://localhost:8000", None),
+        ("http://[::1]:8000", None),
+        ("http://127.0.0.2", None),
+        ("https://goapi.gptnb.ai", REMOTE_BUDGET),
+        ("http://10.0.0.5:8000", REMOTE_BUDGET),
+    ],
+)
+def test_only_a_remote_server_gets_a_request_budget_by_default(base_url: str, budget: int | None) -> None:
+    assert default_budget(base_url) == budget
+    assert ConformanceRunner(RunnerOptions(base_url)).budget == budget
+    assert ConformanceRunner(RunnerOptions(base_url, max_requests=7)).budget == 7
+
+
+def test_the_readme_check_line_runs_every_case_against_a_local_mock(gptnb_server, capsys: pytest.CaptureFixture[str]) -> None:
+    """``gptnb-mock check http://127.0.0.1:PORT --allow-paid``: no budget cut on this machine, exit 0, a last
+    line that counts every case (narrowed with --only to keep the suite fast)."""
+    assert main(["check", gptnb_server.url, "--allow-paid", "--only", "openai.models.*", "--only", "openai.embeddings.*"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    planned = ConformanceRunner(RunnerOptions(gptnb_server.url, only=("openai.models.*", "openai.embeddings.*"), allow_paid=True)).plan()
+    assert out[-1] == f"conformance: {len(planned)} passed, 0 failed"
+
+
+def test_a_budget_cut_run_exits_3_and_says_so_last(gptnb_server, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", gptnb_server.url, "--only", "openai.models.*", "--max-requests", "2"]) == EXIT_INCOMPLETE
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("INCOMPLETE: 2 passed, 0 failed, ") and "request budget of 2 used up" in last
 
 
 def test_reports_in_every_format(tmp_path) -> None:
@@ -228,7 +313,7 @@ def test_assert_conforms_reads_httpx_httpx2_and_requests_responses(gptnb, gptnb_
     assert_conforms(httpx2.post(f"{BASE}/v1/chat/completions", json=body, headers=auth), "openai.chat.completions")
     assert_conforms(requests_lib.post(f"{gptnb_server.url}/v1/chat/completions", json=body, headers=auth, timeout=10), "openai.chat.completions")
     gptnb.route("openai.chat.completions").respond(json={"id": 5})
-    with pytest.raises(AssertionError, match=r"response_schema_conformance: .*id: 5 is not of type \"string\""):
+    with pytest.raises(AssertionError, match=r"response_schema_conformance: .*\"choices\" is a required property.*id: 5 is not of types"):
         assert_conforms(httpx.post(f"{BASE}/v1/chat/completions", json=body, headers=auth), "openai.chat.completions")
     gptnb.state.journal.clear()  # the canned reply above was broken on purpose
 
@@ -260,9 +345,11 @@ def test_pytest_option_collects_one_item_per_case(pytester: pytest.Pytester, gpt
 def test_generated_requests_are_realistic(gptnb) -> None:
     from hypothesis import HealthCheck, given, settings
 
-    from pytest_plugin.strategies import requests
+    from pytest_plugin.strategies import PLACEHOLDER_KEY, requests
 
-    task_id = httpx.post(f"{BASE}/mj/submit/imagine", json={"prompt": "a fox"}, headers={"Authorization": "Bearer k"}).json()["result"]
+    # A task is visible to the key that made it: submit with the key the strategies send.
+    key = {"Authorization": f"Bearer {PLACEHOLDER_KEY}"}
+    task_id = httpx.post(f"{BASE}/mj/submit/imagine", json={"prompt": "a fox"}, headers=key).json()["result"]
 
     @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
     @given(fetch=requests("midjourney.task.fetch", task_ids=[task_id]), blend=requests("midjourney.submit.blend"))

@@ -735,6 +735,18 @@ def test_missing_messages_is_a_400(gptnb: Any) -> None:
     assert isinstance(error["message"], str) and isinstance(error["type"], str)
 
 
+def test_the_sdk_reads_the_request_id_of_replies_streams_and_errors(client: openai.OpenAI) -> None:
+    reply = ask(client, "Hi")
+    assert reply._request_id  # the SDK fills it from the x-request-id header
+    raw = client.chat.completions.with_raw_response.create(model=MODEL, messages=user("Hi"), stream=True)
+    assert raw.headers["x-request-id"] == raw.headers["x-oneapi-request-id"]
+    raw.parse().close()
+    with pytest.raises(openai.InternalServerError) as caught:
+        ask(client, "Hi", model="gpt-nonexistent-9")
+    # One id names the call everywhere: the header the SDK reads and the relay's own message.
+    assert caught.value.request_id and f"(request id: {caught.value.request_id})" in caught.value.message
+
+
 @pytest.mark.gptnb(api_keys=["sk-good"])
 def test_a_wrong_key_is_a_401(gptnb: Any) -> None:
     with pytest.raises(openai.AuthenticationError):

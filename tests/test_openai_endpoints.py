@@ -446,6 +446,46 @@ def test_verbose_json_names_the_language_asked_for(client: openai.OpenAI) -> Non
     assert " ".join(s.text.strip() for s in result.segments) == " ".join(result.text.split())
 
 
+@pytest.mark.parametrize("model", ["gpt-4o-transcribe", "gpt-4o-mini-transcribe"])
+def test_gpt_4o_transcribe_reports_token_usage(client: openai.OpenAI, model: str) -> None:
+    result = transcribe(client, model=model, prompt="A tone")
+    usage = result.usage
+    assert usage.type == "tokens"
+    assert usage.input_tokens == usage.input_token_details.text_tokens + usage.input_token_details.audio_tokens
+    assert usage.input_token_details.text_tokens == 2 and usage.input_token_details.audio_tokens > 0
+    assert usage.total_tokens == usage.input_tokens + usage.output_tokens and usage.output_tokens > 0
+    assert transcribe(client).usage.type == "duration"  # whisper-1
+
+
+def test_include_logprobs_returns_one_per_token_of_the_transcript(client: openai.OpenAI) -> None:
+    result = transcribe(client, model="gpt-4o-transcribe", include=["logprobs"])
+    assert result.logprobs and "".join(item.token for item in result.logprobs) == result.text
+    assert all(item.logprob <= 0 and bytes(int(b) for b in item.bytes).decode() == item.token for item in result.logprobs)
+    assert result.usage.output_tokens == len(result.logprobs)
+    assert not getattr(transcribe(client, model="gpt-4o-transcribe"), "logprobs", None)
+    assert not getattr(transcribe(client, include=["logprobs"]), "logprobs", None)  # whisper-1 has none
+
+
+def test_a_streamed_transcript_carries_logprobs_and_token_usage(client: openai.OpenAI) -> None:
+    with TONE.open("rb") as file:
+        events = list(client.audio.transcriptions.create(file=file, model="gpt-4o-mini-transcribe", include=["logprobs"], stream=True))
+    deltas, done = events[:-1], events[-1]
+    assert {e.type for e in deltas} == {"transcript.text.delta"} and done.type == "transcript.text.done"
+    assert "".join(e.delta for e in deltas) == done.text
+    assert [lp.model_dump() for e in deltas for lp in e.logprobs] == [lp.model_dump() for lp in done.logprobs]
+    assert len(done.logprobs) == len(deltas)
+    assert done.usage.type == "tokens" and done.usage.output_tokens == len(deltas)
+
+
+def test_whisper_1_ignores_stream(gptnb: Any) -> None:
+    with TONE.open("rb") as file:
+        response = httpx.post(
+            f"{BASE}/v1/audio/transcriptions", files={"file": ("tone.wav", file, "audio/wav")}, data={"model": "whisper-1", "stream": "true"}, headers=AUTH
+        )
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
+    assert response.json()["text"] and response.json()["usage"]["type"] == "duration"
+
+
 # .opus is not on Whisper's extension list; the same Ogg bytes go up as .ogg, as clients do.
 @pytest.mark.parametrize(
     ("fixture", "upload_name"),
@@ -618,13 +658,49 @@ def test_retrieve_a_concrete_gpts_model(client: openai.OpenAI) -> None:
     assert client.models.retrieve("gpt-4-gizmo-g-2fkFE8rbu").id == "gpt-4-gizmo-g-2fkFE8rbu"
 
 
-def test_retrieve_an_unknown_model_is_a_404(client: openai.OpenAI) -> None:
-    with pytest.raises(openai.NotFoundError) as caught:
-        client.models.retrieve("gpt-does-not-exist")
-    assert caught.value.status_code == 404
-    assert "gpt-does-not-exist" in caught.value.message
+def test_an_unknown_model_is_the_error_body_with_http_200_as_new_api_answers(gptnb: Any) -> None:
+    response = httpx.get(f"{BASE}/v1/models/gpt-does-not-exist", headers=AUTH)
+    assert response.status_code == 200
+    assert response.json() == {
+        "error": {"message": "The model 'gpt-does-not-exist' does not exist", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}
+    }
 
 
 def test_the_model_list_through_raw_httpx2(gptnb: Any) -> None:
     body = httpx2.get(f"{BASE}/v1/models", headers=AUTH).json()
     assert body["object"] == "list" and isinstance(body["data"], list) and body["data"]
+
+
+# === what the relay reads as "not given" (request.absent_values) ==================================
+
+
+def test_chat_options_sent_as_null_are_not_given(gptnb: Any) -> None:
+    """new-api decodes the body into Go structs: null optional fields are dropped, not refused."""
+    body = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "Hi", "name": None}],
+        **dict.fromkeys(("tools", "tool_choice", "response_format", "functions", "function_call", "parallel_tool_calls", "user", "stop", "stream_options"), None),
+    }
+    answer = httpx.post(f"{BASE}/v1/chat/completions", json=body, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["message"]["content"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/completions", {"model": "gpt-3.5-turbo-instruct", "prompt": "Hi", "suffix": None, "logit_bias": None, "user": None}),
+        ("/v1/embeddings", {"model": "text-embedding-3-small", "input": "Hi", "dimensions": None, "encoding_format": None, "user": None}),
+        ("/v1/images/generations", {"model": "dall-e-3", "prompt": "a boat", "n": 0, "size": "", "quality": "", "style": None, "response_format": "", "user": ""}),
+        ("/v1/audio/speech", {"model": "tts-1", "input": "Hi", "voice": "alloy", "response_format": "", "speed": None, "instructions": "", "stream_format": ""}),
+    ],
+    ids=["completions", "embeddings", "images", "speech"],
+)
+def test_empty_options_the_relay_drops_are_not_given(gptnb: Any, path: str, body: dict[str, Any]) -> None:
+    answer = httpx.post(BASE + path, json=body, headers=AUTH)
+    assert answer.status_code == 200, answer.text[:300]
+
+
+def test_an_empty_required_field_is_still_missing(gptnb: Any) -> None:
+    answer = httpx.post(f"{BASE}/v1/images/generations", json={"model": "dall-e-3", "prompt": ""}, headers=AUTH)
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == "prompt"

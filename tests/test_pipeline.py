@@ -145,7 +145,7 @@ def test_admin_rules_steer_until_removed(http) -> None:
     assert http.delete(f"/__mock/rules/{rule['id']}").status_code == 200
     assert http.post("/__mock/rules", json={"contract": 5}).status_code == 400
     assert http.post("/__mock/rules", json={"colour": "red"}).status_code == 400
-    assert http.post("/__mock/rules", content=b"{").status_code == 400
+    assert http.post("/__mock/rules", content=b"{", headers={"content-type": "application/json"}).status_code == 400
 
 
 def test_journal_records_calls_and_reset_forgets_them(http, gptnb) -> None:

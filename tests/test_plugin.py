@@ -223,6 +223,90 @@ def test_mock_side_effect_decides_the_answer(downstream: pytest.Pytester) -> Non
     run(downstream).assert_outcomes(passed=2)
 
 
+def test_side_effect_may_return_httpx_and_httpx2_responses(downstream: pytest.Pytester) -> None:
+    """What a respx user writes: status, headers and body of the Response reach the client."""
+    downstream.makepyfile(
+        """
+        import httpx
+        import httpx2
+        import openai
+        import pytest
+        from conftest import CANNED, ask
+
+
+        @pytest.mark.parametrize("library", [httpx, httpx2], ids=["httpx", "httpx2"])
+        def test_json_status_and_headers(gptnb, client, library):
+            gptnb.route("openai.chat.completions").mock(side_effect=lambda call: library.Response(200, json=CANNED, headers={"x-canned": "yes"}))
+            raw = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+            assert raw.headers["x-canned"] == "yes"
+            assert raw.parse().choices[0].message.content == "canned answer"
+
+
+        @pytest.mark.parametrize("library", [httpx, httpx2], ids=["httpx", "httpx2"])
+        def test_an_error_response_is_the_sdk_error(gptnb, client, library):
+            body = {"error": {"message": "slow down", "type": "rate_limit", "param": None, "code": "rate_limit_exceeded"}}
+            gptnb.route("openai.chat.completions").mock(side_effect=lambda call: library.Response(429, json=body))
+            with pytest.raises(openai.RateLimitError, match="slow down"):
+                ask(client)
+
+
+        def test_text_and_bytes(gptnb):
+            gptnb.route("openai.audio.speech").mock(side_effect=lambda call: httpx.Response(200, content=b"ID3fake", headers={"content-type": "audio/mpeg"}))
+            answer = httpx.post("https://goapi.gptnb.ai/v1/audio/speech", json={"model": "tts-1", "input": "x", "voice": "alloy"}, headers={"Authorization": "Bearer k"})
+            assert answer.content == b"ID3fake" and answer.headers["content-type"] == "audio/mpeg"
+
+
+        CHUNK = dict(CANNED, object="chat.completion.chunk", choices=[{"index": 0, "delta": {"content": "streamed"}, "finish_reason": None}])
+
+
+        def events():
+            yield b"data: " + httpx.Response(200, json=CHUNK).content + b"\\n\\n"
+            yield b"data: [DONE]\\n\\n"
+
+
+        async def async_events():
+            for chunk in events():
+                yield chunk
+
+
+        @pytest.mark.parametrize("body", [events, async_events], ids=["iterator", "async-iterator"])
+        @pytest.mark.parametrize("library", [httpx, httpx2], ids=["httpx", "httpx2"])
+        def test_a_streamed_body_reaches_the_sdk_stream(gptnb, client, library, body):
+            gptnb.route("openai.chat.completions").mock(
+                side_effect=lambda call: library.Response(200, content=body(), headers={"content-type": "text/event-stream"})
+            )
+            chunks = list(ask(client, stream=True))
+            assert [c.choices[0].delta.content for c in chunks] == ["streamed"]
+
+
+        def test_an_async_side_effect(gptnb, client):
+            async def later(call):
+                return httpx2.Response(200, json={"object": "list", "data": []})
+            gptnb.route("openai.models.list").mock(side_effect=later)
+            assert client.models.list().data == []
+        """
+    )
+    run(downstream).assert_outcomes(passed=10)
+
+
+def test_a_streamed_side_effect_that_breaks_the_contract_fails_in_strict_mode(downstream: pytest.Pytester) -> None:
+    downstream.makepyfile(
+        """
+        import httpx
+        from conftest import ask
+
+
+        def test_broken_stream(gptnb, client):
+            broken = b'data: {"object": "chat.completion.chunk"}\\n\\n'  # no choices, and no [DONE]
+            gptnb.route("openai.chat.completions").mock(side_effect=lambda call: httpx.Response(200, content=iter([broken]), headers={"content-type": "text/event-stream"}))
+            list(ask(client, stream=True))
+        """
+    )
+    result = run(downstream)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*-> 200: event 0*", "*does not end with data: ?DONE?*"])
+
+
 def test_times_one_then_the_fake_answers_again(downstream: pytest.Pytester) -> None:
     downstream.makepyfile(
         """

@@ -89,18 +89,24 @@ def test_the_contract_still_rejects_a_real_response_missing_a_field_it_requires(
     key = contract.response_key(response["status"])
     media = response.get("content_type", "application/json").split(";")[0]
     schema = REGISTRY.resolve(contract.pointer("responses", key, "content", media, "schema"))
-    required = [field for field in _top_level_required(schema) if field in response["body"]]
+    required = [field for field in _top_level_required(schema, response["body"]) if field in response["body"]]
     assert required, f"{name}: the contract requires none of the fields this answer has"
     for field in required:
         broken = {k: v for k, v in response["body"].items() if k != field}
         assert response_violations(data["contract"], {**response, "body": broken}), f"{name}: accepted without {field!r}"
 
 
-def _top_level_required(schema: dict[str, Any]) -> list[str]:
+def _top_level_required(schema: dict[str, Any], body: Any) -> list[str]:
+    """What the schema requires of ``body``: its own and allOf's required fields, and, of a union
+    (anyOf / oneOf), the fields every branch that ``body`` satisfies requires."""
     required = list(schema.get("required", ()))
     for branch in schema.get("allOf", ()):
         if isinstance(branch, dict):
-            required += _top_level_required(branch)
+            required += _top_level_required(branch, body)
+    for union in ("anyOf", "oneOf"):
+        matching = [b for b in schema.get(union, ()) if isinstance(b, dict) and jsonschema.Draft202012Validator(b).is_valid(body)]
+        if matching:
+            required += sorted(set.intersection(*(set(_top_level_required(b, body)) for b in matching)))
     return required
 
 

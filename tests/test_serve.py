@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import socket
 import subprocess
 import sys
@@ -77,8 +78,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def locked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One key only, and a clock that moves only when told."""
-    with running_server(tmp_path_factory.mktemp("serve") / "locked.log", "--api-key", "sk-a", "--clock", "manual") as url:
+    """One key only, a clock that moves only when told, minimal generated JSON."""
+    flags = ("--api-key", "sk-a", "--clock", "manual", "--generated-json", "minimal")
+    with running_server(tmp_path_factory.mktemp("serve") / "locked.log", *flags) as url:
         yield url
 
 
@@ -311,7 +313,7 @@ def test_unknown_admin_route(base: str) -> None:
     assert reply.status_code == 404 and reply.json()["error"]["type"] == "mock_admin_error"
 
 
-# --- a configured server: --api-key, --clock manual -----------------------------------------------------
+# --- a configured server: --api-key, --clock manual, --generated-json minimal ----------------------------
 
 
 def test_api_key_rejects_other_keys(locked_server: str) -> None:
@@ -341,6 +343,20 @@ def test_manual_clock(locked_server: str) -> None:
     backwards = requests.post(locked_server + "/__mock/clock", json={"set": clock["now"]}, timeout=10)
     assert backwards.status_code == 400
     assert requests.post(locked_server + "/__mock/clock", json={"tick": 1}, timeout=10).status_code == 400
+
+
+def test_minimal_generated_json_leaves_optional_arguments_out(locked_server: str) -> None:
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}}, "required": ["city"]},
+        },
+    }
+    client = openai.OpenAI(base_url=locked_server + "/v1", api_key="sk-a", max_retries=0)
+    for seed in range(4):
+        reply = client.chat.completions.create(**CHAT, tools=[tool], tool_choice="required", seed=seed)
+        assert json.loads(reply.choices[0].message.tool_calls[0].function.arguments).keys() == {"city"}
 
 
 # --- start-up failures -----------------------------------------------------------------------------------

@@ -227,6 +227,37 @@ def test_sizes_stay_small() -> None:
     assert all(1 <= len(instance(wide, seed=seed)) <= 1 + MAX_OPTIONAL for seed in range(10))
 
 
+@pytest.mark.parametrize(("name", "schema"), SCHEMAS, ids=[n for n, _ in SCHEMAS])
+@pytest.mark.parametrize("optional", ["all", "none"])
+def test_every_optional_mode_validates(name: str, schema: Any, optional: str) -> None:
+    for seed in range(3):
+        assert_valid(schema, instance(schema, seed=seed, hint=name, optional=optional))
+
+
+def test_optional_all_fills_every_optional_property_and_none_only_the_required() -> None:
+    wide = obj({f"field_{i}": INT for i in range(20)}, ["field_0"])
+    nested = obj({"inner": obj({"a": INT, "b": STR}, []), "tag": STR}, [])
+    for seed in range(5):
+        assert set(instance(wide, seed=seed, optional="all")) == {f"field_{i}" for i in range(20)}
+        assert set(instance(wide, seed=seed, optional="none")) == {"field_0"}
+        assert instance(nested, seed=seed, optional="none") == {}
+        full = instance(nested, seed=seed, optional="all")
+        assert set(full) == {"inner", "tag"} and set(full["inner"]) == {"a", "b"}
+    # The same request gives the same full object.
+    assert instance(wide, seed=3, optional="all") == instance(wide, seed=3, optional="all")
+
+
+def test_optional_all_falls_back_for_wide_recursion() -> None:
+    """Five optional recursive children per node would be 5**6 nodes: the budget keeps the reply small."""
+    node = {"$defs": {"n": obj({k: {"$ref": "#/$defs/n"} for k in "abcde"} | {"v": INT}, ["v"])}, "$ref": "#/$defs/n"}
+    assert_valid(node, instance(node, optional="all"))
+
+
+def test_an_unknown_optional_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="optional must be one of"):
+        instance(STR, optional="most")
+
+
 def test_unfillable_optional_property_is_left_out() -> None:
     schema = obj({"id": False, "code": {"type": "string", "minLength": 3, "maxLength": 1}, "name": STR}, ["name"])
     for seed in range(10):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, planned_failure, start, task_for
 from .. import handles
 from . import models
 from .errors import field_invalid
@@ -35,7 +35,7 @@ def generate(call: Call) -> Reply:
 
 @handles("cogvideox.async_result.get")
 def async_result(call: Call) -> Reply:
-    task = call.state.tasks.get(call.params["id"])
+    task = find_task(call, call.params["id"])
     if task is None or task.family != models.FAMILY:
         raise field_invalid("id", status=404)
     return JsonReply(models.async_result(call.state.tasks.poll(task)))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, planned_failure, start, task_for
 from ...tasks import Step, TaskView
 from .. import handles
 from . import inputs, models
@@ -74,7 +74,7 @@ def submit_image(call: Call) -> Reply:
 @handles("flux.task.get_result")
 def get_result(call: Call) -> Reply:
     task_id = call.query["id"]
-    task = call.state.tasks.get(task_id)
+    task = find_task(call, task_id)
     if task is None or task.family != models.FAMILY:
         return JsonReply({"id": task_id, "status": "Task not found"}, status=404)
     return JsonReply(models.task_result(call.state.tasks.poll(task), call.base_url))

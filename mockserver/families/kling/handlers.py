@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, mine, planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import models
@@ -24,11 +24,11 @@ def _envelope(call: Call, data: dict[str, Any]) -> JsonReply:
 
 def _find(call: Call, endpoint: Endpoint, reference: str) -> Task | None:
     """A task of this caller's endpoint, by task_id or by the caller's external_task_id ("二选一")."""
-    task = call.state.tasks.get(reference)
+    task = find_task(call, reference)
     if task is not None and task.family == models.FAMILY and task.kind == endpoint.key:
         return task
     return next(
-        (t for t in call.state.tasks.tasks(models.FAMILY) if t.kind == endpoint.key and t.owner == call.api_key and t.params.get("external_task_id") == reference),
+        (t for t in mine(call, models.FAMILY) if t.kind == endpoint.key and t.params.get("external_task_id") == reference),
         None,
     )
 

@@ -6,7 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start, task_for
+from ...taskflow import callback_url, find_task, planned_failure, start, task_for
 from ...tasks import Task
 from .. import handles
 from . import models
@@ -53,7 +53,7 @@ def paid_submit(call: Call) -> Reply:
 
 
 def _generation(call: Call, pools: tuple[str, ...] = (models.OFFICIAL, models.FREE, models.PAID)) -> Task:
-    task = call.state.tasks.get(call.params["task_id"])
+    task = find_task(call, call.params["task_id"])
     if task is None or task.family != models.FAMILY or task.data["clip"].pool not in pools:
         raise not_found()
     return task

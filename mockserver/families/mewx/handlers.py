@@ -11,7 +11,7 @@ from ... import media
 from ...ids import derived_int
 from ...media_routes import image_path
 from ...replies import BinaryReply, JsonReply, Reply
-from ...taskflow import outcome_url, planned_failure, start, task_for
+from ...taskflow import find_task, outcome_url, planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import catalog, models, qr
@@ -124,7 +124,7 @@ def cute(call: Call) -> Reply:
 
 @handles("mewx.detail.get")
 def detail(call: Call) -> Reply:
-    task = call.state.tasks.get(call.query["img_uuid"])
+    task = find_task(call, call.query["img_uuid"])
     if task is None or task.family != models.FAMILY:
         raise not_found("图片不存在")
     view = call.state.tasks.poll(task)

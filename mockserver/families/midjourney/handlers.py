@@ -21,7 +21,7 @@ from ... import media
 from ...ids import derived_int
 from ...media_routes import image_path
 from ...replies import BinaryReply, JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import models
@@ -138,7 +138,7 @@ def _prompt(call: Call, field: str = "prompt") -> str:
 
 
 def _mine(call: Call, task_id: str) -> Task | None:
-    task = call.state.tasks.get(task_id)
+    task = find_task(call, task_id)
     return task if task is not None and task.family == models.FAMILY else None
 
 
@@ -202,7 +202,9 @@ def describe(call: Call) -> Reply:
     elif not WEB_URL.match(call.body.get("link") or ""):
         raise envelope_error(4, "base64或link不能为空")
     text = models.describe_text(derived_int(image or call.body.get("link")))
-    extra = {"final_prompt": text, "has_image": True, "size": (512, 512), "upload": image}
+    # The image proxy shows the upload back, when it is small enough for the task to keep.
+    kept = image if image and len(image) <= call.state.settings.task_param_bytes else None
+    extra = {"final_prompt": text, "has_image": True, "size": (512, 512), "upload": kept}
     return _submit(call, "DESCRIBE", shape=Shape.DESCRIBE, prompt="", extra=extra)
 
 
@@ -360,7 +362,7 @@ def fetch(call: Call) -> Reply:
 def list_by_condition(call: Call) -> Reply:
     wanted = set(call.body.get("ids") or []) if isinstance(call.body, dict) else set()
     engine = call.state.tasks
-    found = [engine.get(i) for i in wanted]
+    found = [find_task(call, i) for i in wanted]
     tasks = sorted((t for t in found if t is not None and t.family == models.FAMILY), key=lambda t: t.id)
     return JsonReply([models.task_object(engine.poll(t), call.base_url) for t in tasks])
 
@@ -375,8 +377,10 @@ def image_seed(call: Call) -> Reply:
 
 @handles("midjourney.image.proxy")
 def image(call: Call) -> Reply:
-    task = _mine(call, call.params["id"])
-    if task is None or not task.data.get("has_image"):
+    # Any key: image URLs are opened as they are, and the relay's proxy looks tasks up unscoped
+    # (QuantumNous/new-api relay/mjproxy_handler.go, GetByOnlyMJId).
+    task = call.state.tasks.get(call.params["id"])
+    if task is None or task.family != models.FAMILY or not task.data.get("has_image"):
         return JsonReply({"error": "midjourney_task_not_found"}, status=400)
     upload = task.data.get("upload")
     if upload:  # describe shows the picture it was given

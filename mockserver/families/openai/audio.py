@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import re
 import wave
 from collections.abc import AsyncIterator
@@ -17,13 +18,17 @@ from ...ids import derived_int
 from ...replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
 from ...streaming import paced
 from .. import handles
+from .chat import token_logprobs
 
 if TYPE_CHECKING:
     from ...parsing import Upload
     from ...pipeline import Call
 
 AUDIO_EXTENSIONS = ("flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "webm")
-JSON_ONLY_MODELS = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe")
+# Billed by tokens, answering json (or text) only, with logprobs on request (OpenAI's OpenAPI document:
+# CreateTranscriptionRequest.include, TranscriptTextUsageTokens).
+TOKEN_MODELS = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15")
+AUDIO_TOKENS_PER_SECOND = 10
 TTS1_VOICES = frozenset({"alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer"})
 LANGUAGE_NAMES = {"zh": "chinese", "en": "english", "ja": "japanese", "ko": "korean", "fr": "french", "de": "german", "es": "spanish"}
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -105,10 +110,29 @@ def _subtitles(segments: list[dict[str, Any]], fmt: str) -> str:
     return "WEBVTT\n\n" + "\n".join(cues)
 
 
-async def _transcript_events(text: str, usage: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-    for token in texts.tokenize(text):
-        yield {"type": "transcript.text.delta", "delta": token}
-    yield {"type": "transcript.text.done", "text": text, "usage": usage}
+def _token_usage(call: Call, seconds: float, text: str) -> dict[str, Any]:
+    audio = max(1, math.ceil(seconds * AUDIO_TOKENS_PER_SECOND))
+    prompt = texts.count_tokens(call.body.get("prompt") or "")
+    output = texts.count_tokens(text)
+    return {
+        "type": "tokens",
+        "input_tokens": audio + prompt,
+        "input_token_details": {"text_tokens": prompt, "audio_tokens": audio},
+        "output_tokens": output,
+        "total_tokens": audio + prompt + output,
+    }
+
+
+async def _transcript_events(text: str, usage: dict[str, Any], logprobs: list[dict[str, Any]] | None) -> AsyncIterator[dict[str, Any]]:
+    for position, token in enumerate(texts.tokenize(text)):
+        delta: dict[str, Any] = {"type": "transcript.text.delta", "delta": token}
+        if logprobs is not None:
+            delta["logprobs"] = [logprobs[position]]
+        yield delta
+    done: dict[str, Any] = {"type": "transcript.text.done", "text": text, "usage": usage}
+    if logprobs is not None:
+        done["logprobs"] = logprobs
+    yield done
 
 
 def _transcribe(call: Call, translate: bool) -> Reply:
@@ -116,20 +140,20 @@ def _transcribe(call: Call, translate: bool) -> Reply:
     upload = _upload(call)
     model = body["model"]
     fmt = body.get("response_format") or "json"
-    if model in JSON_ONLY_MODELS and fmt not in ("json", "text"):
+    if model in TOKEN_MODELS and fmt not in ("json", "text"):
         raise ApiError(400, "invalid_request", f"response_format '{fmt}' is not compatible with model '{model}'. Use 'json' or 'text'.", param="response_format")
     if fmt == "diarized_json" and not model.endswith("diarize"):
         raise ApiError(400, "invalid_request", "response_format 'diarized_json' needs a diarize model", param="response_format")
     language = body.get("language") or "en"
     seconds = _duration(upload)
     text = _spoken_text(upload, seconds, language, translate)
-    usage = {"type": "duration", "seconds": max(1, round(seconds))}
-    if body.get("stream") and not translate:
-        if model == "whisper-1":
-            raise ApiError(400, "invalid_request", "Streaming is not supported for the whisper-1 model.", param="stream")
-        tokens = texts.count_tokens(text)
-        token_usage = {"type": "tokens", "input_tokens": tokens, "output_tokens": tokens, "total_tokens": 2 * tokens}
-        return StreamReply(paced(call, _transcript_events(text, token_usage)))
+    by_tokens = model in TOKEN_MODELS and not translate
+    usage = _token_usage(call, seconds, text) if by_tokens else {"type": "duration", "seconds": max(1, round(seconds))}
+    wants_logprobs = by_tokens and "logprobs" in (body.get("include") or [])
+    logprobs = token_logprobs(texts.tokenize(text), derived_int(upload.filename, len(upload.data), "logprobs")) if wants_logprobs else None
+    # whisper-1 ignores stream (OpenAI's OpenAPI document: CreateTranscriptionRequest.stream).
+    if body.get("stream") and not translate and model != "whisper-1":
+        return StreamReply(paced(call, _transcript_events(text, _token_usage(call, seconds, text), logprobs)))
     if fmt == "text":
         return TextReply(text + "\n")
     segments = _segments(text, seconds, float(body.get("temperature") or 0.0))
@@ -151,7 +175,10 @@ def _transcribe(call: Call, translate: bool) -> Reply:
         return JsonReply({"task": "transcribe", "duration": seconds, "text": text, "segments": [
             {"type": "transcript.text.segment", "id": f"seg_{i}", "start": s["start"], "end": s["end"], "text": s["text"].strip(), "speaker": "A"}
             for i, s in enumerate(segments)], "usage": usage})
-    return JsonReply({"text": text, "usage": usage})
+    answer: dict[str, Any] = {"text": text, "usage": usage}
+    if logprobs is not None:
+        answer["logprobs"] = logprobs
+    return JsonReply(answer)
 
 
 @handles("openai.audio.transcriptions")

@@ -19,6 +19,7 @@ from ...canned import Canned
 from ...conversation import TURN_KINDS, Facts, Turn, facts_of, reads
 from ...errors import ApiError
 from ...ids import derived_alnum, derived_int, random_alnum
+from ...prompted_json import schema_asked_for
 from ...replies import JsonReply, Reply, StreamReply
 from ...synth import UnsatisfiableSchema, instance, tool_arguments
 from ...streaming import paced, wants_stream
@@ -50,6 +51,9 @@ class ChoicePlan:
         if self.function_call:
             arguments.append(self.function_call["arguments"])
         return len(self.tokens) + len(self.refusal or ()) + sum(texts.count_tokens(a) for a in arguments)
+
+
+PROMPT_ROLES = frozenset({"system", "developer", "user"})
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -103,22 +107,31 @@ def _chosen_tool(body: dict[str, Any], question: str) -> dict[str, Any] | None:
     return tools[texts.closest(question, described)]
 
 
-def _arguments(parameters: Any, seed: int, hint: str) -> str:
+def _arguments(call: Call, parameters: Any, seed: int, hint: str) -> str:
     try:
-        return json.dumps(tool_arguments(parameters, seed=seed, hint=hint), ensure_ascii=False, separators=(",", ":"))
+        value = tool_arguments(parameters, seed=seed, hint=hint, optional=call.state.settings.optional_properties)
     except UnsatisfiableSchema as exc:
         raise ApiError(400, "invalid_request", f"Invalid schema for function parameters: {exc}", param="tools") from None
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _structured_content(body: dict[str, Any], question: str, seed: int) -> str | None:
-    response_format = body.get("response_format") or {}
+def _structured_content(call: Call, question: str, seed: int) -> str | None:
+    response_format = call.body.get("response_format") or {}
     kind = response_format.get("type") if isinstance(response_format, dict) else None
+    optional = call.state.settings.optional_properties
     if kind == "json_object":
+        # JSON mode carries no schema: the messages say what they want (a schema, an example, key names).
+        prompted = schema_asked_for(message_text(m) for m in call.body["messages"] if m.get("role") in PROMPT_ROLES)
+        if prompted is not None:
+            try:
+                return json.dumps(instance(prompted, seed=seed, hint=question, optional=optional), ensure_ascii=False)
+            except UnsatisfiableSchema:
+                pass  # a schema-like text the mock cannot satisfy: answer as for any JSON-mode prompt
         return json.dumps(texts.json_answer(question, seed), ensure_ascii=False)
     if kind == "json_schema":
         schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
         try:
-            return json.dumps(instance(schema, seed=seed, hint=question), ensure_ascii=False)
+            return json.dumps(instance(schema, seed=seed, hint=question, optional=optional), ensure_ascii=False)
         except UnsatisfiableSchema as exc:
             raise ApiError(400, "invalid_request", f"Invalid schema for response_format: {exc}", param="response_format") from None
     return None
@@ -146,7 +159,7 @@ def plan_choice(call: Call, index: int, question: str, conversation: bytes) -> C
     if tool is not None:
         function = tool["function"]
         call_id = "call_" + derived_alnum(24, seed, "call")
-        arguments = _arguments(function.get("parameters"), seed, question)
+        arguments = _arguments(call, function.get("parameters"), seed, question)
         return ChoicePlan(
             tool_calls=[{"id": call_id, "type": "function", "function": {"name": function["name"], "arguments": arguments}}],
             finish_reason="tool_calls",
@@ -156,10 +169,10 @@ def plan_choice(call: Call, index: int, question: str, conversation: bytes) -> C
         wanted = body.get("function_call")
         function = next((f for f in functions if isinstance(wanted, dict) and f.get("name") == wanted.get("name")), functions[0])
         return ChoicePlan(
-            function_call={"name": function["name"], "arguments": _arguments(function.get("parameters"), seed, question)},
+            function_call={"name": function["name"], "arguments": _arguments(call, function.get("parameters"), seed, question)},
             finish_reason="function_call",
         )
-    content = _structured_content(body, question, seed) or _content_for(call, question, seed, index)
+    content = _structured_content(call, question, seed) or _content_for(call, question, seed, index)
     stops = body.get("stop")
     reply = texts.generate(content, stops=[stops] if isinstance(stops, str) else list(stops or []), limit=_token_limit(body))
     return ChoicePlan(tokens=reply.tokens, finish_reason="length" if reply.hit_limit else "stop", seed=seed)
@@ -175,15 +188,23 @@ def _content_for(call: Call, question: str, seed: int, index: int) -> str:
     return texts.reply_text(question, call.body["model"], seed, variant=index)
 
 
+def token_logprobs(tokens: list[str], seed: int) -> list[dict[str, Any]]:
+    """``{token, logprob, bytes}`` per token, derived from the seed (so they repeat with the reply)."""
+    return [
+        {"token": token, "logprob": -round(((derived_int(seed, position) % 1000) / 1000) ** 2 * 2, 6), "bytes": list(token.encode())}
+        for position, token in enumerate(tokens)
+    ]
+
+
 def _logprobs(tokens: list[str], top: int, seed: int) -> dict[str, Any]:
     items = []
-    for position, token in enumerate(tokens):
-        logprob = -round(((derived_int(seed, position) % 1000) / 1000) ** 2 * 2, 6)
+    for item in token_logprobs(tokens, seed):
+        token, logprob = item["token"], item["logprob"]
         alternatives = [
             {"token": token if k == 0 else f"{token.strip() or '_'}{k}", "logprob": logprob - k * 1.5, "bytes": list((token if k == 0 else f"{token.strip() or '_'}{k}").encode())}
             for k in range(top)
         ]
-        items.append({"token": token, "logprob": logprob, "bytes": list(token.encode()), "top_logprobs": alternatives})
+        items.append({**item, "top_logprobs": alternatives})
     return {"content": items, "refusal": None}
 
 

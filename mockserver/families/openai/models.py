@@ -1,4 +1,8 @@
-"""Models: ``/v1/models`` lists every model the contracts route, ``/v1/models/{model}`` one of them."""
+"""Models: ``/v1/models`` lists every model the contracts route, ``/v1/models/{model}`` one of them.
+
+Both answer as new-api's ``controller/model.go`` does: the list carries ``success: true`` next to
+``object: list``, every model ``created: 1626777600``, and an unknown model is HTTP 200 with an error body.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import re
 from typing import TYPE_CHECKING
 
 from ...catalogue import CREATED, catalogue
-from ...errors import ApiError
 from ...replies import JsonReply, Reply
 from .. import handles
 
@@ -29,4 +32,6 @@ def retrieve_model(call: Call) -> Reply:
         routing = contract.models
         if routing and any(re.search(p, wanted) for p in routing.patterns):
             return JsonReply({"id": wanted, "object": "model", "created": CREATED, "owned_by": routing.owned_by})
-    raise ApiError(404, "model_not_found", f"The model '{wanted}' does not exist", param="model", code="model_not_found")
+    # new-api answers an unknown model with HTTP 200 and OpenAI's error body (controller/model.go RetrieveModel).
+    error = {"message": f"The model '{wanted}' does not exist", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}
+    return JsonReply({"error": error})

@@ -35,6 +35,9 @@ def _id(prefix: str) -> str:
     return f"{prefix}_{random_alnum(21)}"
 
 
+TURN_DETECTION = {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300, "silence_duration_ms": 200, "create_response": True, "interrupt_response": True}
+
+
 class Names:
     """Event and part names that differ between the beta protocol and GA."""
 
@@ -64,20 +67,30 @@ class RealtimeSession:
         self.sent = 0
 
     def _initial_session(self, model: str) -> dict[str, Any]:
-        return {
+        common = {
             "id": _id("sess"),
             "object": "realtime.session",
             "model": model,
             "expires_at": int(self.call.state.clock.now()) + SESSION_SECONDS,
-            "modalities": ["text", "audio"],
             "instructions": "You are a helpful assistant.",
+            "tools": [],
+            "tool_choice": "auto",
+        }
+        if not self.names.beta:  # GA: RealtimeSessionCreateResponseGA of OpenAI's OpenAPI document
+            pcm = {"type": "audio/pcm", "rate": 24_000}
+            audio = {
+                "input": {"format": pcm, "transcription": None, "noise_reduction": None, "turn_detection": {**TURN_DETECTION, "idle_timeout_ms": None}},
+                "output": {"format": pcm, "voice": "alloy", "speed": 1.0},
+            }
+            return {"type": "realtime", **common, "output_modalities": ["audio"], "audio": audio, "max_output_tokens": "inf", "tracing": None, "prompt": None}
+        return {
+            **common,
+            "modalities": ["text", "audio"],
             "voice": "alloy",
             "input_audio_format": "pcm16",
             "output_audio_format": "pcm16",
             "input_audio_transcription": None,
-            "turn_detection": {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300, "silence_duration_ms": 200, "create_response": True, "interrupt_response": True},
-            "tools": [],
-            "tool_choice": "auto",
+            "turn_detection": TURN_DETECTION,
             "temperature": 0.8,
             "max_response_output_tokens": "inf",
         }
@@ -141,16 +154,25 @@ class RealtimeSession:
 
     async def on_input_audio_buffer_append(self, event: dict[str, Any], client_event: str | None) -> None:
         try:
-            self.audio += base64.b64decode(event["audio"], validate=True)
+            audio = base64.b64decode(event["audio"], validate=True)
         except (binascii.Error, ValueError):
             await self.error("Invalid 'audio': not base64.", code="invalid_value", param="audio", client_event=client_event)
+            return
+        limit = self.call.state.settings.realtime_audio_bytes
+        if len(self.audio) + len(audio) > limit:  # bounded memory per session (gptnb-mock serve --realtime-audio-bytes)
+            message = f"Invalid 'audio': the input audio buffer would exceed {limit} bytes; commit or clear it first."
+            await self.error(message, code="input_audio_buffer_too_large", param="audio", client_event=client_event)
+            return
+        self.audio += audio
 
     async def on_input_audio_buffer_commit(self, event: dict[str, Any], client_event: str | None) -> None:
         if not self.audio:
             await self.error("Error committing input audio buffer: the buffer is empty.", code="input_audio_buffer_commit_empty", client_event=client_event)
             return
         self.audio = bytearray()
-        item = {"id": _id("item"), "object": "realtime.item", "type": "message", "status": "completed", "role": "user", "content": [{"type": "input_audio", "transcript": None}]}
+        # No transcription is configured: beta says transcript null, GA leaves it out (its document types it a string).
+        heard = {"type": "input_audio", "transcript": None} if self.names.beta else {"type": "input_audio"}
+        item = {"id": _id("item"), "object": "realtime.item", "type": "message", "status": "completed", "role": "user", "content": [heard]}
         previous = self._append(item)
         await self.send("input_audio_buffer.committed", previous_item_id=previous, item_id=item["id"])
         await self._announce(item, previous)
@@ -190,7 +212,7 @@ class RealtimeSession:
             await self.error("Conversation already has an active response.", code="conversation_already_has_active_response", client_event=client_event)
             return
         overrides = event.get("response") or {}
-        modalities = overrides.get("modalities") or overrides.get("output_modalities") or self.session["modalities"]
+        modalities = overrides.get("modalities") or overrides.get("output_modalities") or self.session.get("modalities") or self.session["output_modalities"]
         self.responding = asyncio.create_task(Responder(self, modalities).run())
 
     async def on_response_cancel(self, event: dict[str, Any], client_event: str | None) -> None:
@@ -243,8 +265,8 @@ class Responder:
             await session.send("response.output_item.added", response_id=self.response_id, output_index=0, item=self.item)
             previous = session._append(self.item)
             await session._announce(self.item, previous)
-            part_type = names.audio_part if self.audio else names.text_part
-            await session.send("response.content_part.added", **ids, part={"type": part_type, "transcript": ""} if self.audio else {"type": part_type, "text": ""})
+            # Content-part events name parts "text" / "audio" in both protocols; GA items say output_text / output_audio.
+            await session.send("response.content_part.added", **ids, part={"type": "audio", "transcript": ""} if self.audio else {"type": "text", "text": ""})
             tokens = texts.tokenize(self.text)
             pcm = media.pcm(max(0.5, len(tokens) / 4), seed=session.call.seed) if self.audio else b""
             step = int(24_000 * 2 * AUDIO_CHUNK_SECONDS)
@@ -266,12 +288,12 @@ class Responder:
         if self.audio:
             await session.send(names.audio + ".done", **ids)
             await session.send(names.transcript + ".done", **ids, transcript=said)
-            part = {"type": names.audio_part, "transcript": said}
+            part, content = {"type": "audio", "transcript": said}, {"type": names.audio_part, "transcript": said}
         else:
             await session.send(names.text + ".done", **ids, text=said)
-            part = {"type": names.text_part, "text": said}
+            part, content = {"type": "text", "text": said}, {"type": names.text_part, "text": said}
         await session.send("response.content_part.done", **ids, part=part)
-        self.item.update(status="completed" if status == "completed" else "incomplete", content=[part])
+        self.item.update(status="completed" if status == "completed" else "incomplete", content=[content])
         await session.send("response.output_item.done", response_id=self.response_id, output_index=0, item=self.item)
         audio_tokens = audio_bytes // 4800  # about one token per 100 ms of 24 kHz PCM16
         usage = {

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ... import media
 from ...errors import ApiError
 from ...replies import BinaryReply, JsonReply, Reply
+from ...taskflow import mine
 from .. import handles
 from . import video_tasks as videos
 from .listing import cursor_page
@@ -84,8 +85,8 @@ def content(call: Call) -> Reply:
 
 @handles("openai.videos.list")
 def list_videos(call: Call) -> Reply:
-    mine = [t for t in call.state.tasks.tasks(videos.FAMILY) if t.kind == videos.KIND and not t.data["deleted"] and t.owner == call.api_key]
-    return JsonReply(cursor_page([videos.openai_video(call.state.tasks.view(t)) for t in mine], call.query))
+    listed = [t for t in mine(call, videos.FAMILY) if t.kind == videos.KIND and not t.data["deleted"]]
+    return JsonReply(cursor_page([videos.openai_video(call.state.tasks.view(t)) for t in listed], call.query))
 
 
 @handles("openai.videos.delete")

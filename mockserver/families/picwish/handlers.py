@@ -10,7 +10,7 @@ from ... import media
 from ...ids import derived_int
 from ...media_routes import image_path
 from ...replies import BinaryReply, JsonReply, Reply
-from ...taskflow import outcome_url, planned_failure, start, task_for
+from ...taskflow import find_task, outcome_url, planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import documents, models, tools
@@ -108,7 +108,7 @@ def create(call: Call) -> Reply:
 
 @handles(*(f"picwish.{tool}.get" for tool in TOOLS))
 def get(call: Call) -> Reply:
-    task = call.state.tasks.get(call.params["task_id"])
+    task = find_task(call, call.params["task_id"])
     if task is None or not models.is_task(task, _tool(call)):
         raise task_not_found()
     return JsonReply(models.result(call.state.tasks.poll(task), _link(call.base_url, task)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, planned_failure, start, task_for
 from . import duomi
 from .errors import refused, task_not_exist
 
@@ -38,7 +38,7 @@ def feed(call: Call, flavour: duomi.Flavour, task_id: object, modes: frozenset[s
     """One task of this family (and of one of ``modes``), polled: under the step clock it moves on."""
     if not isinstance(task_id, str) or not task_id.strip():
         raise refused("task_id is required")
-    task = call.state.tasks.get(task_id.strip())
+    task = find_task(call, task_id.strip())
     if task is None or task.family != flavour.family or task.kind not in modes:
         raise task_not_exist()
     return JsonReply(duomi.envelope(duomi.task_object(flavour, call.state.tasks.poll(task)), call.request_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, planned_failure, start, task_for
 from .. import handles
 from ..pika import duomi, flow
 from . import models
@@ -58,7 +58,7 @@ def image_to_video(call: Call) -> Reply:
 
 @handles("runway.official.task.get")
 def get_task(call: Call) -> Reply:
-    task = call.state.tasks.get(call.params["id"])
+    task = find_task(call, call.params["id"])
     if task is None or task.family != models.FAMILY or task.kind != models.OFFICIAL:
         raise task_not_found()
     return JsonReply(models.official_task(call.state.tasks.poll(task)))

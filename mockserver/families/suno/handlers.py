@@ -6,7 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, planned_failure, start, task_for
 from ...tasks import Step, Task
 from .. import handles
 from . import models, songs
@@ -54,7 +54,7 @@ def upload_url(call: Call) -> Reply:
 def generate(call: Call) -> Reply:
     ids = [new_id() for _ in range(songs.CLIPS_PER_REQUEST)]
     try:
-        made = songs.compose(call.body, ids, Account.of(call.api_key), models.song_lookup(call.state.tasks))
+        made = songs.compose(call.body, ids, Account.of(call.api_key), models.song_lookup(call))
     except SongError as error:
         raise as_detail(error) from None
     engine = call.state.tasks
@@ -78,7 +78,7 @@ def _ids(call: Call) -> list[str]:
 def feed(call: Call) -> Reply:
     found = []
     for clip_id in dict.fromkeys(_ids(call)):  # each clip once, in the order asked
-        clip = models.find_clip(call.state.tasks, clip_id, poll=True)
+        clip = models.find_clip(call, clip_id, poll=True)
         if clip is not None:
             song, status, task = clip
             found.append(models.clip_object(song, status, task.created_at, call.base_url, task.fail_reason, models.given_urls(task, song)))
@@ -86,7 +86,7 @@ def feed(call: Call) -> Reply:
 
 
 def concat_song(call: Call, clip_id: str) -> Song:
-    lookup = models.song_lookup(call.state.tasks)
+    lookup = models.song_lookup(call)
     found = lookup(clip_id)
     if found is None:
         raise UnknownClip(clip_id)
@@ -125,7 +125,7 @@ def lyrics(call: Call) -> Reply:
 
 @handles("suno.official.lyrics_fetch")
 def lyrics_fetch(call: Call) -> Reply:
-    task = call.state.tasks.get(call.params["id"])
+    task = find_task(call, call.params["id"])
     if task is None or task.family != models.FAMILY or task.kind != models.LYRICS_DRAFT:
         raise detail(404, "Not found.")
     return JsonReply(models.lyrics_object(call.state.tasks.poll(task)))

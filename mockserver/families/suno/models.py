@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...media_routes import MAX_AUDIO_SECONDS, audio_path, image_path, video_path
 from ...ids import derived_int
-from ...taskflow import hands_out_urls, outcome_url
-from ...tasks import Step, Task, TaskEngine, TaskView
+from ...taskflow import find_task, hands_out_urls, mine, outcome_url
+from ...tasks import Step, Task, TaskView
 from .songs import Lookup, Song
+
+if TYPE_CHECKING:
+    from ...pipeline import Call
 
 FAMILY = "suno"
 hands_out_urls(FAMILY)
@@ -228,27 +231,28 @@ def _task_data(task: Task, status: str, base_url: str) -> Any:
     return [clip_object(song, CLIP_STATUS[status], task.created_at, base_url, task.fail_reason, given_urls(task, song)) for song in songs]
 
 
-def find_clip(engine: TaskEngine, clip_id: str, poll: bool = False) -> tuple[Song, str, Task] | None:
-    """A clip by id among clip tasks and new-api tasks: (song, clip status, task holding it).
+def find_clip(call: Call, clip_id: str, poll: bool = False) -> tuple[Song, str, Task] | None:
+    """A clip of the caller's by id among clip tasks and new-api tasks: (song, clip status, task holding it).
 
     ``poll`` counts the look as a client's poll (under the step clock the task moves on).
     """
+    engine = call.state.tasks
     look: Callable[[Task], TaskView] = engine.poll if poll else engine.view
-    task = engine.get(clip_id)
+    task = find_task(call, clip_id)
     if task is not None and task.family == FAMILY and task.kind == CLIP:
         return task.data["song"], look(task).status, task
-    for task in engine.tasks(FAMILY):  # clips of new-api tasks have no task of their own
+    for task in mine(call, FAMILY):  # clips of new-api tasks have no task of their own
         for song in task.data.get("songs", ()):
             if song.id == clip_id:
                 return song, CLIP_STATUS[look(task).status], task
     return None
 
 
-def song_lookup(engine: TaskEngine) -> Lookup:
+def song_lookup(call: Call) -> Lookup:
     """``find_clip`` as the song composer wants it: (song, status) without moving anything."""
 
     def lookup(clip_id: str) -> tuple[Song, str] | None:
-        found = find_clip(engine, clip_id)
+        found = find_clip(call, clip_id)
         return found[:2] if found else None
 
     return lookup

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
-from ...taskflow import callback_url, planned_failure, start, task_for
+from ...taskflow import callback_url, find_task, planned_failure, start, task_for
 from ...tasks import Task
 from .. import handles
 from . import models, songs
@@ -59,7 +59,7 @@ def _check_origin(call: Call) -> None:
 def submit_music(call: Call) -> Reply:
     _check_origin(call)
     ids = [new_id() for _ in range(songs.CLIPS_PER_REQUEST)]
-    lookup = models.song_lookup(call.state.tasks)
+    lookup = models.song_lookup(call)
     try:
         made = songs.compose(call.body, ids, Account.of(call.api_key), lookup, default_mv=NEW_API_DEFAULT_MV)
     except SongError as error:
@@ -86,7 +86,7 @@ def submit_concat(call: Call) -> Reply:
 
 
 def _task(call: Call, task_id: str) -> Task | None:
-    task = call.state.tasks.get(task_id)
+    task = find_task(call, task_id)
     if task is None or task.family != models.FAMILY:
         return None
     if task.kind == models.CLIP:  # clips of generate are not tasks; uploads by URL answer as both

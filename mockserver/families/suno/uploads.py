@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ...media_routes import upload_path
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, planned_failure, start, task_for
 from ...tasks import Step, Task
 from .. import handles
 from . import models, songs
@@ -27,7 +27,7 @@ _EXTENSION = re.compile(r"^[A-Za-z0-9]{1,5}$")
 
 
 def _upload(call: Call) -> Task:
-    task = call.state.tasks.get(call.params["id"])
+    task = find_task(call, call.params["id"])
     if task is None or task.family != models.FAMILY or task.kind != models.AUDIO_UPLOAD:
         raise detail(404, "Not found.")
     return task

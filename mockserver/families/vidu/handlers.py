@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...clock import STEP, Clock
 from ...replies import JsonReply, Reply, StreamReply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, mine, planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import models
@@ -55,10 +55,10 @@ def create(call: Call) -> Reply:
 def _finished_creation(call: Call, wanted: str) -> Task:
     """The finished task whose creation has this id (upscale takes a creation id, not a task id)."""
     engine = call.state.tasks
-    for task in engine.tasks(models.FAMILY):
+    for task in mine(call, models.FAMILY):
         if models.creation_id(task.id) == wanted and engine.view(task).succeeded:
             return task
-    hint = " (that is a task id: use creations[].id)" if engine.get(wanted) is not None else ""
+    hint = " (that is a task id: use creations[].id)" if find_task(call, wanted) is not None else ""
     raise invalid(f"creation {wanted} not found{hint}", "input.creation_id")
 
 
@@ -70,7 +70,7 @@ def upscale(call: Call) -> Reply:
 
 
 def _task(call: Call, task_id: str) -> Task:
-    task = call.state.tasks.get(task_id)
+    task = find_task(call, task_id)
     if task is None or task.family != models.FAMILY:
         raise not_found("task", "id")
     return task

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import media
 from ...replies import JsonReply, Reply
-from ...taskflow import planned_failure, start, task_for
+from ...taskflow import find_task, mine, planned_failure, start, task_for
 from ...tasks import Task
 from .. import handles
 from . import catalogue, models
@@ -24,7 +24,7 @@ def _ok(data: Any) -> JsonReply:
 
 
 def _asset(call: Call, kind: str, reference: object, what: str) -> Task:
-    task = call.state.tasks.get(reference) if isinstance(reference, str) else None
+    task = find_task(call, reference) if isinstance(reference, str) else None
     if task is None or task.family != models.FAMILY or task.kind != kind:
         raise not_found(what)
     return task
@@ -140,7 +140,7 @@ def move_generate(call: Call) -> Reply:
 @handles("viggle.task.query")
 def by_ids(call: Call) -> Reply:
     # Only the first id is honoured (the Viggle template page by-ids (gpt-best.apifox.cn/project-3868318/api-208350215)); an unknown one yields an empty list.
-    task = call.state.tasks.get(call.body["ids"][0])
+    task = find_task(call, call.body["ids"][0])
     if task is None or task.family != models.FAMILY or task.kind not in models.VIDEO_KINDS:
         return _ok([])
     return _ok([models.task_item(call.state.tasks.poll(task))])
@@ -148,5 +148,5 @@ def by_ids(call: Call) -> Reply:
 
 @handles("viggle.credits")
 def credits(call: Call) -> Reply:
-    spent = sum(1 for t in call.state.tasks.tasks(models.FAMILY) if t.kind in models.VIDEO_KINDS and t.owner == call.api_key)
+    spent = sum(1 for t in mine(call, models.FAMILY) if t.kind in models.VIDEO_KINDS)
     return _ok(models.credits_left(spent))
