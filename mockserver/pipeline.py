@@ -169,6 +169,8 @@ class Pipeline:
         except ClientGone:  # left during a delay: nothing to send, nothing more to do
             entry = self.state.journal.record({**journal, "time": self.state.clock.now()})
             entry.status, entry.response = CLIENT_CLOSED, "(the client disconnected before the answer)"
+            namespace = headers.get(NAMESPACE_HEADER) or DEFAULT_NAMESPACE
+            self.state.metrics.request(entry.contract_id, CLIENT_CLOSED, namespace, time.perf_counter() - started)
             return
         except ApiError as error:
             reached = prepared.contract if prepared else self.state.registry.contracts.get(journal["contract_id"] or "")

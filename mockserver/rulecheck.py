@@ -17,6 +17,7 @@ from . import conversation, taskflow
 from .canned import Canned
 from .contracts import Contract, ContractRegistry
 from .examples import find_example
+from .parsing import MAX_JSON_DEPTH, too_deep
 from .responses import ResponseJudge
 from .steering import Rule, ScenarioError
 
@@ -70,7 +71,9 @@ def _reach(rule: Rule, named: list[Contract]) -> tuple[list[Contract], str]:
 
 def _judge(reply: Canned, reached: list[Contract], registry: ContractRegistry, label: str) -> list[str]:
     problems = []
-    if reply.body is not None:
+    if too_deep(reply.body):
+        problems.append(f"{label}: body nests deeper than {MAX_JSON_DEPTH} levels")
+    elif reply.body is not None:
         status = reply.status or 200
         for contract in reached:
             found = ResponseJudge(contract, registry).body_violations(status, "application/json", reply.body)

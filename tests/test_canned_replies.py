@@ -219,16 +219,16 @@ def test_a_streaming_profile_with_jitter_stays_within_its_bounds() -> None:
 
 
 def test_strict_mode_refuses_a_body_that_breaks_the_contract_naming_the_violation(gptnb) -> None:
-    with pytest.raises(ScenarioError, match=r'reply on openai.models.retrieve: body created: "created" is a required property'):
-        gptnb.add_rule({"contract": "openai.models.retrieve", "reply": {"body": {"id": "x", "object": "model", "owned_by": "me"}}})
+    with pytest.raises(ScenarioError, match=r'reply on openai.embeddings.create: body data: "data" is a required property'):
+        gptnb.add_rule({"contract": "openai.embeddings.create", "reply": {"body": {"object": "list", "model": "m", "usage": {"prompt_tokens": 1, "total_tokens": 1}}}})
     with pytest.raises(ScenarioError, match="no documented example 'nope' in openai.chat.completions"):
         gptnb.add_rule({"contract": "openai.chat.completions", "reply": {"example": "nope"}})
 
 
 @pytest.mark.gptnb(strict=False)
 def test_outside_strict_mode_a_misfit_is_kept_with_notes(gptnb) -> None:
-    rule = gptnb.add_rule({"contract": "openai.models.retrieve", "reply": {"body": {"id": "x"}}})
-    assert rule.notes and "required property" in rule.notes[0]
+    rule = gptnb.add_rule({"contract": "openai.embeddings.create", "reply": {"body": {"object": "list"}}})
+    assert rule.notes and rule.notes[0].startswith("reply on openai.embeddings.create: body") and "required property" in rule.notes[0]
     assert httpx.get(f"{BASE}/__mock/rules").json()["rules"][0]["notes"] == list(rule.notes)
 
 
@@ -240,7 +240,8 @@ def test_outside_strict_mode_a_misfit_is_kept_with_notes(gptnb) -> None:
         ({"contract": "docmee.*", "reply": {"task": {"images": ["https://x.example/a.png"]}}}, "take no media URLs"),
         ({"reply": {"content": "a", "body": {}}}, "cannot be combined"),
         ({"reply": {"refusal": "no", "content": "a"}}, "a refusal is the whole turn"),
-        ({"reply": {"error": "x", "status": 200}}, "an error needs a status of 400 or more"),
+        ({"reply": {"error": "x", "status": 200}}, r"expected an error status \(400-599\)"),
+        ({"status": 302}, r"statuses below 400 without a body are not injected"),
         ({"reply": {"tool_calls": [{"name": "f", "arguments": "{not json"}]}}, r"tool_calls\[0\].arguments: not valid JSON"),
         ({"reply": {"embedding": ["a"]}}, "embedding: expected a non-empty list of numbers"),
         ({"reply": {"task": {"images": ["ftp://x"]}}}, "expected http"),
@@ -342,7 +343,7 @@ async def test_every_reply_kind_through_the_async_client(gptnb) -> None:
     client = async_sdk(gptnb)
 
     async def message(text: str):
-        async with client.chat.completions.stream(model="gpt-4o-mini", messages=[{"role": "user", "content": text}], tools=[WEATHER_TOOL]) as stream:
+        async with client.chat.completions.stream(model="gpt-4o-mini", messages=[{"role": "user", "content": text}]) as stream:
             streamed = (await stream.get_final_completion()).choices[0].message
         plain = (await client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": text}], tools=[WEATHER_TOOL])).choices[0].message
         assert streamed.content == plain.content and streamed.refusal == plain.refusal

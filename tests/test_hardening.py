@@ -23,6 +23,7 @@ import websockets.sync.client
 
 from callback_listener import CallbackListener
 from mockserver.app import MockApp
+from mockserver.canned import Canned
 from mockserver.config import Settings
 from mockserver.steering import Rule
 from test_serve import COMMAND, free_port, wait_for_health
@@ -257,7 +258,7 @@ def test_deep_json_is_refused_and_never_poisons_the_journal_or_the_connection(ba
 
 def test_a_reply_the_mock_cannot_encode_is_a_500_that_leaves_the_next_request_alone() -> None:
     app = MockApp(Settings())
-    app.state.rules.add(Rule(contract="openai.models.list", body=_nested(400), times=1))
+    app.state.rules.add(Rule(contract="openai.models.list", replies=(Canned(body=_nested(400)),), times=1))
 
     async def run() -> tuple[int, int, int]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://mock") as client:
