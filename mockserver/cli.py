@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import __version__
-from .absent import drop_absent
 from .clock import MODES, Clock
 from .config import DEFAULT_MAX_BODY_BYTES, GENERATED_JSON, MAX_DELAY_MS, Settings
 from .serving import DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_SECONDS
@@ -210,7 +209,7 @@ def _judge(registry: ContractRegistry, contract: Contract, args: argparse.Namesp
     if args.status is None:
         if "body" not in contract.request:
             return ["this endpoint takes no request body"]
-        body = drop_absent(payload, contract.absent_values)  # as the relay reads it
+        body = contract.absence.drop(payload)  # as the relay reads it
         return [str(v) for v in registry.check(contract.pointer("request", "body")).violations(body)]
     judge = ResponseJudge(contract, registry)
     if not is_stream:

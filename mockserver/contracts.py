@@ -16,6 +16,7 @@ from typing import Any
 import referencing
 from referencing.jsonschema import DRAFT202012
 
+from .absent import Absence
 from .resources import contracts_dir
 from .validation import SchemaCheck, build_rs_registry
 
@@ -78,9 +79,13 @@ class Contract:
         return tuple(self.request.get("content_types", ()))
 
     @functools.cached_property
+    def absence(self) -> Absence:
+        """What the relay reads as "not given" in this request's body and query (see absent.py)."""
+        return Absence.declared(self.request.get("absent_values"))
+
+    @property
     def absent_values(self) -> tuple[Any, ...]:
-        """Values the relay reads as "not given" in this request's body and query (see absent.py)."""
-        return tuple(self.request.get("absent_values", ()))
+        return self.absence.values
 
     @functools.lru_cache(maxsize=None)  # noqa: B019 (contracts live as long as the process)
     def pointer(self, *parts: str) -> str:

@@ -143,7 +143,8 @@ class _Exporter:
                 "OpenAPI 3.2's itemSchema does), x-gptnb-error-when (business errors sent "
                 "with a success status), x-gptnb-models (the body field or path parameter the relay routes on and the models it "
                 "has a channel for; any other model gets a 503), x-gptnb-absent-values (body and query values the relay reads as "
-                "not given: members holding them are dropped before validation), x-gptnb-websocket, x-gptnb-kind and x-gptnb-cost.",
+                "not given: members holding them are dropped before validation; x-gptnb-absent-fields, when present, names the only members "
+                "read that way, dotted, * for any member or item), x-gptnb-websocket, x-gptnb-kind and x-gptnb-cost.",
             },
         }
         if server_url:
@@ -187,8 +188,10 @@ class _Exporter:
                 "known": list(base.models.known),
                 "patterns": list(base.models.patterns),
             }
-        if base.absent_values:
-            operation["x-gptnb-absent-values"] = list(base.absent_values)
+        if base.absence:
+            operation["x-gptnb-absent-values"] = list(base.absence.values)
+            if base.absence.fields is not None:
+                operation["x-gptnb-absent-fields"] = [".".join(path) for path in base.absence.fields]
         operation["x-gptnb-kind"] = base.kind
         operation["x-gptnb-cost"] = base.cost
         return operation

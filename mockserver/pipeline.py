@@ -28,7 +28,6 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from . import conversation, errors, parsing, sse
-from .absent import drop_absent
 from .canned import Canned
 from .compaction import compact
 from .contracts import Contract
@@ -152,14 +151,14 @@ class Pipeline:
             api_key = self.authenticate(base, headers, query_pairs)
             body, files = await self._read(base, scope, receive, headers)
             journal["body"] = compact(_journal_body(body, files), self.state.settings.journal_entry_bytes, _declared_length(headers))
-            if base.absent_values:  # what the relay decodes as "not given" is gone before anyone looks
-                body = drop_absent(body, base.absent_values)
+            if base.absence:  # what the relay decodes as "not given" is gone before anyone looks
+                body = base.absence.drop(body)
             prepared = self._select(candidates, body)
             contract = prepared.contract
             journal["contract_id"] = contract.id
             query = parsing.coerce_fields(query_pairs, prepared.query_schema)
-            if base.absent_values:
-                query = drop_absent(query, base.absent_values)
+            if base.absence:
+                query = base.absence.drop(query)
             self.validate(prepared, match.params, query, headers, body)
             if contract.kind == "websocket":
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")

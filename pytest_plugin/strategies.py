@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from mockserver import media
-from mockserver.absent import drop_absent
 from mockserver.contracts import Contract, ContractRegistry, default_registry
 from mockserver.examples import examples_of
+from mockserver.routing import compile_path
 from mockserver.synth import UnsatisfiableSchema, instance
 
 JSON = "application/json"
@@ -193,13 +193,14 @@ def requests(
 def _unused_fields(contract: Contract, schema: dict[str, Any], body: Any) -> tuple[list[str], tuple[Any, ...]]:
     """Optional fields the body leaves out, and the values a real client sends there instead
     (only text ones where the body is a form)."""
-    if not contract.absent_values or not isinstance(body, dict):
+    absence = contract.absence
+    if not absence or not isinstance(body, dict):
         return [], ()
-    markers = contract.absent_values
+    markers = absence.values
     if JSON not in contract.content_types:
         markers = tuple(m for m in markers if isinstance(m, str))
     required = set(schema.get("required", ()))
-    return [name for name in schema.get("properties", {}) if name not in body and name not in required], markers
+    return [name for name in schema.get("properties", {}) if name not in body and name not in required and absence.covers(name)], markers
 
 
 def _left_empty(contract: Contract, schema: dict[str, Any], body: Any) -> st.SearchStrategy[Any]:
@@ -362,7 +363,7 @@ def invalid_request_cases(contract_id: str, *, registry: ContractRegistry | None
         for rule, body in _mutations(schema, base):
             # One request per broken rule: the first documented request that can carry it.
             # Broken as the relay reads it: a value it takes for "not given" breaks nothing.
-            if rule not in rules_seen and check is not None and not check.is_valid(drop_absent(body, contract.absent_values)):
+            if rule not in rules_seen and check is not None and not check.is_valid(contract.absence.drop(body)):
                 rules_seen.add(rule)
                 candidates.append(_build(contract, copy.deepcopy(body), _example_params(contract), {}, rule))
     raw = _build(contract, None, _example_params(contract), {}, "malformed JSON body")
@@ -414,11 +415,10 @@ def _example_params(contract: Contract) -> dict[str, Any]:
 
 
 def _path_params(contract: Contract, path: str) -> dict[str, Any]:
-    """The parameters a concrete path gives the contract's path template (any alias may be used)."""
+    """The parameters a concrete path gives the contract's path template (any alias may be used), matched
+    as the router matches it, so a parameter may share its segment (Gemini's ``{model}:generateContent``)."""
     for template in contract.paths:
-        pattern_parts, parts = template.split("/"), path.split("/")
-        if "{" in template and len(pattern_parts) == len(parts):
-            params = {p[1:-1]: v for p, v in zip(pattern_parts, parts) if p.startswith("{")}
-            if all(p == v for p, v in zip(pattern_parts, parts) if not p.startswith("{")):
-                return params
+        match = compile_path(template).match(path) if "{" in template else None
+        if match:
+            return match.groupdict()
     return {}

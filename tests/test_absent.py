@@ -10,7 +10,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from mockserver.absent import drop_absent, is_absent
+from mockserver.absent import Absence, drop_absent, is_absent
 from mockserver.app import MockApp
 from mockserver.cli import main as cli
 from mockserver.config import Settings
@@ -34,6 +34,34 @@ def test_members_are_dropped_at_every_depth_but_array_items_stay() -> None:
     body = {"a": "", "b": None, "c": {"d": "", "e": "x"}, "f": ["", {"g": "", "h": 1}], "i": 0}
     assert drop_absent(body, ("", None)) == {"c": {"e": "x"}, "f": ["", {"h": 1}], "i": 0}
     assert drop_absent(body, ()) is body
+
+
+def test_a_declaration_with_fields_drops_only_those_members() -> None:
+    absence = Absence.declared({"values": [None], "fields": ["temperature", "config.*", "tools.*.description"]})
+    body = {
+        "temperature": None,
+        "metadata": None,
+        "config": {"top_p": None, "seed": 0},
+        "tools": [{"name": "f", "description": None, "parameters": {"default": None}}],
+        "messages": [{"content": None}],
+    }
+    assert absence.drop(body) == {
+        "metadata": None,
+        "config": {"seed": 0},
+        "tools": [{"name": "f", "parameters": {"default": None}}],
+        "messages": [{"content": None}],
+    }
+    assert absence.covers("temperature") and not absence.covers("metadata") and not absence.covers("config")
+    assert Absence.declared(["", None]).covers("anything") and not Absence.declared(None)
+
+
+def test_generated_requests_send_nulls_only_where_the_relay_reads_them() -> None:
+    from mockserver.contracts import default_registry
+
+    contract = default_registry()["claude.messages.create"]
+    samples = sample_requests(contract.id, 8)
+    sent = {name for s in samples for name, value in s.json.items() if value is None}
+    assert sent and all(contract.absence.covers(name) for name in sent), sent
 
 
 @pytest.fixture(scope="module")

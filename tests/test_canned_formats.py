@@ -105,3 +105,13 @@ def test_gemini_refusal_is_a_safety_stop_and_errors_take_the_relays_shape(gptnb)
     with pytest.raises(errors.ClientError) as raised:
         sdk.models.generate_content(model=GEMINI, contents="over quota")
     assert raised.value.code == 429 and "quota exceeded" in str(raised.value)
+
+
+def test_gemini_embeddings_match_their_text_and_answer_the_given_vectors(gptnb) -> None:
+    gptnb.add_rule({"match": {"input_text": "harbour"}, "reply": {"embedding": [[0.5, 0.5], [1.0, 0.0]]}})
+    sdk = gemini()
+    one = sdk.models.embed_content(model="gemini-embedding-001", contents="the harbour at dawn")
+    assert [e.values for e in one.embeddings] == [[0.5, 0.5]]
+    both = sdk.models.embed_content(model="gemini-embedding-001", contents=["harbour", "boats"])
+    assert [e.values for e in both.embeddings] == [[0.5, 0.5], [1.0, 0.0]]
+    assert len(sdk.models.embed_content(model="gemini-embedding-001", contents="mountains").embeddings[0].values) == 3072

@@ -357,6 +357,27 @@ def test_invalid_requests_get_anthropics_error_body(gptnb) -> None:
     assert broken.status_code == 400 and broken.json()["type"] == "error"
 
 
+def test_nulls_in_the_members_the_relay_decodes_are_read_as_not_given(gptnb) -> None:
+    # Older anthropic SDKs sent temperature=None as "temperature": null (the current one takes it as an extra);
+    # new-api decodes it to nothing and leaves it out.
+    message = client().messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "Hi"}], extra_body={"temperature": None})
+    assert message.content[0].text and gptnb.calls.last.body["temperature"] is None
+    http = httpx.Client(headers=KEY_HEADERS)
+    nulls = {"system": None, "max_tokens": None, "stop_sequences": None, "top_p": None, "top_k": None, "stream": None, "tools": None, "tool_choice": None, "thinking": None}
+    question = {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]}
+    answered = http.post(f"{BASE}/v1/messages", json={**question, **nulls})
+    assert answered.status_code == 200 and answered.json() == {**http.post(f"{BASE}/v1/messages", json=question).json(), "id": answered.json()["id"]}
+    counted = http.post(f"{BASE}/v1/messages/count_tokens", json={**question, "system": None, "tools": None, "thinking": None})
+    assert counted.status_code == 200 and counted.json() == http.post(f"{BASE}/v1/messages/count_tokens", json=question).json()
+    # An empty system and an empty tool list are passed on as written (interface fields new-api keeps);
+    # Anthropic's API reference sets no minimum for either, and neither does the contract.
+    assert http.post(f"{BASE}/v1/messages", json={**question, "system": "", "tools": []}).status_code == 200
+    # metadata is passed on to Anthropic as written, and so are the messages: a null there keeps Anthropic's rules.
+    for body in ({**question, "metadata": None}, {"model": MODEL, "messages": [{"role": "user", "content": [{"type": "text", "text": None}]}]}):
+        refused = http.post(f"{BASE}/v1/messages", json=body)
+        assert refused.status_code == 400 and refused.json()["type"] == "error", body
+
+
 def test_an_injected_fault_is_anthropics_error_and_the_sdk_retries_it(gptnb) -> None:
     gptnb.route("claude.messages.create").fail(529, times=1)
     message = client(max_retries=1).messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "Hi"}])

@@ -305,6 +305,16 @@ def test_bad_requests_get_the_relays_envelope(gptnb) -> None:
     assert http.post(f"{BASE}{PATH}", content=b"{", headers={"content-type": "application/json"}).status_code == 400
 
 
+def test_nulls_are_read_as_not_given_at_any_depth(gptnb) -> None:
+    # simonw/llm-gemini sends "description": null in its function declarations; Google reads null as the default.
+    declaration = {"name": "pelican_name_generator", "description": None, "parameters": {"type": "object", "properties": {}}}
+    body = {**HELLO, "systemInstruction": None, "tools": [{"functionDeclarations": [declaration]}], "generationConfig": {"temperature": None, "thinkingConfig": None}}
+    answer = httpx.post(f"{BASE}{PATH}", json=body, headers={"x-goog-api-key": "k"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["candidates"][0]["content"]["parts"][0]["functionCall"]["name"] == "pelican_name_generator"
+    assert gptnb.calls.last.body["tools"][0]["functionDeclarations"][0]["description"] is None  # the journal keeps what was sent
+
+
 def test_injected_faults_and_delays(gptnb) -> None:
     gptnb.route("gemini.*").fail(429, "quota exceeded", times=1)
     with pytest.raises(errors.ClientError) as limited:

@@ -344,6 +344,20 @@ def test_bad_bodies_get_the_relay_error(gptnb: Any, body: dict[str, Any], field:
     assert response.status_code == 400 and field in response.json()["error"]["message"]
 
 
+def test_nulls_in_the_members_the_relay_decodes_are_read_as_not_given(gptnb: Any) -> None:
+    # Codex CLI wrote "reasoning": null for models without reasoning summaries; new-api decodes it to nothing.
+    question = {"model": "gpt-4.1-mini", "input": "Hi", "store": False}
+    nulls = {"reasoning": None, "user": None, "max_output_tokens": None, "instructions": None, "include": None, "parallel_tool_calls": None}
+    answered = httpx.post(f"{BASE}/v1/responses", json={**question, **nulls}, headers=AUTH)
+    assert answered.status_code == 200, answered.text
+    plain = httpx.post(f"{BASE}/v1/responses", json=question, headers=AUTH).json()
+    texts = [[part["text"] for part in item["content"]] for answer in (answered.json(), plain) for item in answer["output"]]
+    assert texts[0] == texts[1] and answered.json()["usage"] == plain["usage"]
+    # tools and text are passed on to OpenAI as written, where they are not nullable.
+    refused = httpx.post(f"{BASE}/v1/responses", json={**question, "tools": None}, headers=AUTH)
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "tools"
+
+
 def test_the_sdk_works_against_the_live_server(gptnb_server: Any) -> None:
     client = openai.OpenAI(base_url=f"{gptnb_server.url}/v1", api_key="sk-live", max_retries=0)
     created = client.responses.create(model=MODEL, input="Over a socket")

@@ -133,6 +133,14 @@ def test_routed_models_are_listed(document) -> None:
                 assert field.get("examples"), contract_id  # the known models, unless the contract gave its own
 
 
+def test_what_the_relay_reads_as_not_given_is_exported(document) -> None:
+    found = operations(document)
+    claude = found["claude.messages.create"][2]
+    assert claude["x-gptnb-absent-values"] == [None] and "temperature" in claude["x-gptnb-absent-fields"] and "metadata" not in claude["x-gptnb-absent-fields"]
+    gemini = found["gemini.models.generate_content"][2]
+    assert gemini["x-gptnb-absent-values"] == [None] and "x-gptnb-absent-fields" not in gemini
+
+
 def test_security_follows_the_auth_carriers(document) -> None:
     found = operations(document)
     schemes = document["components"]["securitySchemes"]

@@ -1,4 +1,4 @@
-"""HTTP in and out for generateContent, streamGenerateContent and the model list."""
+"""HTTP in and out for generateContent, streamGenerateContent, countTokens and the model list."""
 
 from __future__ import annotations
 
@@ -86,7 +86,8 @@ def _words(content: Any) -> str | None:
     return " ".join(texts) if texts else None
 
 
-@handles("gemini.models.generate_content")
+# new-api runs countTokens as generateContent and answers its generation (see the count_tokens contract).
+@handles("gemini.models.generate_content", "gemini.models.count_tokens")
 def generate_content(call: Call) -> Reply:
     return JsonReply(response(_plan(call), random_alnum(23)))
 

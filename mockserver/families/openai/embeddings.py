@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import base64
-import math
-import random
 import struct
 from typing import TYPE_CHECKING, Any
 
 from ... import text as texts
 from ...conversation import Facts, reads
 from ...errors import ApiError
-from ...ids import derived_int
 from ...replies import JsonReply, Reply
+from ...vectors import normalised, unit_vector
 from .. import handles
 
 if TYPE_CHECKING:
@@ -37,13 +35,6 @@ def _token_count(value: Any) -> int:
     if value and all(isinstance(v, int) for v in value):
         return len(value)
     return sum(texts.count_tokens(v) if isinstance(v, str) else len(v) for v in value)
-
-
-def unit_vector(text: str, model: str, dimensions: int, seed: int) -> list[float]:
-    rng = random.Random(derived_int(model, text, seed))
-    vector = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
-    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-    return [v / norm for v in vector]
 
 
 @reads("openai.embeddings.create", renders={"embedding"})
@@ -74,9 +65,7 @@ def embeddings(call: Call) -> Reply:
             vector = list(canned[min(index, len(canned) - 1)])
         else:
             # Shortened embeddings are the native vector cut and re-normalised, as OpenAI documents.
-            vector = unit_vector(text, model, native, call.state.settings.seed)[: dimensions or native]
-            norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-            vector = [v / norm for v in vector]
+            vector = normalised(unit_vector(text, model, native, call.state.settings.seed)[: dimensions or native])
         embedding: Any = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode() if as_base64 else vector
         data.append({"object": "embedding", "index": index, "embedding": embedding})
     tokens = _token_count(body["input"])
