@@ -20,9 +20,10 @@ import openai
 from common import CHAT_BODY, Deadline, median
 
 from mockserver.app import MockApp
-from mockserver.clock import Clock
 from mockserver.config import Settings
+from mockserver.journal import violations as journal_violations
 from mockserver.state import MockState
+from mockserver.store import DEFAULT_NAMESPACE, run_sync
 from pytest_plugin.bridge import ASGIBridge
 from pytest_plugin.interception import Interceptor
 from pytest_plugin.plugin import DEFAULT_HOSTS
@@ -48,7 +49,7 @@ def _stats(per_call: list[float]) -> dict[str, float]:
 def measure(n: int = 500, budget_s: float = 30.0) -> dict:
     # As pytest_plugin.plugin.gptnb builds it (seed 0, real clock). Strict on is the fixture's default;
     # strict off is swapped in per block the way the gptnb_server fixture swaps settings.
-    app = MockApp(state=MockState(Settings(strict=True), clock=Clock("real")))
+    app = MockApp(state=MockState(Settings(strict=True)))
     bridge = ASGIBridge(app)
     with Interceptor(bridge, DEFAULT_HOSTS):
         canned = httpx.post(BASE + "/chat/completions", json=CHAT_BODY, headers={"authorization": "Bearer sk-bench"}).content
@@ -75,7 +76,7 @@ def measure(n: int = 500, budget_s: float = 30.0) -> dict:
         intercepted.close()
         variants["baseline_mock_transport"][0].close()
     bridge.close()
-    violations = app.state.journal.violations()
+    violations = journal_violations(run_sync(app.state.store.journal(DEFAULT_NAMESPACE)))
     if violations:
         raise RuntimeError(f"strict mode found violations: {violations[:3]}")
     result: dict = {"n": n, **{name: _stats(t) for name, t in times.items()}}

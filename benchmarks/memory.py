@@ -17,6 +17,7 @@ from common import CHAT_PATH, Deadline, asgi_request, rss_bytes, run_loop
 
 from mockserver.app import MockApp
 from mockserver.config import Settings
+from mockserver.store import DEFAULT_NAMESPACE, run_sync
 
 CHECKPOINTS = (10_000, 50_000, 100_000)
 WARMUP = 1_000
@@ -44,7 +45,7 @@ async def _drive(total: int, budget_s: float) -> dict:
             done += 1
             failures += await asgi_request(app, CHAT_PATH, _body(done)) != 200
         gc.collect()  # measure what is kept, not garbage waiting for the next collection
-        samples.append({"requests": done, "rss_mib": _mib(rss_bytes()), "journal_len": len(app.state.journal)})
+        samples.append({"requests": done, "rss_mib": _mib(rss_bytes()), "journal_len": len(run_sync(app.state.store.journal(DEFAULT_NAMESPACE)))})
         if deadline.passed:
             break
     elapsed = time.perf_counter() - started

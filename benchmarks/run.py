@@ -22,12 +22,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 import loadgen
+import scale
 import stream_time
 import throughput
 from common import HERE, ROOT
 from servers import running
 
 TARGET_RATIO = 0.7  # tracked for measurement 1; below it run.py profiles the hot path
+REDIS_TARGET = 0.8  # measurement 7: the Redis store against the in-memory one, one process each
+PEER_TARGET = 1.2  # measurement 7: two workers on Redis against the Node peer (one process)
 RESULTS = HERE / "results"
 
 
@@ -79,7 +82,9 @@ def _meta(args: argparse.Namespace, tool: str) -> dict[str, Any]:
     }
 
 
-def _fmt(value: float, unit: str = "") -> str:
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
     return f"{value:,.0f}{unit}" if value >= 100 else f"{value:,.2f}{unit}"
 
 
@@ -104,6 +109,9 @@ def _report(results: dict[str, Any]) -> str:
         ("#", "measurement", "mock", "baseline", "ratio", "note"),
         ("1", "non-stream chat completions, req/s", _fmt(tp["mock_rps"]), _fmt(tp["baseline_rps"]), f"{tp['ratio']:.2f}",
          f"target >= {TARGET_RATIO} ({verdict}); errors {tp['errors']['mock']}/{tp['errors']['baseline']}"),
+        ("", "  same, server CPU µs per request", _fmt(tp["server_cpu_us_per_request"]["mock"], " µs"),
+         _fmt(tp["server_cpu_us_per_request"]["baseline"], " µs"), f"{tp['cpu_ratio']:.2f}" if tp["cpu_ratio"] else "",
+         "baseline / mock: the cost ratio, which other load on the machine moves less than req/s"),
         ("2", "500-delta stream, median ms to [DONE]", _fmt(st["mock"]["median_ms"], " ms"), _fmt(st["baseline"]["median_ms"], " ms"), "",
          f"median of {st['runs']} runs; {shape['events']} events, {shape['content_deltas']} content deltas each"),
         ("", "  same stream, chunks/s", _fmt(st["mock"]["events_per_s"]), _fmt(st["baseline"]["events_per_s"]), f"{st['ratio']:.2f}", ""),
@@ -128,6 +136,7 @@ def _report(results: dict[str, Any]) -> str:
         ("", "  /__mock/health during the soak, ms", f"p99 {soak['health_ms']['p99']:.0f}", f"p50 {soak['health_ms']['p50']:.0f}", "",
          f"p99 while 4096x4096 media were made {soak['health_ms']['p99_while_4096_media_made']:.0f} ms (target < {soak['targets']['health_p99_ms']}); "
          f"max {soak['health_ms']['max']:.0f} ms; load average {soak['load_average']['start']:.1f} -> {soak['load_average']['end']:.1f}"),
+        *scale.rows(results["scale"], REDIS_TARGET, PEER_TARGET),
     ]
     head = (
         f"gptnb-mock benchmarks  {meta['when']}  commit {meta['commit']}  Python {meta['python']}  {meta['cpus']} CPUs\n"
@@ -167,20 +176,22 @@ def main() -> int:
 
     with running("mock") as mock_url, running("baseline") as baseline_url:
         urls = {"mock": mock_url, "baseline": baseline_url}
-        print("1/7 throughput ...", file=sys.stderr)
+        print("1/8 throughput ...", file=sys.stderr)
         results["throughput"] = throughput.measure(urls, tool, args.seconds, args.warmup, args.rounds, args.threads, args.connections)
-        print("2/7 stream ...", file=sys.stderr)
+        print("2/8 stream ...", file=sys.stderr)
         results["stream"] = stream_time.measure(urls, args.stream_runs)
-    print("3/7 fixture overhead ...", file=sys.stderr)
+    print("3/8 fixture overhead ...", file=sys.stderr)
     results["fixture"] = _child("fixture_overhead.py", args.fixture_calls)
-    print("4/7 memory ...", file=sys.stderr)
+    print("4/8 memory ...", file=sys.stderr)
     results["memory"] = _child("memory.py", args.memory_requests)
-    print("5/7 tasks ...", file=sys.stderr)
+    print("5/8 tasks ...", file=sys.stderr)
     results["tasks"] = _child("tasks.py", args.tasks)
-    print("6/7 realtime sessions ...", file=sys.stderr)
+    print("6/8 realtime sessions ...", file=sys.stderr)
     results["realtime"] = _child("realtime_sessions.py", args.sessions)
-    print("7/7 soak ...", file=sys.stderr)
+    print("7/8 soak ...", file=sys.stderr)
     results["soak"] = _child("soak.py", args.soak, args.soak / 4, timeout=args.soak * 3 + 300)
+    print("8/8 shared state (Redis, workers) and the Node peer ...", file=sys.stderr)
+    results["scale"] = scale.measure(tool, args.seconds, args.warmup, args.rounds, args.threads, args.connections)
     if args.profile or results["throughput"]["ratio"] < TARGET_RATIO:
         print("profiling the hot path ...", file=sys.stderr)
         results["hotpath"] = _child("hotpath.py")

@@ -120,19 +120,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Served(str):
+    """A running server's base URL that also names its process (whose CPU time the throughput counts)."""
+
+    pid: int
+
+
 @contextlib.contextmanager
-def running(kind: str, timeout: float = 20.0) -> Iterator[str]:
+def running(kind: str) -> Iterator[Served]:
     """Start ``kind`` under uvicorn in a subprocess on a free loopback port; yield its base URL."""
     port = free_port()
+    with started([sys.executable, __file__, kind, str(port)], port) as proc:
+        url = Served(f"http://{HOST}:{port}")
+        url.pid = proc.pid
+        yield url
+
+
+@contextlib.contextmanager
+def started(command: list[str], port: int, timeout: float = 60.0, cwd: Any = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` until the block ends, once it accepts connections on ``port``."""
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([sys.executable, __file__, kind, str(port)], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
     try:
         wait_ready(proc, port, timeout, log)
-        yield f"http://{HOST}:{port}"
+        yield proc
     finally:
         proc.terminate()
         try:
-            proc.wait(5)
+            proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

@@ -17,17 +17,17 @@ from typing import Any
 from common import Deadline, asgi_call, median, rss_bytes, run_loop
 
 from mockserver.app import MockApp
-from mockserver.clock import Clock
 from mockserver.config import Settings
 from mockserver.state import MockState
+from mockserver.store import DEFAULT_NAMESPACE
 
 BLOCK = 1_000
 
 
 async def _drive(total: int, budget_s: float) -> dict[str, Any]:
     # Concurrency high enough that no task is queued: the store, not the queue, is what is measured.
-    settings = Settings(max_tasks=5_000, task_concurrency=1_000_000, task_queue_size=1_000_000)
-    app = MockApp(state=MockState(settings, clock=Clock("manual")))
+    settings = Settings(max_tasks=5_000, task_concurrency=1_000_000, task_queue_size=1_000_000, clock="manual")
+    app = MockApp(state=MockState(settings))
     blocks = []
     deadline = Deadline(budget_s)
     done = 0
@@ -46,9 +46,9 @@ async def _drive(total: int, budget_s: float) -> dict[str, Any]:
             if status != 200:
                 raise RuntimeError(f"fetch answered {status}")
             done += 1
-        app.state.clock.advance(60)  # this block's tasks finish, so the store may evict them later
+        await app.state.store.advance_clock(DEFAULT_NAMESPACE, 60)  # this block's tasks finish, so the store may evict them later
         gc.collect()
-        blocks.append({"tasks": done, "stored": len(app.state.tasks.store), "submit_median_us": round(median(submit_us), 1),
+        blocks.append({"tasks": done, "stored": len(await app.state.store.tasks(DEFAULT_NAMESPACE)), "submit_median_us": round(median(submit_us), 1),
                        "fetch_median_us": round(median(fetch_us), 1), "rss_mib": round(rss_bytes() / 2**20, 2)})
     first, last = blocks[0], blocks[-1]
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 import loadgen
-from common import CHAT_BYTES, CHAT_PATH, HEADERS
+from common import CHAT_BYTES, CHAT_PATH, HEADERS, cpu_seconds
 
 
 def check(base_url: str) -> int:
@@ -26,8 +26,15 @@ def measure(urls: dict[str, str], tool: str, seconds: float, warmup: float, roun
         url = urls[name] + CHAT_PATH
         # Warm-up, discarded: opens the connections and lets the server's first-request costs pass.
         loadgen.run(tool, url, CHAT_BYTES, warmup, threads, connections)
-        runs[name].append(loadgen.run(tool, url, CHAT_BYTES, seconds, threads, connections).as_dict())
+        pid = getattr(urls[name], "pid", None)
+        before = cpu_seconds(pid) if pid else None
+        run = loadgen.run(tool, url, CHAT_BYTES, seconds, threads, connections).as_dict()
+        after = cpu_seconds(pid) if pid else None
+        run["server_cpu_s"] = round(after - before, 3) if before is not None and after is not None else None
+        runs[name].append(run)
     rps = {name: sum(r["rps"] for r in rs) / len(rs) for name, rs in runs.items()}
+    # CPU time per answer: what a request costs the server, whatever share of the CPUs it got.
+    cpu_us = {name: _cpu_us_per_request(rs) for name, rs in runs.items()}
     return {
         "load": loadgen.describe(tool, threads, connections),
         "seconds": seconds,
@@ -36,6 +43,15 @@ def measure(urls: dict[str, str], tool: str, seconds: float, warmup: float, roun
         "baseline_rps": round(rps["baseline"], 1),
         "mock_rps": round(rps["mock"], 1),
         "ratio": round(rps["mock"] / rps["baseline"], 3),
+        "server_cpu_us_per_request": cpu_us,
+        "cpu_ratio": round(cpu_us["baseline"] / cpu_us["mock"], 3) if cpu_us["baseline"] and cpu_us["mock"] else None,
         "errors": {name: sum(r["errors"] for r in rs) for name, rs in runs.items()},
         "runs": runs,
     }
+
+
+def _cpu_us_per_request(runs: list[dict]) -> float | None:
+    if any(r["server_cpu_s"] is None for r in runs):
+        return None
+    answered = sum(r["requests"] for r in runs)
+    return round(sum(r["server_cpu_s"] for r in runs) / answered * 1e6, 1) if answered else None

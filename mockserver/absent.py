@@ -42,6 +42,25 @@ def is_absent(value: Any, markers: tuple[Any, ...]) -> bool:
     return False
 
 
+def may_hold(text: bytes, markers: tuple[Any, ...]) -> bool:
+    """Whether the JSON ``text`` may hold a value that is one of ``markers`` (False is certain).
+
+    ``null``, ``""`` and ``false`` have one spelling each in JSON, so a text without any of them has
+    nothing to drop: the common request skips the walk. Other markers are assumed present (a zero
+    may be written ``1e-999``)."""
+    return any(_spelling(marker) in text for marker in markers)
+
+
+def _spelling(marker: Any) -> bytes:
+    if marker is None:
+        return b"null"
+    if marker is False:
+        return b"false"
+    if isinstance(marker, str) and marker == "":
+        return b'""'
+    return b""  # in every text
+
+
 def drop_absent(value: Any, markers: tuple[Any, ...]) -> Any:
     """``value`` without the object members whose value is one of ``markers``, at every depth
     (objects inside arrays too, as Go decodes a slice of structs); array items themselves stay."""

@@ -1,11 +1,13 @@
 """The admin API under ``/__mock/``: inspect and steer a running mock over HTTP.
 
 Admin routes need no API key (they are the operator's, not the upstream's) and answer their own
-simple error body ``{"error": {"message", "type": "mock_admin_error"}}``.
+simple error body ``{"error": {"message", "type": "mock_admin_error"}}``. They act on one namespace:
+the ``/__mock/ns/NAME/`` prefix or the ``X-Mock-Namespace`` header names it, else ``default``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -14,13 +16,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import __version__
+from . import __version__, namespaces
+from .clock import Clock
+from .config import Settings
 from .docs_page import openapi_routes
-from .media_routes import MediaMaker, media_routes
 from .errors import ApiError
+from .headers import HeaderMap
+from .media_routes import MediaMaker, media_routes
 from .parsing import MAX_JSON_DEPTH, read_body, too_deep
-from .state import MockState
-from .steering import ScenarioError, rule_from_json
+from .state import MockState, NamespaceState
+from .steering import FILES, SHARED, Rule, ScenarioError, rule_from_json
+from .store import StoreUnavailable
 
 PREFIX = "/__mock"
 MAX_ADMIN_BODY = 1024 * 1024
@@ -28,7 +34,7 @@ MAX_PAGE = 1000
 """Entries one journal or task listing answers at most; page on with ``after``."""
 
 
-def _error(status: int, message: str) -> JSONResponse:
+def admin_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": "mock_admin_error"}}, status_code=status)
 
 
@@ -60,24 +66,48 @@ def _page(request: Request, cursor: str) -> tuple[int, int | None]:
     return limit, position
 
 
+def _namespace(request: Request) -> str:
+    """The namespace an admin call is about: the ``/__mock/ns/NAME/`` prefix, else the header, else default."""
+    return namespaces.of_request(request.scope, HeaderMap.from_scope(request.scope), None, Settings())
+
+
+def _rule(data: Any) -> Rule:
+    """A rule from the admin API's JSON: with a ``source``, one loaded from a file (it is tried after the
+    rules added at run time, in the order added, and listed with that source)."""
+    source = data.pop("source", None) if isinstance(data, dict) else None
+    if source is None:
+        return rule_from_json(data)
+    if not isinstance(source, str) or not source:
+        raise ScenarioError("source must name where the rule comes from (a file and entry)")
+    rule = rule_from_json(data, source)
+    rule.layer = FILES
+    return rule
+
+
 def build_admin(state: MockState) -> Starlette:
+    async def space(request: Request) -> NamespaceState:
+        return await state.enter(_namespace(request))
+
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "version": __version__, "contracts": len(state.registry), "strict": state.settings.strict})
+        return JSONResponse(
+            {"status": "ok", "version": __version__, "contracts": len(state.registry), "strict": state.settings.strict, "store": state.store.describe()}
+        )
 
     async def reset(request: Request) -> Response:
-        state.reset()
+        await state.reset(_namespace(request))
         return JSONResponse({"reset": True})
 
     async def journal(request: Request) -> Response:
+        here = await space(request)
         if request.method == "DELETE":
-            state.journal.clear()
+            await here.journal.clear()
             return JSONResponse({"cleared": True})
         contract = request.query_params.get("contract")
         try:
             limit, after = _page(request, "after")
         except ScenarioError as exc:
-            return _error(400, str(exc))
-        entries = [e for e in state.journal if contract is None or e.contract_id == contract]
+            return admin_error(400, str(exc))
+        entries = [e for e in await here.journal.entries() if contract is None or e.contract_id == contract]
         if after is None:  # the newest calls
             page, more = (entries[-limit:] if limit else []), False
         else:  # the calls after seq `after`, oldest first; `next` is where to read on
@@ -89,85 +119,103 @@ def build_admin(state: MockState) -> Starlette:
         return JSONResponse({"contracts": [contract_summary(c) for c in state.registry]})
 
     async def rules(request: Request) -> Response:
+        name = _namespace(request)
         if request.method == "GET":
-            listing: dict[str, Any] = {"rules": [r.as_dict() for r in state.rules]}
+            listing: dict[str, Any] = {"rules": [r.as_dict() for r in await state.store.rules(name)]}
             if state.rule_files is not None:
                 listing["files"] = state.rule_files.as_dict()
             return JSONResponse(listing)
         if request.method == "DELETE":
-            state.rules.clear()
+            await state.store.replace_rules(name, [])
             return JSONResponse({"cleared": True})
         try:
-            rule = state.rules.add(rule_from_json(await _json_body(request)))
+            rule = await state.add_rule(name, _rule(await _json_body(request)))
         except ScenarioError as exc:
-            return _error(400, str(exc))
+            return admin_error(400, str(exc))
         return JSONResponse(rule.as_dict(), status_code=201)
 
     async def rule(request: Request) -> Response:
         try:
             rule_id = int(request.path_params["rule_id"])
         except ValueError:
-            return _error(400, "rule id must be an integer")
-        loaded = state.rules.from_file(rule_id)
-        if loaded is not None:
-            return _error(409, f"rule {rule_id} comes from {loaded.source}; edit or remove it there (the file is reloaded)")
-        if not state.rules.remove(rule_id):
-            return _error(404, f"no rule {rule_id}")
+            return admin_error(400, "rule id must be an integer")
+        name = _namespace(request)
+        shared = next((r for r in await state.store.rules(name) if r.id == rule_id and r.layer == SHARED), None)
+        if shared is not None:
+            return admin_error(409, f"rule {rule_id} comes from {shared.source}; edit or remove it there (the file is reloaded)")
+        if not await state.store.remove_rule(name, rule_id):
+            return admin_error(404, f"no rule {rule_id}")
         return JSONResponse({"deleted": rule_id})
 
     async def metrics(request: Request) -> Response:
-        body, content_type = state.metrics.exposition(request.headers.get("accept"))
+        body, content_type = await state.metrics.exposition(request.headers.get("accept"))
         return Response(body, headers={"content-type": content_type})
 
     async def clock(request: Request) -> Response:
+        name = _namespace(request)
         if request.method == "POST":
             try:
-                data = await _json_body(request)
-                if not isinstance(data, dict) or not ({"advance", "set"} & data.keys()):
-                    raise ScenarioError('send {"advance": seconds} or {"set": epoch_seconds}')
-                if "advance" in data:
-                    state.clock.advance(float(data["advance"]))
-                else:
-                    state.clock.set(float(data["set"]))
+                await change_clock(state, name, await _json_body(request))
             except (ScenarioError, ValueError, TypeError, OverflowError) as exc:
-                return _error(400, str(exc))
-        return JSONResponse(state.clock.as_dict())
+                return admin_error(400, str(exc))
+        return JSONResponse((await state.enter(name)).clock.as_dict())
 
     async def tasks(request: Request) -> Response:
         family = request.query_params.get("family")
         try:
             limit, offset = _page(request, "offset")
         except ScenarioError as exc:
-            return _error(400, str(exc))
-        engine = state.tasks
-        listed = list(engine.tasks(family))
+            return admin_error(400, str(exc))
+        here = await space(request)
+        listed = await here.tasks.tasks(family)
         start = max(offset or 0, 0)
         page = listed[start : start + limit]
         more = start + limit < len(listed)
-        return JSONResponse({"tasks": [task_summary(engine.view(t)) for t in page], "total": len(listed), "next": start + limit if more else None})
+        return JSONResponse({"tasks": [task_summary(here.tasks.view(t)) for t in page], "total": len(listed), "next": start + limit if more else None})
 
     async def task(request: Request) -> Response:
-        found = state.tasks.get(request.path_params["task_id"])
+        here = await space(request)
+        found = await here.tasks.get(request.path_params["task_id"])
         if found is None:
-            return _error(404, f"no task {request.path_params['task_id']}")
+            return admin_error(404, f"no task {request.path_params['task_id']}")
         verb = request.path_params.get("verb")
         if verb is None:
-            return JSONResponse(task_summary(state.tasks.view(found)))
+            return JSONResponse(task_summary(here.tasks.view(found)))
         if verb not in ("complete", "fail"):
-            return _error(404, "tasks can be completed (POST …/complete) or failed (POST …/fail)")
+            return admin_error(404, "tasks can be completed (POST …/complete) or failed (POST …/fail)")
         try:
             data = await _json_body(request)
         except ScenarioError as exc:
-            return _error(400, str(exc))
+            return admin_error(400, str(exc))
         reason = data.get("reason") if isinstance(data, dict) else None
-        view = state.tasks.finish(found, failed=verb == "fail", reason=reason if isinstance(reason, str) else None)
+        view = await here.tasks.finish(found, failed=verb == "fail", reason=reason if isinstance(reason, str) else None)
         return JSONResponse(task_summary(view))
 
+    async def namespace_list(request: Request) -> Response:
+        return JSONResponse({"namespaces": [info.as_dict() for info in await state.store.namespaces()]})
+
+    async def namespace(request: Request) -> Response:
+        name = request.path_params["name"]
+        if request.method == "DELETE":
+            if not await state.store.drop(name):
+                return admin_error(404, f"no namespace {name}")
+            return JSONResponse({"dropped": name})
+        found = next((info for info in await state.store.namespaces() if info.name == name), None)
+        if found is None:
+            return admin_error(404, f"no namespace {name}")
+        return JSONResponse(found.as_dict())
+
     async def not_found(request: Request, exc: Exception) -> Response:
-        return _error(404, f"no admin route {request.method} {request.url.path}")
+        return admin_error(404, f"no admin route {request.method} {request.url.path}")
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
-        return _error(405, f"{request.method} is not allowed on {request.url.path}")
+        return admin_error(405, f"{request.method} is not allowed on {request.url.path}")
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        return admin_error(503, f"gptnb-mock state store unavailable, try again: {exc}")
+
+    async def bad_namespace(request: Request, exc: Exception) -> Response:
+        return admin_error(400, str(exc))
 
     routes = [
         Route("/health", health, methods=["GET"]),
@@ -181,10 +229,31 @@ def build_admin(state: MockState) -> Starlette:
         Route("/tasks", tasks, methods=["GET"]),
         Route("/tasks/{task_id}", task, methods=["GET"]),
         Route("/tasks/{task_id}/{verb}", task, methods=["POST"]),
+        Route("/namespaces", namespace_list, methods=["GET"]),
+        Route("/namespaces/{name}", namespace, methods=["GET", "DELETE"]),
         *media_routes(MediaMaker(lambda: state.settings)),
         *openapi_routes(state.registry, PREFIX),
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    handlers = {404: not_found, 405: not_allowed, StoreUnavailable: unavailable, namespaces.NamespaceError: bad_namespace}
+    return Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+
+
+async def change_clock(state: MockState, namespace: str, data: Any) -> None:
+    """``{"mode": m, "speed": x}`` starts a new clock; ``{"advance": s}`` or ``{"set": epoch}`` moves it."""
+    if not isinstance(data, dict) or not ({"advance", "set", "mode"} & data.keys()):
+        raise ScenarioError('send {"advance": seconds}, {"set": epoch_seconds} or {"mode": "real|manual|step", "speed": x}')
+    if "mode" in data:
+        speed = float(data.get("speed", state.settings.clock_speed))
+        if not math.isfinite(speed):
+            raise ValueError("clock speed must be a finite number")
+        await state.store.set_clock(namespace, Clock(str(data["mode"]), speed))
+    current = (await state.enter(namespace)).clock
+    if "advance" in data:
+        seconds = float(data["advance"])
+        current.check_advance(seconds)
+        await state.store.advance_clock(namespace, seconds)
+    elif "set" in data:
+        await state.store.advance_clock(namespace, current.until(float(data["set"])))
 
 
 def contract_summary(contract: Any) -> dict[str, Any]:
@@ -216,5 +285,8 @@ def task_summary(view: Any) -> dict[str, Any]:
         "parent_id": task.parent_id,
         "callback_url": task.callback_url,
         "polls": task.polls,
-        "steps": [{"status": s.status, "at": s.at, "progress": s.progress} for s in task.steps],
+        "index": view.index,
+        "entered_at": view.entered_at,
+        "now": view.now,
+        "steps": [{"status": s.status, "at": s.at, "progress": s.progress, "failed": s.failed} for s in task.steps],
     }

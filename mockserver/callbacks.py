@@ -1,12 +1,16 @@
 """Callbacks: POST a task's state to the URL its request named, on every change, in order.
 
-One background thread with its own event loop watches the tasks that asked for callbacks. A watcher
-wakes when the task's next step is due (real clock) or when something moved it (manual / step clock,
-operator), delivers each step it has not delivered yet, and stops when the task ends. Deliveries are
-retried with back-off, go only to hosts the operator allows, and each attempt is journalled.
+A task that asks for callbacks carries its ``CallbackPlan`` (how to render a body), so any worker can
+deliver them. Each process runs one dispatcher on a background thread with its own event loop: it
+claims due tasks from the store (a claim is a lease: one worker at a time per task), delivers every
+step not delivered yet, notes each delivery in the store, and hands the task back with the wall time
+to look again (the next step under the real clock; a nudge under the manual and step clocks). So each
+state change is delivered once, by one worker, in order, and a restart picks up where it stopped.
+Deliveries are retried with back-off, go only to hosts the operator allows, and each attempt is
+journalled in the task's namespace.
 
-All deliveries share one HTTP client and at most ``callback_concurrency`` are in flight, so a
-thousand tasks with callbacks cost a thousand small coroutines, not a thousand connection pools.
+All deliveries of a process share one HTTP client and at most ``callback_concurrency`` are in flight,
+so a thousand tasks with callbacks cost a thousand small coroutines, not a thousand connection pools.
 The mock never calls itself back (a ``notifyHook`` of ``http://127.0.0.1:PORT/__mock/reset`` would
 wipe its state), and a failed delivery is journalled as "no HTTP answer" whatever the cause, so the
 journal does not tell a closed loopback port from a silent one.
@@ -15,139 +19,206 @@ journal does not tell a closed loopback port from a silent one.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import ipaddress
+import logging
+import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
 from .clock import REAL
 from .compaction import compact
-from .config import Settings
-from .journal import Journal
-from .metrics import Metrics
-from .tasks import Task, TaskEngine, TaskView
+from .journal import JournalEntry
+from .store import Claim, StoreUnavailable
+from .tasks import Task, TaskView
 from .validation import SchemaCheck
 
-Render = Callable[[TaskView], Any]
-IDLE_WAKE = 0.05  # manual and step clocks move on request; look that often for a move
+if TYPE_CHECKING:
+    from .state import MockState, NamespaceState
+
+log = logging.getLogger("gptnb_mock")
+IDLE_WAKE = 0.05  # other workers' nudges and real-clock steps are noticed this often
+CLAIMS_PER_LOOK = 32
 DELIVERY_TIMEOUT = 5.0
+STORE_RETRY = 1.0  # seconds between looks while the store is unreachable
 
 
 class CallbackDispatcher:
-    def __init__(self, engine: TaskEngine, journal: Journal, settings: Settings) -> None:
-        self.engine = engine
-        self.journal = journal
-        self.settings = settings
+    def __init__(self, state: MockState) -> None:
+        self.state = state
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: httpx.AsyncClient | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._wake: asyncio.Event | None = None
         self._lock = threading.Lock()
-        self._generation = 0  # bumped by reset: watchers of an older generation stop
+        self._renders: dict[str, Callable[..., Any]] = {}
+        self._stopped = False
+        self._slots = asyncio.Semaphore()  # made again in the dispatcher's loop, callback_concurrency wide
         self.own_ports: set[int] = set()
         """Ports this mock serves on (the app notes them as requests arrive)."""
-        self.metrics: Metrics | None = None
+        state.store.on_nudge.append(self.wake)
 
     def refusal(self, url: str) -> str | None:
         """Why ``url`` gets no callbacks, or None."""
         host = _host(url)
         if not host:
             return "not a valid http(s) URL"
-        if host not in self.settings.callback_allow:
+        if host not in self.state.settings.callback_allow:
             return f"host {host} is not allowed (gptnb-mock serve --callback-allow {host})"
         parts = urlsplit(url)
         if parts.path.startswith("/__mock") or (_local(host) and _port(parts) in self.own_ports):
             return "the mock itself is not a callback receiver"
         return None
 
-    def watch(self, task: Task, render: Render, check: SchemaCheck | None = None, *, only_final: bool = False) -> None:
-        """Deliver ``render(view)`` for every step ``task`` reaches (or only its last), to ``task.callback_url``."""
-        url = task.callback_url
-        if not url:
-            return
-        reason = self.refusal(url)
-        if reason is not None:
-            self._record(url, None, 0, f"refused: {reason}", [])
-            return
-        asyncio.run_coroutine_threadsafe(self._follow(task, render, check, self._generation, only_final), self._background_loop())
+    async def refuse(self, space: NamespaceState, url: str, reason: str) -> None:
+        """Journal why callbacks to ``url`` will not be made."""
+        await self._record(space.namespace, url, None, 0, f"refused: {reason}", [])
 
-    def reset(self) -> None:
-        self._generation += 1
+    def start(self) -> None:
+        """Run the dispatcher (idempotent); it also starts by itself when a callback becomes due here."""
+        with self._lock:
+            if self._loop is not None or self._stopped:
+                return
+            loop = self._loop = asyncio.new_event_loop()
+            ready = threading.Event()
+            threading.Thread(target=self._serve, args=(loop, ready), name="gptnb-callbacks", daemon=True).start()
+        ready.wait()
 
-    async def _follow(self, task: Task, render: Render, check: SchemaCheck | None, generation: int, only_final: bool) -> None:
-        delivered = -1
-        while generation == self._generation:
-            view = self.engine.view(task)
-            if only_final:  # families whose webhook fires once, when the task ends
-                pending: range | list[int] = [view.index] if view.terminal else []
+    def wake(self) -> None:
+        """Look at due callbacks now (thread-safe)."""
+        if self._loop is None and not self._stopped:
+            self.start()
+        loop, event = self._loop, self._wake
+        if loop is not None and event is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(event.set)
+
+    def stop(self) -> None:
+        """For good: a stopped dispatcher does not start again (the app is going away)."""
+        with self._lock:
+            loop, self._loop, self._stopped = self._loop, None, True
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
+
+    def _serve(self, loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        self._wake = asyncio.Event()
+        runner = loop.create_task(self._run())
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            runner.cancel()
+            loop.run_until_complete(asyncio.gather(runner, return_exceptions=True))
+            loop.run_until_complete(self.state.store.close())
+            loop.close()
+
+    async def _run(self) -> None:
+        store, wake = self.state.store, self._wake
+        assert wake is not None
+        following: set[asyncio.Task[None]] = set()
+        size = self.state.settings.callback_concurrency
+        self._slots = asyncio.Semaphore(size)
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT, limits=limits) as client:
+            while True:
+                wake.clear()
+                try:
+                    claims = await store.claim_callbacks(time.time(), CLAIMS_PER_LOOK)
+                except StoreUnavailable as exc:
+                    log.warning("callbacks wait for the store: %s", exc)
+                    await asyncio.sleep(STORE_RETRY)
+                    continue
+                for claim in claims:
+                    follower = asyncio.create_task(self._follow(client, claim))
+                    following.add(follower)
+                    follower.add_done_callback(following.discard)
+                if len(claims) < CLAIMS_PER_LOOK:
+                    try:
+                        await asyncio.wait_for(wake.wait(), IDLE_WAKE)
+                    except asyncio.TimeoutError:
+                        pass
+
+    async def _follow(self, client: httpx.AsyncClient, claim: Claim) -> None:
+        try:
+            space = await self.state.enter(claim.namespace)
+            task = await space.tasks.get(claim.task_id)
+            plan = task.callback if task is not None else None
+            if task is None or plan is None or not task.callback_url:
+                await self.state.store.release(claim, None)
+                return
+            view = space.tasks.view(task)
+            if plan.only_final:  # families whose webhook fires once, when the task ends
+                pending: range | list[int] = [view.index] if view.terminal and claim.delivered < view.index else []
             else:
-                pending = range(delivered + 1, view.index + 1)
+                pending = range(claim.delivered + 1, view.index + 1)
+            render = self._render(plan.render)
+            check = self.state.registry.check(self.state.registry[plan.contract].pointer("callback", "body")) if self.state.settings.strict and plan.contract else None
             for index in pending:
                 entered = view.entered(index) or view.now
-                await self._deliver(task.callback_url or "", render(TaskView(task, index, entered, entered)), check, generation)
-            delivered = view.index
-            if view.terminal:
-                return
-            await asyncio.sleep(self._pause(view))
+                body = render(TaskView(task, index, entered, entered), *plan.args)
+                if not await self._deliver(client, claim, task.callback_url, body, check):
+                    return  # the task is gone (a reset): its callbacks with it
+                await self.state.store.delivered(claim, index)
+            await self.state.store.release(claim, None if view.terminal else _next_look(space, task, view))
+        except StoreUnavailable as exc:  # the lease runs out and the task is claimed again later
+            log.warning("callbacks of task %s wait for the store: %s", claim.task_id, exc)
+        except Exception:
+            log.exception("gptnb-mock failed to deliver the callbacks of task %s", claim.task_id)
 
-    def _pause(self, view: TaskView) -> float:
-        clock = self.engine.clock
-        if clock.mode != REAL or view.terminal:
-            return IDLE_WAKE
-        due = view.task.created_at + view.task.steps[view.index + 1].at - view.now
-        return min(max(due / clock.speed, 0.005), 0.25)
+    def _render(self, name: str) -> Callable[..., Any]:
+        render = self._renders.get(name)
+        if render is None:
+            module, _, attribute = name.partition(":")
+            render = self._renders[name] = getattr(importlib.import_module(module), attribute)
+        return render
 
-    async def _deliver(self, url: str, body: Any, check: SchemaCheck | None, generation: int) -> None:
+    async def _deliver(self, client: httpx.AsyncClient, claim: Claim, url: str, body: Any, check: SchemaCheck | None) -> bool:
+        """POST ``body`` with retries; False when the task was dropped meanwhile (nothing more to do)."""
         violations = [f"callback body {v}" for v in check.violations(body)] if check is not None else []
-        client, slots = self._shared()
         delay = 0.1
-        for attempt in range(self.settings.callback_retries + 1):
-            if generation != self._generation:  # reset since: its deliveries are forgotten too
-                return
+        for attempt in range(self.state.settings.callback_retries + 1):
+            if attempt and await self.state.store.task(claim.namespace, claim.task_id) is None:
+                return False  # reset since: its retries are forgotten too
             try:
-                async with slots:
+                async with self._slots:
                     response = await client.post(url, json=body)
                     await response.aclose()
-                self._record(url, body, response.status_code, f"attempt {attempt + 1}: HTTP {response.status_code}", violations)
+                await self._record(claim.namespace, url, body, response.status_code, f"attempt {attempt + 1}: HTTP {response.status_code}", violations)
                 if response.status_code < 500 and response.status_code != 429:
-                    return
+                    return True
             except httpx.HTTPError:
-                self._record(url, body, 0, f"attempt {attempt + 1}: no HTTP answer", violations)
+                await self._record(claim.namespace, url, body, 0, f"attempt {attempt + 1}: no HTTP answer", violations)
             violations = []  # reported once per body
             await asyncio.sleep(delay)
             delay *= 2
+        return True
 
-    def _record(self, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
-        if self.metrics is not None:
-            delivered = 0 < status < 500 and status != 429
-            self.metrics.callback("refused" if outcome.startswith("refused") else "delivered" if delivered else "failed")
-        kept = compact(body, self.settings.journal_entry_bytes)
-        entry = self.journal.record(
-            {"method": "POST", "path": url, "contract_id": None, "query": {}, "body": kept, "time": time.time(), "kind": "callback"}
-        )
-        entry.status = status
-        entry.response = outcome
-        entry.violations = violations
+    async def _record(self, namespace: str, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
+        delivered = 0 < status < 500 and status != 429
+        self.state.metrics.callback("refused" if outcome.startswith("refused") else "delivered" if delivered else "failed")
+        kept = compact(body, self.state.settings.journal_entry_bytes)
+        entry = JournalEntry(0, time.time(), "POST", url, None, {}, kept, status, outcome, violations, kind="callback")
+        await self.state.store.record(namespace, entry)
 
-    def _shared(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
-        """The one client and the delivery slots, made on first use inside the background loop."""
-        if self._client is None or self._slots is None:
-            size = self.settings.callback_concurrency
-            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-            self._client = httpx.AsyncClient(timeout=DELIVERY_TIMEOUT, limits=limits)
-            self._slots = asyncio.Semaphore(size)
-        return self._client, self._slots
 
-    def _background_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="gptnb-callbacks", daemon=True).start()
-                self._loop = loop
-            return self._loop
+def render_name(render: Callable[..., Any]) -> str:
+    """``module:function`` for a module-level function (what a CallbackPlan keeps)."""
+    name = f"{render.__module__}:{render.__qualname__}"
+    if "<" in render.__qualname__ or "." in render.__qualname__:
+        raise ValueError(f"callback renderers must be module-level functions, not {name}")
+    return name
+
+
+def _next_look(space: NamespaceState, task: Task, view: TaskView) -> float:
+    """Wall time at which the task's next step begins; math.inf when only a nudge can move it."""
+    clock = space.clock
+    if clock.mode != REAL or len(task.entered) > 1:
+        return math.inf
+    due = clock.wall_time_of(task.created_at + task.steps[view.index + 1].at)
+    return due if due is not None else math.inf
 
 
 def _local(host: str) -> bool:
@@ -174,4 +245,3 @@ def _host(url: str) -> str:
     except ValueError:  # e.g. "http://[x": an unbalanced IPv6 bracket
         return ""
     return (parts.hostname or "").lower() if parts.scheme in ("http", "https") else ""
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ EPILOG = """examples:
   gptnb-mock serve                                  # http://127.0.0.1:8000, any key accepted
   gptnb-mock serve --port 9000 --api-key sk-test --strict --chunk-delay 50
   gptnb-mock serve --fixtures replies.yaml --fixtures aimock-fixtures/
+  gptnb-mock serve --store redis://127.0.0.1:6379/0 --workers 2   # state shared by workers and replicas
   gptnb-mock contracts --family openai
   gptnb-mock validate --method POST --path /v1/chat/completions request.json
   gptnb-mock validate --method POST --path /v1/chat/completions --status 200 response.json
@@ -30,7 +32,11 @@ EPILOG = """examples:
   GPTNB_API_KEY=sk-... gptnb-mock check https://goapi.gptnb.ai --dry-run
 
 Point any OpenAI-compatible client at http://127.0.0.1:8000/v1 with any key.
-The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock, metrics, openapi.json, docs)."""
+The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock, tasks, namespaces, metrics, openapi.json, docs).
+A namespace (header X-Mock-Namespace: NAME, or the path prefix /__mock/ns/NAME/) keeps its own tasks, rules, journal and clock."""
+
+
+WORKER_ENV = "GPTNB_MOCK_WORKER"  # settings and store URL handed to --workers processes
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -38,61 +44,123 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import MockApp
     from .guard import served_hosts
-    from .rulefiles import RuleFileError, RuleFiles
+    from .rulefiles import RuleFileError
     from .serving import install_log_redaction, uvicorn_options
-    from .state import MockState
+    from .state import MockState, limits_of
+    from .store import StoreUnavailable, open_store
 
-    settings = Settings(
-        api_keys=frozenset(args.api_key or ()),
-        seed=args.seed,
-        strict=args.strict,
-        latency_ms=args.latency,
-        chunk_delay_ms=args.chunk_delay,
-        max_body_bytes=args.max_body,
-        journal_size=args.journal_size,
-        error_type=args.error_type,
-        callback_allow=Settings().callback_allow | frozenset(args.callback_allow or ()),
-        max_tasks=args.max_tasks,
-        task_failure_rate=args.task_failure_rate,
-        task_concurrency=args.task_concurrency,
-        task_queue_size=args.task_queue,
-        banned_words=Settings().banned_words | frozenset(w.lower() for w in args.banned_word or ()),
-        allowed_hosts=served_hosts(args.host, tuple(args.allow_host or ())),
-        admin_token=args.admin_token or None,
-        journal_entry_bytes=args.journal_entry_bytes,
-        task_param_bytes=args.task_param_bytes,
-        callback_concurrency=args.callback_concurrency,
-        realtime_audio_bytes=args.realtime_audio_bytes,
-        media_cache_bytes=args.media_cache_bytes,
-        worker_processes=True,
-        generated_json=args.generated_json,
-    )
-    problem = _check_limits(settings)
-    if problem:
-        print(f"gptnb-mock: {problem}", file=sys.stderr)
-        return 2
     try:
-        state = MockState(settings, clock=Clock(args.clock, args.clock_speed))
-    except (ContractError, ValueError) as exc:
+        Clock(args.clock, args.clock_speed)
+        settings = Settings(
+            api_keys=frozenset(args.api_key or ()),
+            seed=args.seed,
+            strict=args.strict,
+            latency_ms=args.latency,
+            chunk_delay_ms=args.chunk_delay,
+            max_body_bytes=args.max_body,
+            journal_size=args.journal_size,
+            error_type=args.error_type,
+            callback_allow=Settings().callback_allow | frozenset(args.callback_allow or ()),
+            max_tasks=args.max_tasks,
+            task_failure_rate=args.task_failure_rate,
+            task_concurrency=args.task_concurrency,
+            task_queue_size=args.task_queue,
+            banned_words=Settings().banned_words | frozenset(w.lower() for w in args.banned_word or ()),
+            allowed_hosts=served_hosts(args.host, tuple(args.allow_host or ())),
+            admin_token=args.admin_token or None,
+            journal_entry_bytes=args.journal_entry_bytes,
+            task_param_bytes=args.task_param_bytes,
+            callback_concurrency=args.callback_concurrency,
+            realtime_audio_bytes=args.realtime_audio_bytes,
+            media_cache_bytes=args.media_cache_bytes,
+            worker_processes=True,
+            generated_json=args.generated_json,
+            clock=args.clock,
+            clock_speed=args.clock_speed,
+            namespace_per_key=args.namespace_per_key,
+        )
+        problem = _check_limits(settings)
+        if problem:
+            raise ValueError(problem)
+        if args.workers < 1:
+            raise ValueError("--workers must be at least 1")
+        if args.workers > 1 and args.store == "memory":
+            raise ValueError("--workers needs a store the workers share: add --store redis://HOST:PORT/DB")
+        store = open_store(args.store, limits_of(settings), settings.clock, settings.clock_speed)
+        asyncio.run(_check_store(store))
+        state = MockState(settings, store=store)
+    except (ContractError, ValueError, StoreUnavailable) as exc:
         print(f"gptnb-mock: {exc}", file=sys.stderr)
         return 2
-    if args.fixtures:
-        state.rule_files = RuleFiles([Path(p) for p in args.fixtures], state)
-        try:
-            loaded = state.rule_files.load()
-        except RuleFileError as exc:
-            print(f"gptnb-mock: {exc}", file=sys.stderr)
-            return 2
+    try:
+        loaded = asyncio.run(_keep_files(state, args.fixtures or []))
+    except (RuleFileError, StoreUnavailable) as exc:
+        print(f"gptnb-mock: {exc}", file=sys.stderr)
+        return 2
+    if loaded is not None:
         skipped = f", {len(loaded.skipped)} entries skipped (see GET /__mock/rules)" if loaded.skipped else ""
         print(f"gptnb-mock: {len(loaded.rules)} canned replies from {', '.join(args.fixtures)}{skipped}; reloaded when they change", file=sys.stderr)
-    app = MockApp(state=state)
-    limits = uvicorn_options(args.max_header_bytes, args.shutdown_timeout)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log, **limits)
-    install_log_redaction()  # after uvicorn's logging set-up, so its handlers get the filter too
+    options = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": args.access_log}
+    options.update(uvicorn_options(args.max_header_bytes, args.shutdown_timeout))
     guarded = " (admin token required)" if settings.admin_token else ""
-    print(f"gptnb-mock {__version__}: {len(state.registry)} contracts on http://{args.host}:{args.port} (admin: /__mock/{guarded})", file=sys.stderr)
-    uvicorn.Server(config).run()
+    where = f"{len(state.registry)} contracts on http://{args.host}:{args.port}, {args.workers} worker(s), state in {store.describe()}"
+    print(f"gptnb-mock {__version__}: {where} (admin: /__mock/{guarded})", file=sys.stderr)
+    if args.workers == 1:
+        config = uvicorn.Config(MockApp(state=state), **options)
+        install_log_redaction()  # after uvicorn's logging set-up, so its handlers get the filter too
+        uvicorn.Server(config).run()
+        return 0
+    handed = {
+        "settings": settings.to_json(),
+        "store": args.store,
+        "fixtures": args.fixtures or [],
+        "max_header_bytes": args.max_header_bytes,
+        "shutdown_timeout": args.shutdown_timeout,
+    }
+    os.environ[WORKER_ENV] = json.dumps(handed)
+    uvicorn.run("mockserver.cli:worker_app", factory=True, workers=args.workers, **options)
     return 0
+
+
+async def _check_store(store: Any) -> None:
+    try:
+        await store.open()
+    finally:
+        await store.close()
+
+
+async def _keep_files(state: Any, paths: list[str]) -> Any:
+    """Make the files' rules the shared rules (none without files: a restart without --fixtures forgets
+    those of an earlier run); the files as loaded, or None. RuleFileError names what is wrong."""
+    from .rulefiles import RuleFiles, digest
+
+    try:
+        if not paths:
+            await state.store.replace_shared_rules([], digest([]))
+            return None
+        state.rule_files = RuleFiles([Path(p) for p in paths], state)
+        return await state.rule_files.load()
+    finally:
+        await state.store.close()
+
+
+def worker_app() -> Any:
+    """The app of one ``--workers`` process (uvicorn imports this in each worker)."""
+    from .app import MockApp
+    from .rulefiles import RuleFiles
+    from .serving import install_log_redaction, uvicorn_options
+    from .state import MockState, limits_of
+    from .store import open_store
+
+    handed = json.loads(os.environ[WORKER_ENV])
+    uvicorn_options(handed["max_header_bytes"], handed["shutdown_timeout"])  # this process's header limit
+    install_log_redaction()
+    settings = Settings.from_json(handed["settings"])
+    store = open_store(handed["store"], limits_of(settings), settings.clock, settings.clock_speed)
+    state = MockState(settings, store=store)
+    if handed["fixtures"]:
+        state.rule_files = RuleFiles([Path(p) for p in handed["fixtures"]], state)  # loaded (once for all) as the worker starts
+    return MockApp(state=state)
 
 
 def _check_limits(settings: Settings) -> str | None:
@@ -236,12 +304,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--chunk-delay", type=int, default=0, metavar="MS", help="milliseconds between streamed events (default: %(default)s)")
     serve.add_argument("--strict", action="store_true", help="check every response against its contract; violations are logged and shown in /__mock/journal")
     serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY_BYTES, metavar="BYTES", help="largest request body accepted; larger gets 413 (default: %(default)s)")
-    serve.add_argument("--journal-size", type=int, default=1000, metavar="N", help="calls kept in the journal ring (default: %(default)s)")
+    serve.add_argument("--journal-size", type=int, default=1000, metavar="N", help="calls kept in each namespace's journal ring (default: %(default)s)")
     serve.add_argument("--error-type", default="new_api_error", help="error.type of relay errors (default: %(default)s)")
     serve.add_argument("--clock", choices=MODES, default="real", help="real: wall time (scaled by --clock-speed); manual: moves only via POST /__mock/clock; step: every poll of a task moves it one state on (default: %(default)s)")
     serve.add_argument("--clock-speed", type=float, default=1.0, metavar="X", help="how much faster than real time the real clock runs (default: %(default)s)")
     serve.add_argument("--callback-allow", action="append", metavar="HOST", help="also POST task callbacks to HOST (repeatable; loopback is always allowed)")
-    serve.add_argument("--max-tasks", type=int, default=10_000, metavar="N", help="tasks kept; past this the oldest finished ones are forgotten (default: %(default)s)")
+    serve.add_argument("--max-tasks", type=int, default=10_000, metavar="N", help="tasks kept per namespace; past this the oldest finished ones are forgotten (default: %(default)s)")
     serve.add_argument("--task-failure-rate", type=float, default=0.0, metavar="P", help="share of async tasks planned to fail, 0..1 (default: %(default)s)")
     serve.add_argument("--task-concurrency", type=int, default=10, metavar="N", help="tasks a family runs at once before queueing, Midjourney code 22 (default: %(default)s)")
     serve.add_argument("--task-queue", type=int, default=100, metavar="N", help="queued tasks a family accepts before refusing, Midjourney code 23 (default: %(default)s)")
@@ -270,6 +338,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"], help="uvicorn log level (default: %(default)s)")
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True, help="log every request (default: on)")
+    serve.add_argument(
+        "--store",
+        default="memory",
+        metavar="URL",
+        help="where tasks, rules, journals and clocks live: memory (this process; gone when it stops) or redis://[:PASSWORD@]HOST:PORT/DB "
+        "(shared by every worker and replica pointing at it, kept across restarts; rediss:// for TLS) (default: %(default)s)",
+    )
+    serve.add_argument("--workers", type=int, default=1, metavar="N", help="uvicorn worker processes; more than one needs --store redis://... (default: %(default)s)")
+    serve.add_argument(
+        "--namespace-per-key",
+        action="store_true",
+        help="requests without an X-Mock-Namespace header get a namespace of their API key (tasks, rules, journal and clock apart per key)",
+    )
     serve.set_defaults(run=_serve)
 
     listing = commands.add_parser("contracts", help="list the contracts", description="List every contract: id, method, path, aliases, title.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # audio uploads may be 25 MB; the relay refuses beyond that
@@ -61,6 +63,11 @@ class Settings:
     generated_json: str = "full"
     """JSON the mock makes from a client's schema (tool-call arguments, structured replies): "full" fills
     every optional property, as real models mostly do; "minimal" only the required ones."""
+    clock: str = "real"
+    """The clock mode a namespace starts with (real, manual, step)."""
+    clock_speed: float = 1.0
+    namespace_per_key: bool = False
+    """Requests without an X-Mock-Namespace header use a namespace of their API key."""
 
     def __post_init__(self) -> None:
         if self.generated_json not in GENERATED_JSON:
@@ -70,3 +77,11 @@ class Settings:
     def optional_properties(self) -> str:
         return GENERATED_JSON[self.generated_json]
 
+    def to_json(self) -> str:
+        """For worker processes, which rebuild the settings with ``from_json``."""
+        return json.dumps({k: sorted(v) if isinstance(v, frozenset) else v for k, v in dataclasses.asdict(self).items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        sets = {f.name for f in dataclasses.fields(cls) if "frozenset" in str(f.type)}
+        return cls(**{k: frozenset(v) if k in sets and v is not None else v for k, v in json.loads(text).items()})

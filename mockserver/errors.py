@@ -7,6 +7,7 @@ model) are answered by the relay's own builder whatever the family, as the real 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ INVALID_REQUEST = "invalid_request"
 TOO_LARGE = "too_large"
 NO_CHANNEL = "no_channel"
 FAULT = "fault"  # injected by a steering rule or scenario header
+STORE_UNAVAILABLE = "store_unavailable"  # the state store (Redis) cannot be reached
 
 RELAY_KINDS = frozenset({UNAUTHORIZED, NOT_FOUND, NO_CHANNEL})
 
@@ -84,6 +86,20 @@ def build_error(error: ApiError, context: ErrorContext, family_builder: str | No
     name = RELAY if error.kind in RELAY_KINDS or family_builder is None else family_builder
     builder = _builders.get(name) or _builders[RELAY]
     return builder(error, context)
+
+
+def answer_error(exc: Exception, context: ErrorContext, family_builder: str | None, what: str) -> JsonReply:
+    """The answer to a request that failed with ``exc``: the family's error body, a 503 when the store
+    is unreachable, and a plain 500 for a bug in the mock (logged with ``what`` was being done)."""
+    from .store import StoreUnavailable  # here: the store's records import what imports this module
+
+    if isinstance(exc, ApiError):
+        return build_error(exc, context, family_builder)
+    if isinstance(exc, StoreUnavailable):
+        error = ApiError(503, STORE_UNAVAILABLE, f"gptnb-mock state store unavailable, try again: {exc}")
+        return build_error(error, context, family_builder)
+    logging.getLogger("gptnb_mock").error("gptnb-mock failed on %s", what, exc_info=exc)
+    return build_error(ApiError(500, "mock_bug", "gptnb-mock internal error (see its log)"), ErrorContext(context.settings, context.request_id, context.call), None)
 
 
 def known_builders() -> frozenset[str]:

@@ -16,10 +16,14 @@ class HeaderMap(dict[str, str]):
 
     @classmethod
     def from_scope(cls, scope: Scope) -> HeaderMap:
-        return cls((name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope.get("headers", ()))
+        # The ASGI spec has servers send names in lower case already.
+        return cls({name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", ())})
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return super().get(key.lower(), default)
+        found = dict.get(self, key)
+        if found is None and not key.islower():
+            found = dict.get(self, key.lower())
+        return default if found is None else found
 
     def __getitem__(self, key: str) -> str:
         return super().__getitem__(key.lower())

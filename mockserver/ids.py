@@ -1,13 +1,15 @@
 """Identifiers in the shapes the real services use, random or derived from a seed.
 
-These run on every request, so they avoid per-character work: random ids are ``os.urandom`` bytes
-and derived ones hash bytes, each mapped onto the alphabet in one ``translate``.
+These run on every request, so they avoid per-character work: random ids are bytes from the
+process's random generator (seeded from the OS, reseeded in a forked child; no system call per id)
+and derived ones hash bytes, each mapped onto the alphabet in one ``translate``. Ids are names, not
+secrets: nothing the mock guards depends on guessing one.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import random
 import string
 import time
 
@@ -40,7 +42,7 @@ def request_id_headers(rid: str) -> dict[str, str]:
 
 
 def random_alnum(length: int) -> str:
-    return os.urandom(length).translate(_TO_ALNUM).decode()
+    return random.getrandbits(8 * length).to_bytes(length, "little").translate(_TO_ALNUM).decode()
 
 
 def derived_alnum(length: int, *parts: object) -> str:

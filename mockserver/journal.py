@@ -1,16 +1,16 @@
 """A bounded record of the calls the mock answered, for tests and the admin API to inspect.
 
-A ring (deque with maxlen) keeps memory flat however long the server runs.
+Entries live in the store, one ring per namespace (``--journal-size`` entries), so every worker
+writes to and reads from the same journal.
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
-from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .store import Entered, Store
 
 
 @dataclass
@@ -52,28 +52,27 @@ class JournalEntry:
 
 
 class Journal:
-    def __init__(self, size: int) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=size)
-        self._seq = itertools.count(1)
-        # Sync clients reach the app from a bridge thread while tests read from theirs.
-        self._lock = threading.Lock()
+    """One namespace's journal. An entry is recorded once, complete, when its exchange is over."""
 
-    def record(self, entry_without_seq: dict[str, Any]) -> JournalEntry:
-        with self._lock:
-            entry = JournalEntry(seq=next(self._seq), **entry_without_seq)
-            self._entries.append(entry)
+    def __init__(self, store: Store, namespace: str) -> None:
+        self.store = store
+        self.namespace = namespace
+
+    async def record(self, entry: JournalEntry) -> JournalEntry:
+        await self.store.record(self.namespace, entry)
         return entry
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+    async def record_unless_changed(self, entry: JournalEntry, version: str) -> Entered | None:
+        """Record the entry if the namespace is still at ``version``; else the namespace as it is now."""
+        return await self.store.record_unless_changed(self.namespace, entry, version)
 
-    def __iter__(self) -> Iterator[JournalEntry]:
-        with self._lock:
-            return iter(list(self._entries))
+    async def entries(self) -> list[JournalEntry]:
+        """Oldest first."""
+        return await self.store.journal(self.namespace)
 
-    def __len__(self) -> int:
-        return len(self._entries)
+    async def clear(self) -> None:
+        await self.store.clear_journal(self.namespace)
 
-    def violations(self) -> list[tuple[JournalEntry, str]]:
-        return [(entry, v) for entry in self for v in entry.violations]
+
+def violations(entries: list[JournalEntry]) -> list[tuple[JournalEntry, str]]:
+    return [(entry, v) for entry in entries for v in entry.violations]

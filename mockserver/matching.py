@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from .conversation import Facts
     from .pipeline import Call
 
-NAMESPACE_HEADER = "x-mock-namespace"
-DEFAULT_NAMESPACE = "default"
 _REGEX = re.compile(r"^/(.*)/([imsx]*)$", re.S)
 _FLAGS = {"i": re.I, "m": re.M, "s": re.S, "x": re.X}
 
@@ -102,10 +100,6 @@ def _shown(value: Any) -> str:
     return orjson.dumps(value).decode()[:80] if value is not None else "null"
 
 
-def namespace_of(call: Call) -> str:
-    return call.headers.get(NAMESPACE_HEADER) or DEFAULT_NAMESPACE
-
-
 def _facts(call: Call) -> Facts:
     return call.facts
 
@@ -137,7 +131,7 @@ def _compile(name: str, spec: Any) -> Condition:
         return lambda call: named(call.api_key)
     if name == "namespace":
         named = name_test(spec, where)
-        return lambda call: named(namespace_of(call))
+        return lambda call: named(call.state.namespace)
     if name in ("header", "query"):
         return _mapping_condition(name, spec)
     if name == "body":

@@ -27,25 +27,29 @@ import orjson
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from . import conversation, errors, parsing, sse
+from . import conversation, errors, namespaces, parsing, sse
+from .absent import may_hold
 from .canned import Canned
 from .compaction import compact
 from .contracts import Contract
 from .conversation import Facts
+from .families import is_stateless
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
 from .ids import request_id, request_id_headers
-from .matching import DEFAULT_NAMESPACE, NAMESPACE_HEADER
-from .metrics import NO_CONTRACT, Metrics
+from .journal import JournalEntry
+from .metrics import NO_CONTRACT, NO_NAMESPACE, Metrics
 from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
-from .state import MockState
+from .state import MockState, NamespaceState
 from .steering import SCENARIO_HEADERS, Rule, ScenarioError, Taken, parse_scenario
+from .store import DEFAULT_NAMESPACE, Entered, StoreUnavailable
 from .streaming import StreamProfile
 
 log = logging.getLogger("gptnb_mock")
+REPLIES = (JsonReply, TextReply, BinaryReply, StreamReply)
 CLIENT_CLOSED = 499  # journalled (never sent) for a client that left before its answer, as nginx logs it
 
 
@@ -68,7 +72,7 @@ class Call:
     api_key: str | None
     base_url: str
     request_id: str
-    state: MockState
+    state: NamespaceState
     extras: dict[str, Any] = field(default_factory=dict)
     rule: Rule | None = None
     """The steering rule that answers, if one does."""
@@ -115,6 +119,7 @@ class Prepared:
         self.model_patterns = tuple(re.compile(p) for p in routing.patterns) if routing else ()
         self.model_in_path = routing is not None and routing.location == "path"
         self.handler = state.handlers.get(contract.id)
+        self.stateless = is_stateless(contract.id)
         self.judge = ResponseJudge(contract, registry)
 
     def routes_model(self, model: str) -> bool:
@@ -135,62 +140,102 @@ class Pipeline:
         headers = HeaderMap.from_scope(scope)
         raw_query = scope.get("query_string", b"")
         query_pairs = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else []
-        journal = {"method": method, "path": path, "contract_id": None, "query": dict(query_pairs), "body": None, "rule": None}
+        reached: Contract | None = None  # the contract the request got to, for the journal and the error
+        logged_body = None
         call: Call | None = None
         prepared: Prepared | None = None
-        family = None
+        family: str | None = None
+        namespace: str | None = None
+        space: NamespaceState | None = None
+        unconfirmed = False  # answered from the namespace as last read: confirmed when journalled
         try:
             match = self.router.match(path, method)
             candidates = match.route.methods.get(method) if match else None
             if not candidates:
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL ({method} {path})")
             candidates = self._by_request(candidates, headers, query_pairs)
-            base = candidates[-1]
-            family = base.errors
-            journal["contract_id"] = base.id
-            api_key = self.authenticate(base, headers, query_pairs)
-            body, files = await self._read(base, scope, receive, headers)
-            journal["body"] = compact(_journal_body(body, files), self.state.settings.journal_entry_bytes, _declared_length(headers))
-            if base.absence:  # what the relay decodes as "not given" is gone before anyone looks
-                body = base.absence.drop(body)
+            reached = candidates[-1]
+            family = reached.errors
+            api_key = self.authenticate(reached, headers, query_pairs)
+            namespace = self.namespace_of(scope, headers, api_key)
+            body, files, json_text = await self._read(reached, scope, receive, headers)
+            logged_body = compact(_journal_body(body, files), self.state.settings.journal_entry_bytes, _declared_length(headers))
+            absence = reached.absence
+            if absence and (json_text is None or may_hold(json_text, absence.values)):
+                body = absence.drop(body)  # what the relay decodes as "not given" is gone before anyone looks
             prepared = self._select(candidates, body)
-            contract = prepared.contract
-            journal["contract_id"] = contract.id
-            query = parsing.coerce_fields(query_pairs, prepared.query_schema)
-            if base.absence:
-                query = base.absence.drop(query)
+            contract = reached = prepared.contract
+            query = parsing.coerce_fields(query_pairs, prepared.query_schema) if query_pairs else {}
+            if absence and query:
+                query = absence.drop(query)
             self.validate(prepared, match.params, query, headers, body)
             if contract.kind == "websocket":
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
             self.route_model(prepared, match.params if prepared.model_in_path else body)
-            call = Call(contract, method, path, match.params, query, headers, body, files, api_key, _base_url(scope, headers), rid, self.state)
+            space, unconfirmed = await self._space_for(prepared, namespace)
+            call = Call(contract, method, path, match.params, query, headers, body, files, api_key, base_url(scope, headers, namespace), rid, space)
             reply = await self._answer(prepared, call, receive)
         except ClientGone:  # left during a delay: nothing to send, nothing more to do
-            entry = self.state.journal.record({**journal, "time": self.state.clock.now()})
-            entry.status, entry.response = CLIENT_CLOSED, "(the client disconnected before the answer)"
-            namespace = headers.get(NAMESPACE_HEADER) or DEFAULT_NAMESPACE
-            self.state.metrics.request(entry.contract_id, CLIENT_CLOSED, namespace, time.perf_counter() - started)
+            if space is not None:
+                gone = JournalEntry(0, space.clock.now(), method, path, reached.id if reached else None, dict(query_pairs), logged_body, CLIENT_CLOSED)
+                gone.response = "(the client disconnected before the answer)"
+                await _Recorder(space, gone, started, self.state.metrics).record_once()
             return
-        except ApiError as error:
-            reached = prepared.contract if prepared else self.state.registry.contracts.get(journal["contract_id"] or "")
-            reply = errors.build_error(error, ErrorContext(self.state.settings, rid, call, reached), family)
-        except Exception:  # a bug in the mock, never the client's fault: say so plainly
-            log.exception("gptnb-mock failed on %s %s", method, path)
-            bug = ApiError(500, "mock_bug", "gptnb-mock internal error (see its log)")
-            reply = errors.build_error(bug, ErrorContext(self.state.settings, rid, call), None)
-        if call is not None and call.rule is not None:
-            journal["rule"] = call.rule.id or None  # a header's one-off rule has no id
-        entry = self.state.journal.record({**journal, "time": self.state.clock.now()})
-        entry.status = reply.status
-        if prepared is not None and self.state.settings.strict:
-            reply = prepared.judge.watch(reply, entry.violations)
-        await self._send(reply, rid, entry, scope, receive, send)
-        elapsed = time.perf_counter() - started
-        entry.duration_ms = elapsed * 1000
-        metrics = self.state.metrics
-        metrics.request(entry.contract_id, reply.status, headers.get(NAMESPACE_HEADER) or DEFAULT_NAMESPACE, elapsed)
-        if call is not None and call.rule is not None and call.rule.id:
-            metrics.rule_hit(call.rule)
+        except Exception as exc:  # noqa: BLE001 (every failure becomes an answer; see answer_error)
+            reply = self._refusal(exc, rid, call, reached, family, f"{method} {path}")
+        if space is None:
+            space = await self.space_for_errors(scope, headers, namespace)
+        while True:
+            when = space.clock.now() if space is not None else time.time()
+            entry = JournalEntry(0, when, method, path, reached.id if reached else None, dict(query_pairs), logged_body, reply.status)
+            if call is not None and call.rule is not None:
+                entry.rule = call.rule.id or None  # a header's one-off rule has no id
+            if prepared is not None and self.state.settings.strict:
+                reply = prepared.judge.watch(reply, entry.violations)
+            current = await self._send(reply, rid, entry, space, started, unconfirmed, scope, receive, send)
+            if current is None:
+                return
+            # The namespace changed (a rule, the clock) since this process last read it: nothing was
+            # sent or journalled, so the request is answered again from the namespace as it is now.
+            assert call is not None and prepared is not None
+            space, unconfirmed, call.state = current, False, current
+            try:
+                reply = await self._answer(prepared, call, receive)
+            except ClientGone:
+                return
+            except Exception as exc:  # noqa: BLE001
+                reply = self._refusal(exc, rid, call, reached, family, f"{method} {path}")
+
+    def _refusal(self, exc: Exception, rid: str, call: Call | None, reached: Contract | None, family: str | None, what: str) -> Reply:
+        return errors.answer_error(exc, ErrorContext(self.state.settings, rid, call, reached), family, what)
+
+    async def _space_for(self, prepared: Prepared, namespace: str) -> tuple[NamespaceState, bool]:
+        """The request's namespace, and whether it is the view last read rather than read now.
+
+        A stateless handler with no steering rule to honour may be answered from the last view: its
+        journal entry is then written only if the namespace has not changed since (see ``_send``).
+        Everything else reads the namespace first."""
+        if prepared.stateless:
+            seen = self.state.last_seen(namespace)
+            if seen is not None and not seen.rules.rules:
+                return seen, True
+        return await self.state.enter(namespace), False
+
+    def namespace_of(self, scope: Scope, headers: HeaderMap, api_key: str | None) -> str:
+        try:
+            return namespaces.of_request(scope, headers, api_key, self.state.settings)
+        except namespaces.NamespaceError as exc:
+            raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {namespaces.HEADER} header: {exc}") from None
+
+    async def enter(self, scope: Scope, headers: HeaderMap, api_key: str | None) -> NamespaceState:
+        return await self.state.enter(self.namespace_of(scope, headers, api_key))
+
+    async def space_for_errors(self, scope: Scope, headers: HeaderMap, namespace: str | None = None) -> NamespaceState | None:
+        """Where a request refused before its namespace was read is journalled (None: nowhere)."""
+        try:
+            return await self.state.enter(namespace) if namespace else await self.enter(scope, headers, None)
+        except (ApiError, StoreUnavailable):
+            return None
 
     def authenticate(self, contract: Contract, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
         key = None
@@ -213,16 +258,17 @@ class Pipeline:
             raise ApiError(401, errors.UNAUTHORIZED, "无效的令牌", code="")
         return key
 
-    async def _read(self, contract: Contract, scope: Scope, receive: Receive, headers: HeaderMap) -> tuple[Any, dict[str, list[parsing.Upload]]]:
+    async def _read(self, contract: Contract, scope: Scope, receive: Receive, headers: HeaderMap) -> tuple[Any, dict[str, list[parsing.Upload]], bytes | None]:
+        """The body as data, its file uploads, and its text when it came as JSON."""
         raw = await parsing.read_body(receive, headers.get("content-length"), self.state.settings.max_body_bytes)
         accepted = contract.content_types
         if not accepted:
-            return None, {}
+            return None, {}, None
         media = parsing.check_content_type(headers.get("content-type"), accepted, bool(raw))
         if media == parsing.JSON:
-            return await parsing.parse_json(raw, self.state.settings.worker_processes), {}
+            return await parsing.parse_json(raw, self.state.settings.worker_processes), {}, raw
         if not raw:
-            return {}, {}
+            return {}, {}, None
         fields, files = await parsing.parse_form(raw, headers.get("content-type", ""), media)
         prepared = self.prepared[contract.id]
         data = parsing.coerce_fields(fields, prepared.form_schema)
@@ -231,7 +277,7 @@ class Pipeline:
         for name, uploads in files.items():
             # Validation sees a file as its name; a text value where a file belongs is caught below.
             data[name] = uploads[0].filename
-        return data, files
+        return data, files, None
 
     def _by_request(self, candidates: list[Contract], headers: HeaderMap, query: list[tuple[str, str]]) -> list[Contract]:
         """Settle the variants that headers or query pick before anything else: they bring their own auth.
@@ -289,7 +335,9 @@ class Pipeline:
             raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
 
     async def _answer(self, prepared: Prepared, call: Call, receive: Receive) -> Reply:
-        taken = self._steering_rule(call)
+        taken = _scenario(call.headers)
+        if taken is None and call.state.rules.rules:  # no rules (the common case): nothing to await
+            taken = await call.state.rules.take(call)
         delay = self.state.settings.latency_ms + (taken.rule.delay_ms if taken else 0)
         if delay:
             await _wait_for_client(delay / 1000, receive)
@@ -300,18 +348,7 @@ class Pipeline:
         if prepared.handler is None:
             return _documented_reply(call.contract)
         result = prepared.handler(call)
-        return await result if inspect.isawaitable(result) else result
-
-    def _steering_rule(self, call: Call) -> Taken | None:
-        for name in SCENARIO_HEADERS:
-            value = call.headers.get(name)
-            if value and (name != "prefer" or any(f"{key}=" in value for key in ("code", "delay", "example", "fail"))):
-                try:
-                    rule = parse_scenario(value)
-                except ScenarioError as exc:
-                    raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {name} header: {exc}") from None
-                return Taken(rule, rule.replies[0])
-        return self.state.rules.take(call)
+        return result if isinstance(result, REPLIES) else await result
 
     async def _steer(self, taken: Taken, call: Call) -> Reply | None:
         """The rule's answer, or None when the handler answers (rendering the rule's reply, if any)."""
@@ -339,10 +376,29 @@ class Pipeline:
             raise ApiError(reply.status or 500, errors.FAULT, error.message, param=error.param, code=error.code, extra=extra)
         return None
 
-    async def _send(self, reply: Reply, rid: str, entry: Any, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _send(
+        self,
+        reply: Reply,
+        rid: str,
+        entry: JournalEntry,
+        space: NamespaceState | None,
+        started: float,
+        unconfirmed: bool,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> NamespaceState | None:
+        """Journal the exchange, then answer: the entry is in the store before the client has the whole
+        answer, so whatever it asks next (of any worker) sees it. For an ``unconfirmed`` view, when the
+        namespace has changed since, nothing is sent or journalled and the current view is returned."""
         ids = request_id_headers(rid)
+        recorder = _Recorder(space, entry, started, self.state.metrics)
         if isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes)):
-            chunks = _frame(reply, self.state.metrics, entry.contract_id or NO_CONTRACT) if isinstance(reply, StreamReply) else reply.data
+            if unconfirmed and space is not None:  # a stream is journalled at its end: confirm first
+                current = await self.state.enter(space.namespace)
+                if current.version != space.version:
+                    return current
+            chunks = _frame(reply, recorder, self.state.metrics) if isinstance(reply, StreamReply) else _recorded(reply.data, recorder)
             entry.response = "(event stream)" if isinstance(reply, StreamReply) else f"(bytes of {reply.media_type} as they came)"
             response = StreamingResponse(
                 chunks,
@@ -350,8 +406,11 @@ class Pipeline:
                 media_type=reply.media_type,
                 headers={"cache-control": "no-cache", "x-accel-buffering": "no", **ids, **reply.headers},
             )
-            await response(scope, receive, send)
-            return
+            try:
+                await response(scope, receive, send)
+            finally:
+                await recorder.record_once()  # the client left before the end
+            return None
         if isinstance(reply, JsonReply):
             try:
                 body = _dumps(reply.body)
@@ -370,10 +429,61 @@ class Pipeline:
             body = reply.data  # type: ignore[assignment]  (bytes: streamed data went out above)
             entry.response = f"({len(body)} bytes of {reply.media_type})"
             media = reply.media_type
+        try:
+            if unconfirmed and space is not None:
+                changed = await recorder.record_unless_changed()
+                if changed is not None:
+                    return self.state.view(space.namespace, changed)
+            else:
+                await recorder.record_once()
+        except StoreUnavailable as exc:
+            unrecorded = errors.answer_error(exc, ErrorContext(self.state.settings, rid), None, "journal")
+            body, media, reply = _dumps(unrecorded.body), unrecorded.media_type, unrecorded
         extra = [(k.lower().encode(), str(v).encode()) for k, v in {**ids, **reply.headers}.items()]
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        return None
+
+
+class _Recorder:
+    """Journals one exchange once, when it is complete (a stream: before its last event goes out), and
+    counts it in the metrics."""
+
+    def __init__(self, space: NamespaceState | None, entry: JournalEntry, started: float, metrics: Metrics) -> None:
+        self.space = space
+        self.entry = entry
+        self.started = started
+        self.metrics = metrics
+        self.done = False
+
+    async def record_once(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        self._count()
+        if self.space is None:
+            return
+        try:
+            await self.space.journal.record(self.entry)
+        except StoreUnavailable:
+            if self.entry.response != "(event stream)":
+                raise
+            log.warning("gptnb-mock could not journal %s %s: the store is unavailable", self.entry.method, self.entry.path)
+
+    async def record_unless_changed(self) -> Entered | None:
+        assert self.space is not None
+        self.entry.duration_ms = (time.perf_counter() - self.started) * 1000
+        changed = await self.space.journal.record_unless_changed(self.entry, self.space.version)
+        if changed is None:
+            self.done = True
+            self._count()
+        return changed
+
+    def _count(self) -> None:
+        self.entry.duration_ms = (time.perf_counter() - self.started) * 1000
+        namespace = self.space.namespace if self.space is not None else NO_NAMESPACE
+        self.metrics.request(self.entry.contract_id, self.entry.status, namespace, self.entry.duration_ms / 1000)
 
 
 async def _wait_for_client(seconds: float, receive: Receive) -> None:
@@ -400,6 +510,19 @@ def _known_key(key: str, keys: frozenset[str]) -> bool:
     return sum(hmac.compare_digest(given, known.encode()) for known in keys) > 0
 
 
+def _scenario(headers: HeaderMap) -> Taken | None:
+    """The rule a request's own scenario header asks for (it comes before the namespace's rules)."""
+    for name in SCENARIO_HEADERS:
+        value = headers.get(name)
+        if value and (name != "prefer" or any(f"{key}=" in value for key in ("code", "delay", "example", "fail"))):
+            try:
+                rule = parse_scenario(value)
+                return Taken(rule, rule.replies[0])
+            except ScenarioError as exc:
+                raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {name} header: {exc}") from None
+    return None
+
+
 def _carried(location: str, name: str, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
     """The raw value of an auth carrier; a subprotocol carrier is the offered protocol after ``name``."""
     if location == "query":
@@ -417,24 +540,36 @@ def _documented_reply(contract: Contract) -> Reply:
     return reply_from_example(example, contract)
 
 
-async def _frame(reply: StreamReply, metrics: Metrics, contract: str) -> AsyncIterator[bytes]:
+async def _frame(reply: StreamReply, recorder: _Recorder, metrics: Metrics) -> AsyncIterator[bytes]:
     sent = 0
     try:
         async for item in reply.events:
             yield sse.encode(item)
             sent += 1
+        await recorder.record_once()
         if reply.terminator is not None:
             yield sse.encode_terminator(reply.terminator)
     finally:  # counted even when the client leaves halfway
-        metrics.stream(contract, sent)
+        metrics.stream(recorder.entry.contract_id or NO_CONTRACT, sent)
 
 
-def _base_url(scope: Scope, headers: HeaderMap) -> str:
+async def _recorded(chunks: AsyncIterator[bytes], recorder: _Recorder) -> AsyncIterator[bytes]:
+    """Bytes streamed as they come (a proxied download), journalled once they are all out."""
+    async for chunk in chunks:
+        yield chunk
+    await recorder.record_once()
+
+
+def base_url(scope: Scope, headers: HeaderMap, namespace: str) -> str:
+    """Where links the mock hands out point: the host the request came to, in the request's namespace."""
     host = headers.get("host")
     if not host:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
-    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+    root = scope.get("root_path", "")
+    if namespace != DEFAULT_NAMESPACE and namespaces.SCOPE_KEY not in scope:
+        root += namespaces.url_prefix(namespace)
+    return f"{scope.get('scheme', 'http')}://{host}{root}"
 
 
 def _declared_length(headers: HeaderMap) -> int | None:

@@ -55,19 +55,26 @@ class RouteMatch:
 class Router:
     def __init__(self, contracts: Iterable[Contract]) -> None:
         self._static: dict[str, Route] = {}
-        self._dynamic: list[tuple[re.Pattern[str], Route]] = []
+        dynamic: list[tuple[re.Pattern[str], Route]] = []
         by_path: dict[str, Route] = {}
         for contract in contracts:
             for path in contract.paths:
                 by_path.setdefault(path, Route(path)).add(contract)
         for path, route in by_path.items():
             if _PARAM.search(path):
-                self._dynamic.append((compile_path(path), route))
+                dynamic.append((compile_path(path), route))
             else:
                 self._static[path] = route
         # Longer literal prefixes first, then more literal text in all: /v1/models/{model} never shadows
         # /v1/models/{model}/x nor /v1/models/{model}:action. The sort is stable: ties keep their order.
-        self._dynamic.sort(key=lambda item: (-len(_PARAM.split(item[1].path)[0]), -_literal_length(item[1].path)))
+        dynamic.sort(key=lambda item: (-len(_PARAM.split(item[1].path)[0]), -_literal_length(item[1].path)))
+        # A path is only tried against the routes that can match its first segment (in the same order),
+        # so a poll of /mj/task/{id}/fetch does not run a hundred other families' patterns first.
+        keyed = [(_first_segment(item[1].path), item) for item in dynamic]
+        self._any_first = [item for key, item in keyed if key is None]
+        self._by_first: dict[str, list[tuple[re.Pattern[str], Route]]] = {
+            segment: [item for key, item in keyed if key in (segment, None)] for segment in {key for key, _ in keyed if key is not None}
+        }
 
     def match(self, path: str, method: str | None = None) -> RouteMatch | None:
         """The route for ``path``: one that serves ``method`` when any does, else the first that matches."""
@@ -77,7 +84,7 @@ class Router:
         if route is not None and (method is None or method in route.methods):
             return RouteMatch(route, {})
         first = RouteMatch(route, {}) if route is not None else None
-        for pattern, dynamic in self._dynamic:
+        for pattern, dynamic in self._by_first.get(path.split("/", 2)[1] if path.startswith("/") else "", self._any_first):
             found = pattern.match(path)
             if found is None:
                 continue
@@ -85,6 +92,12 @@ class Router:
                 return RouteMatch(dynamic, found.groupdict())
             first = first or RouteMatch(dynamic, found.groupdict())
         return first
+
+
+def _first_segment(path: str) -> str | None:
+    """The literal first segment of a route's path; None when a parameter is in it."""
+    segment = path.split("/", 2)[1] if path.startswith("/") else ""
+    return None if "{" in segment else segment
 
 
 def _literal_length(path: str) -> int:

@@ -5,11 +5,15 @@ JSON form, or aimock's ``{"fixtures": [...]}``. A path may be a directory: its `
 and ``.yml`` files are read by name, sub-directories after files, as aimock reads a directory.
 Anything malformed is refused with the file, the entry and the problem named; a running server keeps
 its last good set and shows the problem at ``GET /__mock/rules``.
+
+A server's files (``serve --fixtures``) are the store's shared rules, which every namespace has; the
+pytest fixtures load files into their test's namespace.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -17,10 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import yaml
 
 from .aimock import AimockError, NoCounterpart, translate
-from .steering import Rule, ScenarioError, rule_from_json
+from .contracts import ContractRegistry
+from .rulecheck import prepare
+from .steering import FILES, SHARED, Rule, ScenarioError, rule_from_json, rule_record
+from .store import StoreUnavailable
 
 if TYPE_CHECKING:
     from .state import MockState
@@ -61,17 +69,18 @@ def _directory(directory: Path) -> list[Path]:
     return files + [f for sub in entries if sub.is_dir() for f in _directory(sub)]
 
 
-def load(paths: Iterable[Path], state: MockState) -> Loaded:
+def load(paths: Iterable[Path], registry: ContractRegistry, strict: bool, layer: int = FILES) -> Loaded:
     """Every rule of every file, prepared against the contracts (strict mode refuses misfits)."""
     loaded = Loaded()
     for path in files_under(paths):
-        entries, skipped = _entries(_read(path), path, state)
+        entries, skipped = _entries(_read(path), path, registry)
         for label, spec, notes in entries:
             try:
-                rule = state.rules.prepare(rule_from_json(spec, source=label))
+                rule = prepare(rule_from_json(spec, source=label), registry, strict)
             except ScenarioError as exc:
                 raise RuleFileError(f"{label}: {exc}") from None
             rule.notes = (*notes, *rule.notes)
+            rule.layer = layer
             loaded.rules.append(rule)
         loaded.skipped += skipped
     return loaded
@@ -97,16 +106,16 @@ Entry = tuple[str, Any, list[str]]
 """(label naming file and entry, the rule's JSON form, notes on what was left out)."""
 
 
-def _entries(document: Any, path: Path, state: MockState) -> tuple[list[Entry], list[str]]:
+def _entries(document: Any, path: Path, registry: ContractRegistry) -> tuple[list[Entry], list[str]]:
     if isinstance(document, dict) and "fixtures" in document:
-        return _aimock_entries(document["fixtures"], path, state)
+        return _aimock_entries(document["fixtures"], path, registry)
     listed = document.get("rules") if isinstance(document, dict) and set(document) <= {"rules", "$comment"} else document
     if not isinstance(listed, list):
         raise RuleFileError(f'{path}: expected {{"rules": [...]}}, a list of rules, or aimock\'s {{"fixtures": [...]}}')
     return [(_label(path, "rules", index, spec), spec, []) for index, spec in enumerate(listed)], []
 
 
-def _aimock_entries(fixtures: Any, path: Path, state: MockState) -> tuple[list[Entry], list[str]]:
+def _aimock_entries(fixtures: Any, path: Path, registry: ContractRegistry) -> tuple[list[Entry], list[str]]:
     if not isinstance(fixtures, list):
         raise RuleFileError(f'{path}: "fixtures" must be a list (aimock\'s fixture file format)')
     found: list[Entry] = []
@@ -114,7 +123,7 @@ def _aimock_entries(fixtures: Any, path: Path, state: MockState) -> tuple[list[E
     for index, entry in enumerate(fixtures):
         label = _label(path, "fixtures", index, entry)
         try:
-            translated = translate(entry, state.registry)
+            translated = translate(entry, registry)
         except NoCounterpart as exc:
             skipped.append(f"{label}: {exc}")
             continue
@@ -130,7 +139,7 @@ def _label(path: Path, key: str, index: int, entry: Any) -> str:
 
 
 class RuleFiles:
-    """The files a server was started with: loaded into its rule book, and again whenever they change."""
+    """The files a server was started with: the store's shared rules, loaded again whenever they change."""
 
     def __init__(self, paths: Iterable[Path], state: MockState) -> None:
         self.paths = [Path(p) for p in paths]
@@ -140,20 +149,25 @@ class RuleFiles:
         self.skipped: list[str] = []
         self._seen: tuple[tuple[str, int, int], ...] | None = None
 
-    def load(self) -> Loaded:
-        """Load now; RuleFileError when anything is wrong (the rule book is then left as it was)."""
-        seen = self._fingerprint()
-        loaded = load(self.paths, self.state)
-        self.state.rules.replace_files(loaded.rules)
+    async def load(self) -> Loaded:
+        """Load now; RuleFileError when anything is wrong (the shared rules are then left as they were).
+
+        Workers and replicas loading the same files write them to the store once (see ``digest``)."""
+        seen = await asyncio.to_thread(self._fingerprint)
+        loaded = await asyncio.to_thread(load, self.paths, self.state.registry, self.state.settings.strict, SHARED)
+        batch = digest(loaded.rules)
+        for rule in loaded.rules:
+            rule.batch = batch  # a changed file's sequences count afresh
+        await self.state.store.replace_shared_rules(loaded.rules, batch)
         self._seen, self.error, self.skipped = seen, None, loaded.skipped
         for reason in loaded.skipped:
             log.warning("gptnb-mock: skipped %s", reason)
         return loaded
 
-    def reload_if_changed(self) -> bool:
+    async def reload_if_changed(self) -> bool:
         """Reload when a file changed, appeared or went; True when the rules were replaced."""
         try:
-            seen = self._fingerprint()
+            seen = await asyncio.to_thread(self._fingerprint)
         except RuleFileError as exc:
             seen = None
             problem = str(exc)
@@ -161,7 +175,7 @@ class RuleFiles:
             if seen == self._seen:
                 return False
             try:
-                loaded = self.load()
+                loaded = await self.load()
             except RuleFileError as exc:
                 problem = str(exc)
             else:
@@ -174,10 +188,13 @@ class RuleFiles:
         return False
 
     async def watch(self, interval: float = WATCH_INTERVAL) -> None:
-        """Look for changes until cancelled."""
+        """Look for changes until cancelled (an unavailable store is tried again at the next look)."""
         while True:
             await asyncio.sleep(interval)
-            await asyncio.to_thread(self.reload_if_changed)
+            try:
+                await self.reload_if_changed()
+            except StoreUnavailable as exc:
+                log.error("gptnb-mock: could not reload the rule files: %s", exc)
 
     def _fingerprint(self) -> tuple[tuple[str, int, int], ...]:
         found = []
@@ -191,3 +208,8 @@ class RuleFiles:
 
     def as_dict(self) -> dict[str, Any]:
         return {"paths": [str(p) for p in self.paths], "error": self.error, "skipped": self.skipped}
+
+
+def digest(rules: list[Rule]) -> str:
+    """What the rules say, in short: the same files give the same digest in every process."""
+    return hashlib.sha256(orjson.dumps([rule_record(rule) for rule in rules], option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]

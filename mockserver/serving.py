@@ -6,6 +6,7 @@ mock behaves the same whichever started it.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import re
@@ -18,10 +19,13 @@ DEFAULT_SHUTDOWN_SECONDS = 3.0
 
 
 def uvicorn_options(max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES, shutdown_seconds: float = DEFAULT_SHUTDOWN_SECONDS) -> dict[str, Any]:
-    """Keyword arguments for ``uvicorn.run`` / ``uvicorn.Config``."""
+    """Keyword arguments for ``uvicorn.run`` / ``uvicorn.Config`` (one header limit per process: a
+    ``--workers`` process calls this again with the same limit)."""
     options: dict[str, Any] = {"timeout_graceful_shutdown": shutdown_seconds}
     if _has("httptools"):
-        options["http"] = _header_limited(max_header_bytes)
+        protocol = _header_limited()
+        protocol.limit = max_header_bytes
+        options["http"] = protocol
     else:
         options["http"] = "h11"
         options["h11_max_incomplete_event_size"] = max_header_bytes
@@ -34,22 +38,25 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _header_limited(limit: int) -> type:
+@functools.cache
+def _header_limited() -> type:
     """uvicorn's httptools protocol, refusing a request whose head grows past ``limit`` bytes.
 
     llhttp buffers a header until it ends, so a 50 MB header would sit in memory before any callback
-    could look at it; counting the bytes that arrive before the head is complete stops it early.
+    could look at it; counting the bytes that arrive before the head is complete stops it early. The
+    class is this module's (``HeaderLimitedProtocol``), so uvicorn can hand it to worker processes.
     """
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class HeaderLimitedProtocol(HttpToolsProtocol):
+        limit = DEFAULT_MAX_HEADER_BYTES
         _head_bytes = 0
         _in_head = True
 
         def data_received(self, data: bytes) -> None:
             if self._in_head:
                 self._head_bytes += len(data)
-                if self._head_bytes > limit:
+                if self._head_bytes > self.limit:
                     self._refuse()
                     return
             super().data_received(data)
@@ -63,7 +70,7 @@ def _header_limited(limit: int) -> type:
             super().on_headers_complete()
 
         def _refuse(self) -> None:
-            body = f"Request headers too large: the limit is {limit} bytes (gptnb-mock serve --max-header-bytes)".encode()
+            body = f"Request headers too large: the limit is {self.limit} bytes (gptnb-mock serve --max-header-bytes)".encode()
             self.transport.write(
                 b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
                 + b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
@@ -75,7 +82,15 @@ def _header_limited(limit: int) -> type:
             super().on_message_complete()
             self._in_head, self._head_bytes = True, 0
 
+    HeaderLimitedProtocol.__qualname__ = "HeaderLimitedProtocol"  # found again by name, see __getattr__
     return HeaderLimitedProtocol
+
+
+def __getattr__(name: str) -> Any:
+    # uvicorn pickles the protocol class into --workers processes by name; there it is made on first use.
+    if name == "HeaderLimitedProtocol":
+        return _header_limited()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # What may carry a key in a log line: Authorization / api-key headers, the Realtime subprotocol

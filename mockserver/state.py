@@ -1,9 +1,9 @@
-"""Everything one mock instance remembers, in one object the app, admin API and fixtures share."""
+"""What one mock instance knows (settings, contracts, handlers, its store) and what one namespace of it
+holds (tasks, rules, journal, clock), as the app, the admin API and the fixtures share them."""
 
 from __future__ import annotations
 
 from .callbacks import CallbackDispatcher
-from .clock import Clock
 from .config import Settings
 from .contracts import ContractRegistry, default_registry
 from .families import Handler, load_all
@@ -11,44 +11,89 @@ from .journal import Journal
 from .metrics import Metrics
 from .rulecheck import prepare
 from .rulefiles import RuleFiles
-from .steering import RuleBook
-from .tasks import MemoryTaskStore, TaskEngine
+from .steering import Rule, RuleBook
+from .store import DEFAULT_NAMESPACE, Entered, Limits, MemoryStore, Store
+from .tasks import TaskEngine
+
+NAMESPACES_REMEMBERED = 1024  # views kept for reuse; past this they are all built afresh
 
 
 class MockState:
-    def __init__(self, settings: Settings | None = None, registry: ContractRegistry | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, registry: ContractRegistry | None = None, store: Store | None = None) -> None:
         self.settings = settings or Settings()
         self.registry = registry or default_registry()
         self.handlers: dict[str, Handler] = load_all()
-        self.journal = Journal(self.settings.journal_size)
-        self.rules = RuleBook(lambda rule: prepare(rule, self.registry, self.settings.strict))
-        self.tasks = TaskEngine(clock or Clock(), MemoryTaskStore(self.settings.max_tasks))
-        self.callbacks = CallbackDispatcher(self.tasks, self.journal, self.settings)
-        self.metrics = Metrics(self.tasks)
-        self.callbacks.metrics = self.metrics
+        self.store = store if store is not None else memory_store(self.settings)
+        self.callbacks = CallbackDispatcher(self)
+        self.metrics = Metrics(self)
         self.rule_files: RuleFiles | None = None
-        """Files of canned replies this instance reloads when they change (``serve --fixtures``)."""
+        """Files of canned replies this instance keeps as the shared rules (``serve --fixtures``)."""
+        self._entered: dict[str, NamespaceState] = {}
+
+    def prepare(self, rule: Rule) -> Rule:
+        """Work out which contracts the rule can answer and judge its replies (ScenarioError if it cannot stand)."""
+        return prepare(rule, self.registry, self.settings.strict)
+
+    async def add_rule(self, namespace: str, rule: Rule) -> Rule:
+        """Check the rule, then keep it in the namespace."""
+        return await self.store.add_rule(namespace, self.prepare(rule))
+
+    async def enter(self, namespace: str = DEFAULT_NAMESPACE) -> NamespaceState:
+        """The namespace as a request sees it (one read of the store)."""
+        return self.view(namespace, await self.store.enter(namespace))
+
+    def view(self, namespace: str, entered: Entered) -> NamespaceState:
+        """The namespace as the store answered it; the same object while its version holds."""
+        known = self._entered.get(namespace)
+        if known is not None and known.version == entered.version:
+            return known
+        if len(self._entered) >= NAMESPACES_REMEMBERED:
+            self._entered.clear()
+        known = self._entered[namespace] = NamespaceState(self, namespace, entered)
+        return known
+
+    def last_seen(self, namespace: str) -> NamespaceState | None:
+        """The namespace as this process last read it; it may have changed since (see Pipeline)."""
+        return self._entered.get(namespace)
+
+    async def reset(self, namespace: str = DEFAULT_NAMESPACE) -> None:
+        """Forget the namespace's calls, rules, tasks and clock (the moto ``/moto-api/reset`` of this mock)."""
+        await self.store.drop(namespace)
+
+    def configure(self, settings: Settings) -> None:
+        """New settings for a running instance (the live-server fixture, between tests)."""
+        self.settings = settings
+        self._entered.clear()
+        self.store.clock_mode, self.store.clock_speed = settings.clock, settings.clock_speed
+
+    def close(self) -> None:
+        self.callbacks.stop()
+
+
+class NamespaceState:
+    """One namespace's tasks, rules, journal and clock, with the instance's settings and contracts:
+    what a handler sees as ``call.state``."""
+
+    def __init__(self, mock: MockState, namespace: str, entered: Entered) -> None:
+        clock, rules, self.version = entered
+        self.mock = mock
+        self.namespace = namespace
+        self.clock = clock
+        self.registry = mock.registry
+        self.callbacks = mock.callbacks
+        self.store = mock.store
+        self.rules = RuleBook(mock.store, namespace, rules)
+        self.tasks = TaskEngine(mock.store, namespace, clock)
+        self.journal = Journal(mock.store, namespace)
 
     @property
-    def clock(self) -> Clock:
-        return self.tasks.clock
+    def settings(self) -> Settings:
+        return self.mock.settings  # the instance's, as they are now (the live-server fixture swaps them)
 
-    @clock.setter
-    def clock(self, clock: Clock) -> None:
-        self.tasks.clock = clock
 
-    def configure(self, settings: Settings, clock: Clock) -> None:
-        """New settings and clock for a running instance (the live-server fixture, between tests)."""
-        self.settings = settings
-        self.callbacks.settings = settings
-        self.clock = clock
-        self.reset()
+def memory_store(settings: Settings) -> MemoryStore:
+    return MemoryStore(limits_of(settings), settings.clock, settings.clock_speed)
 
-    def reset(self) -> None:
-        """Forget calls, rules and tasks, and restart the clock (the moto ``/moto-api/reset`` of this
-        mock); rules from files stay, counting afresh."""
-        self.clock = self.clock.restarted()
-        self.journal.clear()
-        self.rules.reset()
-        self.tasks.clear()
-        self.callbacks.reset()
+
+def limits_of(settings: Settings) -> Limits:
+    return Limits(journal_size=settings.journal_size, max_tasks=settings.max_tasks)

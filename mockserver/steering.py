@@ -6,19 +6,22 @@ fixture (``gptnb.route(...).respond(...)``, ``gptnb.add_rule({...})``), files of
 code=429`` as Prism spells it, or ``X-Mock-Scenario: code=429; delay=200; example=stream``).
 
 A rule is plain data (``rule_to_json`` / ``rule_from_json`` round-trip it); its ``match`` is a pure
-function of the request. Which rule answers (the first that matches, in this order):
+function of the request. Rules live in the store, per namespace; the rules of the server's own files
+(``serve --fixtures``) are shared by every namespace, each counting its own uses. Which rule answers
+(the first that matches, in this order):
 1. a scenario header on the request, always;
 2. rules by ``priority``, highest first (default 0);
 3. at equal priority, rules added at run time (admin API, fixture), newest first;
-4. then rules from files, in the order given (files of a directory by name, entries as written).
+4. then rules from files loaded into the namespace (the pytest marker, ini key, ``load_fixtures``),
+   in the order loaded;
+5. then rules from the server's files, in the order given (files of a directory by name, entries as
+   written).
 """
 
 from __future__ import annotations
 
 import fnmatch
-import itertools
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +32,7 @@ from .streaming import StreamProfile
 
 if TYPE_CHECKING:
     from .pipeline import Call
+    from .store import Store
 
 SCENARIO_HEADERS = ("prefer", "x-mock-scenario")
 SideEffect = Callable[["Call"], Any]
@@ -37,6 +41,14 @@ SideEffect = Callable[["Call"], Any]
 ADMIN = "admin"
 FIXTURE = "fixture"
 HEADER = "header"
+
+# Layers of rules, in the order they are tried at equal priority.
+ADDED = 0
+"""Added at run time (admin API, fixture, header): newest first."""
+FILES = 1
+"""Loaded from files into one namespace (the pytest marker, ini key, ``load_fixtures``): as loaded."""
+SHARED = 2
+"""Loaded from the server's files (``serve --fixtures``), shared by every namespace: as loaded."""
 
 
 class ScenarioError(ValueError):
@@ -69,14 +81,14 @@ class Rule:
     """The contracts the rule can answer, worked out when it is added (None: any the globs name)."""
     notes: tuple[str, ...] = ()
     """What did not fit the contracts (kept, not refused, outside strict mode)."""
+    layer: int = ADDED
+    """Where it is tried among rules of its priority: ADDED, FILES or SHARED."""
+    batch: str = ""
+    """Rules loaded together (one load of files) count their sequences together, apart from other loads."""
 
     @property
     def globs(self) -> tuple[str, ...]:
         return (self.contract,) if isinstance(self.contract, str) else self.contract
-
-    @property
-    def spent(self) -> bool:
-        return self.times is not None and self.hits >= self.times
 
     def reaches(self, contract_id: str, path: str) -> bool:
         if self.path is not None and not fnmatch.fnmatchcase(path, self.path):
@@ -93,11 +105,24 @@ class Rule:
         """Rules sharing this key count their calls together for ``sequence_index``."""
         if self.match is None or self.match.sequence_index is None:
             return None
-        return f"{self.globs}|{self.path}|{self.match.group}"
+        return f"{self.batch}|{self.globs}|{self.path}|{self.match.group}"
+
+    @property
+    def order(self) -> tuple[int, int, int]:
+        """Where the rule is tried: lower first."""
+        return (-self.priority, self.layer, -self.id if self.layer == ADDED else self.id)
 
     def as_dict(self) -> dict[str, Any]:
         """The rule as the admin API lists it: its JSON form, its id, uses and origin."""
-        return {"id": self.id, **rule_to_json(self), "hits": self.hits, "source": self.source, "notes": list(self.notes), "python": self.side_effect is not None}
+        return {
+            "id": self.id,
+            **rule_to_json(self),
+            "hits": self.hits,
+            "source": self.source,
+            "layer": LAYER_NAMES[self.layer],
+            "notes": list(self.notes),
+            "python": self.side_effect is not None,
+        }
 
 
 RULE_FIELDS = frozenset({"contract", "path", "match", "reply", "replies", "priority", "delay_ms", "stream", "times", "name"})
@@ -231,113 +256,64 @@ class Taken:
     reply: Canned
 
 
-Prepare = Callable[[Rule], Rule]
-
-
 class RuleBook:
-    """The active rules in the order they are tried; ``take`` finds and counts the one that answers.
+    """One namespace's rules as a request sees them: read with the namespace, in the order they are
+    tried. Uses and sequence positions are counted by the store, so ``times``, ordered replies and
+    ``sequence_index`` hold across workers and replicas."""
 
-    Rules added at run time and rules loaded from files are two layers: ``clear`` and the admin
-    ``DELETE`` touch only the first, a reload of the files only the second. ``prepare`` (given by the
-    owner) works out which contracts a rule can answer and judges its replies against them.
-    """
+    def __init__(self, store: Store, namespace: str, rules: list[Rule]) -> None:
+        self.store = store
+        self.namespace = namespace
+        self.rules = rules
 
-    def __init__(self, prepare: Prepare | None = None) -> None:
-        self.prepare: Prepare = prepare or (lambda rule: rule)
-        self._added: list[Rule] = []  # newest first
-        self._files: list[Rule] = []  # as loaded
-        self._ordered: list[Rule] = []
-        self._sequences: dict[str, int] = {}
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-
-    def add(self, rule: Rule) -> Rule:
-        rule = self.prepare(rule)
-        with self._lock:
-            rule.id = next(self._ids)
-            self._added.insert(0, rule)
-            self._order()
-        return rule
-
-    def replace_files(self, rules: Iterable[Rule]) -> list[Rule]:
-        """Make these the file rules (already prepared), counting afresh."""
-        rules = list(rules)
-        with self._lock:
-            for rule in rules:
-                rule.id = rule.id or next(self._ids)
-            self._files = rules
-            self._sequences.clear()
-            self._order()
-        return rules
-
-    def remove(self, rule_id: int) -> bool:
-        with self._lock:
-            before = len(self._added)
-            self._added = [r for r in self._added if r.id != rule_id]
-            self._order()
-            return len(self._added) != before
-
-    def from_file(self, rule_id: int) -> Rule | None:
-        return next((r for r in self._files if r.id == rule_id), None)
-
-    def clear(self) -> None:
-        """Forget the rules added at run time (file rules stay, as their files say)."""
-        with self._lock:
-            self._added.clear()
-            self._order()
-
-    def reset(self) -> None:
-        """Forget the rules added at run time; file rules start counting afresh."""
-        with self._lock:
-            self._added.clear()
-            for rule in self._files:
-                rule.hits = 0
-            self._sequences.clear()
-            self._order()
-
-    @property
-    def files(self) -> list[Rule]:
-        return list(self._files)
-
-    def __iter__(self) -> Iterator[Rule]:
-        return iter(list(self._ordered))
-
-    def __len__(self) -> int:
-        return len(self._ordered)
-
-    def snapshot(self) -> tuple[list[Rule], list[Rule]]:
-        return list(self._added), list(self._files)
-
-    def rollback(self, snapshot: tuple[list[Rule], list[Rule]]) -> None:
-        with self._lock:
-            self._added, self._files = list(snapshot[0]), list(snapshot[1])
-            self._order()
-
-    def _order(self) -> None:
-        layered = [(0, r) for r in self._added] + [(1, r) for r in self._files]
-        # sorted() is stable: within a priority, run-time rules (newest first) come before file rules.
-        self._ordered = [r for _, r in sorted(layered, key=lambda pair: (-pair[1].priority, pair[0]))]
-
-    def take(self, call: Call) -> Taken | None:
-        """The first rule that answers ``call``, counted as used (atomically: one lock for the scan)."""
-        if not self._ordered:  # the common case costs nothing
-            return None
+    async def take(self, call: Call) -> Taken | None:
+        """The first rule that answers ``call`` and still has uses left, counted as used."""
         contract_id = call.contract.id
-        with self._lock:
-            counted: dict[str, int] = {}
-            for rule in self._ordered:
-                if rule.spent or not rule.reaches(contract_id, call.path):
+        positions: dict[str, int] = {}  # each sequence counts this call once, however many rules share it
+        for rule in self.rules:
+            if not rule.reaches(contract_id, call.path):
+                continue
+            if rule.match is not None:
+                if not rule.match(call):
                     continue
-                if rule.match is not None:
-                    if not rule.match(call):
+                key = rule.sequence_key
+                if key is not None:
+                    if key not in positions:
+                        counted = await self.store.count(self.namespace, SEQUENCE + key)
+                        assert counted is not None  # a counter without a limit always counts
+                        positions[key] = counted - 1
+                    if positions[key] != rule.match.sequence_index:
                         continue
-                    key = rule.sequence_key
-                    if key is not None:
-                        if key not in counted:
-                            counted[key] = self._sequences.get(key, 0)
-                            self._sequences[key] = counted[key] + 1
-                        if counted[key] != rule.match.sequence_index:
-                            continue
-                rule.hits += 1
-                return Taken(rule, rule.reply_for(rule.hits - 1))
+            use = await self.store.take_rule(self.namespace, rule)
+            if use:
+                return Taken(rule, rule.reply_for(use - 1))
         return None
+
+
+SEQUENCE = "sequence:"
+"""Store counters of calls that met a sequence's conditions are named this, then the sequence's key."""
+
+
+def tried_first(rules: Iterable[Rule]) -> list[Rule]:
+    """Rules in the order they are tried (see the module's docstring)."""
+    return sorted(rules, key=lambda rule: rule.order)
+
+
+LAYER_NAMES = {ADDED: "added", FILES: "files", SHARED: "shared"}
+
+
+def rule_record(rule: Rule) -> dict[str, Any]:
+    """What a store keeps of a rule, without its id (the store numbers rules) and hits (counted apart)."""
+    if rule.side_effect is not None:
+        raise TypeError("a rule with a Python side effect lives only in the process that made it (use the gptnb fixture)")
+    contracts = sorted(rule.contracts) if rule.contracts is not None else None
+    return {**rule_to_json(rule), "source": rule.source, "layer": rule.layer, "batch": rule.batch, "notes": list(rule.notes), "contracts": contracts}
+
+
+def rule_from_record(data: dict[str, Any], hits: int) -> Rule:
+    """The rule a store kept (as checked when it was added: it is not judged again)."""
+    kept = {name: data.pop(name) for name in ("id", "source", "layer", "batch", "notes", "contracts")}
+    rule = rule_from_json(data, kept["source"])
+    rule.id, rule.layer, rule.batch, rule.notes, rule.hits = kept["id"], kept["layer"], kept["batch"], tuple(kept["notes"]), hits
+    rule.contracts = frozenset(kept["contracts"]) if kept["contracts"] is not None else None
+    return rule

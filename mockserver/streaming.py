@@ -61,17 +61,26 @@ def wants_stream(call: Call) -> bool:
     return call.state.registry.check(call.contract.pointer("behavior", "streams_when")).is_valid(call.body)
 
 
-async def paced(call: Call, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """``events`` as the steering rule's stream profile paces them, else with the instance's chunk delay."""
-    profile = call.profile
+def paced(call: Call, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """``events`` as the steering rule's stream profile paces them, else with the instance's chunk delay
+    (none by default: then the events themselves, without a generator in between)."""
+    if call.profile is not None:
+        return _profiled(events, call.profile)
     delay = call.state.settings.chunk_delay_ms / 1000
+    return _delayed(events, delay) if delay else events
+
+
+async def _profiled(events: AsyncIterator[Any], profile: StreamProfile) -> AsyncIterator[Any]:
     index = 0
     async for event in events:
-        if profile is not None:
-            wait = profile.wait(index)
-            if wait:
-                await sleep(wait)
+        wait = profile.wait(index)
+        if wait:
+            await sleep(wait)
         yield event
-        if delay and profile is None:
-            await sleep(delay)
         index += 1
+
+
+async def _delayed(events: AsyncIterator[Any], delay: float) -> AsyncIterator[Any]:
+    async for event in events:
+        yield event
+        await sleep(delay)

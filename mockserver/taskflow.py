@@ -4,15 +4,15 @@ and find it again for the key that created it."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .callbacks import render_name
 from .compaction import compact
 from .ids import derived_int
-from .tasks import Task
+from .tasks import CallbackPlan, Task
 
 if TYPE_CHECKING:
-    from .callbacks import Render
     from .pipeline import Call
 
 # Put this word in any text field of a request to have its task fail (no setup needed).
@@ -96,26 +96,29 @@ def task_for(call: Call, **fields: Any) -> Task:
     return task
 
 
-def stored(call: Call, task_id: str, family: str, kind: str) -> Task | None:
+async def stored(call: Call, task_id: str, family: str, kind: str) -> Task | None:
     """The caller's task ``task_id`` if it is a ``kind`` task of ``family`` that was not deleted (``data["deleted"]``)."""
-    task = find_task(call, task_id)
+    task = await find_task(call, task_id)
     if task is None or task.family != family or task.kind != kind or task.data.get("deleted"):
         return None
     return task
 
 
-def start(call: Call, task: Task, render: Render) -> Task:
-    """Store the task and, when it asked for callbacks, have every state change delivered."""
+async def start(call: Call, task: Task, render: Callable[..., Any], *args: Any) -> Task:
+    """Store the task and, when it asked for callbacks, have every state change delivered: the body
+    of each is ``render(view, *args)`` (a module-level function, so any worker can call it)."""
     state = call.state
-    state.tasks.create(task)
-    if task.callback_url:
-        check = state.registry.check(call.contract.pointer("callback", "body")) if state.settings.strict else None
-        only_final = call.contract.document["callback"].get("when") == "finish"
-        state.callbacks.watch(task, render, check, only_final=only_final)
-    return task
+    url = task.callback_url
+    reason = state.callbacks.refusal(url) if url else None
+    if url and reason is None:
+        spec = call.contract.document.get("callback") or {}
+        task.callback = CallbackPlan(render_name(render), args, call.contract.id if spec else "", spec.get("when") == "finish")
+    elif url and reason:
+        await state.callbacks.refuse(state, url, reason)
+    return await state.tasks.create(task)
 
 
-def find_task(call: Call, task_id: str) -> Task | None:
+async def find_task(call: Call, task_id: str) -> Task | None:
     """The task ``task_id`` if the caller may see it, else None (as if it did not exist).
 
     A task belongs to the key that created it, as the relay scopes every task query to the user
@@ -123,7 +126,7 @@ def find_task(call: Call, task_id: str) -> Task | None:
     ``user_id = ? and task_id = ?``; ``relay/mjproxy_handler.go`` ``GetByMJId(userId, taskId)``).
     The mock has no users, so a key stands for one. Tasks made without a key are everyone's.
     """
-    task = call.state.tasks.get(task_id)
+    task = await call.state.tasks.get(task_id)
     return task if task is not None and visible(call, task) else None
 
 
@@ -133,6 +136,6 @@ def visible(call: Call, task: Task) -> bool:
     return call.api_key is not None and hmac.compare_digest(task.owner.encode(), call.api_key.encode())
 
 
-def mine(call: Call, family: str | None = None) -> Iterator[Task]:
+async def mine(call: Call, family: str | None = None) -> list[Task]:
     """The caller's tasks (of ``family``), for list and batch queries."""
-    return (t for t in call.state.tasks.tasks(family) if visible(call, t))
+    return [t for t in await call.state.tasks.tasks(family) if visible(call, t)]

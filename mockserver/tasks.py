@@ -4,22 +4,25 @@ Nothing ticks in the background. A task's plan is the list of steps it passes th
 progress, when it begins); asking for a task computes where it is now. Under the ``step`` clock each
 poll moves a task one step on instead, so a client's polling loop ends in a test without sleeping.
 Families build plans and render views in their own words; this module knows no family.
+
+Tasks live in the store (``mockserver.store``), so every worker sees the same ones. Changes go
+through the engine: ``poll`` is one atomic store operation, ``finish``, ``resume`` and ``update``
+rewrite a task only if nobody else changed it since it was read (and retry if somebody did).
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .clock import STEP, Clock
 
-DEFAULT_MAX_TASKS = 10_000
+if TYPE_CHECKING:
+    from .store import Store
+
+UPDATE_ATTEMPTS = 20  # concurrent writers of one task are rare; this many conflicts in a row is a bug
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,20 @@ class Step:
     progress: int = 0
     """Percent done, 0-100, as the family reports it."""
     failed: bool = False
+
+
+@dataclass(frozen=True)
+class CallbackPlan:
+    """How a task's state changes are POSTed to its ``callback_url``. Kept with the task, so whichever
+    worker is free delivers them, after a restart too."""
+
+    render: str
+    """``module:function`` that turns a ``TaskView`` (then ``args``) into the body."""
+    args: tuple[Any, ...] = ()
+    contract: str = ""
+    """The contract whose ``callback.body`` schema checks each body in strict mode."""
+    only_final: bool = False
+    """Families whose webhook fires once, when the task ends."""
 
 
 @dataclass
@@ -44,7 +61,8 @@ class Task:
     parent_id: str | None = None
     callback_url: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
-    """What the family keeps about the result (seeds, sizes, prompts)."""
+    """What the family keeps about the result (seeds, sizes, prompts). Stored as JSON: dataclasses
+    marked ``@storable`` come back as themselves, tuples come back as lists."""
     fail_reason: str | None = None
     success: Step = Step("SUCCESS", 0.0, 100)
     failure: Step = Step("FAILURE", 0.0, 100, failed=True)
@@ -52,6 +70,9 @@ class Task:
     polls: int = 0
     entered: list[float] = field(default_factory=list)
     """When each step was entered, for clocks where that is not a function of time (step mode)."""
+    callback: CallbackPlan | None = None
+    revision: int = 0
+    """Bumped by the store on every rewrite; a rewrite of an older revision is refused."""
 
     @property
     def fails(self) -> bool:
@@ -99,92 +120,30 @@ class TaskView:
         return task.entered[index] if index < len(task.entered) else task.created_at + task.steps[index].at
 
 
-class TaskStore(Protocol):
-    """Where tasks live. Narrow on purpose: a shared, persistent store needs only these."""
-
-    def add(self, task: Task) -> None: ...
-    def get(self, task_id: str) -> Task | None: ...
-    def values(self) -> Iterator[Task]: ...
-    def clear(self) -> None: ...
-    def __len__(self) -> int: ...
-
-
-class MemoryTaskStore:
-    """In-memory, insertion-ordered, bounded: past ``max_tasks`` the oldest finished tasks go first."""
-
-    def __init__(self, max_tasks: int = DEFAULT_MAX_TASKS) -> None:
-        self.max_tasks = max_tasks
-        self._tasks: OrderedDict[str, Task] = OrderedDict()
-        self._lock = threading.Lock()
-        self.is_finished = lambda task: True  # the engine installs the real test
-
-    def add(self, task: Task) -> None:
-        with self._lock:
-            self._tasks[task.id] = task
-            if len(self._tasks) > self.max_tasks:
-                self._evict()
-
-    def _evict(self) -> None:
-        # Look at a bounded window of the oldest tasks so a submit never scans the whole store.
-        excess = len(self._tasks) - self.max_tasks
-        for task_id in list(itertools.islice(self._tasks, excess + 64)):
-            if excess <= 0:
-                break
-            if self.is_finished(self._tasks[task_id]):
-                del self._tasks[task_id]
-                excess -= 1
-
-    def get(self, task_id: str) -> Task | None:
-        return self._tasks.get(task_id)
-
-    def values(self) -> Iterator[Task]:
-        with self._lock:
-            return iter(list(self._tasks.values()))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._tasks.clear()
-
-    def __len__(self) -> int:
-        return len(self._tasks)
+class TaskConflict(RuntimeError):
+    """A task kept changing under an update (or vanished): the update was not written."""
 
 
 class TaskEngine:
-    """Creates tasks, tells where they are, and lets the operator finish or fail them."""
+    """One namespace's tasks: create them, tell where they are, let the operator finish or fail them."""
 
-    def __init__(self, clock: Clock, store: TaskStore | None = None) -> None:
+    def __init__(self, store: Store, namespace: str, clock: Clock) -> None:
+        self.store = store
+        self.namespace = namespace
         self.clock = clock
-        self.store: TaskStore = store if store is not None else MemoryTaskStore()
-        if isinstance(self.store, MemoryTaskStore):
-            self.store.is_finished = lambda task: self.view(task).terminal
-        self._lock = threading.Lock()
-        # Unfinished tasks per family: id -> when the plan ends, plus a heap of those times, so
-        # counting them costs the tasks that finished since the last count, not the whole store.
-        self._active: dict[str, dict[str, float]] = {}
-        self._due: dict[str, list[tuple[float, str]]] = {}
-        self.listeners: list[Any] = []
-        """Called with (task) when a task may have moved (a poll, a forced change)."""
 
-    def create(self, task: Task) -> Task:
+    async def create(self, task: Task) -> Task:
         if self.clock.mode == STEP:
             task.entered = [task.created_at]
-        self.store.add(task)
-        self._track(task)
-        self._notify(task)
+        await self.store.create_task(self.namespace, task, self.active_until(task), self.clock.now())
         return task
 
-    def _track(self, task: Task) -> None:
-        ends = math.inf if self.clock.mode == STEP else task.created_at + task.steps[-1].at
-        with self._lock:
-            self._active.setdefault(task.family, {})[task.id] = ends
-            heapq.heappush(self._due.setdefault(task.family, []), (ends, task.id))
+    async def get(self, task_id: str) -> Task | None:
+        return await self.store.task(self.namespace, task_id)
 
-    def _untrack(self, task: Task) -> None:
-        with self._lock:
-            self._active.get(task.family, {}).pop(task.id, None)
-
-    def get(self, task_id: str) -> Task | None:
-        return self.store.get(task_id)
+    async def tasks(self, family: str | None = None) -> list[Task]:
+        """Oldest first."""
+        return await self.store.tasks(self.namespace, family)
 
     def view(self, task: Task) -> TaskView:
         now = self.clock.now()
@@ -200,67 +159,73 @@ class TaskEngine:
                 break
         return TaskView(task, index, task.created_at + task.steps[index].at, now)
 
-    def poll(self, task: Task) -> TaskView:
+    async def poll(self, task: Task) -> TaskView:
         """A client looked at the task. Under the step clock it then moves one step on, so a
         polling client sees every step once, the first poll included."""
-        task.polls += 1
-        seen = self.view(task)
-        if self.clock.mode == STEP and len(task.entered) < len(task.steps):
-            task.entered.append(self.clock.now())
-            if len(task.entered) == len(task.steps):
-                self._untrack(task)
-            self._notify(task)
-        return seen
+        step = self.clock.mode == STEP
+        seen = await self.store.poll_task(self.namespace, task, self.clock.now(), step)
+        if seen is None:  # dropped meanwhile (a reset): show what the caller had
+            return self.view(task)
+        if step and len(seen.entered) < len(seen.steps) and seen.callback is not None:
+            await self.store.nudge_callbacks(self.namespace, seen.id)
+        return self.view(seen)
 
-    def running(self, family: str) -> int:
+    async def running(self, family: str) -> int:
         """How many of a family's tasks have not finished."""
-        now = self.clock.now()
-        with self._lock:
-            active, due = self._active.get(family, {}), self._due.get(family, [])
-            while due and due[0][0] <= now:
-                ends, task_id = heapq.heappop(due)
-                if active.get(task_id) == ends:  # not re-planned since (resume, finish)
-                    del active[task_id]
-            return len(active)
+        return await self.store.running(self.namespace, family, self.clock.now())
 
-    def finish(self, task: Task, *, failed: bool = False, reason: str | None = None) -> TaskView:
+    async def finish(self, task: Task, *, failed: bool = False, reason: str | None = None) -> TaskView:
         """End a running task now, successfully or not (the operator's complete / fail).
 
         A task that has already ended stays as it is: statuses only move forward.
         """
-        current = self.view(task)
-        if current.terminal:
-            return current
-        elapsed = max(self.clock.now() - task.created_at, current.step.at)
-        reached = task.steps[: current.index + 1]
-        last = task.failure if failed else task.success
-        task.steps = (*reached, Step(last.status, elapsed, last.progress, failed))
-        if failed:
-            task.fail_reason = reason or task.fail_reason or "failed by the operator"
-        if task.entered:
-            task.entered = [*task.entered[: len(reached)], self.clock.now()]
-        self._untrack(task)
-        self._notify(task)
-        return self.view(task)
 
-    def resume(self, task: Task, steps: tuple[Step, ...]) -> TaskView:
+        def end(task: Task) -> bool:
+            current = self.view(task)
+            if current.terminal:
+                return False
+            elapsed = max(self.clock.now() - task.created_at, current.step.at)
+            reached = task.steps[: current.index + 1]
+            last = task.failure if failed else task.success
+            task.steps = (*reached, Step(last.status, elapsed, last.progress, failed))
+            if failed:
+                task.fail_reason = reason or task.fail_reason or "failed by the operator"
+            if task.entered:
+                task.entered = [*task.entered[: len(reached)], self.clock.now()]
+            return True
+
+        return self.view(await self.update(task, end))
+
+    async def resume(self, task: Task, steps: tuple[Step, ...]) -> TaskView:
         """Continue a task that waits in its last step (a modal) with more steps, timed from now."""
-        current = self.view(task)
-        elapsed = max(self.clock.now() - task.created_at, current.step.at)
-        task.steps = (*task.steps[: current.index + 1], *(Step(s.status, elapsed + s.at, s.progress, s.failed) for s in steps))
-        self._track(task)
-        self._notify(task)
-        return self.view(task)
 
-    def tasks(self, family: str | None = None) -> Iterable[Task]:
-        return (t for t in self.store.values() if family is None or t.family == family)
+        def extend(task: Task) -> None:
+            current = self.view(task)
+            elapsed = max(self.clock.now() - task.created_at, current.step.at)
+            task.steps = (*task.steps[: current.index + 1], *(Step(s.status, elapsed + s.at, s.progress, s.failed) for s in steps))
 
-    def clear(self) -> None:
-        self.store.clear()
-        with self._lock:
-            self._active.clear()
-            self._due.clear()
+        return self.view(await self.update(task, extend))
 
-    def _notify(self, task: Task) -> None:
-        for listener in self.listeners:
-            listener(task)
+    async def update(self, task: Task, change: Callable[[Task], bool | None]) -> Task:
+        """Apply ``change`` to the task and store it; when another worker changed the task first, apply
+        it again to the fresh copy. ``change`` returns False to leave the task as it is."""
+        current: Task | None = task
+        for _ in range(UPDATE_ATTEMPTS):
+            if current is None:
+                raise TaskConflict(f"task {task.id} no longer exists")
+            if change(current) is False:
+                return current
+            if await self.store.replace_task(self.namespace, current, self.active_until(current)):
+                if current is not task:  # the caller's object shows what was stored
+                    task.__dict__.update(current.__dict__)
+                if task.callback is not None:
+                    await self.store.nudge_callbacks(self.namespace, task.id)
+                return task
+            current = await self.get(task.id)
+        raise TaskConflict(f"task {task.id} changed {UPDATE_ATTEMPTS} times while being updated")
+
+    def active_until(self, task: Task) -> float | None:
+        """Mock time at which the task stops counting as running; None once it has ended."""
+        if self.clock.mode == STEP or len(task.entered) > 1:
+            return None if len(task.entered) >= len(task.steps) else math.inf
+        return task.created_at + task.steps[-1].at

@@ -18,7 +18,10 @@ from . import errors, parsing
 from .errors import ApiError, ErrorContext
 from .headers import HeaderMap
 from .ids import request_id
-from .pipeline import Call, Pipeline, _base_url
+from .journal import JournalEntry
+from .pipeline import Call, Pipeline, base_url
+from .state import NamespaceState
+from .store import StoreUnavailable
 
 log = logging.getLogger("gptnb_mock")
 DENIAL = "websocket.http.response"
@@ -33,37 +36,51 @@ class WebSocketGate:
         headers = HeaderMap.from_scope(scope)
         query_pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         rid = request_id()
-        state = self.pipeline.state
-        match = self.pipeline.router.match(path, "GET")
+        pipeline = self.pipeline
+        settings = pipeline.state.settings
+        match = pipeline.router.match(path, "GET")
         candidates = match.route.methods.get("GET") if match else None
         contract = candidates[-1] if candidates else None
-        entry = state.journal.record(
-            {"method": "GET", "path": path, "contract_id": contract.id if contract else None, "query": dict(query_pairs), "body": None, "time": state.clock.now()}
-        )
+        entry = JournalEntry(0, time.time(), "GET", path, contract.id if contract else None, dict(query_pairs), None)
+        space = None
         try:
             if contract is None or contract.kind != "websocket":
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL (WEBSOCKET {path})")
-            prepared = self.pipeline.prepared[contract.id]
-            api_key = self.pipeline.authenticate(contract, headers, query_pairs)
+            prepared = pipeline.prepared[contract.id]
+            api_key = pipeline.authenticate(contract, headers, query_pairs)
+            space = await pipeline.enter(scope, headers, api_key)
+            entry.time = space.clock.now()
             query = parsing.coerce_fields(query_pairs, prepared.query_schema)
-            self.pipeline.validate(prepared, match.params, query, headers, None)
-            self.pipeline.route_model(prepared, query)
+            pipeline.validate(prepared, match.params, query, headers, None)
+            pipeline.route_model(prepared, query)
             handler = prepared.handler
             if handler is None:
                 raise ApiError(404, errors.NOT_FOUND, f"no session handler for {contract.id}")
-        except ApiError as error:
-            reply = errors.build_error(error, ErrorContext(state.settings, rid), contract.errors if contract else None)
+        except Exception as exc:  # noqa: BLE001 (refusals are answered before the upgrade)
+            reply = errors.answer_error(exc, ErrorContext(settings, rid), contract.errors if contract else None, f"WEBSOCKET {path}")
             entry.status, entry.response = reply.status, reply.body
+            space = space or await pipeline.space_for_errors(scope, headers)
+            if space is not None:
+                await _record(space, entry)
             await _deny(scope, receive, send, reply.status, orjson.dumps(reply.body))
             return
         entry.status = 101
-        call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, _base_url(scope, headers), rid, state)
+        call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, base_url(scope, headers, space.namespace), rid, space)
         started = time.perf_counter()
         try:
             await handler(call, WebSocket(scope, receive, send), entry)  # type: ignore[call-arg]
         except Exception:  # a bug in the mock: log it; the client sees the socket close
             log.exception("gptnb-mock WebSocket session %s failed", path)
         entry.duration_ms = (time.perf_counter() - started) * 1000
+        await _record(space, entry)
+
+
+async def _record(space: NamespaceState, entry: JournalEntry) -> None:
+    """A session is journalled when it ends, with every frame's verdict."""
+    try:
+        await space.journal.record(entry)
+    except StoreUnavailable:
+        log.warning("gptnb-mock could not journal the WebSocket session %s: the store is unavailable", entry.path)
 
 
 async def _deny(scope: Scope, receive: Receive, send: Send, status: int, body: bytes) -> None:

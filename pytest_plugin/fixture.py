@@ -3,6 +3,7 @@
 ``gptnb.route("openai.chat.completions").respond(json={...})`` replaces the answer, ``.fail(429)``
 injects the family's own error, ``.mock(side_effect=fn)`` lets Python decide, and ``gptnb.calls.last``
 is the journal of what the code under test sent. Everything a test changes is rolled back after it.
+The same object serves the in-process mock and a served one (see ``controls``).
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from mockserver import rulefiles
-from mockserver.app import MockApp
 from mockserver.canned import Canned, ErrorReply, TaskOutcome
-from mockserver.clock import Clock
-from mockserver.contracts import Contract
+from mockserver.contracts import Contract, ContractRegistry
 from mockserver.journal import JournalEntry
 from mockserver.matching import Match
 from mockserver.replies import BinaryReply, JsonReply, Reply, TextReply
+from mockserver.rulecheck import prepare
 from mockserver.steering import FIXTURE, Rule, rule_from_json
 from mockserver.tasks import TaskView
 
+from .controls import Controls
 from .side_effects import answering
 
 
@@ -58,9 +59,9 @@ class MockRoute:
         self._compiled = Match(match) if match is not None else None
         self._rules: set[int] = set()
 
-    def _add(self, reply: Canned | None = None, **rule: Any) -> MockRoute:
+    def _add(self, reply: Canned | None = None, *, judged: bool = True, **rule: Any) -> MockRoute:
         added = Rule(contract=self.contract, path=self.path, match=self._compiled, replies=(reply or Canned(),), source=FIXTURE, **rule)
-        self._rules.add(self._mock.state.rules.add(added).id)
+        self._rules.add(self._mock.keep(added, judged=judged).id)
         return self
 
     def respond(
@@ -74,7 +75,10 @@ class MockRoute:
         headers: dict[str, str] | None = None,
         times: int | None = None,
     ) -> MockRoute:
-        """Answer with exactly this (JSON by default; ``text`` or raw ``content`` otherwise)."""
+        """Answer with exactly this (JSON by default; ``text`` or raw ``content`` otherwise). It is judged
+        against the contract as it is served: in strict mode a misfit fails the test, naming the request."""
+        if json is not None and text is None and content is None and content_type is None and not headers:
+            return self._add(Canned(body=json, status=status), times=times, judged=False)  # a plain rule: any mock can hold it
         reply: Reply
         if content is not None:
             reply = BinaryReply(content, media_type=content_type or "application/octet-stream", status=status, headers=headers or {})
@@ -126,7 +130,7 @@ class MockRoute:
 
     def _add_json(self, rule: dict[str, Any]) -> MockRoute:
         spec = {"contract": self.contract, "path": self.path, "match": self.match, **rule}
-        self._rules.add(self._mock.add_rule({k: v for k, v in spec.items() if v is not None}, source=FIXTURE).id)
+        self._rules.add(self._mock.add_rule({k: v for k, v in spec.items() if v is not None}).id)
         return self
 
     def delay(self, milliseconds: int, *, times: int | None = None) -> MockRoute:
@@ -166,39 +170,65 @@ def _matches(call: JournalEntry, contract: str, path: str | None) -> bool:
 class TaskControl:
     """The mock's async tasks, as a test steers them: look, finish, fail."""
 
-    def __init__(self, mock: GptnbMock) -> None:
-        self._engine = mock.state.tasks
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
 
     def all(self, family: str | None = None) -> list[TaskView]:
-        return [self._engine.view(t) for t in self._engine.tasks(family)]
+        return self._controls.tasks(family)
 
     def get(self, task_id: str) -> TaskView:
-        task = self._engine.get(task_id)
-        if task is None:
+        found = self._controls.task(task_id)
+        if found is None:
             raise KeyError(f"no task {task_id!r}")
-        return self._engine.view(task)
+        return found
 
     def complete(self, task_id: str) -> TaskView:
         """Finish the task successfully now (its callbacks fire as for a natural finish)."""
-        self.get(task_id)
-        return self._engine.finish(self._engine.get(task_id))  # type: ignore[arg-type]
+        return self._controls.finish(task_id, False, None)
 
     def fail(self, task_id: str, reason: str = "failed by the test") -> TaskView:
-        self.get(task_id)
-        return self._engine.finish(self._engine.get(task_id), failed=True, reason=reason)  # type: ignore[arg-type]
+        return self._controls.finish(task_id, True, reason)
 
     def __len__(self) -> int:
-        return len(self._engine.store)
+        return len(self._controls.tasks(None))
+
+
+class ClockControl:
+    """The namespace's clock: ``now()``, ``advance(seconds)``, ``set(epoch)``."""
+
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
+
+    @property
+    def mode(self) -> str:
+        return str(self._controls.clock()["mode"])
+
+    def now(self) -> float:
+        return float(self._controls.clock()["now"])
+
+    def advance(self, seconds: float) -> float:
+        self._controls.change_clock({"advance": seconds})
+        return self.now()
+
+    def set(self, timestamp: float) -> float:
+        self._controls.change_clock({"set": timestamp})
+        return self.now()
 
 
 class GptnbMock:
-    """One mock instance as a test sees it."""
+    """One mock (one namespace of it) as a test sees it."""
 
-    def __init__(self, app: MockApp, base_url: str) -> None:
-        self.app = app
-        self.state = app.state
+    def __init__(self, controls: Controls, registry: ContractRegistry, base_url: str) -> None:
+        self.controls = controls
+        self.registry = registry
         self.base_url = base_url.rstrip("/")
-        self._snapshot: tuple[list[Rule], list[Rule]] = ([], [])
+        self._snapshot: list[Rule] = []
+        self._files: list[Rule] = []
+        """Rules this test loaded from files, in load order (added again after a reset)."""
+
+    @property
+    def namespace(self) -> str:
+        return self.controls.namespace
 
     @property
     def url(self) -> str:
@@ -210,28 +240,28 @@ class GptnbMock:
         return self.base_url + "/v1"
 
     @property
-    def clock(self) -> Clock:
-        return self.state.clock
+    def clock(self) -> ClockControl:
+        return ClockControl(self.controls)
 
     @property
     def tasks(self) -> TaskControl:
-        return TaskControl(self)
+        return TaskControl(self.controls)
 
     @property
     def calls(self) -> CallList:
         """Requests the mock answered (callback deliveries are in ``callbacks``)."""
-        return CallList(e for e in self.state.journal if e.kind == "request")
+        return CallList(e for e in self.controls.journal() if e.kind == "request")
 
     @property
     def callbacks(self) -> CallList:
         """Callback deliveries the mock made (each attempt), oldest first."""
-        return CallList(e for e in self.state.journal if e.kind == "callback")
+        return CallList(e for e in self.controls.journal() if e.kind == "callback")
 
     def route(self, contract: str = "*", *, path: str | None = None, match: dict[str, Any] | None = None) -> MockRoute:
         """A handle on a contract id (globs allowed: ``"openai.*"``) or, with ``path=``, a path glob;
         ``match`` narrows it to requests that say something (``{"user_message": "refund"}``)."""
-        if path is None and not any(ch in contract for ch in "*?[") and contract not in self.state.registry:
-            ids = sorted(c.id for c in self.state.registry)
+        if path is None and not any(ch in contract for ch in "*?[") and contract not in self.registry:
+            ids = sorted(c.id for c in self.registry)
             # A typo is the usual cause: name the close ids first, not the alphabetically first ones.
             known = ", ".join(difflib.get_close_matches(contract, ids, n=8, cutoff=0.6) or ids[:8])
             raise KeyError(f"unknown contract id {contract!r} (e.g. {known}, …)")
@@ -239,27 +269,36 @@ class GptnbMock:
 
     def add_rule(self, spec: dict[str, Any], *, source: str = FIXTURE) -> Rule:
         """A rule in its JSON form (as the admin API and fixture files write it), checked and added."""
-        return self.state.rules.add(rule_from_json(spec, source))
+        return self.keep(rule_from_json(spec, source))
+
+    def keep(self, rule: Rule, *, judged: bool = True) -> Rule:
+        """Check the rule against the contracts and add it to this test's namespace. Strict mode refuses
+        replies that break their contracts, unless ``judged`` is False: then they are judged as served."""
+        return self.controls.add_rule(prepare(rule, self.registry, judged and self.controls.strict()))
 
     def load_fixtures(self, *paths: str | os.PathLike[str]) -> list[Rule]:
         """Load files of canned replies (JSON or YAML; ours or aimock's) after this test's file rules;
-        the rules loaded. A malformed file raises ``RuleFileError`` naming the file and the entry."""
-        found = rulefiles.load([Path(p) for p in paths], self.state).rules
-        self.state.rules.replace_files([*self.state.rules.files, *found])
-        return found
+        the rules loaded. A malformed file raises ``RuleFileError`` naming the file and the entry, and
+        nothing of it is used. They stay through ``reset()``, counting afresh."""
+        found = rulefiles.load([Path(p) for p in paths], self.registry, self.controls.strict()).rules
+        self._files += found
+        return [self.controls.add_rule(rule) for rule in found]
 
     def contract(self, contract_id: str) -> Contract:
-        return self.state.registry[contract_id]
+        return self.registry[contract_id]
 
     def violations(self) -> list[str]:
         """Where the mock's own answers broke their contracts (strict mode)."""
-        return [f"{entry.method} {entry.path} -> {entry.status}: {v}" for entry, v in self.state.journal.violations()]
+        return [f"{entry.method} {entry.path} -> {entry.status}: {v}" for entry in self.controls.journal() for v in entry.violations]
 
     def reset(self) -> None:
-        self.state.reset()
+        """Forget the calls, tasks, rules and clock of this test's namespace; rules loaded from files stay, counting afresh."""
+        self.controls.reset()
+        for rule in self._files:
+            self.controls.add_rule(rule)
 
     def snapshot(self) -> None:
-        self._snapshot = self.state.rules.snapshot()
+        self._snapshot = self.controls.rules()
 
     def rollback(self) -> None:
-        self.state.rules.rollback(self._snapshot)
+        self.controls.replace_rules(self._snapshot)

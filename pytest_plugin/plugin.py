@@ -9,21 +9,28 @@ when, in strict mode, the mock's own answers broke their contracts.
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from mockserver import rulefiles
 from mockserver.app import MockApp
-from mockserver.clock import MODES, Clock
+from mockserver.clock import MODES
 from mockserver.config import Settings
+from mockserver.contracts import default_registry
 from mockserver.guard import served_hosts
+from mockserver.namespaces import url_prefix
 from mockserver.state import MockState
+from mockserver.store import DEFAULT_NAMESPACE
 
 from .bridge import ASGIBridge
+from .controls import InProcess, OverHttp
 from .fixture import GptnbMock
 from .interception import Interceptor
 from .server import LiveServer
@@ -37,6 +44,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gptnb-host", action="append", default=[], metavar="HOST", help="another host the gptnb fixture intercepts (repeatable)")
     group.addoption("--gptnb-seed", type=int, default=None, help="seed for generated content (default: ini gptnb_seed or 0)")
     group.addoption("--gptnb-strict", choices=("on", "off"), default=None, help="check every mock response against its contract (default: ini gptnb_strict or on)")
+    group.addoption(
+        "--gptnb-server-url",
+        default=None,
+        metavar="URL",
+        help="gptnb_server uses the mock served at URL (a team instance, a container) instead of starting one; each test gets its own namespace there",
+    )
     parser.addini("gptnb_hosts", "extra hosts the gptnb fixture intercepts", type="linelist", default=[])
     parser.addini("gptnb_seed", "seed for generated content", default="0")
     parser.addini("gptnb_strict", "fail a test whose mock responses break their contracts", type="bool", default=True)
@@ -50,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _settings(request: pytest.FixtureRequest) -> tuple[Settings, Clock]:
+def _settings(request: pytest.FixtureRequest) -> Settings:
     config = request.config
     seed = config.getoption("--gptnb-seed")
     strict_option = config.getoption("--gptnb-strict")
@@ -58,19 +71,21 @@ def _settings(request: pytest.FixtureRequest) -> tuple[Settings, Clock]:
         "seed": int(config.getini("gptnb_seed")) if seed is None else seed,
         "strict": bool(config.getini("gptnb_strict")) if strict_option is None else strict_option == "on",
     }
-    marker = request.node.get_closest_marker(MARKER)
-    overrides = dict(marker.kwargs) if marker else {}
-    clock_mode = overrides.pop("clock", "real")
-    overrides.pop("fixtures", None)
-    if clock_mode not in MODES:
-        raise pytest.UsageError(f"@pytest.mark.gptnb(clock=...) must be one of {MODES}")
+    overrides = {k: v for k, v in _marker_options(request).items() if k != "fixtures"}
     if "api_keys" in overrides:
         overrides["api_keys"] = frozenset(overrides["api_keys"])
     try:
-        settings = Settings(**{**options, **{k: v for k, v in overrides.items() if v is not None}})
+        return Settings(**{**options, **overrides})
     except (TypeError, ValueError) as exc:
         raise pytest.UsageError(f"@pytest.mark.gptnb: {exc}") from None
-    return settings, Clock(clock_mode)
+
+
+def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker(MARKER)
+    overrides = {k: v for k, v in (marker.kwargs if marker else {}).items() if v is not None}
+    if overrides.get("clock", "real") not in MODES:
+        raise pytest.UsageError(f"@pytest.mark.gptnb(clock=...) must be one of {MODES}")
+    return overrides
 
 
 def _fixture_files(request: pytest.FixtureRequest) -> list[Path]:
@@ -86,10 +101,11 @@ def _fixture_files(request: pytest.FixtureRequest) -> list[Path]:
 
 
 def _load_fixture_files(request: pytest.FixtureRequest, mock: GptnbMock) -> None:
-    """Make the test's canned-reply files the instance's file rules (none: none)."""
+    """Load the test's canned-reply files into its namespace."""
     paths = _fixture_files(request)
     try:
-        mock.state.rules.replace_files(rulefiles.load(paths, mock.state).rules if paths else [])
+        if paths:
+            mock.load_fixtures(*paths)
     except rulefiles.RuleFileError as exc:
         pytest.fail(f"gptnb fixtures: {exc}", pytrace=False)
 
@@ -99,7 +115,7 @@ def _hosts(config: pytest.Config) -> tuple[str, ...]:
 
 
 def _fail_on_violations(*mocks: GptnbMock) -> None:
-    found = [v for mock in mocks if mock.state.settings.strict for v in mock.violations()]
+    found = [v for mock in mocks if mock.controls.strict() for v in mock.violations()]
     if found:
         pytest.fail("gptnb-mock answers broke their contracts:\n  " + "\n  ".join(found), pytrace=False)
 
@@ -116,7 +132,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     result = yield
     funcargs = getattr(item, "funcargs", {})
     mocks = [m for m in (funcargs.get("gptnb"), funcargs.get("gptnb_server")) if isinstance(m, GptnbMock)]
-    if any(m.state.settings.strict and m.violations() for m in mocks):
+    if any(m.controls.strict() and m.violations() for m in mocks):
         item.stash[_VIOLATIONS_REPORTED] = True
         _fail_on_violations(*mocks)
     return result
@@ -130,34 +146,82 @@ def _fail_at_teardown(request: pytest.FixtureRequest, mock: GptnbMock) -> None:
 @pytest.fixture
 def gptnb(request: pytest.FixtureRequest) -> Iterator[GptnbMock]:
     """In-process mock of https://goapi.gptnb.ai: httpx / httpx2 clients (and the openai SDK) reach it unchanged."""
-    settings, clock = _settings(request)
-    app = MockApp(state=MockState(settings, clock=clock))
-    mock = GptnbMock(app, f"https://{DEFAULT_HOSTS[0]}")
+    app = MockApp(state=MockState(_settings(request)))
+    mock = GptnbMock(InProcess(app.state, DEFAULT_NAMESPACE), app.state.registry, f"https://{DEFAULT_HOSTS[0]}")
     _load_fixture_files(request, mock)
     bridge = ASGIBridge(app)
     with Interceptor(bridge, _hosts(request.config)):
         yield mock
     bridge.close()
+    app.state.close()
     _fail_at_teardown(request, mock)
+
+
+class _SharedServer:
+    """The mock every ``gptnb_server`` test of the session shares: one started here, or an external one."""
+
+    def __init__(self, url: str | None) -> None:
+        self.external = url
+        self.live: LiveServer | None = None
+        if url is None:
+            self.live = LiveServer(MockApp(state=MockState(Settings(strict=True))))
+            self.live.start()
+
+    @property
+    def url(self) -> str:
+        return self.external or self.live.url  # type: ignore[union-attr]
+
+    @property
+    def state(self) -> MockState:
+        return self.live.app.state  # type: ignore[union-attr,attr-defined,no-any-return]
 
 
 @pytest.fixture(scope="session")
-def _gptnb_live_server() -> Iterator[LiveServer]:
-    app = MockApp(state=MockState(Settings(strict=True)))
-    server = LiveServer(app)
-    server.start()
-    yield server
-    server.stop()
+def _gptnb_live_server(request: pytest.FixtureRequest) -> Iterator[_SharedServer]:
+    url = request.config.getoption("--gptnb-server-url")
+    if url:
+        _check_reachable(url)
+    shared = _SharedServer(url)
+    yield shared
+    if shared.live is not None:
+        shared.live.stop()
+
+
+def _check_reachable(url: str) -> None:
+    try:
+        httpx.get(url.rstrip("/") + "/__mock/health", timeout=10).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise pytest.UsageError(f"--gptnb-server-url {url}: no gptnb-mock answers there ({exc})") from None
 
 
 @pytest.fixture
-def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: LiveServer) -> Iterator[GptnbMock]:
-    """The mock under uvicorn on 127.0.0.1 (one server per session, clean state per test); use ``.url``."""
-    app: MockApp = _gptnb_live_server.app  # type: ignore[assignment]
-    settings, clock = _settings(request)
-    app.state.configure(replace(settings, allowed_hosts=served_hosts(_gptnb_live_server.host)), clock)
-    mock = GptnbMock(app, _gptnb_live_server.url)
-    _load_fixture_files(request, mock)
+def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: _SharedServer) -> Iterator[GptnbMock]:
+    """The mock over a real socket, in a namespace of its own for this test (a fresh one each time):
+    one server per session started here, or the one ``--gptnb-server-url`` names. Use ``.url``."""
+    shared = _gptnb_live_server
+    namespace = _fresh_namespace(request.node.name)
+    controls: InProcess | OverHttp
+    if shared.external is None:
+        shared.state.configure(replace(_settings(request), allowed_hosts=served_hosts(shared.live.host)))  # type: ignore[union-attr]
+        controls = InProcess(shared.state, namespace)
+    else:
+        unsupported = set(_marker_options(request)) - {"clock", "fixtures"}
+        if unsupported:
+            raise pytest.UsageError(f"@pytest.mark.gptnb({', '.join(sorted(unsupported))}=...) sets up the server itself: start the mock at --gptnb-server-url with those flags")
+        controls = OverHttp(shared.url, namespace)
+    mock = GptnbMock(controls, default_registry(), shared.url + url_prefix(namespace))
+    _load_fixture_files(request, mock)  # first: a refused file leaves nothing behind
+    clock = _marker_options(request).get("clock")
+    if clock is not None:
+        controls.change_clock({"mode": clock})
     yield mock
     _fail_at_teardown(request, mock)
-    app.state.reset()
+    controls.reset()
+    if isinstance(controls, OverHttp):
+        controls.drop()
+
+
+def _fresh_namespace(test_name: str) -> str:
+    """Readable in namespace lists (the test's name) and unique (a random tail)."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", test_name).strip("-._")[:60] or "test"
+    return f"{readable}-{secrets.token_hex(4)}"

@@ -137,7 +137,7 @@ def test_the_rag_pipeline_answers_chat_and_embeddings_from_one_file(gptnb) -> No
 def test_entries_without_a_counterpart_are_skipped_with_the_reason(gptnb, path: Path) -> None:
     from mockserver import rulefiles
 
-    loaded = rulefiles.load([path], gptnb.state)
+    loaded = rulefiles.load([path], gptnb.registry, strict=True)
     assert loaded.rules == []
     assert len(loaded.skipped) == len(entries(path))
     assert all(f"{path}: fixtures[" in s and "GPT-Live sessions have no counterpart" in s for s in loaded.skipped)

@@ -291,25 +291,24 @@ MEDIA = {"images": ["https://cdn.example.com/given.png"], "audio": ["https://cdn
 def test_every_family_that_takes_media_urls_hands_them_out_when_its_task_finishes() -> None:
     """For each family declaring it, some documented submit followed to its end shows a given URL."""
     from mockserver.app import MockApp
-    from mockserver.clock import Clock
     from mockserver.config import Settings
     from mockserver.lifecycles import lifecycles
-    from mockserver.state import MockState
+    from mockserver.store import DEFAULT_NAMESPACE, run_sync
     from mockserver.taskflow import url_families
 
-    app = MockApp(state=MockState(Settings(strict=True), clock=Clock("step")))
+    app = MockApp(Settings(strict=True, clock="step"))
     families = set(url_families())
     submits = [c for c in app.state.registry if c.family in families and c.kind == "task-submit" and c.behavior.get("lifecycle") in lifecycles()]
     shown: set[str] = set()
     followed: set[str] = set()
     for contract in submits:
-        app.state.reset()
-        app.state.rules.add(rule_from_json({"contract": contract.id, "reply": {"task": MEDIA}}))
+        run_sync(app.state.reset())
+        run_sync(app.state.add_rule(DEFAULT_NAMESPACE, rule_from_json({"contract": contract.id, "reply": {"task": MEDIA}})))
         runner = _lifecycle_runner(app, contract.id)
         outcomes = [o for o in runner.run(runner.plan()) if o.case.kind == "lifecycle" and not o.skipped]
         assert all(o.passed for o in outcomes), [o.first_violation for o in outcomes if not o.passed]
         followed |= {contract.family} if outcomes else set()
-        answers = json.dumps([e.response for e in app.state.journal if e.kind == "request"])
+        answers = json.dumps([e.response for e in run_sync(app.state.store.journal(DEFAULT_NAMESPACE)) if e.kind == "request"])
         if any(url in answers for urls in MEDIA.values() for url in urls):
             shown.add(contract.family)
     assert shown == followed

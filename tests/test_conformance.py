@@ -12,9 +12,10 @@ import pytest
 import requests as requests_lib
 
 from mockserver.app import MockApp
-from mockserver.clock import Clock
 from mockserver.config import Settings
+from mockserver.journal import violations
 from mockserver.state import MockState
+from mockserver.store import DEFAULT_NAMESPACE, run_sync
 from pytest_plugin.bridge import ASGIBridge
 from pytest_plugin.checks import assert_conforms
 from mockserver.cli import main
@@ -61,7 +62,7 @@ def runner_for(app: Any, *only: str, **options: Any) -> ConformanceRunner:
 
 
 def step_mock() -> MockApp:
-    return MockApp(state=MockState(Settings(strict=True), clock=Clock("step")))
+    return MockApp(state=MockState(Settings(strict=True, clock="step")))
 
 
 def test_the_mock_conforms_to_every_contract_in_the_registry() -> None:
@@ -73,7 +74,7 @@ def test_the_mock_conforms_to_every_contract_in_the_registry() -> None:
     families = {o.case.contract.family for o in outcomes}
     assert {"openai", "midjourney"} <= families
     assert any(o.case.kind == "lifecycle" and not o.skipped for o in outcomes)
-    assert app.state.journal.violations() == []
+    assert violations(run_sync(app.state.store.journal(DEFAULT_NAMESPACE))) == []
 
 
 def json_mutation(path_part: str, change: Callable[[Any], Any]) -> Mutation:
@@ -315,7 +316,7 @@ def test_assert_conforms_reads_httpx_httpx2_and_requests_responses(gptnb, gptnb_
     gptnb.route("openai.chat.completions").respond(json={"id": 5})
     with pytest.raises(AssertionError, match=r"response_schema_conformance: .*\"choices\" is a required property.*id: 5 is not of types"):
         assert_conforms(httpx.post(f"{BASE}/v1/chat/completions", json=body, headers=auth), "openai.chat.completions")
-    gptnb.state.journal.clear()  # the canned reply above was broken on purpose
+    gptnb.controls.clear_journal()  # the canned reply above was broken on purpose
 
 
 def test_websocket_conformance_names_the_broken_frame() -> None:

@@ -119,7 +119,7 @@ def test_nulls_are_accepted_where_bfl_inputs_take_them(flux) -> None:
 @pytest.mark.gptnb(clock="step")
 def test_legacy_variant_picks_the_model(flux, gptnb) -> None:
     create(flux, "/flux/v1/image", {"variant": "flux.1-dev", "prompt": "a kite", "seed": 0, "api_key_override": ""})
-    assert gptnb.state.tasks.get(gptnb.calls.last.response["id"]).kind == "flux-dev"
+    assert gptnb.tasks.get(gptnb.calls.last.response["id"]).task.kind == "flux-dev"
 
 
 def test_x_key_is_accepted_as_the_token(gptnb) -> None:

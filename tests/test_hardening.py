@@ -26,7 +26,8 @@ from mockserver.app import MockApp
 from mockserver.canned import Canned
 from mockserver.config import Settings
 from mockserver.steering import Rule
-from test_serve import COMMAND, free_port, wait_for_health
+from mockserver.store import DEFAULT_NAMESPACE, run_sync
+from processes import COMMAND, free_port, wait_for_health
 
 KEY_A = {"Authorization": "Bearer sk-alice"}
 KEY_B = {"Authorization": "Bearer sk-bob"}
@@ -258,7 +259,7 @@ def test_deep_json_is_refused_and_never_poisons_the_journal_or_the_connection(ba
 
 def test_a_reply_the_mock_cannot_encode_is_a_500_that_leaves_the_next_request_alone() -> None:
     app = MockApp(Settings())
-    app.state.rules.add(Rule(contract="openai.models.list", replies=(Canned(body=_nested(400)),), times=1))
+    run_sync(app.state.store.add_rule(DEFAULT_NAMESPACE, Rule(contract="openai.models.list", replies=(Canned(body=_nested(400)),), times=1)))
 
     async def run() -> tuple[int, int, int]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://mock") as client:
@@ -363,11 +364,11 @@ def test_journal_and_tasks_keep_bounded_bytes_with_a_marker() -> None:
             return answer.json()["result"], (await client.get("/__mock/journal", params={"limit": 1000})).text
 
     task_id, listed = asyncio.run(run())
-    chat, describe = [e for e in app.state.journal if e.kind == "request"]
+    chat, describe = [e for e in run_sync(app.state.store.journal(DEFAULT_NAMESPACE)) if e.kind == "request"]
     kept = chat.body["messages"][0]["content"]
     assert len(kept) < 1000 and "gptnb-mock:truncated: 3000000 chars, sha256" in kept
     assert len(json.dumps(describe.body)) < 20_000 and len(listed) < 100_000
-    task = app.state.tasks.get(task_id)
+    task = run_sync(app.state.store.task(DEFAULT_NAMESPACE, task_id))
     assert task is not None and "gptnb-mock:truncated" in task.params["base64"] and len(json.dumps(task.params)) < 20_000
     assert task.data["upload"] is None
 

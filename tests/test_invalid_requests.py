@@ -9,7 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from mockserver.app import MockApp
 from mockserver.config import Settings
 from mockserver.contracts import default_registry
+from mockserver.journal import violations
 from mockserver.responses import ResponseJudge
+from mockserver.store import DEFAULT_NAMESPACE, run_sync
 from pytest_plugin.bridge import ASGIBridge
 from pytest_plugin.strategies import GeneratedRequest, invalid_requests
 
@@ -42,4 +44,4 @@ def test_invalid_requests_get_the_family_error_never_a_500(contract_id: str, cli
         assert judge.body_violations(status, content_type, body) == [], request.rule
 
     check()
-    assert app.state.journal.violations() == []
+    assert violations(run_sync(app.state.store.journal(DEFAULT_NAMESPACE))) == []

@@ -98,7 +98,7 @@ def test_callback_deliveries_and_failures(gptnb) -> None:
 
 def test_a_live_server_serves_the_same_metrics(gptnb_server) -> None:
     sdk(gptnb_server).chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
-    assert value(scrape(gptnb_server.url), "gptnb_mock_requests_total", contract="openai.chat.completions", status="200", namespace="default") >= 1
+    assert value(scrape(gptnb_server.url), "gptnb_mock_requests_total", contract="openai.chat.completions", status="200", namespace=gptnb_server.namespace) == 1
 
 
 def test_a_scraper_asking_for_openmetrics_gets_it(gptnb) -> None:

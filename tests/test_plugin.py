@@ -347,7 +347,7 @@ def test_rules_and_calls_do_not_leak_into_the_next_test(downstream: pytest.Pytes
 
 
         def test_2_starts_clean(gptnb, client):
-            assert gptnb.calls == [] and list(gptnb.state.rules) == []
+            assert gptnb.calls == [] and gptnb.controls.rules() == []
             assert ask(client).choices[0].message.content
 
 

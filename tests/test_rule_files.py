@@ -69,7 +69,7 @@ def test_malformed_files_are_refused_naming_the_file_the_entry_and_the_problem(g
         gptnb.load_fixtures(write(tmp_path / name, text))
     assert str(refused.value).startswith(str(tmp_path / name))
     assert problem in str(refused.value)
-    assert list(gptnb.state.rules) == []  # nothing of a refused file is used
+    assert gptnb.controls.rules() == []  # nothing of a refused file is used
 
 
 def test_a_missing_path_is_named(gptnb, tmp_path: Path) -> None:
@@ -150,6 +150,9 @@ def test_serve_loads_files_and_reloads_them_while_serving(tmp_path: Path) -> Non
         assert listed["files"] == {"paths": [str(replies), str(aimock)], "error": None, "skipped": []}
         first_id = listed["rules"][0]["id"]
         assert requests.delete(f"{url}/__mock/rules/{first_id}", timeout=10).status_code == 409
+        team = openai.OpenAI(base_url=url + "/__mock/ns/team-a/v1", api_key="sk-x", max_retries=0)
+        assert ask(team, "refund?") == "Refunds take 5 working days."  # every namespace has the files' rules
+        assert rules_of(url + "/__mock/ns/team-a")["rules"][0]["hits"] == 1 and rules_of(url)["rules"][0]["hits"] == 1  # each counts its own
 
         write(replies, YAML_RULES.replace("5 working days", "3 days"))
         wait_for(lambda: ask(client, "refund?") == "Refunds take 3 days.")
@@ -165,6 +168,14 @@ def test_serve_loads_files_and_reloads_them_while_serving(tmp_path: Path) -> Non
         assert ask(client, "hello") == "Hello! How can I help you today?"
         assert requests.post(url + "/__mock/reset", timeout=10).status_code == 200
         assert len(rules_of(url)["rules"]) == 2  # reset keeps the file rules
+
+
+def test_a_namespace_condition_tells_apart_the_namespaces_sharing_a_files_rules(tmp_path: Path) -> None:
+    teams = write(tmp_path / "teams.yaml", "- match: {namespace: team-*}\n  reply: {content: for teams}\n")
+    with running_server(tmp_path / "server.log", "--fixtures", str(teams)) as url:
+        team = openai.OpenAI(base_url=url + "/v1", api_key="sk-x", max_retries=0, default_headers={"X-Mock-Namespace": "team-a"})
+        assert ask(team, "hi") == "for teams"
+        assert ask(openai.OpenAI(base_url=url + "/v1", api_key="sk-x", max_retries=0), "hi").startswith("You said:")
 
 
 def test_serve_refuses_a_malformed_file_at_start_up(tmp_path: Path) -> None:

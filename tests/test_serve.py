@@ -5,14 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import socket
 import subprocess
-import sys
 import time
 import wave
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -22,51 +18,9 @@ import requests
 from google import genai
 from PIL import Image
 
-SCRIPT = Path(sys.executable).parent / "gptnb-mock"
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "mockserver.cli"]
-STARTUP_TIMEOUT = 60.0  # generous: CI machines run several suites at once
-STOP_TIMEOUT = 10.0
+from processes import COMMAND, free_port, running_server
+
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello server"}]}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def running_server(log: Path, *flags: str) -> Iterator[str]:
-    """Start ``gptnb-mock serve`` and yield its base URL once /__mock/health answers; always stop it."""
-    port = free_port()
-    with log.open("wb") as out:
-        command = [*COMMAND, "serve", "--port", str(port), "--log-level", "warning", *flags]
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(process, url, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT)
-
-
-def wait_for_health(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gptnb-mock serve exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            if requests.get(url + "/__mock/health", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"gptnb-mock serve did not answer /__mock/health within {STARTUP_TIMEOUT}s:\n{log.read_text(errors='replace')}")
 
 
 @pytest.fixture(scope="module")

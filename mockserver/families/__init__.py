@@ -18,17 +18,28 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Call"], "Awaitable[Reply] | Reply"]
 _handlers: dict[str, Handler] = {}
+_stateless: set[str] = set()
 
 
-def handles(*contract_ids: str) -> Callable[[Handler], Handler]:
+def handles(*contract_ids: str, stateless: bool = False) -> Callable[[Handler], Handler]:
+    """Register a handler. ``stateless``: it answers from the request, the settings and the clock alone,
+    touching no task, counter or other stored state, so the pipeline may answer it from the namespace
+    as last read and confirm that view when it journals the call (one store round trip, not two)."""
+
     def register(handler: Handler) -> Handler:
         for contract_id in contract_ids:
             if contract_id in _handlers:
                 raise ValueError(f"two handlers for {contract_id}")
             _handlers[contract_id] = handler
+            if stateless:
+                _stateless.add(contract_id)
         return handler
 
     return register
+
+
+def is_stateless(contract_id: str) -> bool:
+    return contract_id in _stateless
 
 
 @functools.cache

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 @handles("cogvideox.videos.generate")
-def generate(call: Call) -> Reply:
+async def generate(call: Call) -> Reply:
     task_id = models.task_id(call.request_id)
     failure = planned_failure(call, task_id)
     task = task_for(
@@ -29,13 +29,13 @@ def generate(call: Call) -> Reply:
         success=models.SUCCESS,
         failure=models.FAIL,
     )
-    start(call, task, models.async_result)
+    await start(call, task, models.async_result)
     return JsonReply(models.submitted(call.state.tasks.view(task)))
 
 
 @handles("cogvideox.async_result.get")
-def async_result(call: Call) -> Reply:
-    task = find_task(call, call.params["id"])
+async def async_result(call: Call) -> Reply:
+    task = await find_task(call, call.params["id"])
     if task is None or task.family != models.FAMILY:
         raise field_invalid("id", status=404)
-    return JsonReply(models.async_result(call.state.tasks.poll(task)))
+    return JsonReply(models.async_result(await call.state.tasks.poll(task)))

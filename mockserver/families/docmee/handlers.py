@@ -50,11 +50,11 @@ def _check_words(call: Call, *texts: str) -> None:
         raise business_error(SENSITIVE, "内容包含敏感信息，请修改后重试")
 
 
-def _subject(call: Call) -> tuple[str, bool]:
+async def _subject(call: Call) -> tuple[str, bool]:
     """The topic of a generation and whether a dataUrl is parsed for it (subject and/or dataUrl)."""
     subject, data_url = _text(call.body, "subject"), _text(call.body, "dataUrl")
     if data_url:
-        document = models.document_text(call, data_url)
+        document = await models.document_text(call, data_url)
         if document is None:
             raise not_found()
         first_line = next((line.strip() for line in document.splitlines() if line.strip()), "")
@@ -95,17 +95,17 @@ def _written(call: Call, markdown: str, failure: str | None, *, parsing: bool = 
 
 
 @handles("docmee.token.create")
-def create_token(call: Call) -> Reply:
+async def create_token(call: Call) -> Reply:
     body = call.body or {}
     hours = int(body.get("timeOfHours") or 2)
     uid = body.get("uid") if isinstance(body.get("uid"), str) and body["uid"] else None
-    token = models.create_token(call, uid, body.get("limit"), hours)
+    token = await models.create_token(call, uid, body.get("limit"), hours)
     return ok({"token": token.id, "expireTime": hours * 3600})
 
 
 @handles("docmee.account.api_info")
-def api_info(call: Call) -> Reply:
-    used = models.generations(call)
+async def api_info(call: Call) -> Reply:
+    used = await models.generations(call)
     return ok({"availableCount": max(0, models.QUOTA - used), "usedCount": used})
 
 
@@ -124,27 +124,27 @@ def _upload_text(upload: Upload) -> str:
 
 
 @handles("docmee.file.parse")
-def parse_file(call: Call) -> Reply:
-    models.scope(call)
+async def parse_file(call: Call) -> Reply:
+    await models.scope(call)
     parts = [_upload_text(upload) for upload in call.files.get("file", [])]
     parts += [_text(call.body, name) for name in ("content", "fileUrl", "website", "websearch")]
     text = "\n".join(part for part in parts if part.strip())
     if not text:
         raise business_error(BAD_PARAMETER, "参数错误：file、content、fileUrl、website、websearch不能都为空")
-    return ok({"dataUrl": models.remember_document(call, text)})
+    return ok({"dataUrl": await models.remember_document(call, text)})
 
 
 @handles("docmee.templates.random")
-def random_templates(call: Call) -> Reply:
-    models.scope(call)
+async def random_templates(call: Call) -> Reply:
+    await models.scope(call)
     pool = templates.matching(call.body["filters"])
     picked = random.Random(derived_int("docmee-random", call.request_id)).sample(pool, min(int(call.body["size"]), len(pool)))
     return ok([templates.with_cover(t, call.url_for) for t in picked], total=len(picked))
 
 
 @handles("docmee.templates.list")
-def list_templates(call: Call) -> Reply:
-    models.scope(call)
+async def list_templates(call: Call) -> Reply:
+    await models.scope(call)
     pool = templates.matching(call.body["filters"])
     page, size = paging(call.body)
     start = min((page - 1) * size, len(pool))
@@ -152,16 +152,16 @@ def list_templates(call: Call) -> Reply:
 
 
 @handles("docmee.outline.generate")
-def generate_outline(call: Call) -> Reply:
-    models.scope(call)
-    subject, parsing = _subject(call)
+async def generate_outline(call: Call) -> Reply:
+    await models.scope(call)
+    subject, parsing = await _subject(call)
     markdown = outline.outline_markdown(subject, call.body.get("length"), call.body.get("lang"))
     return _written(call, markdown, planned_failure(call, call.request_id), parsing=parsing)
 
 
 @handles("docmee.outline.update")
-def update_outline(call: Call) -> Reply:
-    models.scope(call)
+async def update_outline(call: Call) -> Reply:
+    await models.scope(call)
     source = _outline_text(call)
     tree = outline.parse(source)
     chapters = [c["name"] for c in tree.get("children") or [] if c["level"] == 2]
@@ -171,24 +171,24 @@ def update_outline(call: Call) -> Reply:
 
 
 @handles("docmee.content.generate")
-def generate_content(call: Call) -> Reply:
-    models.scope(call)
+async def generate_content(call: Call) -> Reply:
+    await models.scope(call)
     source = _outline_text(call)
     markdown = outline.content_markdown(source, call.body.get("lang") or outline.language_of(source))
     return _written(call, markdown, planned_failure(call, call.request_id))
 
 
 @handles("docmee.content.generate_async")
-def generate_content_async(call: Call) -> Reply:
+async def generate_content_async(call: Call) -> Reply:
     """Content stream plus a PPT build that goes on after it; asyncPptInfo follows the build."""
-    who = models.scope(call)
+    who = await models.scope(call)
     source = _outline_text(call)
     template_id = _template_id(call)
-    models.spend_generation(who)
+    await models.spend_generation(call, who)
     markdown = outline.content_markdown(source, call.body.get("lang") or outline.language_of(source))
     tree = outline.parse(markdown)
     failure = planned_failure(call, call.request_id)
-    task = models.create_ppt(call, who, subject=tree["name"] or "未命名", prop=slides.deck(tree), template_id=template_id, asynchronous=True, failure=failure)
+    task = await models.create_ppt(call, who, subject=tree["name"] or "未命名", prop=slides.deck(tree), template_id=template_id, asynchronous=True, failure=failure)
 
     def progress() -> Event:
         view = call.state.tasks.view(task)
@@ -198,10 +198,10 @@ def generate_content_async(call: Call) -> Reply:
 
 
 @handles("docmee.pptx.direct_generate")
-def direct_generate(call: Call) -> Reply:
+async def direct_generate(call: Call) -> Reply:
     """Subject to finished PPT in one call; the stream ends with the pptInfo as its result."""
-    who = models.scope(call)
-    subject, parsing = _subject(call)
+    who = await models.scope(call)
+    subject, parsing = await _subject(call)
     template_id = _template_id(call)
     lang = call.body.get("lang")
     markdown = outline.content_markdown(outline.outline_markdown(subject, call.body.get("length"), lang), lang)
@@ -211,8 +211,8 @@ def direct_generate(call: Call) -> Reply:
         if not streaming:
             raise business_error(AI_ERROR, "AI服务异常")
         return StreamReply(paced(call, markdown_events(markdown, dict, parsing=parsing, failure=failure)))
-    models.spend_generation(who)
-    task = models.create_ppt(call, who, subject=subject, prop=slides.deck(outline.parse(markdown)), template_id=template_id, asynchronous=False)
+    await models.spend_generation(call, who)
+    task = await models.create_ppt(call, who, subject=subject, prop=slides.deck(outline.parse(markdown)), template_id=template_id, asynchronous=False)
     with_property = call.body.get("pptxProperty") is True
     if not streaming:
         return ok({"pptInfo": models.info(call, task, with_file=True, with_property=with_property)})

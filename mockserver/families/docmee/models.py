@@ -15,7 +15,6 @@ disjoint PPT lists (the uid of createApiToken isolates data, https://docmee.cn/o
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,17 +38,10 @@ LINK_SECONDS = 7200  # fileUrl validity (the pptInfo of https://doc.302.ai/api-2
 TWITTER_EPOCH_MS = 1_288_834_974_657  # snowflake epoch that gives Docmee's 19-digit 2024 ids
 DATA_URL_PREFIX = "https://docmee.cn/api/data/tmp/"
 
-_id_lock = threading.Lock()
-_last_id = 0
-
-
-def new_id(call: Call) -> str:
-    """A 19-digit snowflake from the mock clock, strictly increasing in this process."""
-    global _last_id
-    with _id_lock:
-        candidate = (int(call.state.clock.now() * 1000) - TWITTER_EPOCH_MS) << 22
-        _last_id = max(candidate, _last_id + 1)
-        return str(_last_id)
+async def new_id(call: Call) -> str:
+    """A 19-digit snowflake from the mock clock, strictly increasing across the mock (all workers)."""
+    candidate = (int(call.state.clock.now() * 1000) - TWITTER_EPOCH_MS) << 22
+    return str(await call.state.store.next_id("docmee", candidate))
 
 
 def timestamp(seconds: float) -> str:
@@ -57,13 +49,15 @@ def timestamp(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds + 8 * 3600))
 
 
-def _record(call: Call, record_id: str, kind: str, data: dict[str, Any], steps: tuple[Step, ...] = (Step(DONE, 0.0, 100),)) -> Task:
-    task = Task(id=record_id, family=FAMILY, kind=kind, params={}, steps=steps, created_at=call.state.clock.now(), owner=call.api_key, data=data)
-    return call.state.tasks.create(task)
+async def _record(
+    call: Call, record_id: str, kind: str, data: dict[str, Any], steps: tuple[Step, ...] = (Step(DONE, 0.0, 100),), failure: str | None = None
+) -> Task:
+    task = Task(id=record_id, family=FAMILY, kind=kind, params={}, steps=steps, created_at=call.state.clock.now(), owner=call.api_key, data=data, fail_reason=failure)
+    return await call.state.tasks.create(task)
 
 
-def _find(call: Call, record_id: Any, kind: str) -> Task | None:
-    task = call.state.tasks.get(record_id) if isinstance(record_id, str) else None
+async def _find(call: Call, record_id: Any, kind: str) -> Task | None:
+    task = await call.state.tasks.get(record_id) if isinstance(record_id, str) else None
     return task if task is not None and task.family == FAMILY and task.kind == kind else None
 
 
@@ -79,53 +73,51 @@ class Scope:
     token: Task | None
 
 
-def scope(call: Call) -> Scope:
+async def scope(call: Call) -> Scope:
     """The caller's scope; a ``token`` header that is unknown, revoked or expired is code 98."""
     sent = call.headers.get("token")
     if not sent:
         return Scope(f"{call.api_key}|", None, None)
-    token = _find(call, sent.strip(), TOKEN)
+    token = await _find(call, sent.strip(), TOKEN)
     if token is None or token.data["revoked"] or call.state.clock.now() >= token.data["expires_at"]:
         raise business_error(TOKEN_INVALID, "认证失败，请检查token是否过期")
     return Scope(f"{token.owner}|{token.data['uid'] or ''}", token.data["uid"], token)
 
 
-def create_token(call: Call, uid: str | None, limit: int | None, hours: int) -> Task:
+async def create_token(call: Call, uid: str | None, limit: int | None, hours: int) -> Task:
     """A new token; the previous one of the same key and uid stops working (GPTNB page 创建接口token)."""
-    for old in call.state.tasks.tasks(FAMILY):
+    for old in await call.state.tasks.tasks(FAMILY):
         if old.kind == TOKEN and old.owner == call.api_key and old.data["uid"] == uid:
-            old.data["revoked"] = True
+            await call.state.tasks.update(old, lambda token: token.data.update(revoked=True))
     token = "sk_" + secrets.token_hex(16)
     expires = call.state.clock.now() + hours * 3600
-    return _record(call, token, TOKEN, {"uid": uid, "limit": limit, "used": 0, "revoked": False, "expires_at": expires})
+    return await _record(call, token, TOKEN, {"uid": uid, "limit": limit, "revoked": False, "expires_at": expires})
 
 
-def spend_generation(who: Scope) -> None:
+async def spend_generation(call: Call, who: Scope) -> None:
     """Count one PPT generation against the token's limit (code 88 once it is used up)."""
     if who.token is None:
         return
-    limit = who.token.data["limit"]
-    if limit is not None and who.token.data["used"] >= limit:
+    if await call.state.store.count(call.state.namespace, f"docmee-token-used:{who.token.id}", who.token.data["limit"]) is None:
         raise business_error(RESTRICTED, "功能受限，生成次数已用完")
-    who.token.data["used"] += 1
 
 
-def generations(call: Call) -> int:
-    return sum(1 for t in call.state.tasks.tasks(FAMILY) if t.kind == PPT)
+async def generations(call: Call) -> int:
+    return sum(1 for t in await call.state.tasks.tasks(FAMILY) if t.kind == PPT)
 
 
 # ---- parsed documents ----
 
 
-def remember_document(call: Call, text: str) -> str:
+async def remember_document(call: Call, text: str) -> str:
     """Keep parsed text; its dataUrl is an opaque handle the generation routes understand."""
     key = derived_alnum(10, "docmee-data", call.request_id).lower()
-    _record(call, DATA_URL_PREFIX + key + ".json", DATA, {"text": text})
+    await _record(call, DATA_URL_PREFIX + key + ".json", DATA, {"text": text})
     return DATA_URL_PREFIX + key + ".json"
 
 
-def document_text(call: Call, data_url: Any) -> str | None:
-    found = _find(call, data_url, DATA)
+async def document_text(call: Call, data_url: Any) -> str | None:
+    found = await _find(call, data_url, DATA)
     return found.data["text"] if found else None
 
 
@@ -141,18 +133,17 @@ def build_plan(pages: int, failure: str | None) -> tuple[Step, ...]:
     return steps
 
 
-def create_ppt(call: Call, who: Scope, *, subject: str, prop: dict[str, Any], template_id: str, asynchronous: bool, failure: str | None = None) -> Task:
+async def create_ppt(call: Call, who: Scope, *, subject: str, prop: dict[str, Any], template_id: str, asynchronous: bool, failure: str | None = None) -> Task:
     pages = max(1, len(prop["pages"]))
     steps = build_plan(pages, failure) if asynchronous else (Step(DONE, 0.0, 100),)
     data = {"scope": who.owner, "uid": who.uid, "subject": subject, "name": subject, "template_id": template_id, "prop": prop, "updated": None, "deleted": False}
-    task = _record(call, new_id(call), PPT, data, steps)
-    task.fail_reason = failure
-    return task
+    return await _record(call, await new_id(call), PPT, data, steps, failure)
 
 
-def ppt(call: Call, who: Scope, ppt_id: Any) -> Task:
+async def ppt(call: Call, ppt_id: Any) -> Task:
     """The caller's PPT: 1001 when there is none (or it was deleted), 1003 when it is someone else's."""
-    task = _find(call, ppt_id, PPT)
+    who = await scope(call)
+    task = await _find(call, ppt_id, PPT)
     if task is None or task.data["deleted"]:
         raise not_found()
     if task.data["scope"] != who.owner:
@@ -160,9 +151,9 @@ def ppt(call: Call, who: Scope, ppt_id: Any) -> Task:
     return task
 
 
-def owned_ppts(call: Call, who: Scope) -> list[Task]:
+async def owned_ppts(call: Call, who: Scope) -> list[Task]:
     """The caller's PPTs, newest first."""
-    found = [t for t in call.state.tasks.tasks(FAMILY) if t.kind == PPT and not t.data["deleted"] and t.data["scope"] == who.owner]
+    found = [t for t in await call.state.tasks.tasks(FAMILY) if t.kind == PPT and not t.data["deleted"] and t.data["scope"] == who.owner]
     return sorted(found, key=lambda t: int(t.id), reverse=True)
 
 
@@ -179,8 +170,9 @@ def rendered_pages(view: TaskView) -> int:
     return view.index + 1
 
 
-def touch(call: Call, task: Task) -> None:
-    task.data["updated"] = call.state.clock.now()
+async def edit(call: Call, task: Task, **changes: Any) -> None:
+    """Change a PPT record's data; it counts as updated now."""
+    await call.state.tasks.update(task, lambda ppt: ppt.data.update(changes, updated=call.state.clock.now()))
 
 
 # ---- renderings ----

@@ -22,70 +22,67 @@ def _pptx(data: bytes, name: str) -> BinaryReply:
 
 
 @handles("docmee.pptx.list")
-def list_ppts(call: Call) -> Reply:
-    found = models.owned_ppts(call, models.scope(call))
+async def list_ppts(call: Call) -> Reply:
+    found = await models.owned_ppts(call, await models.scope(call))
     page, size = paging(call.body)
     start = min((page - 1) * size, len(found))
     return ok([models.row(call, t) for t in found[start : start + size]], total=len(found))
 
 
 @handles("docmee.pptx.load")
-def load(call: Call) -> Reply:
-    task = models.ppt(call, models.scope(call), call.query["id"])
+async def load(call: Call) -> Reply:
+    task = await models.ppt(call, call.query["id"])
     return ok({"pptInfo": models.info(call, task, with_file=False)})
 
 
 @handles("docmee.pptx.download")
-def download(call: Call) -> Reply:
-    task = models.ppt(call, models.scope(call), call.body["id"])
+async def download(call: Call) -> Reply:
+    task = await models.ppt(call, call.body["id"])
     data = task.data
     return ok({"id": task.id, "name": data["name"], "subject": data["subject"], "fileUrl": models.file_url(call, task), "coverUrl": models.cover_url(call, task)})
 
 
 @handles("docmee.pptx.update_attr")
-def update_attributes(call: Call) -> Reply:
-    task = models.ppt(call, models.scope(call), call.body["id"])
+async def update_attributes(call: Call) -> Reply:
+    task = await models.ppt(call, call.body["id"])
     changes = {name: call.body[name] for name in ("name", "subject") if isinstance(call.body.get(name), str) and call.body[name].strip()}
     if not changes:
         raise business_error(BAD_PARAMETER, "参数错误：name和subject不能都为空")
-    task.data.update(changes)
-    models.touch(call, task)
+    await models.edit(call, task, **changes)
     return JsonReply({"code": 0, "message": "操作成功"})
 
 
 @handles("docmee.pptx.save")
-def save(call: Call) -> Reply:
-    task = models.ppt(call, models.scope(call), call.body["id"])
+async def save(call: Call) -> Reply:
+    task = await models.ppt(call, call.body["id"])
     edited = call.body.get("pptxProperty")
-    if isinstance(edited, dict):
-        task.data["prop"] = edited
-    models.touch(call, task)
+    await models.edit(call, task, **({"prop": edited} if isinstance(edited, dict) else {}))
     return ok({"pptInfo": models.info(call, task, with_file=True)})
 
 
 @handles("docmee.pptx.delete")
-def delete(call: Call) -> Reply:
-    task = models.ppt(call, models.scope(call), call.body["id"])
-    task.data["deleted"] = True  # the task store has no removal; a deleted record answers 1001
+async def delete(call: Call) -> Reply:
+    task = await models.ppt(call, call.body["id"])
+    # A deleted record stays in the store and answers 1001 from now on.
+    await call.state.tasks.update(task, lambda ppt: ppt.data.update(deleted=True))
     return JsonReply({"code": 0, "message": "操作成功"})
 
 
 @handles("docmee.pptx.update_template")
-def update_template(call: Call) -> Reply:
-    task = models.ppt(call, models.scope(call), call.body["pptId"])
+async def update_template(call: Call) -> Reply:
+    task = await models.ppt(call, call.body["pptId"])
     template_id = call.body["templateId"]
     if templates.find(template_id) is None:
         raise business_error(GENERIC, "模板不存在")
-    task.data["template_id"] = template_id
-    models.touch(call, task)
+    await models.edit(call, task, template_id=template_id)
     return ok({"pptId": task.id, "templateId": template_id, "pptxProperty": task.data["prop"]})
 
 
 @handles("docmee.pptx.async_info")
-def async_info(call: Call) -> Reply:
+async def async_info(call: Call) -> Reply:
     """One poll of the build: pages rendered so far, and those pages (step clock: one more each poll)."""
-    task = models.ppt(call, models.scope(call), call.query["pptId"])
-    view = call.state.tasks.poll(task)
+    task = await models.ppt(call, call.query["pptId"])
+    view = await call.state.tasks.poll(task)
     if view.failed:
         raise business_error(AI_ERROR, f"AI服务异常：{task.fail_reason}")
     current = models.rendered_pages(view)
@@ -97,11 +94,11 @@ def _storage_error(status: int, code: str, message: str, ppt_id: str) -> JsonRep
 
 
 @handles("docmee.pptx.file")
-def pptx_file(call: Call) -> Reply:
+async def pptx_file(call: Call) -> Reply:
     """The signed link downloadPptx hands out: no API key, but a signature that must match and last."""
     name = call.params["file"]
     ppt_id = name.removesuffix(".pptx")  # links end in <pptId>.pptx, as upstream's do
-    task = call.state.tasks.get(ppt_id)
+    task = await call.state.tasks.get(ppt_id)
     if not name.endswith(".pptx") or task is None or task.family != models.FAMILY or task.kind != models.PPT or task.data["deleted"] or not call.state.tasks.view(task).succeeded:
         return _storage_error(404, "NoSuchKey", "The specified key does not exist.", ppt_id)
     expires = str(call.query.get("Expires", ""))
@@ -112,8 +109,8 @@ def pptx_file(call: Call) -> Reply:
 
 
 @handles("docmee.convert.ppt2json")
-def ppt_to_json(call: Call) -> Reply:
-    models.scope(call)
+async def ppt_to_json(call: Call) -> Reply:
+    await models.scope(call)
     upload = call.files["file"][0]
     try:
         return JsonReply(slides.from_pptx(upload.data))
@@ -122,6 +119,6 @@ def ppt_to_json(call: Call) -> Reply:
 
 
 @handles("docmee.convert.json2ppt")
-def json_to_ppt(call: Call) -> Reply:
-    models.scope(call)
+async def json_to_ppt(call: Call) -> Reply:
+    await models.scope(call)
     return _pptx(slides.to_pptx(call.body), "presentation")

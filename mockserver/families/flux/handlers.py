@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...replies import JsonReply, Reply
@@ -14,11 +13,6 @@ from .errors import refusal
 
 if TYPE_CHECKING:
     from ...pipeline import Call
-
-
-def _webhook(base_url: str) -> Callable[[TaskView], dict[str, Any]]:
-    """Webhook bodies carry sample URLs on the host the task was created on."""
-    return lambda view: models.webhook(view, base_url)
 
 
 def _moderated(call: Call, prompt: str) -> bool:
@@ -34,7 +28,7 @@ def _check_inputs(body: dict[str, Any], model: str) -> None:
 
 
 @handles("flux.submit.image")
-def submit_image(call: Call) -> Reply:
+async def submit_image(call: Call) -> Reply:
     body: dict[str, Any] = call.body
     ratio = body.get("aspect_ratio")
     if ratio and not models.ratio_allowed(ratio):
@@ -67,14 +61,14 @@ def submit_image(call: Call) -> Reply:
         success=Step(models.READY, 0.0, 100),
         failure=Step(models.ERROR, 0.0, 100, failed=True),
     )
-    start(call, task, _webhook(call.base_url))
+    await start(call, task, models.webhook, call.base_url)  # sample URLs on the host the task was created on
     return JsonReply({"id": task_id, "polling_url": call.url_for(f"/flux/v1/get_result?id={task_id}")})
 
 
 @handles("flux.task.get_result")
-def get_result(call: Call) -> Reply:
+async def get_result(call: Call) -> Reply:
     task_id = call.query["id"]
-    task = find_task(call, task_id)
+    task = await find_task(call, task_id)
     if task is None or task.family != models.FAMILY:
         return JsonReply({"id": task_id, "status": "Task not found"}, status=404)
-    return JsonReply(models.task_result(call.state.tasks.poll(task), call.base_url))
+    return JsonReply(models.task_result(await call.state.tasks.poll(task), call.base_url))

@@ -22,18 +22,18 @@ def _envelope(call: Call, data: dict[str, Any]) -> JsonReply:
     return JsonReply({"code": 0, "message": "SUCCEED", "request_id": models.derived_uuid("kling-request", call.request_id), "data": data})
 
 
-def _find(call: Call, endpoint: Endpoint, reference: str) -> Task | None:
+async def _find(call: Call, endpoint: Endpoint, reference: str) -> Task | None:
     """A task of this caller's endpoint, by task_id or by the caller's external_task_id ("二选一")."""
-    task = find_task(call, reference)
+    task = await find_task(call, reference)
     if task is not None and task.family == models.FAMILY and task.kind == endpoint.key:
         return task
     return next(
-        (t for t in mine(call, models.FAMILY) if t.kind == endpoint.key and t.params.get("external_task_id") == reference),
+        (t for t in await mine(call, models.FAMILY) if t.kind == endpoint.key and t.params.get("external_task_id") == reference),
         None,
     )
 
 
-def _submit(call: Call, endpoint: Endpoint) -> Reply:
+async def _submit(call: Call, endpoint: Endpoint) -> Reply:
     try:
         if endpoint.makes_images:
             models.check_images_request(call.body)
@@ -42,7 +42,7 @@ def _submit(call: Call, endpoint: Endpoint) -> Reply:
     except models.InvalidParameter as problem:
         raise invalid_parameter(str(problem)) from None
     external = call.body.get("external_task_id")
-    if external and _find(call, endpoint, external) is not None:
+    if external and await _find(call, endpoint, external) is not None:
         raise invalid_parameter(f"external_task_id: {external} already exists")
     task_id = models.task_id(call.request_id)
     failure = planned_failure(call, task_id)
@@ -57,7 +57,7 @@ def _submit(call: Call, endpoint: Endpoint) -> Reply:
         success=models.SUCCEED,
         failure=models.FAILED,
     )
-    start(call, task, models.task_object)
+    await start(call, task, models.task_object)
     return _envelope(call, models.submitted_object(call.state.tasks.view(task)))
 
 
@@ -77,12 +77,12 @@ def image2video(call: Call) -> Reply:
 
 
 @handles("kling.tasks.get")
-def get_task(call: Call) -> Reply:
+async def get_task(call: Call) -> Reply:
     # The concrete aliases carry no action parameters: the endpoint is read from the path itself.
     endpoint_key = call.path.removeprefix(QUERY_PREFIX).rsplit("/", 1)[0]
     endpoint = models.ENDPOINTS.get(endpoint_key)
-    task = _find(call, endpoint, call.params["task_id"]) if endpoint else None
+    task = await _find(call, endpoint, call.params["task_id"]) if endpoint else None
     if task is None:
         raise task_not_found()
-    view: TaskView = call.state.tasks.poll(task)
+    view: TaskView = await call.state.tasks.poll(task)
     return _envelope(call, models.task_object(view))

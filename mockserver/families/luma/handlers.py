@@ -21,7 +21,7 @@ CREATED = 201
 READABLE = {models.OFFICIAL: (models.OFFICIAL, models.FREE), models.FREE: (models.OFFICIAL, models.FREE), models.PAID: (models.PAID,)}
 
 
-def _submit(call: Call, clip: models.Clip, parent: Task | None = None) -> Reply:
+async def _submit(call: Call, clip: models.Clip, parent: Task | None = None) -> Reply:
     if not clip.prompt and not call.body.get("image_url"):
         raise detail(400, "user_prompt is required")
     task_id = str(uuid.uuid4())
@@ -33,7 +33,7 @@ def _submit(call: Call, clip: models.Clip, parent: Task | None = None) -> Reply:
         callback_url=callback_url(call), data={"clip": clip}, fail_reason=failure,
         success=models.COMPLETED, failure=models.FAILED,
     )
-    start(call, task, lambda view: models.generation(view, call.base_url))
+    await start(call, task, models.generation, call.base_url)
     return JsonReply(models.generation(call.state.tasks.view(task), call.base_url), status=CREATED)
 
 
@@ -52,8 +52,8 @@ def paid_submit(call: Call) -> Reply:
     return _submit(call, models.clip_for(call.body, models.PAID))
 
 
-def _generation(call: Call, pools: tuple[str, ...] = (models.OFFICIAL, models.FREE, models.PAID)) -> Task:
-    task = find_task(call, call.params["task_id"])
+async def _generation(call: Call, pools: tuple[str, ...] = (models.OFFICIAL, models.FREE, models.PAID)) -> Task:
+    task = await find_task(call, call.params["task_id"])
     if task is None or task.family != models.FAMILY or task.data["clip"].pool not in pools:
         raise not_found()
     return task
@@ -79,21 +79,21 @@ def paid_get(call: Call) -> Reply:
     return _get(call, models.PAID)
 
 
-def _get(call: Call, route_pool: str) -> Reply:
-    task = _generation(call, READABLE[route_pool])
-    return JsonReply(models.generation(call.state.tasks.poll(task), call.base_url))
+async def _get(call: Call, route_pool: str) -> Reply:
+    task = await _generation(call, READABLE[route_pool])
+    return JsonReply(models.generation(await call.state.tasks.poll(task), call.base_url))
 
 
 @handles("luma.official.extend")
-def extend(call: Call) -> Reply:
+async def extend(call: Call) -> Reply:
     # The only extend route: it reads every pool, and the extension stays in its source's pool.
-    source = _generation(call)
+    source = await _generation(call)
     _completed(call, source)
-    return _submit(call, models.clip_for(call.body, models.OFFICIAL, parent=source.data["clip"], parent_id=source.id), parent=source)
+    return await _submit(call, models.clip_for(call.body, models.OFFICIAL, parent=source.data["clip"], parent_id=source.id), parent=source)
 
 
 @handles("luma.official.download_url")
-def download_url(call: Call) -> Reply:
-    task = _generation(call)
+async def download_url(call: Call) -> Reply:
+    task = await _generation(call)
     _completed(call, task)
     return JsonReply({"url": models.signed_download_url(task.id, call.base_url, call.state.clock.now())})

@@ -13,6 +13,7 @@ from typing import Any
 
 from ...ids import derived_int
 from ...media_routes import image_path, video_path
+from ...store import storable
 from ...taskflow import hands_out_urls, outcome_url
 from ...tasks import Step, TaskView
 
@@ -29,6 +30,7 @@ LINK_SECONDS = 3600  # the signed download link lives an hour (X-Amz-Expires)
 EXPANSION = ", cinematic lighting, smooth camera motion, rich detail"
 
 
+@storable
 @dataclass(frozen=True)
 class Clip:
     """What a generation is about, fixed at submission."""

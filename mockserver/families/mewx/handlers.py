@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ... import media
@@ -28,8 +27,8 @@ def _result_url(base_url: str, task: Task) -> str:
     return outcome_url(task, "images", 0, f"{base_url}{RESULT_PREFIX}{task.id}.png")
 
 
-def _render(base_url: str) -> Callable[[TaskView], dict[str, Any]]:
-    return lambda view: models.callback(view, _result_url(base_url, view.task))
+def callback_body(view: TaskView, base_url: str) -> dict[str, Any]:
+    return models.callback(view, _result_url(base_url, view.task))
 
 
 def _flags(prompt: str | None) -> models.Flags:
@@ -53,7 +52,7 @@ def _check_model(call: Call) -> None:
         raise not_found("模型不存在")
 
 
-def _submit(call: Call, kind: str, picture: dict[str, Any], cost: int, refusal: str | None = None) -> Reply:
+async def _submit(call: Call, kind: str, picture: dict[str, Any], cost: int, refusal: str | None = None) -> Reply:
     img_uuid = models.new_img_uuid(call.request_id)
     failure = planned_failure(call, img_uuid) or refusal
     task = task_for(
@@ -67,7 +66,7 @@ def _submit(call: Call, kind: str, picture: dict[str, Any], cost: int, refusal: 
         success=models.SUCCESS_STEP,
         failure=models.FAILURE_STEP,
     )
-    start(call, task, _render(call.base_url))
+    await start(call, task, callback_body, call.base_url)
     return JsonReply({"code": 0, "message": "success", "data": {"img_uuid": img_uuid}})
 
 
@@ -123,11 +122,11 @@ def cute(call: Call) -> Reply:
 
 
 @handles("mewx.detail.get")
-def detail(call: Call) -> Reply:
-    task = find_task(call, call.query["img_uuid"])
+async def detail(call: Call) -> Reply:
+    task = await find_task(call, call.query["img_uuid"])
     if task is None or task.family != models.FAMILY:
         raise not_found("图片不存在")
-    view = call.state.tasks.poll(task)
+    view = await call.state.tasks.poll(task)
     return JsonReply({"code": 0, "message": "success", "data": models.detail(view, _result_url(call.base_url, task))})
 
 
@@ -147,8 +146,8 @@ def model_list(call: Call) -> Reply:
 
 
 @handles("mewx.cdn.image")
-def result_picture(call: Call) -> Reply:
-    task = call.state.tasks.get(call.params["name"].removesuffix(".png"))
+async def result_picture(call: Call) -> Reply:
+    task = await call.state.tasks.get(call.params["name"].removesuffix(".png"))
     if task is None or task.family != models.FAMILY or not call.state.tasks.view(task).succeeded:
         raise not_found("图片不存在", status=404)
     picture = task.data["picture"]

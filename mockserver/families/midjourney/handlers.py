@@ -12,9 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import threading
 from dataclasses import replace
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ... import media
@@ -39,22 +37,10 @@ CUSTOM_ZOOM_DEFAULT = "--zoom 2"  # what Discord's Custom Zoom window is prefill
 _SIMPLE = re.compile(r"^(\d{16})\s+([UVuv])([1-4])$|^(\d{16})\s+([Rr])$")
 _ZOOM = re.compile(r"--zoom\s+(1(\.\d+)?|2(\.0+)?)\b")
 
-_id_lock = threading.Lock()
-_last_id = 0
-
-
-def _new_id(call: Call) -> str:
-    """16 digits, ``<unix ms><3 digits>`` as the proxy makes them; strictly increasing per process."""
-    global _last_id
-    with _id_lock:
-        candidate = int(call.state.clock.now() * 1000) * 1000 + derived_int(call.request_id) % 1000
-        _last_id = max(candidate, _last_id + 1)
-        return str(_last_id)
-
-
-def _render(base_url: str) -> Callable[[TaskView], dict[str, Any]]:
-    """Callback bodies carry image URLs on the host the task was submitted to."""
-    return lambda view: models.task_object(view, base_url)
+async def _new_id(call: Call) -> str:
+    """16 digits, ``<unix ms><3 digits>`` as the proxy makes them; strictly increasing across the mock."""
+    candidate = int(call.state.clock.now() * 1000) * 1000 + derived_int(call.request_id) % 1000
+    return str(await call.state.store.next_id("midjourney", candidate))
 
 
 def _check_images(images: list[str]) -> None:
@@ -81,7 +67,7 @@ def _banned(call: Call, prompt: str) -> str | None:
     return next((w for w in sorted(call.state.settings.banned_words) if w in words), None)
 
 
-def _submit(
+async def _submit(
     call: Call,
     action: str,
     *,
@@ -94,10 +80,10 @@ def _submit(
     """Create the task and answer as a new-api relay does; ``modal_prompt`` (the text the window is
     prefilled with) makes the task wait in MODAL for /submit/modal."""
     settings = call.state.settings
-    running = call.state.tasks.running(models.FAMILY)
+    running = await call.state.tasks.running(models.FAMILY)
     if running >= settings.task_concurrency + settings.task_queue_size:
         raise envelope_error(23, "队列已满，请稍后尝试", {"discordInstanceId": INSTANCE_ID})
-    task_id = _new_id(call)
+    task_id = await _new_id(call)
     failure = planned_failure(call, task_id)
     modal = modal_prompt is not None
     steps = models.modal_plan() if modal else models.plan(shape, failure)
@@ -123,7 +109,7 @@ def _submit(
         code, description, properties = 1, "Submit success", {"discordInstanceId": INSTANCE_ID, "discordChannelId": INSTANCE_ID}
     answer = {"code": code, "description": description, "result": task_id, "properties": properties}
     task.data["description"] = answer["description"]  # new-api keeps the submit description on the task
-    start(call, task, _render(call.base_url))
+    await start(call, task, models.task_object, call.base_url)  # image URLs on the host the task was submitted to
     return JsonReply(answer)
 
 
@@ -137,14 +123,14 @@ def _prompt(call: Call, field: str = "prompt") -> str:
     return prompt
 
 
-def _mine(call: Call, task_id: str) -> Task | None:
-    task = find_task(call, task_id)
+async def _mine(call: Call, task_id: str) -> Task | None:
+    task = await find_task(call, task_id)
     return task if task is not None and task.family == models.FAMILY else None
 
 
-def _relay_parent(call: Call, task_id: str) -> Task:
+async def _relay_parent(call: Call, task_id: str) -> Task:
     """The task an action works on, as new-api checks it before the proxy sees the request."""
-    parent = _mine(call, task_id)
+    parent = await _mine(call, task_id)
     if parent is None:
         raise relay_check("task_not_found")
     if not call.state.tasks.view(parent).succeeded:
@@ -152,9 +138,9 @@ def _relay_parent(call: Call, task_id: str) -> Task:
     return parent
 
 
-def _proxy_parent(call: Call, task_id: str) -> Task:
+async def _proxy_parent(call: Call, task_id: str) -> Task:
     """The same check where new-api does not make it (simple-change): the proxy's codes 3 and 4."""
-    parent = _mine(call, task_id)
+    parent = await _mine(call, task_id)
     if parent is None:
         raise envelope_error(3, "关联任务不存在或已失效")
     if not call.state.tasks.view(parent).succeeded:
@@ -162,7 +148,7 @@ def _proxy_parent(call: Call, task_id: str) -> Task:
     return parent
 
 
-def _derived(call: Call, parent: Task, action: str, index: int, shape: str, *, modal: bool = False) -> Reply:
+async def _derived(call: Call, parent: Task, action: str, index: int, shape: str, *, modal: bool = False) -> Reply:
     """A task made from a parent's button: it inherits the prompt and the picture's shape."""
     width, height = parent.data.get("size", (1024, 1024))
     if shape == Shape.HD_UPSCALE:
@@ -174,7 +160,7 @@ def _derived(call: Call, parent: Task, action: str, index: int, shape: str, *, m
     modal_prompt = None
     if modal:
         modal_prompt = f"{prompt} {CUSTOM_ZOOM_DEFAULT}".strip() if action == "CUSTOM_ZOOM" else prompt
-    return _submit(call, action, shape=shape, prompt=prompt, parent=parent, extra=extra, modal_prompt=modal_prompt)
+    return await _submit(call, action, shape=shape, prompt=prompt, parent=parent, extra=extra, modal_prompt=modal_prompt)
 
 
 @handles("midjourney.submit.imagine")
@@ -248,10 +234,10 @@ def _video_source(call: Call) -> str | None:
 
 
 @handles("midjourney.submit.video")
-def video(call: Call) -> Reply:
+async def video(call: Call) -> Reply:
     prompt = call.body.get("prompt") or ""
     task_id = call.body.get("taskId")
-    parent = _relay_parent(call, task_id) if task_id else None
+    parent = await _relay_parent(call, task_id) if task_id else None
     if not prompt.strip():
         raise envelope_error(4, "Prompt 不能为空")
     if parent is None and _video_source(call) is None:
@@ -259,7 +245,7 @@ def video(call: Call) -> Reply:
     size = parent.data.get("size", (1024, 1024)) if parent else (1024, 1024)
     videos = call.body.get("batchSize") or models.VIDEOS_PER_TASK
     extra = {"size": size, "has_image": True, "videos": videos, "final_prompt": prompt, "seed_base": derived_int(call.request_id, "video")}
-    return _submit(call, "VIDEO", shape=Shape.VIDEO, prompt=prompt, parent=parent, extra=extra)
+    return await _submit(call, "VIDEO", shape=Shape.VIDEO, prompt=prompt, parent=parent, extra=extra)
 
 
 @handles("midjourney.submit.upload_discord_images")
@@ -278,30 +264,30 @@ def upload_discord_images(call: Call) -> Reply:
 
 
 @handles("midjourney.submit.change")
-def change(call: Call) -> Reply:
+async def change(call: Call) -> Reply:
     action, index = call.body["action"], call.body["index"]
-    parent = _relay_parent(call, call.body["taskId"])
+    parent = await _relay_parent(call, call.body["taskId"])
     if parent.data.get("shape") != Shape.GRID:  # midjourney-proxy: only a grid can be changed by index
         raise envelope_error(4, "关联任务不允许执行变化")
-    return _derived(call, parent, action, index, Shape.UPSCALE if action == "UPSCALE" else Shape.GRID)
+    return await _derived(call, parent, action, index, Shape.UPSCALE if action == "UPSCALE" else Shape.GRID)
 
 
 @handles("midjourney.submit.simple_change")
-def simple_change(call: Call) -> Reply:
+async def simple_change(call: Call) -> Reply:
     found = _SIMPLE.match((call.body.get("content") or "").strip())
     if not found:
         raise envelope_error(4, "content参数错误")
     task_id = found.group(1) or found.group(4)
     letter = (found.group(2) or found.group(5)).upper()
-    parent = _proxy_parent(call, task_id)  # new-api finds no taskId in the body, so the proxy checks
+    parent = await _proxy_parent(call, task_id)  # new-api finds no taskId in the body, so the proxy checks
     if parent.data.get("shape") != Shape.GRID:
         raise envelope_error(4, "关联任务不允许执行变化")
     action = {"U": "UPSCALE", "V": "VARIATION", "R": "REROLL"}[letter]
-    return _derived(call, parent, action, int(found.group(3) or 1), Shape.UPSCALE if action == "UPSCALE" else Shape.GRID)
+    return await _derived(call, parent, action, int(found.group(3) or 1), Shape.UPSCALE if action == "UPSCALE" else Shape.GRID)
 
 
 @handles("midjourney.submit.action")
-def action(call: Call) -> Reply:
+async def action(call: Call) -> Reply:
     custom_id = call.body.get("customId") or ""
     if not custom_id:
         raise unreadable("custom_id_is_required")
@@ -312,19 +298,19 @@ def action(call: Call) -> Reply:
     task_id = call.body.get("taskId")
     if not task_id:  # new-api skips its task checks; the proxy refuses
         raise envelope_error(4, "参数错误")
-    parent = _relay_parent(call, task_id)
+    parent = await _relay_parent(call, task_id)
     if custom_id not in {b["customId"] for b in models.buttons(parent)}:
         raise envelope_error(4, "customId参数错误")
     shape = models.result_shape(parent, pressed)
-    return _derived(call, parent, pressed.action, pressed.index, shape, modal=pressed.action in models.NEEDS_MODAL)
+    return await _derived(call, parent, pressed.action, pressed.index, shape, modal=pressed.action in models.NEEDS_MODAL)
 
 
 @handles("midjourney.submit.modal")
-def modal(call: Call) -> Reply:
+async def modal(call: Call) -> Reply:
     task_id = call.body.get("taskId")
     if not task_id:
         raise envelope_error(4, "参数错误")
-    task = _mine(call, task_id)
+    task = await _mine(call, task_id)
     if task is None:
         raise relay_check("task_not_found")
     view = call.state.tasks.view(task)
@@ -338,48 +324,46 @@ def modal(call: Call) -> Reply:
     prompt = call.body.get("prompt") or task.data.get("prompt", "")
     if task.kind == "CUSTOM_ZOOM" and not _ZOOM.search(prompt):
         raise envelope_error(4, "prompt参数错误: Custom Zoom needs --zoom between 1 and 2")
-    task.data["prompt"] = prompt
-    call.state.tasks.resume(task, models.confirmed_plan(task.data["shape"], planned_failure(call, task.id)))
-    if task.callback_url:
-        call.state.callbacks.watch(task, _render(call.base_url))
+    await call.state.tasks.update(task, lambda waiting: waiting.data.update(prompt=prompt))
+    await call.state.tasks.resume(task, models.confirmed_plan(task.data["shape"], planned_failure(call, task.id)))
     return JsonReply({"code": 1, "description": "Submit success", "result": task.id, "properties": {"discordInstanceId": INSTANCE_ID}})
 
 
-def _owned(call: Call, task_id: str) -> Task:
-    task = _mine(call, task_id)
+async def _owned(call: Call, task_id: str) -> Task:
+    task = await _mine(call, task_id)
     if task is None:
         raise relay_check("task_no_found")
     return task
 
 
 @handles("midjourney.task.fetch")
-def fetch(call: Call) -> Reply:
-    task = _owned(call, call.params["id"])
-    return JsonReply(models.task_object(call.state.tasks.poll(task), call.base_url))
+async def fetch(call: Call) -> Reply:
+    task = await _owned(call, call.params["id"])
+    return JsonReply(models.task_object(await call.state.tasks.poll(task), call.base_url))
 
 
 @handles("midjourney.task.list_by_condition")
-def list_by_condition(call: Call) -> Reply:
+async def list_by_condition(call: Call) -> Reply:
     wanted = set(call.body.get("ids") or []) if isinstance(call.body, dict) else set()
     engine = call.state.tasks
-    found = [find_task(call, i) for i in wanted]
+    found = [await find_task(call, i) for i in wanted]
     tasks = sorted((t for t in found if t is not None and t.family == models.FAMILY), key=lambda t: t.id)
-    return JsonReply([models.task_object(engine.poll(t), call.base_url) for t in tasks])
+    return JsonReply([models.task_object(await engine.poll(t), call.base_url) for t in tasks])
 
 
 @handles("midjourney.task.image_seed")
-def image_seed(call: Call) -> Reply:
-    task = _owned(call, call.params["id"])
+async def image_seed(call: Call) -> Reply:
+    task = await _owned(call, call.params["id"])
     if not call.state.tasks.view(task).succeeded or not task.data.get("has_image"):
         raise envelope_error(4, "关联任务状态错误")
     return JsonReply({"code": 1, "description": "成功", "properties": None, "result": str(derived_int("seed", task.id) % 4_294_967_296)})
 
 
 @handles("midjourney.image.proxy")
-def image(call: Call) -> Reply:
+async def image(call: Call) -> Reply:
     # Any key: image URLs are opened as they are, and the relay's proxy looks tasks up unscoped
     # (QuantumNous/new-api relay/mjproxy_handler.go, GetByOnlyMJId).
-    task = call.state.tasks.get(call.params["id"])
+    task = await call.state.tasks.get(call.params["id"])
     if task is None or task.family != models.FAMILY or not task.data.get("has_image"):
         return JsonReply({"error": "midjourney_task_not_found"}, status=400)
     upload = task.data.get("upload")

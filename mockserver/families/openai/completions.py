@@ -131,7 +131,7 @@ def completion_facts(call: Call) -> Facts:
     return Facts(model=call.body.get("model"), user_message=joined(prompts))
 
 
-@handles("openai.completions.create")
+@handles("openai.completions.create", stateless=True)
 def completions(call: Call) -> Reply:
     completion = Completion(call)
     if wants_stream(call):

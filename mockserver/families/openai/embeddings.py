@@ -43,7 +43,7 @@ def embedding_facts(call: Call) -> Facts:
     return Facts(model=call.body.get("model"), input_text=" ".join(_inputs(call.body.get("input") or "")))
 
 
-@handles("openai.embeddings.create")
+@handles("openai.embeddings.create", stateless=True)
 def embeddings(call: Call) -> Reply:
     body = call.body
     model = body["model"]

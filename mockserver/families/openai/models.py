@@ -17,12 +17,12 @@ if TYPE_CHECKING:
     from ...pipeline import Call
 
 
-@handles("openai.models.list")
+@handles("openai.models.list", stateless=True)
 def list_models(call: Call) -> Reply:
     return JsonReply({"object": "list", "success": True, "data": list(catalogue(call.state.registry).values())})
 
 
-@handles("openai.models.retrieve")
+@handles("openai.models.retrieve", stateless=True)
 def retrieve_model(call: Call) -> Reply:
     wanted = call.params["model"]
     models = catalogue(call.state.registry)

@@ -27,7 +27,7 @@ FAILED = Step("failed", 0.0, 100, failed=True)
 QUEUED_FOR, WORKS_FOR = 1.0, 3.0
 
 
-def save(call: Call, plan: ModelResponse) -> Task:
+async def save(call: Call, plan: ModelResponse) -> Task:
     """Keep ``plan`` for later requests; a background one starts its run on the instance's clock."""
     final = plan.finished()
     done = Step(final["status"], 0.0, 100)
@@ -39,16 +39,16 @@ def save(call: Call, plan: ModelResponse) -> Task:
         steps = (Step("queued", 0.0), Step("in_progress", QUEUED_FOR, 50), last)
     task = task_for(call, id=plan.id, family=FAMILY, kind=KIND, steps=steps, success=done, failure=FAILED, fail_reason=failure,
                     data={"final": final, "items": plan.items, "deleted": False, "cancelled": False})
-    return start(call, task, render)
+    return await start(call, task, render)
 
 
-def find(call: Call, response_id: str) -> Task | None:
-    return stored(call, response_id, FAMILY, KIND)
+async def find(call: Call, response_id: str) -> Task | None:
+    return await stored(call, response_id, FAMILY, KIND)
 
 
-def found(call: Call, response_id: str) -> Task:
+async def found(call: Call, response_id: str) -> Task:
     """The stored response, or OpenAI's 404 for an id it does not know (never stored, or deleted)."""
-    task = find(call, response_id)
+    task = await find(call, response_id)
     if task is None:
         raise ApiError(404, "response_not_found", f"Response with id '{response_id}' not found.", param="response_id")
     return task
@@ -68,11 +68,11 @@ def render(view: TaskView) -> dict[str, Any]:
     return {**pending, "status": view.status}
 
 
-def history(call: Call, previous_id: str | None) -> list[dict[str, Any]]:
+async def history(call: Call, previous_id: str | None) -> list[dict[str, Any]]:
     """Every item of the conversation before this request: each earlier turn's input, then its output."""
     turns = []
     while previous_id:
-        task = find(call, previous_id)
+        task = await find(call, previous_id)
         if task is None:
             raise ApiError(400, "invalid_request", f"Previous response with id '{previous_id}' not found.", param="previous_response_id", code="previous_response_not_found")
         final = task.data["final"]
@@ -81,15 +81,15 @@ def history(call: Call, previous_id: str | None) -> list[dict[str, Any]]:
     return [item for turn in reversed(turns) for item in turn]
 
 
-def cancel(call: Call, task: Task) -> TaskView:
+async def cancel(call: Call, task: Task) -> TaskView:
     """Stop a background response that has not finished; one that has finished stays as it is."""
     if not task.data["final"]["background"]:
         raise ApiError(400, "invalid_request", "Only responses created with background=true can be cancelled.", param="response_id")
     if not call.state.tasks.view(task).terminal:
-        task.data["cancelled"] = True
-        return call.state.tasks.finish(task, failed=True, reason="cancelled by the client")
+        await call.state.tasks.update(task, lambda response: response.data.update(cancelled=True))
+        return await call.state.tasks.finish(task, failed=True, reason="cancelled by the client")
     return call.state.tasks.view(task)
 
 
-def delete(task: Task) -> None:
-    task.data["deleted"] = True
+async def delete(call: Call, task: Task) -> None:
+    await call.state.tasks.update(task, lambda response: response.data.update(deleted=True))

@@ -18,13 +18,13 @@ if TYPE_CHECKING:
 
 
 @handles("openai.responses.create")
-def create(call: Call) -> Reply:
+async def create(call: Call) -> Reply:
     body = call.body
     keep = body.get("store") is not False
     if body.get("background") and not keep:
         raise ApiError(400, "invalid_request", "Background mode requires store=true.", param="background")
-    plan = ModelResponse(call, stored.history(call, body.get("previous_response_id")), input_items(body["input"]))
-    task = stored.save(call, plan) if keep else None
+    plan = ModelResponse(call, await stored.history(call, body.get("previous_response_id")), input_items(body["input"]))
+    task = await stored.save(call, plan) if keep else None
     if wants_stream(call):
         return StreamReply(paced(call, plan.events()))
     if task is not None:
@@ -33,25 +33,25 @@ def create(call: Call) -> Reply:
 
 
 @handles("openai.responses.retrieve")
-def retrieve(call: Call) -> Reply:
-    task = stored.found(call, call.params["response_id"])
-    return JsonReply(stored.render(call.state.tasks.poll(task)))
+async def retrieve(call: Call) -> Reply:
+    task = await stored.found(call, call.params["response_id"])
+    return JsonReply(stored.render(await call.state.tasks.poll(task)))
 
 
 @handles("openai.responses.delete")
-def delete(call: Call) -> Reply:
-    task = stored.found(call, call.params["response_id"])
-    stored.delete(task)
+async def delete(call: Call) -> Reply:
+    task = await stored.found(call, call.params["response_id"])
+    await stored.delete(call, task)
     return JsonReply({"id": task.id, "object": "response.deleted", "deleted": True})
 
 
 @handles("openai.responses.cancel")
-def cancel(call: Call) -> Reply:
-    task = stored.found(call, call.params["response_id"])
-    return JsonReply(stored.render(stored.cancel(call, task)))
+async def cancel(call: Call) -> Reply:
+    task = await stored.found(call, call.params["response_id"])
+    return JsonReply(stored.render(await stored.cancel(call, task)))
 
 
 @handles("openai.responses.input_items")
-def list_input_items(call: Call) -> Reply:
-    task = stored.found(call, call.params["response_id"])
+async def list_input_items(call: Call) -> Reply:
+    task = await stored.found(call, call.params["response_id"])
     return JsonReply(cursor_page(task.data["items"], call.query))

@@ -42,18 +42,18 @@ def task_id() -> str:
     return "task_" + random_alnum(32)
 
 
-def submit(call: Call, *, prompt: str, model: str, seconds: str, size: str, remixed_from: str | None = None) -> Task:
+async def submit(call: Call, *, prompt: str, model: str, seconds: str, size: str, remixed_from: str | None = None) -> Task:
     """Create and store a video task; its plan ends in SUCCESS unless steering or the marker says fail."""
     new_id = task_id()
     failure = planned_failure(call, new_id)
     last = Step(FAILURE.status, FINISH_AT, 100, failed=True) if failure else Step(SUCCESS.status, FINISH_AT, 100)
     data = {"prompt": prompt, "model": model, "seconds": seconds, "size": size, "remixed_from": remixed_from, "deleted": False, "base_url": call.base_url}
     task = task_for(call, id=new_id, family=FAMILY, kind=KIND, steps=(*PLAN, last), data=data, fail_reason=failure, success=SUCCESS, failure=FAILURE)
-    return start(call, task, openai_video)
+    return await start(call, task, openai_video)
 
 
-def find(call: Call, video_id: str) -> Task | None:
-    return stored(call, video_id, FAMILY, KIND)
+async def find(call: Call, video_id: str) -> Task | None:
+    return await stored(call, video_id, FAMILY, KIND)
 
 
 def submitted(view: TaskView) -> dict[str, Any]:
@@ -124,9 +124,9 @@ def task_dto(view: TaskView) -> dict[str, Any]:
     }
 
 
-def found(call: Call, video_id: str) -> Task:
+async def found(call: Call, video_id: str) -> Task:
     """The caller's video task, or new-api's TaskError for an id it has no task under (400 task_not_exist)."""
-    task = find(call, video_id)
+    task = await find(call, video_id)
     if task is None:
         raise task_error("task_not_exist")
     return task

@@ -33,48 +33,48 @@ def _reference_size(call: Call, size: str) -> None:
 
 
 @handles("openai.video.generations.create")
-def generate(call: Call) -> Reply:
+async def generate(call: Call) -> Reply:
     body = call.body
     seconds = body.get("seconds") or str(round(body.get("duration") or int(videos.DEFAULT_SECONDS)))
     size = body.get("size") or (f"{body['width']}x{body['height']}" if body.get("width") and body.get("height") else videos.DEFAULT_SIZE)
-    task = videos.submit(call, prompt=body["prompt"], model=body["model"], seconds=seconds, size=size)
+    task = await videos.submit(call, prompt=body["prompt"], model=body["model"], seconds=seconds, size=size)
     return JsonReply(videos.submitted(call.state.tasks.view(task)))
 
 
 @handles("openai.video.generations.get")
-def generation(call: Call) -> Reply:
-    task = videos.found(call, call.params["task_id"])
-    return JsonReply({"code": "success", "message": "", "data": videos.task_dto(call.state.tasks.poll(task))})
+async def generation(call: Call) -> Reply:
+    task = await videos.found(call, call.params["task_id"])
+    return JsonReply({"code": "success", "message": "", "data": videos.task_dto(await call.state.tasks.poll(task))})
 
 
 @handles("openai.videos.create")
-def create(call: Call) -> Reply:
+async def create(call: Call) -> Reply:
     body = call.body
     size = body.get("size") or videos.DEFAULT_SIZE
     _reference_size(call, size)
-    task = videos.submit(call, prompt=body["prompt"], model=body.get("model") or videos.DEFAULT_MODEL, seconds=body.get("seconds") or videos.DEFAULT_SECONDS, size=size)
+    task = await videos.submit(call, prompt=body["prompt"], model=body.get("model") or videos.DEFAULT_MODEL, seconds=body.get("seconds") or videos.DEFAULT_SECONDS, size=size)
     return JsonReply(videos.submitted(call.state.tasks.view(task)))
 
 
 @handles("openai.videos.remix")
-def remix(call: Call) -> Reply:
-    origin = videos.find(call, call.params["video_id"])
+async def remix(call: Call) -> Reply:
+    origin = await videos.find(call, call.params["video_id"])
     if origin is None:
         raise task_error("task_not_exist", "task_origin_not_exist")
     data = origin.data
-    task = videos.submit(call, prompt=call.body["prompt"], model=data["model"], seconds=data["seconds"], size=data["size"], remixed_from=origin.id)
+    task = await videos.submit(call, prompt=call.body["prompt"], model=data["model"], seconds=data["seconds"], size=data["size"], remixed_from=origin.id)
     return JsonReply(videos.submitted(call.state.tasks.view(task)))
 
 
 @handles("openai.videos.retrieve")
-def retrieve(call: Call) -> Reply:
-    task = videos.found(call, call.params["video_id"])
-    return JsonReply(videos.openai_video(call.state.tasks.poll(task)))
+async def retrieve(call: Call) -> Reply:
+    task = await videos.found(call, call.params["video_id"])
+    return JsonReply(videos.openai_video(await call.state.tasks.poll(task)))
 
 
 @handles("openai.videos.content")
-def content(call: Call) -> Reply:
-    task = videos.find(call, call.params["video_id"])
+async def content(call: Call) -> Reply:
+    task = await videos.find(call, call.params["video_id"])
     if task is None:
         raise ApiError(404, "invalid_request", "Task not found")
     view = call.state.tasks.view(task)
@@ -84,18 +84,18 @@ def content(call: Call) -> Reply:
 
 
 @handles("openai.videos.list")
-def list_videos(call: Call) -> Reply:
-    listed = [t for t in mine(call, videos.FAMILY) if t.kind == videos.KIND and not t.data["deleted"]]
+async def list_videos(call: Call) -> Reply:
+    listed = [t for t in await mine(call, videos.FAMILY) if t.kind == videos.KIND and not t.data["deleted"]]
     return JsonReply(cursor_page([videos.openai_video(call.state.tasks.view(t)) for t in listed], call.query))
 
 
 @handles("openai.videos.delete")
-def delete(call: Call) -> Reply:
+async def delete(call: Call) -> Reply:
     video_id = call.params["video_id"]
-    task = videos.find(call, video_id)
+    task = await videos.find(call, video_id)
     if task is None:
         raise ApiError(404, "invalid_request", f"Video with id '{video_id}' not found.", param="video_id")
     if not call.state.tasks.view(task).terminal:
         raise ApiError(400, "invalid_request", "Only completed or failed videos can be deleted.", param="video_id")
-    task.data["deleted"] = True
+    await call.state.tasks.update(task, lambda video: video.data.update(deleted=True))
     return JsonReply({"id": video_id, "object": "video.deleted", "deleted": True})

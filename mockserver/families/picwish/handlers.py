@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ... import media
@@ -46,8 +45,8 @@ def _bytes(picture: tools.Picture, seed: int) -> bytes:
     return media.image(picture.width, picture.height, "jpeg" if picture.fmt == "jpg" else picture.fmt, seed=seed + len(picture.field))
 
 
-def _render(base_url: str) -> Callable[[TaskView], dict[str, Any]]:
-    return lambda view: models.result(view, _link(base_url, view.task))
+def callback_body(view: TaskView, base_url: str) -> dict[str, Any]:
+    return models.result(view, _link(base_url, view.task))
 
 
 def _source(call: Call, tool: str) -> tools.Source:
@@ -70,7 +69,7 @@ def _outcome(tool: str, params: dict[str, Any], source: tools.Source) -> tools.O
 
 
 @handles(*(f"picwish.{tool}.create" for tool in TOOLS))
-def create(call: Call) -> Reply:
+async def create(call: Call) -> Reply:
     tool = _tool(call)
     params = dict(call.body)
     tools.check(tool, params)
@@ -96,7 +95,7 @@ def create(call: Call) -> Reply:
         success=models.SUCCESS_STEP,
         failure=models.FAILURE_STEP,
     )
-    start(call, task, _render(call.base_url))
+    await start(call, task, callback_body, call.base_url)
     if not sync:
         return JsonReply({"status": 200, "message": "success", "data": {"task_id": task_id}})
     view = call.state.tasks.view(task)
@@ -107,17 +106,17 @@ def create(call: Call) -> Reply:
 
 
 @handles(*(f"picwish.{tool}.get" for tool in TOOLS))
-def get(call: Call) -> Reply:
-    task = find_task(call, call.params["task_id"])
+async def get(call: Call) -> Reply:
+    task = await find_task(call, call.params["task_id"])
     if task is None or not models.is_task(task, _tool(call)):
         raise task_not_found()
-    return JsonReply(models.result(call.state.tasks.poll(task), _link(call.base_url, task)))
+    return JsonReply(models.result(await call.state.tasks.poll(task), _link(call.base_url, task)))
 
 
 @handles("picwish.output.document")
-def output_document(call: Call) -> Reply:
+async def output_document(call: Call) -> Reply:
     task_id, _, fmt = call.params["name"].rpartition(".")
-    task = call.state.tasks.get(task_id)
+    task = await call.state.tasks.get(task_id)
     finished = task is not None and models.is_task(task, "ocr") and call.state.tasks.view(task).succeeded
     if not finished or fmt != task.params.get("format", "txt"):
         raise task_not_found()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ... import media
+from ...store import storable
 from .errors import bad_parameter
 
 MAX_SIDE = 4096  # the mock's media routes serve pictures up to this side
@@ -29,6 +30,7 @@ class Source:
     decodable: bool = True
 
 
+@storable
 @dataclass(frozen=True)
 class Picture:
     field: str
@@ -37,6 +39,7 @@ class Picture:
     fmt: str
 
 
+@storable
 @dataclass(frozen=True)
 class Outcome:
     pictures: tuple[Picture, ...]

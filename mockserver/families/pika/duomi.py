@@ -40,6 +40,17 @@ class Flavour:
     seconds: float
     extras: Extras
 
+    def __post_init__(self) -> None:
+        _flavours[self.family] = self
+
+
+_flavours: dict[str, Flavour] = {}
+
+
+def callback_body(view: TaskView, family: str) -> dict[str, Any]:
+    """A callback's body: the task object in its family's flavour (found by name, so any worker can render it)."""
+    return task_object(_flavours[family], view)
+
 
 def plan(flavour: Flavour, failure: str | None) -> tuple[Step, ...]:
     """pending -> running -> succeeded, or pending -> running -> failed halfway."""

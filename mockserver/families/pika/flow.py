@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ...pipeline import Call
 
 
-def submit(call: Call, flavour: duomi.Flavour, mode: str) -> Reply:
+async def submit(call: Call, flavour: duomi.Flavour, mode: str) -> Reply:
     """Create a task of ``mode`` (text / image / video); callbacks go to callback_url when given."""
     if not str(call.body.get("prompt", "")).strip():
         raise refused("prompt is required")
@@ -30,15 +30,15 @@ def submit(call: Call, flavour: duomi.Flavour, mode: str) -> Reply:
         success=duomi.SUCCESS_STEP,
         failure=duomi.FAILURE_STEP,
     )
-    start(call, task, lambda view: duomi.task_object(flavour, view))
+    await start(call, task, duomi.callback_body, flavour.family)
     return JsonReply(duomi.envelope({"task_id": task_id}, call.request_id))
 
 
-def feed(call: Call, flavour: duomi.Flavour, task_id: object, modes: frozenset[str]) -> Reply:
+async def feed(call: Call, flavour: duomi.Flavour, task_id: object, modes: frozenset[str]) -> Reply:
     """One task of this family (and of one of ``modes``), polled: under the step clock it moves on."""
     if not isinstance(task_id, str) or not task_id.strip():
         raise refused("task_id is required")
-    task = find_task(call, task_id.strip())
+    task = await find_task(call, task_id.strip())
     if task is None or task.family != flavour.family or task.kind not in modes:
         raise task_not_exist()
-    return JsonReply(duomi.envelope(duomi.task_object(flavour, call.state.tasks.poll(task)), call.request_id))
+    return JsonReply(duomi.envelope(duomi.task_object(flavour, await call.state.tasks.poll(task)), call.request_id))

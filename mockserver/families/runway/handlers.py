@@ -31,7 +31,7 @@ def feed(call: Call) -> Reply:
 
 
 @handles("runway.official.image_to_video")
-def image_to_video(call: Call) -> Reply:
+async def image_to_video(call: Call) -> Reply:
     try:
         models.check_official(call.body)
     except models.BadInput as problem:
@@ -40,7 +40,7 @@ def image_to_video(call: Call) -> Reply:
     failure = planned_failure(call, task_id)
     # Past the account's concurrency the task waits as THROTTLED before it is PENDING.
     engine = call.state.tasks
-    throttled = engine.running(models.FAMILY) >= call.state.settings.task_concurrency
+    throttled = await engine.running(models.FAMILY) >= call.state.settings.task_concurrency
     task = task_for(
         call,
         id=task_id,
@@ -52,13 +52,13 @@ def image_to_video(call: Call) -> Reply:
         success=models.OFFICIAL_SUCCESS,
         failure=models.OFFICIAL_FAILURE,
     )
-    start(call, task, models.official_task)  # Runway's official API takes no callback: nothing is watched
+    await start(call, task, models.official_task)  # Runway's official API takes no callback: nothing is watched
     return JsonReply({"id": task_id})
 
 
 @handles("runway.official.task.get")
-def get_task(call: Call) -> Reply:
-    task = find_task(call, call.params["id"])
+async def get_task(call: Call) -> Reply:
+    task = await find_task(call, call.params["id"])
     if task is None or task.family != models.FAMILY or task.kind != models.OFFICIAL:
         raise task_not_found()
-    return JsonReply(models.official_task(call.state.tasks.poll(task)))
+    return JsonReply(models.official_task(await call.state.tasks.poll(task)))

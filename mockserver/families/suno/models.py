@@ -7,7 +7,7 @@ No HTTP here (moto's ``models.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -231,28 +231,29 @@ def _task_data(task: Task, status: str, base_url: str) -> Any:
     return [clip_object(song, CLIP_STATUS[status], task.created_at, base_url, task.fail_reason, given_urls(task, song)) for song in songs]
 
 
-def find_clip(call: Call, clip_id: str, poll: bool = False) -> tuple[Song, str, Task] | None:
+async def find_clip(call: Call, clip_id: str, poll: bool = False) -> tuple[Song, str, Task] | None:
     """A clip of the caller's by id among clip tasks and new-api tasks: (song, clip status, task holding it).
 
     ``poll`` counts the look as a client's poll (under the step clock the task moves on).
     """
     engine = call.state.tasks
-    look: Callable[[Task], TaskView] = engine.poll if poll else engine.view
-    task = find_task(call, clip_id)
+    task = await find_task(call, clip_id)
     if task is not None and task.family == FAMILY and task.kind == CLIP:
-        return task.data["song"], look(task).status, task
-    for task in mine(call, FAMILY):  # clips of new-api tasks have no task of their own
+        view = await engine.poll(task) if poll else engine.view(task)
+        return task.data["song"], view.status, task
+    for task in await mine(call, FAMILY):  # clips of new-api tasks have no task of their own
         for song in task.data.get("songs", ()):
             if song.id == clip_id:
-                return song, CLIP_STATUS[look(task).status], task
+                view = await engine.poll(task) if poll else engine.view(task)
+                return song, CLIP_STATUS[view.status], task
     return None
 
 
-def song_lookup(call: Call) -> Lookup:
-    """``find_clip`` as the song composer wants it: (song, status) without moving anything."""
-
-    def lookup(clip_id: str) -> tuple[Song, str] | None:
-        found = find_clip(call, clip_id)
-        return found[:2] if found else None
-
-    return lookup
+async def song_lookup(call: Call, clip_ids: Iterable[str | None]) -> Lookup:
+    """``find_clip`` of these clips as the song composer wants it: (song, status) without moving anything."""
+    found: dict[str, tuple[Song, str] | None] = {}
+    for clip_id in clip_ids:
+        if clip_id and clip_id not in found:
+            clip = await find_clip(call, clip_id)
+            found[clip_id] = clip[:2] if clip else None
+    return lambda clip_id: found.get(clip_id)

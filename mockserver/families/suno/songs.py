@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...ids import derived_int
+from ...store import storable
 
 DEFAULT_MV = "chirp-v3-5"  # gcui-art's default; new-api defaults to chirp-v3-0 (passed in by its handler)
 CLIPS_PER_REQUEST = 2
@@ -45,6 +46,7 @@ class UnknownClip(SongError):
         self.clip_id = clip_id
 
 
+@storable
 @dataclass(frozen=True)
 class Account:
     """The upstream pool account that owns a caller's clips (one per API key)."""
@@ -59,6 +61,7 @@ class Account:
         return cls(str(uuid.UUID(int=seed << 64 | seed >> 1, version=4)), name)
 
 
+@storable
 @dataclass(frozen=True)
 class Song:
     id: str

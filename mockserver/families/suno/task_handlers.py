@@ -15,7 +15,7 @@ from ...tasks import Task
 from .. import handles
 from . import models, songs
 from .errors import task_error
-from .handlers import concat_song, new_id
+from .handlers import concat_song, new_id, sources
 from .songs import Account, SongError, UnknownClip
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def _as_task_error(error: SongError) -> Exception:
     return task_error("invalid_request", str(error))
 
 
-def _submit(call: Call, action: str, data: dict[str, Any]) -> Reply:
+async def _submit(call: Call, action: str, data: dict[str, Any]) -> Reply:
     task_id = new_id()
     failure = planned_failure(call, task_id)
     task = task_for(
@@ -39,11 +39,11 @@ def _submit(call: Call, action: str, data: dict[str, Any]) -> Reply:
         id=task_id, family=models.FAMILY, kind=action, params=dict(call.body), steps=models.task_plan(action, failure),
         created_at=call.state.clock.now(), owner=call.api_key, callback_url=callback_url(call), data=data, fail_reason=failure,
     )
-    start(call, task, lambda view: models.task_object(view, call.base_url))
+    await start(call, task, models.task_object, call.base_url)
     return JsonReply({"code": "success", "message": "", "data": task_id})
 
 
-def _check_origin(call: Call) -> None:
+async def _check_origin(call: Call) -> None:
     """new-api continues a song only from a task of the caller: continue_clip_id needs task_id
     (relay/channel/task/suno/adaptor.go), and that task must exist (relay/relay_task.go ResolveOriginTask)."""
     if not call.body.get("continue_clip_id"):
@@ -51,42 +51,41 @@ def _check_origin(call: Call) -> None:
     origin = call.body.get("task_id")
     if not origin:
         raise task_error("invalid_request", "task id is empty")
-    if _task(call, origin) is None:
+    if await _task(call, origin) is None:
         raise task_error("task_not_exist", "task_origin_not_exist")
 
 
 @handles("suno.submit.music")
-def submit_music(call: Call) -> Reply:
-    _check_origin(call)
+async def submit_music(call: Call) -> Reply:
+    await _check_origin(call)
     ids = [new_id() for _ in range(songs.CLIPS_PER_REQUEST)]
-    lookup = models.song_lookup(call)
     try:
-        made = songs.compose(call.body, ids, Account.of(call.api_key), lookup, default_mv=NEW_API_DEFAULT_MV)
+        made = songs.compose(call.body, ids, Account.of(call.api_key), await sources(call), default_mv=NEW_API_DEFAULT_MV)
     except SongError as error:
         raise _as_task_error(error) from None
-    return _submit(call, models.MUSIC, {"songs": made})
+    return await _submit(call, models.MUSIC, {"songs": made})
 
 
 @handles("suno.submit.lyrics")
-def submit_lyrics(call: Call) -> Reply:
+async def submit_lyrics(call: Call) -> Reply:
     prompt = (call.body.get("prompt") or "").strip()
     if not prompt:  # new-api's actionValidate: TaskErrorWrapperLocal(prompt_empty, "invalid_request", 400)
         raise task_error("invalid_request", "prompt_empty")
     title, _, text = songs.write_lyrics(prompt, instrumental=False)
-    return _submit(call, models.LYRICS, {"lyrics": (title, text)})
+    return await _submit(call, models.LYRICS, {"lyrics": (title, text)})
 
 
 @handles("suno.submit.concat")
-def submit_concat(call: Call) -> Reply:
+async def submit_concat(call: Call) -> Reply:
     try:
-        song = concat_song(call, call.body["clip_id"])
+        song = await concat_song(call, call.body["clip_id"])
     except SongError as error:
         raise _as_task_error(error) from None
-    return _submit(call, models.CONCAT, {"songs": [song]})
+    return await _submit(call, models.CONCAT, {"songs": [song]})
 
 
-def _task(call: Call, task_id: str) -> Task | None:
-    task = find_task(call, task_id)
+async def _task(call: Call, task_id: str) -> Task | None:
+    task = await find_task(call, task_id)
     if task is None or task.family != models.FAMILY:
         return None
     if task.kind == models.CLIP:  # clips of generate are not tasks; uploads by URL answer as both
@@ -95,16 +94,16 @@ def _task(call: Call, task_id: str) -> Task | None:
 
 
 @handles("suno.fetch.one")
-def fetch_one(call: Call) -> Reply:
-    task = _task(call, call.params["task_id"])
+async def fetch_one(call: Call) -> Reply:
+    task = await _task(call, call.params["task_id"])
     if task is None:
         raise task_error("task_not_exist")
-    return JsonReply({"code": "success", "message": "", "data": models.task_object(call.state.tasks.poll(task), call.base_url)})
+    return JsonReply({"code": "success", "message": "", "data": models.task_object(await call.state.tasks.poll(task), call.base_url)})
 
 
 @handles("suno.fetch.batch")
-def fetch_batch(call: Call) -> Reply:
+async def fetch_batch(call: Call) -> Reply:
     # new-api binds the body's action but looks tasks up by id alone (relay/relay_task.go sunoFetchRespBodyBuilder)
-    found = (_task(call, task_id) for task_id in dict.fromkeys(call.body.get("ids") or []))
+    found = [await _task(call, task_id) for task_id in dict.fromkeys(call.body.get("ids") or [])]
     tasks = [t for t in found if t is not None]
-    return JsonReply({"code": "success", "message": "", "data": [models.task_object(call.state.tasks.poll(t), call.base_url) for t in tasks]})
+    return JsonReply({"code": "success", "message": "", "data": [models.task_object(await call.state.tasks.poll(t), call.base_url) for t in tasks]})

@@ -24,7 +24,7 @@ MIN_TICK = 0.02
 MAX_EVENTS = 240
 
 
-def _start(call: Call, kind: str, data: dict[str, Any], task_id: str, parent: Task | None = None) -> Reply:
+async def _start(call: Call, kind: str, data: dict[str, Any], task_id: str, parent: Task | None = None) -> Reply:
     failure = planned_failure(call, task_id)
     task = task_for(
         call,
@@ -38,7 +38,7 @@ def _start(call: Call, kind: str, data: dict[str, Any], task_id: str, parent: Ta
         success=models.SUCCESS,
         failure=models.FAILED,
     )
-    start(call, task, models.task_object)
+    await start(call, task, models.task_object)
     return JsonReply(models.task_object(call.state.tasks.view(task)))
 
 
@@ -52,33 +52,33 @@ def create(call: Call) -> Reply:
     return _start(call, call.body["type"], models.generation_data(call.body, task_id, call.base_url), task_id)
 
 
-def _finished_creation(call: Call, wanted: str) -> Task:
+async def _finished_creation(call: Call, wanted: str) -> Task:
     """The finished task whose creation has this id (upscale takes a creation id, not a task id)."""
     engine = call.state.tasks
-    for task in mine(call, models.FAMILY):
+    for task in await mine(call, models.FAMILY):
         if models.creation_id(task.id) == wanted and engine.view(task).succeeded:
             return task
-    hint = " (that is a task id: use creations[].id)" if find_task(call, wanted) is not None else ""
+    hint = " (that is a task id: use creations[].id)" if await find_task(call, wanted) is not None else ""
     raise invalid(f"creation {wanted} not found{hint}", "input.creation_id")
 
 
 @handles("vidu.tasks.upscale")
-def upscale(call: Call) -> Reply:
-    source = _finished_creation(call, call.body["input"]["creation_id"])
+async def upscale(call: Call) -> Reply:
+    source = await _finished_creation(call, call.body["input"]["creation_id"])
     task_id = models.sixteen_digits("task", call.request_id)
-    return _start(call, models.UPSCALE, models.upscale_data(call.body, source), task_id, parent=source)
+    return await _start(call, models.UPSCALE, models.upscale_data(call.body, source), task_id, parent=source)
 
 
-def _task(call: Call, task_id: str) -> Task:
-    task = find_task(call, task_id)
+async def _task(call: Call, task_id: str) -> Task:
+    task = await find_task(call, task_id)
     if task is None or task.family != models.FAMILY:
         raise not_found("task", "id")
     return task
 
 
 @handles("vidu.tasks.get")
-def get_task(call: Call) -> Reply:
-    return JsonReply(models.task_object(call.state.tasks.poll(_task(call, call.params["id"]))))
+async def get_task(call: Call) -> Reply:
+    return JsonReply(models.task_object(await call.state.tasks.poll(await _task(call, call.params["id"]))))
 
 
 def _pause(view: TaskView, clock: Clock) -> float:
@@ -90,16 +90,17 @@ def _pause(view: TaskView, clock: Clock) -> float:
 async def _state_events(call: Call, task: Task) -> AsyncIterator[dict[str, Any]]:
     """Each event looks at the task once: under the step clock that moves it a step, under the
     real or manual clock the stream waits (asyncio, bounded) for the clock to move it."""
-    engine, clock = call.state.tasks, call.state.clock
+    state = call.state
     for _ in range(MAX_EVENTS):
-        view = engine.poll(task)
+        view = await state.tasks.poll(task)
         yield models.state_event(view)
         if view.terminal:
             return
-        if clock.mode != STEP:
-            await asyncio.sleep(_pause(view, clock))
+        if state.clock.mode != STEP:
+            await asyncio.sleep(_pause(view, state.clock))
+            state = await state.mock.enter(state.namespace)  # the clock may have been moved meanwhile
 
 
 @handles("vidu.tasks.state_stream")
-def state_stream(call: Call) -> Reply:
-    return StreamReply(_state_events(call, _task(call, call.query["id"])))
+async def state_stream(call: Call) -> Reply:
+    return StreamReply(_state_events(call, await _task(call, call.query["id"])))

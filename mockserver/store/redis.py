@@ -1,0 +1,432 @@
+"""The Redis store: any number of workers and replicas share one state (``--store redis://HOST:PORT/DB``).
+
+Every operation is one Lua function run atomically by Redis, or one plain command (see
+``redis_scripts``), so nothing is ever half written and every count is exact across processes. What is
+issued in the same turn of the event loop travels in one pipeline, the operations in one call of the
+batch script (``_Batch``): under load many requests share a round trip.
+
+This is the only module that imports redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import secrets
+import time
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError, RedisError
+
+from ..clock import Clock
+from ..journal import JournalEntry
+from ..steering import SHARED, Rule, tried_first
+from ..tasks import Task
+from . import codec
+from .base import CALLBACK_LEASE, Claim, Entered, Limits, NamespaceInfo, Store, StoreUnavailable, namespace_summary
+from .redis_scripts import BATCH
+
+PREFIX = "gptnb:"
+SHARED_RULES = PREFIX + "shared:rules"
+CONNECT_TIMEOUT = 2.0
+COMMAND_TIMEOUT = 10.0
+IN_FLIGHT = 4  # pipelines one event loop may have waiting for Redis at once
+RULES_CACHED = 1024  # namespaces whose rules this process keeps (refreshed when their version changes)
+WAIT_FOR_NUDGE = 2**62  # a callback due "never", until something nudges it (exact as a double)
+BATCH_SHA = hashlib.sha1(BATCH.encode()).hexdigest()
+Operation = tuple[str, tuple[str, ...], tuple[str, ...], tuple[bytes, ...]]
+"""A script operation: its name, keys, small arguments and large ones."""
+
+
+class _Batch:
+    """One connection pool of one event loop, and what waits for its next round trip: script operations
+    (sent together as one call of the batch script) and plain commands, all in one pipeline."""
+
+    def __init__(self, client: redis.Redis, where: str) -> None:
+        self.client = client
+        self.where = where
+        self.operations: list[tuple[Operation, asyncio.Future[Any]]] = []
+        self.commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self.scheduled = False
+        self.in_flight = 0
+
+    def operation(self, name: str, keys: tuple[str, ...], args: tuple[str, ...], blobs: tuple[bytes, ...]) -> asyncio.Future[Any]:
+        return self._wait(self.operations, (name, keys, args, blobs))
+
+    def command(self, command: tuple[Any, ...]) -> asyncio.Future[Any]:
+        return self._wait(self.commands, command)
+
+    def _wait(self, queue: list[Any], item: Any) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        queue.append((item, future))
+        self._schedule()
+        return future
+
+    def _schedule(self) -> None:
+        # The flush runs next turn, carrying everything queued by then. A few may be in flight at once,
+        # so the loop never sits idle while one batch waits for a busy Redis.
+        if not self.scheduled and self.in_flight < IN_FLIGHT and (self.operations or self.commands):
+            self.scheduled = True
+            asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        self.scheduled = False
+        operations, self.operations = self.operations, []
+        commands, self.commands = self.commands, []
+        self.in_flight += 1
+        try:
+            await self._send(operations, commands)
+        finally:
+            self.in_flight -= 1
+            self._schedule()
+
+    async def _send(self, operations: list[tuple[Operation, asyncio.Future[Any]]], commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        batch = _batch_arguments([op for op, _ in operations])
+        if operations:
+            pipe.execute_command("EVALSHA", BATCH_SHA, 0, *batch)
+        for command, _ in commands:
+            pipe.execute_command(*command)
+        try:
+            results = await pipe.execute(raise_on_error=False)
+            if operations and isinstance(results[0], NoScriptError):  # a restarted Redis forgot the script
+                await self.client.script_load(BATCH)
+                results[0] = await self.client.evalsha(BATCH_SHA, 0, *batch)
+        except (RedisError, OSError) as exc:
+            _fail([*operations, *commands], StoreUnavailable(f"{self.where}: {exc}"))
+            return
+        if operations:
+            answers = results.pop(0)
+            if isinstance(answers, Exception):
+                _fail(operations, self._failure(answers))
+            else:
+                for (_, future), (ok, *result) in zip(operations, answers):
+                    if ok:
+                        _settle(future, result[0] if result else None)
+                    else:
+                        _fail([((), future)], RuntimeError(f"Redis script failed: {result[0].decode(errors='replace')}"))
+        for (_, future), result in zip(commands, results):
+            if isinstance(result, Exception):
+                _fail([((), future)], self._failure(result))
+            else:
+                _settle(future, result)
+
+    def _failure(self, error: Exception) -> Exception:
+        # A script that does not compile or run is the mock's bug; anything else (loading, out of
+        # memory, a read-only replica) is the store being unusable for now.
+        if "script" in str(error).lower():
+            return RuntimeError(f"Redis script failed: {error}")
+        return StoreUnavailable(f"{self.where}: {error}")
+
+
+def _settle(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _fail(batch: list[tuple[Any, asyncio.Future[Any]]], error: Exception) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(error)
+
+
+def _batch_arguments(operations: list[Operation]) -> list[Any]:
+    """The batch script's arguments: the operations as JSON, then every operation's large arguments."""
+    described: list[Any] = []
+    blobs: list[bytes] = []
+    for name, keys, args, own in operations:
+        described.append((name, keys, args, len(blobs) + 2, len(own)))  # ARGV[1] is the JSON itself
+        blobs += own
+    return [orjson.dumps(described), *blobs]
+
+
+class RedisStore(Store):
+    shared = True
+
+    def __init__(self, url: str, limits: Limits | None = None, clock_mode: str = "real", clock_speed: float = 1.0) -> None:
+        super().__init__(limits or Limits(), clock_mode, clock_speed)
+        self.url = url
+        self._batches: dict[asyncio.AbstractEventLoop, _Batch] = {}
+        self._rules: OrderedDict[str, tuple[str, list[Rule]]] = OrderedDict()
+        self._clocks: dict[str, tuple[list[bytes], Clock]] = {}
+        self._marked: dict[str, float] = {}
+
+    def describe(self) -> str:
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host  # never show a password
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+    def _batch(self) -> _Batch:
+        # A connection belongs to the loop that opened it: requests and callbacks run on different loops.
+        loop = asyncio.get_running_loop()
+        batch = self._batches.get(loop)
+        if batch is None:
+            client = redis.Redis.from_url(
+                self.url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT, retry=Retry(NoBackoff(), 1), max_connections=64
+            )
+            batch = self._batches[loop] = _Batch(client, f"state store {self.describe()} unavailable")
+        return batch
+
+    def _run(self, *command: Any) -> asyncio.Future[Any]:
+        return self._batch().command(command)
+
+    def _script(self, name: str, keys: tuple[str, ...], *args: Any, blobs: tuple[bytes, ...] = ()) -> asyncio.Future[Any]:
+        """A script operation: ``args`` small values (sent as strings), ``blobs`` large arguments after them."""
+        return self._batch().operation(name, keys, tuple(map(str, args)), blobs)
+
+    async def open(self) -> None:
+        try:
+            await self._batch().client.ping()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"cannot reach the state store at {self.describe()}: {exc}") from None
+
+    async def close(self) -> None:
+        batch = self._batches.pop(asyncio.get_running_loop(), None)
+        if batch is not None:
+            await batch.client.aclose()
+
+    @staticmethod
+    def _p(namespace: str) -> str:
+        return f"{PREFIX}ns:{namespace}:"
+
+    # ---- namespaces ----
+    def _mark(self, namespace: str) -> str:
+        """The wall time to note as the namespace's last use, or '' when noted within the last second
+        (to the second is plenty; noting it on every request would be a write each)."""
+        now = time.time()
+        if now - self._marked.get(namespace, 0.0) < 1.0:
+            return ""
+        self._marked[namespace] = now
+        return repr(now)
+
+    async def enter(self, namespace: str) -> Entered:
+        known = self._rules.get(namespace)
+        clock_fields, version, *fresh = await self._script(
+            "ENTER", (PREFIX + "namespaces", SHARED_RULES), self._p(namespace), namespace, known[0] if known else "", self._mark(namespace)
+        )
+        if not clock_fields:
+            await self._start_clock(namespace)
+            return await self.enter(namespace)  # the clock's start changed the version
+        return self._entered(namespace, clock_fields, version.decode(), fresh or None)
+
+    def _entered(self, namespace: str, clock_fields: list[bytes], version: str, rules: list[list[bytes]] | None) -> Entered:
+        """The namespace from what a script read; ``rules`` (its own, the shared) None when the cached
+        ones are still true."""
+        known = self._rules.get(namespace)
+        if rules is not None or known is None or known[0] != version:
+            records = [raw for listed in rules or [] for raw in _pairs(listed).values()]
+            parsed = tried_first(codec.rule_from_record(raw, 0) for raw in records)
+            known = self._rules[namespace] = (version, parsed)
+            if len(self._rules) > RULES_CACHED:
+                self._rules.popitem(last=False)
+        return Entered(self._clock(namespace, clock_fields), known[1], version)
+
+    def _start_clock(self, namespace: str) -> asyncio.Future[Any]:
+        """A new namespace's clock, with the instance's mode and speed (once: a clock already there stays)."""
+        return self._script("START_CLOCK", (), self._p(namespace), repr(time.time()), self.clock_mode, repr(self.clock_speed), _version())
+
+    def _clock(self, namespace: str, fields: list[bytes]) -> Clock:
+        cached = self._clocks.get(namespace)
+        if cached is not None and cached[0] == fields:
+            return cached[1]
+        clock = Clock.from_fields({k.decode(): v.decode() for k, v in _pairs(fields).items()})
+        if len(self._clocks) > RULES_CACHED:
+            self._clocks.clear()
+            self._marked.clear()
+        self._clocks[namespace] = (fields, clock)
+        return clock
+
+    async def namespaces(self) -> list[NamespaceInfo]:
+        try:
+            used = await self._batch().client.zrevrange(PREFIX + "namespaces", 0, -1, withscores=True)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"state store {self.describe()} unavailable: {exc}") from None
+        found = []
+        for name, last_used in used:
+            p = self._p(name.decode())
+            tasks, rules, journal, clock = await asyncio.gather(
+                self._run("ZCARD", p + "tasks"), self._run("HLEN", p + "rules"), self._run("LLEN", p + "journal"), self._run("HGETALL", p + "clock")
+            )
+            shown = Clock.from_fields({k.decode(): v.decode() for k, v in clock.items()}) if clock else self.new_clock()
+            found.append(namespace_summary(name.decode(), float(last_used), tasks, rules, journal, shown))
+        return found
+
+    async def drop(self, namespace: str) -> bool:
+        self._rules.pop(namespace, None)
+        self._marked.pop(namespace, None)
+        return bool(await self._script("DROP", (PREFIX + "namespaces", PREFIX + "callbacks"), self._p(namespace), namespace))
+
+    # ---- clock ----
+    async def set_clock(self, namespace: str, clock: Clock) -> None:
+        fields = tuple(str(x if not isinstance(x, float) else repr(x)).encode() for item in clock.fields().items() for x in item)
+        await self._script("SET_CLOCK", (), self._p(namespace), _version(), blobs=fields)
+
+    async def advance_clock(self, namespace: str, seconds: float) -> Clock:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        _, fields = await asyncio.gather(self._start_clock(namespace), self._script("ADVANCE_CLOCK", (), self._p(namespace), repr(float(seconds)), _version()))
+        await self.nudge_callbacks(namespace)
+        return self._clock(namespace, fields)
+
+    # ---- rules ----
+    async def add_rule(self, namespace: str, rule: Rule) -> Rule:
+        record = codec.rule_record(rule)
+        keys = (PREFIX + "namespaces", PREFIX + "ids")
+        rule.id = int(await self._script("ADD_RULE", keys, self._p(namespace), namespace, repr(time.time()), _version(), blobs=(record,)))
+        return rule
+
+    async def rules(self, namespace: str) -> list[Rule]:
+        p = self._p(namespace)
+        own, shared, hits = await asyncio.gather(self._run("HGETALL", p + "rules"), self._run("HGETALL", SHARED_RULES), self._run("HGETALL", p + "hits"))
+        stored = {**own, **shared}
+        return tried_first(codec.rule_from_record(raw, int(hits.get(rule_id, 0))) for rule_id, raw in stored.items())
+
+    async def remove_rule(self, namespace: str, rule_id: int) -> bool:
+        return bool(await self._script("REMOVE_RULE", (), self._p(namespace), rule_id, _version()))
+
+    async def replace_rules(self, namespace: str, rules: list[Rule]) -> None:
+        own = [rule for rule in rules if rule.layer != SHARED]
+        triples = tuple(x for rule in own for x in (str(rule.id).encode(), codec.rule_record(rule), str(rule.hits).encode()))
+        await self._script("REPLACE_RULES", (), self._p(namespace), _version(), blobs=triples)
+
+    async def take_rule(self, namespace: str, rule: Rule) -> int:
+        return int(await self._script("TAKE_RULE", (SHARED_RULES,), self._p(namespace), rule.id, "" if rule.times is None else rule.times))
+
+    async def replace_shared_rules(self, rules: list[Rule], digest: str) -> bool:
+        keys = (PREFIX + "namespaces", SHARED_RULES, PREFIX + "shared:meta", PREFIX + "ids")
+        records = tuple(codec.rule_record(rule) for rule in rules)
+        replaced, *ids = await self._script("REPLACE_SHARED_RULES", keys, PREFIX + "ns:", digest, _version(), blobs=records)
+        for rule, rule_id in zip(rules, ids):
+            rule.id = int(rule_id)
+        return bool(replaced)
+
+    # ---- journal ----
+    async def record(self, namespace: str, entry: JournalEntry) -> None:
+        entry.seq = int(await self._script("RECORD", (), self._p(namespace), self.limits.journal_size, blobs=(codec.entry_record(entry),)))
+
+    async def record_unless_changed(self, namespace: str, entry: JournalEntry, version: str) -> Entered | None:
+        answer = await self._script(
+            "RECORD_UNLESS_CHANGED", (PREFIX + "namespaces", SHARED_RULES), self._p(namespace), self.limits.journal_size, version, namespace, self._mark(namespace),
+            blobs=(codec.entry_record(entry),),
+        )
+        if answer[0]:
+            entry.seq = int(answer[1])
+            return None
+        _, clock_fields, current, *rules = answer
+        return self._entered(namespace, clock_fields, current.decode(), rules) if clock_fields else await self.enter(namespace)
+
+    async def journal(self, namespace: str) -> list[JournalEntry]:
+        lines = await self._run("LRANGE", self._p(namespace) + "journal", 0, -1)
+        entries = []
+        for line in lines:
+            seq, _, raw = line.partition(b" ")
+            entries.append(codec.entry_from_record(raw, int(seq)))
+        return entries
+
+    async def clear_journal(self, namespace: str) -> None:
+        await self._run("DEL", self._p(namespace) + "journal")
+
+    # ---- tasks ----
+    async def create_task(self, namespace: str, task: Task, active_until: float | None, now: float) -> None:
+        await self._script(
+            "CREATE_TASK",
+            (PREFIX + "namespaces", PREFIX + "callbacks"),
+            self._p(namespace), namespace, repr(time.time()), task.id, task.family, _score(active_until), repr(now), self.limits.max_tasks,
+            "1" if task.callback is not None else "0", blobs=_pairs_of(codec.task_record(task)),
+        )
+        if task.callback is not None:
+            self._nudged()
+
+    async def task(self, namespace: str, task_id: str) -> Task | None:
+        record = await self._run("HGETALL", self._p(namespace) + "t:" + task_id)
+        return codec.task_from_record(record) if record else None
+
+    async def tasks(self, namespace: str, family: str | None = None) -> list[Task]:
+        p = self._p(namespace)
+        ids = await self._run("ZRANGE", p + ("tasks" if family is None else "fam:" + family), 0, -1)
+        records = await asyncio.gather(*(self._run("HGETALL", p + "t:" + task_id.decode()) for task_id in ids))
+        return [codec.task_from_record(r) for r in records if r]
+
+    async def poll_task(self, namespace: str, task: Task, now: float, step: bool) -> Task | None:
+        seen = await self._script("POLL_TASK", (), self._p(namespace), task.id, repr(now), "1" if step else "0")
+        return codec.seen_by_poll(task, _pairs(seen)) if seen else None
+
+    async def replace_task(self, namespace: str, task: Task, active_until: float | None) -> bool:
+        read = task.revision
+        task.revision += 1
+        fields = _pairs_of(codec.changing_fields(task))
+        written = await self._script("REPLACE_TASK", (), self._p(namespace), task.id, read, task.family, _score(active_until), blobs=fields)
+        if not written:
+            task.revision = read
+        return bool(written)
+
+    async def running(self, namespace: str, family: str, now: float) -> int:
+        return int(await self._script("RUNNING", (), self._p(namespace), family, repr(now)))
+
+    # ---- counters and ids ----
+    async def next_id(self, name: str, at_least: int) -> int:
+        return int(await self._script("NEXT_ID", (PREFIX + "ids",), name, str(at_least)))
+
+    async def count(self, namespace: str, name: str, limit: int | None = None) -> int | None:
+        value = await self._script("COUNT", (), self._p(namespace), name, "" if limit is None else limit)
+        return int(value) if value is not None else None
+
+    async def add_metrics(self, counts: dict[str, float]) -> None:
+        pairs = tuple(x for name, value in counts.items() for x in (name.encode(), repr(value).encode()))
+        await self._script("ADD_METRICS", (PREFIX + "metrics",), blobs=pairs)
+
+    async def metrics(self) -> dict[str, float]:
+        return {name.decode(): float(value) for name, value in (await self._run("HGETALL", PREFIX + "metrics")).items()}
+
+    # ---- callbacks ----
+    async def claim_callbacks(self, wall_now: float, limit: int) -> list[Claim]:
+        now_ms = int(wall_now * 1000)
+        token = now_ms + int(CALLBACK_LEASE * 1000)
+        claimed = await self._script("CLAIM_CALLBACKS", (PREFIX + "callbacks",), PREFIX + "ns:", now_ms, token, limit)
+        claims = []
+        for member, delivered in zip(claimed[::2], claimed[1::2]):
+            namespace, _, task_id = member.decode().partition("\n")
+            claims.append(Claim(namespace, task_id, token, int(delivered)))
+        return claims
+
+    async def delivered(self, claim: Claim, index: int) -> None:
+        await self._script("DELIVERED", (), self._p(claim.namespace) + "t:" + claim.task_id, index)
+
+    async def release(self, claim: Claim, next_due: float | None) -> None:
+        look = "" if next_due is None else WAIT_FOR_NUDGE if math.isinf(next_due) else int(next_due * 1000)
+        member = f"{claim.namespace}\n{claim.task_id}"
+        await self._script("RELEASE", (PREFIX + "callbacks",), member, claim.token, look, self._p(claim.namespace), claim.task_id)
+
+    async def nudge_callbacks(self, namespace: str, task_id: str | None = None) -> None:
+        await self._script("NUDGE", (PREFIX + "callbacks",), self._p(namespace), namespace, int(time.time() * 1000), task_id or "")
+        self._nudged()
+
+
+def _version() -> str:
+    """A namespace's new version: random, so it never repeats one from before a drop or a restart."""
+    return secrets.token_hex(8)
+
+
+def _pairs_of(record: dict[str, bytes | str | int]) -> tuple[bytes, ...]:
+    """A record's field / value pairs as script arguments."""
+    return tuple(x if isinstance(x, bytes) else str(x).encode() for item in record.items() for x in item)
+
+
+def _pairs(flat: list[Any]) -> dict[Any, Any]:
+    """A script's HGETALL (a flat list) as a dict."""
+    return dict(zip(flat[::2], flat[1::2]))
+
+
+def _score(until: float | None) -> str:
+    """An active-until time as a sorted-set score; '' when the task has ended."""
+    if until is None:
+        return ""
+    return "inf" if math.isinf(until) else repr(until)
