@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: serve test bench check-upstream openapi openai-spec schemathesis clean
+.PHONY: serve test bench check-upstream record-upstream proxy-upstream openapi openai-spec schemathesis clean
 
 # The virtualenv is rebuilt when the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -28,6 +28,16 @@ bench: $(BIN)/.installed
 check-upstream: $(BIN)/.installed
 	mkdir -p build
 	$(BIN)/gptnb-mock check https://goapi.gptnb.ai $(if $(GPTNB_API_KEY),--report build/upstream.html,--dry-run)
+
+# Real traffic judged and kept: the free endpoints' documented requests through the validating proxy,
+# cassettes in build/cassettes, then build/drift.html; key from GPTNB_API_KEY (a dry run without one).
+record-upstream: $(BIN)/.installed
+	BIN=$(BIN) tools/record_upstream.sh
+
+# The validating proxy in front of the real upstream for your own application (point it at
+# http://$(HOST):8010); records into build/cassettes; key from GPTNB_API_KEY (a dry run without one).
+proxy-upstream: $(BIN)/.installed
+	$(BIN)/gptnb-mock proxy --upstream https://goapi.gptnb.ai --host $(HOST) --record build/cassettes $(if $(GPTNB_API_KEY),,--dry-run)
 
 # The contracts as one OpenAPI 3.1 document (a running mock serves it at /__mock/openapi.json).
 openapi: $(BIN)/.installed

@@ -13,20 +13,26 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from . import __version__, namespaces
 from .clock import Clock
 from .config import Settings
+from .contracts import Contract, ContractRegistry
 from .docs_page import openapi_routes
 from .errors import ApiError
+from .examples import examples_of
 from .headers import HeaderMap
+from .journal import JournalQuery
 from .media_routes import MediaMaker, media_routes
 from .parsing import MAX_JSON_DEPTH, read_body, too_deep
+from .resources import fixtures_dir
 from .state import MockState, NamespaceState
 from .steering import FILES, SHARED, Rule, ScenarioError, rule_from_json
 from .store import StoreUnavailable
+from .tasks import TaskView
+from .ui import ui_routes
 
 PREFIX = "/__mock"
 MAX_ADMIN_BODY = 1024 * 1024
@@ -97,26 +103,43 @@ def build_admin(state: MockState) -> Starlette:
         await state.reset(_namespace(request))
         return JSONResponse({"reset": True})
 
+    def family_of(contract_id: str | None) -> str | None:
+        return state.registry.contracts[contract_id].family if contract_id in state.registry.contracts else None
+
     async def journal(request: Request) -> Response:
         here = await space(request)
         if request.method == "DELETE":
             await here.journal.clear()
             return JSONResponse({"cleared": True})
-        contract = request.query_params.get("contract")
         try:
             limit, after = _page(request, "after")
-        except ScenarioError as exc:
+            query = JournalQuery.from_params(request.query_params)
+        except (ScenarioError, ValueError) as exc:
             return admin_error(400, str(exc))
-        entries = [e for e in await here.journal.entries() if contract is None or e.contract_id == contract]
+        entries = [e for e in await here.journal.entries() if query.matches(e, family_of)]
         if after is None:  # the newest calls
             page, more = (entries[-limit:] if limit else []), False
         else:  # the calls after seq `after`, oldest first; `next` is where to read on
             newer = [e for e in entries if e.seq > after]
             page, more = newer[:limit], len(newer) > limit
-        return JSONResponse({"calls": [e.as_dict() for e in page], "total": len(entries), "next": page[-1].seq if page and more else None})
+        shown = [e.brief() if request.query_params.get("brief") in ("1", "true") else e.as_dict() for e in page]
+        return JSONResponse({"calls": shown, "total": len(entries), "next": page[-1].seq if page and more else None})
+
+    async def journal_entry(request: Request) -> Response:
+        wanted = request.path_params["seq"]
+        found = next((e for e in await (await space(request)).journal.entries() if str(e.seq) == wanted), None)
+        if found is None:
+            return admin_error(404, f"no journal entry {wanted} (the journal keeps the newest {state.settings.journal_size})")
+        return JSONResponse(found.as_dict())
 
     async def contracts(request: Request) -> Response:
         return JSONResponse({"contracts": [contract_summary(c) for c in state.registry]})
+
+    async def contract(request: Request) -> Response:
+        found = state.registry.contracts.get(request.path_params["contract_id"])
+        if found is None:
+            return admin_error(404, f"no contract {request.path_params['contract_id']} (GET {PREFIX}/contracts lists them)")
+        return JSONResponse(contract_detail(found))
 
     async def rules(request: Request) -> Response:
         name = _namespace(request)
@@ -129,7 +152,9 @@ def build_admin(state: MockState) -> Starlette:
             await state.store.replace_rules(name, [])
             return JSONResponse({"cleared": True})
         try:
-            rule = await state.add_rule(name, _rule(await _json_body(request)))
+            # Answers are judged as they are served (strict mode marks a misfit in the journal), so an
+            # operator can steer the mock into a broken answer on purpose.
+            rule = await state.add_rule(name, _rule(await _json_body(request)), judged=False)
         except ScenarioError as exc:
             return admin_error(400, str(exc))
         return JSONResponse(rule.as_dict(), status_code=201)
@@ -205,6 +230,15 @@ def build_admin(state: MockState) -> Starlette:
             return admin_error(404, f"no namespace {name}")
         return JSONResponse(found.as_dict())
 
+    uploads = upload_fixtures(state.registry)
+
+    async def upload_fixture(request: Request) -> Response:
+        """The files documented examples upload, so a client (the inspector's "try it") can send them."""
+        path = request.path_params["path"]
+        if path not in uploads:
+            return admin_error(404, f"no example uploads {path!r}")
+        return FileResponse(fixtures_dir() / path, media_type=uploads[path])
+
     async def not_found(request: Request, exc: Exception) -> Response:
         return admin_error(404, f"no admin route {request.method} {request.url.path}")
 
@@ -221,7 +255,9 @@ def build_admin(state: MockState) -> Starlette:
         Route("/health", health, methods=["GET"]),
         Route("/reset", reset, methods=["POST"]),
         Route("/journal", journal, methods=["GET", "DELETE"]),
+        Route("/journal/{seq}", journal_entry, methods=["GET"]),
         Route("/contracts", contracts, methods=["GET"]),
+        Route("/contracts/{contract_id}", contract, methods=["GET"]),
         Route("/rules", rules, methods=["GET", "POST", "DELETE"]),
         Route("/rules/{rule_id}", rule, methods=["DELETE"]),
         Route("/metrics", metrics, methods=["GET"]),
@@ -229,10 +265,12 @@ def build_admin(state: MockState) -> Starlette:
         Route("/tasks", tasks, methods=["GET"]),
         Route("/tasks/{task_id}", task, methods=["GET"]),
         Route("/tasks/{task_id}/{verb}", task, methods=["POST"]),
+        Route("/fixtures/{path:path}", upload_fixture, methods=["GET"]),
         Route("/namespaces", namespace_list, methods=["GET"]),
         Route("/namespaces/{name}", namespace, methods=["GET", "DELETE"]),
         *media_routes(MediaMaker(lambda: state.settings)),
         *openapi_routes(state.registry, PREFIX),
+        *ui_routes(),
     ]
     handlers = {404: not_found, 405: not_allowed, StoreUnavailable: unavailable, namespaces.NamespaceError: bad_namespace}
     return Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
@@ -270,7 +308,33 @@ def contract_summary(contract: Any) -> dict[str, Any]:
     }
 
 
-def task_summary(view: Any) -> dict[str, Any]:
+def contract_detail(contract: Contract) -> dict[str, Any]:
+    """A contract's summary, how it is called (auth, variants) and its documented examples' requests;
+    its schemas are on the docs page (``docs``)."""
+    return {
+        **contract_summary(contract),
+        "variant_of": contract.variant_of,
+        "auth": {"required": contract.auth_required, "carriers": [{"in": c.location, "name": c.name, "prefix": c.prefix} for c in contract.auth_carriers]},
+        "content_types": list(contract.content_types),
+        "docs": f"{PREFIX}/docs#{contract.id}",
+        "examples": [
+            {"name": e.name, "summary": entry.get("summary", ""), "request": e.request, "status": e.response.get("status", 200)}
+            for e, entry in zip(examples_of(contract), contract.examples)
+        ],
+    }
+
+
+def upload_fixtures(registry: ContractRegistry) -> dict[str, str]:
+    """Every file a documented example uploads (its path under fixtures/) and its content type."""
+    return {
+        upload["fixture"]: upload.get("content_type", "application/octet-stream")
+        for contract in registry
+        for example in examples_of(contract)
+        for upload in example.request.get("files", {}).values()
+    }
+
+
+def task_summary(view: TaskView) -> dict[str, Any]:
     task = view.task
     return {
         "id": task.id,
@@ -288,5 +352,6 @@ def task_summary(view: Any) -> dict[str, Any]:
         "index": view.index,
         "entered_at": view.entered_at,
         "now": view.now,
-        "steps": [{"status": s.status, "at": s.at, "progress": s.progress, "failed": s.failed} for s in task.steps],
+        "steps": [{"status": s.status, "at": s.at, "progress": s.progress, "failed": s.failed, "entered_at": view.entered(i)} for i, s in enumerate(task.steps)],
+        "answer": task.render(view) if task.render is not None else None,
     }

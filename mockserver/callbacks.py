@@ -1,10 +1,11 @@
 """Callbacks: POST a task's state to the URL its request named, on every change, in order.
 
-A task that asks for callbacks carries its ``CallbackPlan`` (how to render a body), so any worker can
-deliver them. Each process runs one dispatcher on a background thread with its own event loop: it
-claims due tasks from the store (a claim is a lease: one worker at a time per task), delivers every
-step not delivered yet, notes each delivery in the store, and hands the task back with the wall time
-to look again (the next step under the real clock; a nudge under the manual and step clocks). So each
+A task that asks for callbacks carries its ``CallbackPlan``, and its ``Rendering`` says how to render a
+body, so any worker can deliver them. Each process runs one dispatcher on a background thread with its
+own event loop: it claims due tasks from the store (a claim is a lease: one worker at a time per
+task), delivers every step not delivered yet, notes each delivery in the store, and hands the task
+back with the wall time to look again (the next step under the real clock; a nudge under the manual
+and step clocks). So each
 state change is delivered once, by one worker, in order, and a restart picks up where it stopped.
 Deliveries are retried with back-off, go only to hosts the operator allows, and each attempt is
 journalled in the task's namespace.
@@ -19,13 +20,11 @@ journal does not tell a closed loopback port from a silent one.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import ipaddress
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -54,7 +53,6 @@ class CallbackDispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._lock = threading.Lock()
-        self._renders: dict[str, Callable[..., Any]] = {}
         self._stopped = False
         self._slots = asyncio.Semaphore()  # made again in the dispatcher's loop, callback_concurrency wide
         self.own_ports: set[int] = set()
@@ -73,9 +71,9 @@ class CallbackDispatcher:
             return "the mock itself is not a callback receiver"
         return None
 
-    async def refuse(self, space: NamespaceState, url: str, reason: str) -> None:
-        """Journal why callbacks to ``url`` will not be made."""
-        await self._record(space.namespace, url, None, 0, f"refused: {reason}", [])
+    async def refuse(self, space: NamespaceState, task_id: str, url: str, reason: str) -> None:
+        """Journal why the task's callbacks to ``url`` will not be made."""
+        await self._record(space.namespace, task_id, url, None, 0, f"refused: {reason}", [])
 
     def start(self) -> None:
         """Run the dispatcher (idempotent); it also starts by itself when a callback becomes due here."""
@@ -110,8 +108,12 @@ class CallbackDispatcher:
         try:
             loop.run_forever()
         finally:
-            runner.cancel()
-            loop.run_until_complete(asyncio.gather(runner, return_exceptions=True))
+            # Every task of the loop ends before it closes (deliveries, and the store's own round trips):
+            # one left pending would be torn down later by the garbage collector, outside any loop.
+            pending = {runner, *asyncio.all_tasks(loop)}
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.run_until_complete(self.state.store.close())
             loop.close()
 
@@ -146,7 +148,7 @@ class CallbackDispatcher:
             space = await self.state.enter(claim.namespace)
             task = await space.tasks.get(claim.task_id)
             plan = task.callback if task is not None else None
-            if task is None or plan is None or not task.callback_url:
+            if task is None or plan is None or task.render is None or not task.callback_url:
                 await self.state.store.release(claim, None)
                 return
             view = space.tasks.view(task)
@@ -154,11 +156,10 @@ class CallbackDispatcher:
                 pending: range | list[int] = [view.index] if view.terminal and claim.delivered < view.index else []
             else:
                 pending = range(claim.delivered + 1, view.index + 1)
-            render = self._render(plan.render)
             check = self.state.registry.check(self.state.registry[plan.contract].pointer("callback", "body")) if self.state.settings.strict and plan.contract else None
             for index in pending:
                 entered = view.entered(index) or view.now
-                body = render(TaskView(task, index, entered, entered), *plan.args)
+                body = task.render(TaskView(task, index, entered, entered))
                 if not await self._deliver(client, claim, task.callback_url, body, check):
                     return  # the task is gone (a reset): its callbacks with it
                 await self.state.store.delivered(claim, index)
@@ -167,13 +168,6 @@ class CallbackDispatcher:
             log.warning("callbacks of task %s wait for the store: %s", claim.task_id, exc)
         except Exception:
             log.exception("gptnb-mock failed to deliver the callbacks of task %s", claim.task_id)
-
-    def _render(self, name: str) -> Callable[..., Any]:
-        render = self._renders.get(name)
-        if render is None:
-            module, _, attribute = name.partition(":")
-            render = self._renders[name] = getattr(importlib.import_module(module), attribute)
-        return render
 
     async def _deliver(self, client: httpx.AsyncClient, claim: Claim, url: str, body: Any, check: SchemaCheck | None) -> bool:
         """POST ``body`` with retries; False when the task was dropped meanwhile (nothing more to do)."""
@@ -186,30 +180,22 @@ class CallbackDispatcher:
                 async with self._slots:
                     response = await client.post(url, json=body)
                     await response.aclose()
-                await self._record(claim.namespace, url, body, response.status_code, f"attempt {attempt + 1}: HTTP {response.status_code}", violations)
+                await self._record(claim.namespace, claim.task_id, url, body, response.status_code, f"attempt {attempt + 1}: HTTP {response.status_code}", violations)
                 if response.status_code < 500 and response.status_code != 429:
                     return True
             except httpx.HTTPError:
-                await self._record(claim.namespace, url, body, 0, f"attempt {attempt + 1}: no HTTP answer", violations)
+                await self._record(claim.namespace, claim.task_id, url, body, 0, f"attempt {attempt + 1}: no HTTP answer", violations)
             violations = []  # reported once per body
             await asyncio.sleep(delay)
             delay *= 2
         return True
 
-    async def _record(self, namespace: str, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
+    async def _record(self, namespace: str, task_id: str, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
         delivered = 0 < status < 500 and status != 429
         self.state.metrics.callback("refused" if outcome.startswith("refused") else "delivered" if delivered else "failed")
         kept = compact(body, self.state.settings.journal_entry_bytes)
-        entry = JournalEntry(0, time.time(), "POST", url, None, {}, kept, status, outcome, violations, kind="callback")
+        entry = JournalEntry(0, time.time(), "POST", url, None, {}, kept, status, outcome, violations, kind="callback", task_id=task_id)
         await self.state.store.record(namespace, entry)
-
-
-def render_name(render: Callable[..., Any]) -> str:
-    """``module:function`` for a module-level function (what a CallbackPlan keeps)."""
-    name = f"{render.__module__}:{render.__qualname__}"
-    if "<" in render.__qualname__ or "." in render.__qualname__:
-        raise ValueError(f"callback renderers must be module-level functions, not {name}")
-    return name
 
 
 def _next_look(space: NamespaceState, task: Task, view: TaskView) -> float:

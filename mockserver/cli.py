@@ -30,13 +30,16 @@ EPILOG = """examples:
   gptnb-mock openapi --family openai --server http://127.0.0.1:8000 --output openapi.json
   gptnb-mock check http://127.0.0.1:8000 --allow-paid --report report.html
   GPTNB_API_KEY=sk-... gptnb-mock check https://goapi.gptnb.ai --dry-run
+  GPTNB_API_KEY=sk-... gptnb-mock proxy --upstream https://goapi.gptnb.ai --record cassettes/
+  gptnb-mock serve --replay cassettes/ --replay-timing fast
+  gptnb-mock drift cassettes/ --report drift.html
 
 Point any OpenAI-compatible client at http://127.0.0.1:8000/v1 with any key.
 The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock, tasks, namespaces, metrics, openapi.json, docs).
 A namespace (header X-Mock-Namespace: NAME, or the path prefix /__mock/ns/NAME/) keeps its own tasks, rules, journal and clock."""
 
 
-WORKER_ENV = "GPTNB_MOCK_WORKER"  # settings and store URL handed to --workers processes
+WORKER_ENV = "GPTNB_MOCK_WORKER"  # settings, store URL and replay options handed to --workers processes
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -44,6 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import MockApp
     from .guard import served_hosts
+    from .proxy.cli import load_replay, replay_options
     from .rulefiles import RuleFileError
     from .serving import install_log_redaction, uvicorn_options
     from .state import MockState, limits_of
@@ -86,9 +90,11 @@ def _serve(args: argparse.Namespace) -> int:
             raise ValueError("--workers must be at least 1")
         if args.workers > 1 and args.store == "memory":
             raise ValueError("--workers needs a store the workers share: add --store redis://HOST:PORT/DB")
+        replay = replay_options(args)
         store = open_store(args.store, limits_of(settings), settings.clock, settings.clock_speed)
         asyncio.run(_check_store(store))
         state = MockState(settings, store=store)
+        state.replay = load_replay(replay, announce=True)
     except (ContractError, ValueError, StoreUnavailable) as exc:
         print(f"gptnb-mock: {exc}", file=sys.stderr)
         return 2
@@ -103,8 +109,10 @@ def _serve(args: argparse.Namespace) -> int:
     options = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": args.access_log}
     options.update(uvicorn_options(args.max_header_bytes, args.shutdown_timeout))
     guarded = " (admin token required)" if settings.admin_token else ""
-    where = f"{len(state.registry)} contracts on http://{args.host}:{args.port}, {args.workers} worker(s), state in {store.describe()}"
-    print(f"gptnb-mock {__version__}: {where} (admin: /__mock/{guarded})", file=sys.stderr)
+    listening = f"http://{_url_host(args.host)}:{args.port}"
+    inspector = f"http://{_url_host(args.host, browsable=True)}:{args.port}/__mock/ui"
+    where = f"{len(state.registry)} contracts on {listening}, {args.workers} worker(s), state in {store.describe()}"
+    print(f"gptnb-mock {__version__}: {where} (admin: /__mock/{guarded}); inspector: {inspector}", file=sys.stderr)
     if args.workers == 1:
         config = uvicorn.Config(MockApp(state=state), **options)
         install_log_redaction()  # after uvicorn's logging set-up, so its handlers get the filter too
@@ -114,6 +122,7 @@ def _serve(args: argparse.Namespace) -> int:
         "settings": settings.to_json(),
         "store": args.store,
         "fixtures": args.fixtures or [],
+        "replay": replay,
         "max_header_bytes": args.max_header_bytes,
         "shutdown_timeout": args.shutdown_timeout,
     }
@@ -147,6 +156,7 @@ async def _keep_files(state: Any, paths: list[str]) -> Any:
 def worker_app() -> Any:
     """The app of one ``--workers`` process (uvicorn imports this in each worker)."""
     from .app import MockApp
+    from .proxy.cli import load_replay
     from .rulefiles import RuleFiles
     from .serving import install_log_redaction, uvicorn_options
     from .state import MockState, limits_of
@@ -158,9 +168,17 @@ def worker_app() -> Any:
     settings = Settings.from_json(handed["settings"])
     store = open_store(handed["store"], limits_of(settings), settings.clock, settings.clock_speed)
     state = MockState(settings, store=store)
+    state.replay = load_replay(handed["replay"])  # each worker reads the recordings; how far they played is in the store
     if handed["fixtures"]:
         state.rule_files = RuleFiles([Path(p) for p in handed["fixtures"]], state)  # loaded (once for all) as the worker starts
     return MockApp(state=state)
+
+
+def _url_host(host: str, *, browsable: bool = False) -> str:
+    """``host`` as a URL writes it; ``browsable``: a wildcard address becomes one a browser can open."""
+    if browsable and host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 def _check_limits(settings: Settings) -> str | None:
@@ -351,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="requests without an X-Mock-Namespace header get a namespace of their API key (tasks, rules, journal and clock apart per key)",
     )
+    from .proxy.cli import add_proxy_arguments, add_replay_arguments, run_proxy
+
+    add_replay_arguments(serve)
     serve.set_defaults(run=_serve)
 
     listing = commands.add_parser("contracts", help="list the contracts", description="List every contract: id, method, path, aliases, title.")
@@ -396,6 +417,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(check)
     check.set_defaults(run=run)
+
+    proxy = commands.add_parser(
+        "proxy",
+        help="forward requests to the upstream, judge every exchange against its contract, record cassettes",
+        description="A validating proxy: every request (HTTP, SSE streams, uploads, downloads, Realtime WebSocket frames) goes to "
+        "--upstream and its answer comes back unchanged, while request, response, every event and every frame are judged against the "
+        "contract. Verdicts go to the journal (/__proxy/journal) and the x-gptnb-verdict header; --record DIR keeps one cassette per "
+        "exchange, with every credential replaced. Free routes only unless --allow-paid; a request budget (--max-requests).",
+    )
+    add_proxy_arguments(proxy)
+    proxy.set_defaults(run=run_proxy)
+
+    drift = commands.add_parser(
+        "drift",
+        help="compare recorded traffic with the contracts and propose patches",
+        description="Read the cassettes in DIR and report, per contract, what real traffic did that the contract does not say: unknown "
+        "fields, missing required fields, enum values and status words never listed, type changes, new error shapes, unknown event types. "
+        "Proposes a JSON Patch per contract file (each operation says how often its case occurred): a summary is printed, --report writes "
+        "it whole, --apply writes it applied to a copy. Exit 0 without drift, 1 with drift, 2 on errors.",
+    )
+    from .proxy.drift_cli import add_drift_arguments, run_drift
+
+    add_drift_arguments(drift)
+    drift.set_defaults(run=run_drift)
     return parser
 
 

@@ -56,7 +56,11 @@ def pointer(document: Any, path: str) -> Any:
 
 @functools.cache
 def lifecycles() -> dict[str, Lifecycle]:
-    data = json.loads((contracts_dir() / "_lifecycles.json").read_text(encoding="utf-8"))
+    return parse_lifecycles(json.loads((contracts_dir() / "_lifecycles.json").read_text(encoding="utf-8")))
+
+
+def parse_lifecycles(data: dict[str, Any]) -> dict[str, Lifecycle]:
+    """The followed lifecycles of a ``_lifecycles.json`` document (another copy of the contracts has its own)."""
     return {
         name: Lifecycle(
             name=name,

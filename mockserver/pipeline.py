@@ -38,9 +38,9 @@ from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
 from .headers import HeaderMap
 from .ids import request_id, request_id_headers
-from .journal import JournalEntry
+from .journal import JournalEntry, Timeline
 from .metrics import NO_CONTRACT, NO_NAMESPACE, Metrics
-from .replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
+from .replies import BinaryReply, JsonReply, Reply, SseEvent, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
 from .state import MockState, NamespaceState
@@ -214,8 +214,9 @@ class Pipeline:
 
         A stateless handler with no steering rule to honour may be answered from the last view: its
         journal entry is then written only if the namespace has not changed since (see ``_send``).
-        Everything else reads the namespace first."""
-        if prepared.stateless:
+        Everything else reads the namespace first, and so does every request while recordings replay:
+        choosing one marks it played, which an answer given again must not do twice."""
+        if prepared.stateless and self.state.replay is None:
             seen = self.state.last_seen(namespace)
             if seen is not None and not seen.rules.rules:
                 return seen, True
@@ -345,6 +346,10 @@ class Pipeline:
             steered = await self._steer(taken, call)
             if steered is not None:
                 return steered
+        if self.state.replay is not None:  # recorded traffic answers before the fake (serve --replay)
+            replayed = await self.state.replay.answer(call)
+            if replayed is not None:
+                return replayed
         if prepared.handler is None:
             return _documented_reply(call.contract)
         result = prepared.handler(call)
@@ -398,14 +403,15 @@ class Pipeline:
                 current = await self.state.enter(space.namespace)
                 if current.version != space.version:
                     return current
-            chunks = _frame(reply, recorder, self.state.metrics) if isinstance(reply, StreamReply) else _recorded(reply.data, recorder)
-            entry.response = "(event stream)" if isinstance(reply, StreamReply) else f"(bytes of {reply.media_type} as they came)"
-            response = StreamingResponse(
-                chunks,
-                status_code=reply.status,
-                media_type=reply.media_type,
-                headers={"cache-control": "no-cache", "x-accel-buffering": "no", **ids, **reply.headers},
-            )
+            headers = {"cache-control": "no-cache", "x-accel-buffering": "no", **ids}
+            if isinstance(reply, StreamReply):
+                timeline = Timeline(self.state.settings.journal_entry_bytes)
+                entry.events = timeline.items
+                chunks, media, entry.response = _frame(reply, timeline, recorder, self.state.metrics), reply.media_type, "(event stream)"
+            else:  # another server's bytes (a side effect's, a recording's): its content type as written, no charset added
+                chunks, media, entry.response = _recorded(reply.data, recorder), None, f"(bytes of {reply.media_type} as they came)"
+                headers.update({"content-type": reply.media_type} if reply.media_type else {})
+            response = StreamingResponse(chunks, status_code=reply.status, media_type=media, headers={**headers, **reply.headers})
             try:
                 await response(scope, receive, send)
             finally:
@@ -540,15 +546,25 @@ def _documented_reply(contract: Contract) -> Reply:
     return reply_from_example(example, contract)
 
 
-async def _frame(reply: StreamReply, recorder: _Recorder, metrics: Metrics) -> AsyncIterator[bytes]:
+async def _frame(reply: StreamReply, timeline: Timeline, recorder: _Recorder, metrics: Metrics) -> AsyncIterator[bytes]:
+    """The stream on the wire; each event is noted on ``timeline`` (the journal entry's) as it goes out.
+    The entry is recorded before the terminator goes, so a client that read to the end finds it whole."""
     sent = 0
     try:
         async for item in reply.events:
-            yield sse.encode(item)
+            chunk = sse.encode(item)
+            if isinstance(item, SseEvent):
+                timeline.add({"event": item.event}, sse.readable(item), len(chunk))
+            else:  # a bare payload, as most families stream
+                timeline.add({"event": None}, item, len(chunk))
+            yield chunk
             sent += 1
+        terminator = sse.encode_terminator(reply.terminator) if reply.terminator is not None else None
+        if terminator is not None:
+            timeline.add({"event": None}, reply.terminator, len(terminator))  # noted as it is about to go out
         await recorder.record_once()
-        if reply.terminator is not None:
-            yield sse.encode_terminator(reply.terminator)
+        if terminator is not None:
+            yield terminator
     finally:  # counted even when the client leaves halfway
         metrics.stream(recorder.entry.contract_id or NO_CONTRACT, sent)
 

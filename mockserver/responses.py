@@ -1,14 +1,18 @@
 """Judge an answer against the contract's ``responses``: status, media type, body or every event.
 
 The pipeline uses it in strict mode on everything the mock sends; the conformance checks use the same
-functions on what any server sent, so "conforms" means one thing everywhere.
+functions on what any server sent, and the proxy reads upstream answers through ``BodyReader`` as they
+stream, so "conforms" means one thing everywhere.
 """
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
+
+import orjson
 
 from . import sse
 from .contracts import Contract, ContractRegistry
@@ -85,26 +89,9 @@ class ResponseJudge:
 
     def stream_violations(self, status: int, text: str) -> list[str]:
         """Violations of a whole SSE stream as received: framing, every event's schema, the terminator."""
-        try:
-            events = sse.parse(text)
-        except sse.SseFramingError as exc:
-            return [f"framing: {exc}"]
-        terminator = self.terminator(status)
-        found: list[str] = []
-        for index, event in enumerate(events):
-            if terminator is not None and event.data == terminator:
-                if index != len(events) - 1:
-                    found.append(f"event {index}: {terminator} before the end of the stream")
-                continue
-            try:
-                payload = event.json()
-            except ValueError:
-                found.append(f"event {index}: data is not JSON: {event.data[:80]!r}")
-                continue
-            found += self.event_violations(status, payload, index, event.event)
-        if terminator is not None and (not events or events[-1].data != terminator):
-            found.append(f"the stream does not end with data: {terminator}")
-        return found
+        reader = BodyReader(self, status, "text/event-stream")
+        reader.feed(text)
+        return reader.finish()
 
     def terminator(self, status: int) -> str | None:
         found = self.media(status, "text/event-stream")
@@ -116,14 +103,13 @@ class ResponseJudge:
         elif isinstance(reply, TextReply):
             violations += self.body_violations(reply.status, reply.media_type, reply.text)
         elif isinstance(reply, BinaryReply):
-            found = self.media(reply.status, reply.media_type)
-            if isinstance(found, str):
-                violations.append(found)
-            elif "sse" in found[1]:  # an event stream given as bytes (a canned reply): judged as received
-                if isinstance(reply.data, bytes):
-                    violations += self.stream_violations(reply.status, reply.data.decode("utf-8", "replace"))
-                else:
-                    return replace(reply, data=self._checked_bytes(reply, violations))
+            # Bytes as another server wrote them (a canned reply, a side effect's, a recording): judged as
+            # received, whatever the media type says they are (a JSON body, an event stream, a file).
+            reader = BodyReader(self, reply.status, reply.media_type, violations)
+            if not isinstance(reply.data, bytes):
+                return replace(reply, data=_read(reader, reply.data))
+            reader.feed(reply.data)
+            reader.finish()
         elif isinstance(reply, StreamReply):
             expected = self.terminator(reply.status)
             if reply.terminator != expected:
@@ -131,16 +117,111 @@ class ResponseJudge:
             return replace(reply, events=self._checked(reply, violations))
         return reply
 
-    async def _checked_bytes(self, reply: BinaryReply, violations: list[str]) -> AsyncIterator[bytes]:
-        received = bytearray()
-        async for chunk in reply.data:  # type: ignore[union-attr]
-            received += chunk
-            yield chunk
-        violations += self.stream_violations(reply.status, received.decode("utf-8", "replace"))
-
     async def _checked(self, reply: StreamReply, violations: list[str]) -> AsyncIterator[Any]:
         index = 0
         async for item in reply.events:
             violations += self.event_violations(reply.status, sse.payload(item), index, sse.name(item))
             index += 1
             yield item
+
+
+class BodyReader:
+    """Judges a body as its bytes arrive: each event of a stream as it completes, a JSON or text body
+    once it is whole, a binary one by its media type alone. ``feed`` every chunk, then ``finish``.
+
+    What breaks the contract is appended to ``violations`` (the caller's list, when given), so a journal
+    entry shows a stream's problems while it is still running.
+    """
+
+    def __init__(self, judge: ResponseJudge, status: int, media_type: str, violations: list[str] | None = None) -> None:
+        self.judge = judge
+        self.status = status
+        self.media_type = media_type.split(";", 1)[0].strip().lower()
+        self.violations = violations if violations is not None else []
+        found = judge.media(status, media_type)
+        if isinstance(found, str):
+            self.violations.append(found)
+            entry: dict[str, Any] = {}
+        else:
+            entry = found[1]
+        self.streams = "sse" in entry
+        self._whole = "schema" in entry
+        self._body = bytearray()
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._events = sse.EventReader()
+        self._terminator = judge.terminator(status) if self.streams else None
+        self._count = 0
+        self._last: str | None = None
+        self._broken = False
+
+    @property
+    def needs_body(self) -> bool:
+        """Whether the body has anything to judge (a binary or undeclared one is judged by now)."""
+        return self.streams or self._whole
+
+    def feed(self, chunk: bytes | str) -> list[sse.ReceivedEvent]:
+        """Take the next piece of the body; the events it completed (for a stream)."""
+        if self._whole:
+            self._body += chunk.encode() if isinstance(chunk, str) else chunk
+            return []
+        if not self.streams or self._broken:
+            return []
+        text = chunk if isinstance(chunk, str) else self._decoder.decode(chunk)
+        try:
+            events = self._events.feed(text)
+        except sse.SseFramingError as exc:
+            self._frame_broken(exc)
+            return []
+        for event in events:
+            self._judge_event(event)
+        return events
+
+    def finish(self) -> list[str]:
+        """The body has ended: judge what can only be judged whole. Returns every violation found."""
+        if self._whole:
+            self._judge_body()
+        elif self.streams and not self._broken:
+            try:
+                self._events.feed(self._decoder.decode(b"", final=True))
+                self._events.close()
+            except sse.SseFramingError as exc:
+                self._frame_broken(exc)
+            if self._terminator is not None and self._last != self._terminator:
+                self.violations.append(f"the stream does not end with data: {self._terminator}")
+        return self.violations
+
+    def _frame_broken(self, exc: sse.SseFramingError) -> None:
+        # Past a framing error event boundaries are guesses: one violation says it all.
+        self.violations.append(f"framing: {exc}")
+        self._broken = True
+
+    def _judge_event(self, event: sse.ReceivedEvent) -> None:
+        index, self._count = self._count, self._count + 1
+        if self._last is not None and self._last == self._terminator:
+            self.violations.append(f"event {index - 1}: {self._terminator} before the end of the stream")
+        self._last = event.data
+        if event.data == self._terminator:
+            return
+        try:
+            payload = event.json()
+        except ValueError:
+            self.violations.append(f"event {index}: data is not JSON: {event.data[:80]!r}")
+            return
+        self.violations.extend(self.judge.event_violations(self.status, payload, index, event.event))
+
+    def _judge_body(self) -> None:
+        body: Any = self._body.decode("utf-8", errors="replace")
+        if self.media_type.endswith("json"):
+            try:
+                body = orjson.loads(self._body)
+            except orjson.JSONDecodeError as exc:
+                self.violations.append(f"body is not JSON ({exc}): {bytes(self._body[:80])!r}")
+                return
+        self.violations.extend(self.judge.body_violations(self.status, self.media_type, body))
+
+
+async def _read(reader: BodyReader, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        reader.feed(chunk)
+        yield chunk
+    reader.finish()

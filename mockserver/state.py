@@ -3,6 +3,8 @@ holds (tasks, rules, journal, clock), as the app, the admin API and the fixtures
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .callbacks import CallbackDispatcher
 from .config import Settings
 from .contracts import ContractRegistry, default_registry
@@ -14,6 +16,9 @@ from .rulefiles import RuleFiles
 from .steering import Rule, RuleBook
 from .store import DEFAULT_NAMESPACE, Entered, Limits, MemoryStore, Store
 from .tasks import TaskEngine
+
+if TYPE_CHECKING:
+    from .proxy.replay import Replay
 
 NAMESPACES_REMEMBERED = 1024  # views kept for reuse; past this they are all built afresh
 
@@ -29,14 +34,15 @@ class MockState:
         self.rule_files: RuleFiles | None = None
         """Files of canned replies this instance keeps as the shared rules (``serve --fixtures``)."""
         self._entered: dict[str, NamespaceState] = {}
+        self.replay: Replay | None = None
+        """Recorded exchanges that answer before the fake (``serve --replay``, cassettes in the fixtures);
+        how far they have played is each namespace's, in the store."""
 
-    def prepare(self, rule: Rule) -> Rule:
-        """Work out which contracts the rule can answer and judge its replies (ScenarioError if it cannot stand)."""
-        return prepare(rule, self.registry, self.settings.strict)
-
-    async def add_rule(self, namespace: str, rule: Rule) -> Rule:
-        """Check the rule, then keep it in the namespace."""
-        return await self.store.add_rule(namespace, self.prepare(rule))
+    async def add_rule(self, namespace: str, rule: Rule, *, judged: bool = True) -> Rule:
+        """Work out which contracts the rule can answer and judge its replies (ScenarioError if it cannot
+        stand), then keep it in the namespace. Strict mode refuses replies that break their contracts,
+        unless ``judged`` is False: then they are kept with notes and judged as they are served."""
+        return await self.store.add_rule(namespace, prepare(rule, self.registry, judged and self.settings.strict))
 
     async def enter(self, namespace: str = DEFAULT_NAMESPACE) -> NamespaceState:
         """The namespace as a request sees it (one read of the store)."""

@@ -7,10 +7,9 @@ import hmac
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .callbacks import render_name
 from .compaction import compact
 from .ids import derived_int
-from .tasks import CallbackPlan, Task
+from .tasks import CallbackPlan, Rendering, Task
 
 if TYPE_CHECKING:
     from .pipeline import Call
@@ -105,16 +104,20 @@ async def stored(call: Call, task_id: str, family: str, kind: str) -> Task | Non
 
 
 async def start(call: Call, task: Task, render: Callable[..., Any], *args: Any) -> Task:
-    """Store the task and, when it asked for callbacks, have every state change delivered: the body
-    of each is ``render(view, *args)`` (a module-level function, so any worker can call it)."""
+    """Store the task and, when it asked for callbacks, have every state change delivered.
+
+    ``render(view, *args)`` is the task in its family's words: each callback's body, and the admin
+    API's view of the task. A module-level function and JSON arguments, so any worker can call it
+    (``args`` may hold ``call.base_url``, never the request itself)."""
     state = call.state
+    task.render = Rendering.of(render, *args)
     url = task.callback_url
     reason = state.callbacks.refusal(url) if url else None
     if url and reason is None:
         spec = call.contract.document.get("callback") or {}
-        task.callback = CallbackPlan(render_name(render), args, call.contract.id if spec else "", spec.get("when") == "finish")
+        task.callback = CallbackPlan(call.contract.id if spec else "", spec.get("when") == "finish")
     elif url and reason:
-        await state.callbacks.refuse(state, url, reason)
+        await state.callbacks.refuse(state, task.id, url, reason)
     return await state.tasks.create(task)
 
 

@@ -12,6 +12,8 @@ rewrite a task only if nobody else changed it since it was read (and retry if so
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,13 +38,37 @@ class Step:
 
 
 @dataclass(frozen=True)
-class CallbackPlan:
-    """How a task's state changes are POSTed to its ``callback_url``. Kept with the task, so whichever
-    worker is free delivers them, after a restart too."""
+class Rendering:
+    """The task in its family's words at a moment (what its query answers, what its callbacks carry):
+    ``function`` (``module:function``) called with a ``TaskView``, then ``args``. Kept with the task as
+    names and JSON, so any worker renders it, after a restart too, and it holds nothing of the request."""
 
-    render: str
-    """``module:function`` that turns a ``TaskView`` (then ``args``) into the body."""
+    function: str
     args: tuple[Any, ...] = ()
+
+    @classmethod
+    def of(cls, function: Callable[..., Any], *args: Any) -> Rendering:
+        """``function`` must be a module-level function (a name any process can import)."""
+        name = f"{function.__module__}:{function.__qualname__}"
+        if "<" in function.__qualname__ or "." in function.__qualname__:
+            raise ValueError(f"task renderers must be module-level functions, not {name}")
+        return cls(name, args)
+
+    def __call__(self, view: TaskView) -> Any:
+        return _function(self.function)(view, *self.args)
+
+
+@functools.cache
+def _function(name: str) -> Callable[..., Any]:
+    module, _, attribute = name.partition(":")
+    return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class CallbackPlan:
+    """How a task's state changes are POSTed to its ``callback_url`` (each body is the task's
+    ``render``). Kept with the task, so whichever worker is free delivers them, after a restart too."""
+
     contract: str = ""
     """The contract whose ``callback.body`` schema checks each body in strict mode."""
     only_final: bool = False
@@ -70,6 +96,8 @@ class Task:
     polls: int = 0
     entered: list[float] = field(default_factory=list)
     """When each step was entered, for clocks where that is not a function of time (step mode)."""
+    render: Rendering | None = None
+    """How the task reads in its family's words (its callbacks' bodies, the admin API's ``answer``)."""
     callback: CallbackPlan | None = None
     revision: int = 0
     """Bumped by the store on every rewrite; a rewrite of an older revision is refused."""

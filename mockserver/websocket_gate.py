@@ -2,6 +2,7 @@
 
 A refusal before the upgrade is a plain HTTP answer with the family's error body (the ASGI denial
 response), as the relay sends it; servers without that extension get a policy-violation close.
+Every frame of an accepted session, either way, is noted with its time in the session's journal entry.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ import time
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from . import errors, parsing
 from .errors import ApiError, ErrorContext
 from .headers import HeaderMap
 from .ids import request_id
-from .journal import JournalEntry
+from .journal import JournalEntry, Timeline, readable
 from .pipeline import Call, Pipeline, base_url
 from .state import NamespaceState
 from .store import StoreUnavailable
@@ -54,6 +55,9 @@ class WebSocketGate:
             pipeline.validate(prepared, match.params, query, headers, None)
             pipeline.route_model(prepared, query)
             handler = prepared.handler
+            replay = pipeline.state.replay
+            if replay is not None:  # a recorded session answers before the mock's own (serve --replay)
+                handler = await replay.session(space, contract, path, query) or handler
             if handler is None:
                 raise ApiError(404, errors.NOT_FOUND, f"no session handler for {contract.id}")
         except Exception as exc:  # noqa: BLE001 (refusals are answered before the upgrade)
@@ -67,8 +71,10 @@ class WebSocketGate:
         entry.status = 101
         call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, base_url(scope, headers, space.namespace), rid, space)
         started = time.perf_counter()
+        frames = Timeline(settings.journal_entry_bytes)
+        entry.frames = frames.items
         try:
-            await handler(call, WebSocket(scope, receive, send), entry)  # type: ignore[call-arg]
+            await handler(call, WebSocket(scope, _noting_receive(receive, frames), _noting_send(send, frames)), entry)  # type: ignore[call-arg]
         except Exception:  # a bug in the mock: log it; the client sees the socket close
             log.exception("gptnb-mock WebSocket session %s failed", path)
         entry.duration_ms = (time.perf_counter() - started) * 1000
@@ -76,11 +82,43 @@ class WebSocketGate:
 
 
 async def _record(space: NamespaceState, entry: JournalEntry) -> None:
-    """A session is journalled when it ends, with every frame's verdict."""
+    """A session is journalled when it ends, with every frame (and its time) and every frame's verdict."""
     try:
         await space.journal.record(entry)
     except StoreUnavailable:
         log.warning("gptnb-mock could not journal the WebSocket session %s: the store is unavailable", entry.path)
+
+
+FRAME_SIDES = {"websocket.receive": "client", "websocket.send": "server"}
+
+
+def _noting_receive(receive: Receive, frames: Timeline) -> Receive:
+    """The session's ``receive``, noting each frame the client sent on ``frames``."""
+
+    async def noted() -> Message:
+        message = await receive()
+        _note(message, frames)
+        return message
+
+    return noted
+
+
+def _noting_send(send: Send, frames: Timeline) -> Send:
+    """The session's ``send``, noting each frame the mock sends on ``frames``."""
+
+    async def noted(message: Message) -> None:
+        _note(message, frames)
+        await send(message)
+
+    return noted
+
+
+def _note(message: Message, frames: Timeline) -> None:
+    side = FRAME_SIDES.get(message["type"])
+    if side is not None:
+        raw = message.get("text")
+        raw = raw if raw is not None else message.get("bytes") or b""
+        frames.add({"from": side}, readable(raw), len(raw))
 
 
 async def _deny(scope: Scope, receive: Receive, send: Send, status: int, body: bytes) -> None:

@@ -131,7 +131,7 @@ class OverHttp:
             page = self._call("GET", "/journal", params={"after": after, "limit": PAGE})
             calls += page["calls"]
             after = page["next"]
-        return [JournalEntry(**{**{k: v for k, v in c.items() if k != "contract"}, "contract_id": c["contract"]}) for c in calls]
+        return [JournalEntry.from_dict(c) for c in calls]
 
     def clear_journal(self) -> None:
         self._call("DELETE", "/journal")

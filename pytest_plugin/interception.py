@@ -31,6 +31,20 @@ MOCKERS = ("httpcore", "httpcore2")
 # respx calls a route's side effect the same way for sync and async clients; only the router entry
 # point (handler vs async_handler) knows which one is waiting, so it leaves a mark here.
 _async_caller: ContextVar[bool] = ContextVar("gptnb_async_caller", default=False)
+# Set while a request must reach the network even to an intercepted host: a recording fixture's
+# proxy forwards to the real goapi.gptnb.ai, which the same test intercepts for the code under test.
+_unintercepted: ContextVar[bool] = ContextVar("gptnb_unintercepted", default=False)
+
+
+class NetworkTransport(httpx.AsyncHTTPTransport):
+    """An httpx transport whose requests go to the network, past every Interceptor."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        token = _unintercepted.set(True)
+        try:
+            return await super().handle_async_request(request)
+        finally:
+            _unintercepted.reset(token)
 
 
 class _CallerAwareRouter(respx.Router):
@@ -112,7 +126,9 @@ class Interceptor:
         router.route(name="pass_through").mock(side_effect=pass_through)
         return router
 
-    def _to_bridge(self, request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
+    def _to_bridge(self, request: httpx.Request) -> httpx.Request | httpx.Response | Awaitable[httpx.Response]:
+        if _unintercepted.get():
+            return request  # respx's way for a side effect to say "pass through"
         if _async_caller.get():
             return self.bridge.handle_async(request)  # Router.aresolve awaits it
         return self.bridge.handle_sync(request)

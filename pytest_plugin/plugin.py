@@ -25,11 +25,12 @@ from mockserver.clock import MODES
 from mockserver.config import Settings
 from mockserver.contracts import default_registry
 from mockserver.guard import served_hosts
-from mockserver.namespaces import url_prefix
+from mockserver.namespaces import PATH_PREFIX, strip_prefix, url_prefix
 from mockserver.state import MockState
 from mockserver.store import DEFAULT_NAMESPACE
 
-from .bridge import ASGIBridge
+from .bridge import ASGIApp, ASGIBridge
+from .cassettes import CASSETTE_OPTIONS, CassetteUse, add_options, cassette_use
 from .controls import InProcess, OverHttp
 from .fixture import GptnbMock
 from .interception import Interceptor
@@ -54,12 +55,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("gptnb_seed", "seed for generated content", default="0")
     parser.addini("gptnb_strict", "fail a test whose mock responses break their contracts", type="bool", default=True)
     parser.addini("gptnb_fixtures", "files or directories of canned replies every test gets (relative to the ini file)", type="linelist", default=[])
+    add_options(group, parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, generated_json='full', fixtures=()): configure the gptnb and gptnb_server fixtures for one test",
+        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, generated_json='full', fixtures=(), cassette=None, replay_timing='fast'): "
+        "configure the gptnb and gptnb_server fixtures for one test; fixtures= loads files of canned replies; "
+        "cassette='name' replays (or, with --gptnb-record, records) cassettes/<name>/",
     )
 
 
@@ -71,7 +75,7 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
         "seed": int(config.getini("gptnb_seed")) if seed is None else seed,
         "strict": bool(config.getini("gptnb_strict")) if strict_option is None else strict_option == "on",
     }
-    overrides = {k: v for k, v in _marker_options(request).items() if k != "fixtures"}
+    overrides = {k: v for k, v in _marker_options(request).items() if k not in CASSETTE_OPTIONS and k != "fixtures"}
     if "api_keys" in overrides:
         overrides["api_keys"] = frozenset(overrides["api_keys"])
     try:
@@ -120,8 +124,28 @@ def _fail_on_violations(*mocks: GptnbMock) -> None:
         pytest.fail("gptnb-mock answers broke their contracts:\n  " + "\n  ".join(found), pytrace=False)
 
 
+def _fail_on_misses(use: CassetteUse | None, request: pytest.FixtureRequest | None = None) -> None:
+    if request is not None and request.node.stash.get(_MISSES_REPORTED, False):
+        return
+    missed = use.failures() if use is not None else []
+    if missed:
+        pytest.fail(f"cassette {use.name!r} does not answer every request (record it again with --gptnb-record=new):\n  " + "\n  ".join(missed), pytrace=False)  # type: ignore[union-attr]
+
+
+def _cassette(request: pytest.FixtureRequest, state: MockState, namespace: str) -> CassetteUse | None:
+    """The test's cassette, if it names one: ``state`` replays it, or the recording proxy is built."""
+    use = cassette_use(request, state, namespace, _marker_options(request))
+    if use is not None:
+        request.node.stash.setdefault(_CASSETTES, []).append(use)
+    return use
+
+
 # Set once the call phase has failed a test for its violations, so the fixtures' teardown stays quiet.
 _VIOLATIONS_REPORTED = pytest.StashKey[bool]()
+# The test's cassettes, and whether its replay misses are already reported (by the test's own failure:
+# a miss under strict replay is an error answer the code under test sees and usually raises on).
+_CASSETTES = pytest.StashKey[list[CassetteUse]]()
+_MISSES_REPORTED = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -129,12 +153,19 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     # Judged at the end of the call, not only at teardown: pytest reports a teardown failure as an
     # error next to a *passed* test, while a broken contract is this test's failure. (A test that
     # already failed on its own raises out of the yield; teardown still reports the violations.)
-    result = yield
+    try:
+        result = yield
+    except BaseException:
+        item.stash[_MISSES_REPORTED] = True
+        raise
     funcargs = getattr(item, "funcargs", {})
     mocks = [m for m in (funcargs.get("gptnb"), funcargs.get("gptnb_server")) if isinstance(m, GptnbMock)]
     if any(m.controls.strict() and m.violations() for m in mocks):
         item.stash[_VIOLATIONS_REPORTED] = True
         _fail_on_violations(*mocks)
+    for use in item.stash.get(_CASSETTES, []):
+        item.stash[_MISSES_REPORTED] = True
+        _fail_on_misses(use)
     return result
 
 
@@ -146,15 +177,32 @@ def _fail_at_teardown(request: pytest.FixtureRequest, mock: GptnbMock) -> None:
 @pytest.fixture
 def gptnb(request: pytest.FixtureRequest) -> Iterator[GptnbMock]:
     """In-process mock of https://goapi.gptnb.ai: httpx / httpx2 clients (and the openai SDK) reach it unchanged."""
-    app = MockApp(state=MockState(_settings(request)))
-    mock = GptnbMock(InProcess(app.state, DEFAULT_NAMESPACE), app.state.registry, f"https://{DEFAULT_HOSTS[0]}")
+    state = MockState(_settings(request))
+    cassette = _cassette(request, state, DEFAULT_NAMESPACE)
+    app = MockApp(state=state)
+    mock = GptnbMock(InProcess(state, DEFAULT_NAMESPACE), state.registry, f"https://{DEFAULT_HOSTS[0]}")
     _load_fixture_files(request, mock)
-    bridge = ASGIBridge(app)
+    bridge = ASGIBridge(cassette.proxy if cassette and cassette.proxy else app)
     with Interceptor(bridge, _hosts(request.config)):
         yield mock
     bridge.close()
-    app.state.close()
+    state.close()
     _fail_at_teardown(request, mock)
+    _fail_on_misses(cassette, request)
+
+
+class _Switch:
+    """The live server's app: the mock, or for a test that records its cassette, the recording proxy
+    (which gets the paths as the mock would, without the namespace prefix)."""
+
+    def __init__(self, mock: MockApp) -> None:
+        self.mock = mock
+        self.serving: ASGIApp = mock
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.serving is not self.mock and scope["type"] != "lifespan" and scope["path"].startswith(PATH_PREFIX):
+            scope = strip_prefix(scope)
+        await self.serving(scope, receive, send)
 
 
 class _SharedServer:
@@ -163,8 +211,10 @@ class _SharedServer:
     def __init__(self, url: str | None) -> None:
         self.external = url
         self.live: LiveServer | None = None
+        self.switch: _Switch | None = None
         if url is None:
-            self.live = LiveServer(MockApp(state=MockState(Settings(strict=True))))
+            self.switch = _Switch(MockApp(state=MockState(Settings(strict=True))))
+            self.live = LiveServer(self.switch)
             self.live.start()
 
     @property
@@ -173,7 +223,7 @@ class _SharedServer:
 
     @property
     def state(self) -> MockState:
-        return self.live.app.state  # type: ignore[union-attr,attr-defined,no-any-return]
+        return self.switch.mock.state  # type: ignore[union-attr]
 
 
 @pytest.fixture(scope="session")
@@ -201,21 +251,31 @@ def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: _SharedServ
     shared = _gptnb_live_server
     namespace = _fresh_namespace(request.node.name)
     controls: InProcess | OverHttp
-    if shared.external is None:
+    cassette = None
+    switch = shared.switch
+    if switch is not None:
         shared.state.configure(replace(_settings(request), allowed_hosts=served_hosts(shared.live.host)))  # type: ignore[union-attr]
         controls = InProcess(shared.state, namespace)
+        cassette = _cassette(request, shared.state, namespace)
+        switch.serving = cassette.proxy if cassette and cassette.proxy else switch.mock
     else:
         unsupported = set(_marker_options(request)) - {"clock", "fixtures"}
         if unsupported:
             raise pytest.UsageError(f"@pytest.mark.gptnb({', '.join(sorted(unsupported))}=...) sets up the server itself: start the mock at --gptnb-server-url with those flags")
         controls = OverHttp(shared.url, namespace)
     mock = GptnbMock(controls, default_registry(), shared.url + url_prefix(namespace))
-    _load_fixture_files(request, mock)  # first: a refused file leaves nothing behind
-    clock = _marker_options(request).get("clock")
-    if clock is not None:
-        controls.change_clock({"mode": clock})
-    yield mock
+    try:
+        _load_fixture_files(request, mock)  # first: a refused file leaves nothing behind
+        clock = _marker_options(request).get("clock")
+        if clock is not None:
+            controls.change_clock({"mode": clock})
+        yield mock
+    finally:
+        if switch is not None:
+            switch.serving = switch.mock
+            switch.mock.state.replay = None
     _fail_at_teardown(request, mock)
+    _fail_on_misses(cassette, request)
     controls.reset()
     if isinstance(controls, OverHttp):
         controls.drop()

@@ -15,6 +15,18 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="module")
+def standin():
+    """The stand-in upstream (tests/standin_upstream.py) on a free port, one per test module; ``.url``."""
+    from proxy_helpers import served
+    from standin_upstream import StandIn
+
+    upstream = StandIn()
+    with served(upstream) as server:
+        upstream.url = server.url
+        yield upstream
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One real redis-server per test process (xdist worker)."""

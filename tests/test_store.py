@@ -13,7 +13,7 @@ from mockserver.journal import JournalEntry
 from mockserver.steering import FILES, SHARED, Rule, rule_from_json
 from mockserver.store import Limits, MemoryStore, Store, StoreUnavailable, run_sync, storable
 from mockserver.store.redis import RedisStore
-from mockserver.tasks import CallbackPlan, Step, Task
+from mockserver.tasks import CallbackPlan, Rendering, Step, Task
 
 pytestmark = pytest.mark.anyio
 
@@ -41,7 +41,8 @@ def a_task(task_id: str = "t1", callback: bool = False) -> Task:
     return Task(
         task_id, "demo", "RENDER", {"prompt": "p", "seed": 2**60 + 1}, (Step("queued", 0.0), Step("done", 1.0, 100)), created_at=1000.0,
         data={"picture": Picture(512, "cat"), "size": (1, 2)}, callback_url="http://127.0.0.1:9/hook" if callback else None,
-        callback=CallbackPlan("mockserver.admin:task_summary", ("https://x",), "demo.contract") if callback else None,
+        render=Rendering("mockserver.admin:task_summary", ("https://x",)),
+        callback=CallbackPlan("demo.contract") if callback else None,
     )
 
 
@@ -150,7 +151,7 @@ async def test_a_task_comes_back_as_it_was_stored(store: Store) -> None:
     task = a_task(callback=True)
     await store.create_task("ns", task, 1001.0, 1000.0)
     back = await store.task("ns", "t1")
-    assert back is not task and back.params == task.params and back.callback == task.callback
+    assert back is not task and back.params == task.params and back.callback == task.callback and back.render == task.render
     assert back.data == {"picture": Picture(512, "cat"), "size": [1, 2]}  # tuples come back as lists
     assert await store.task("other", "t1") is None
 
@@ -175,6 +176,23 @@ async def test_ids_only_grow_even_past_two_to_the_53(store: Store) -> None:
 async def test_counters_stop_at_their_limit(store: Store) -> None:
     counted = await asyncio.gather(*(store.count("ns", "k", 2) for _ in range(5)))
     assert sorted(counted, key=lambda v: v or 0) == [None, None, None, 1, 2]
+
+
+async def test_each_recording_plays_once_per_namespace(store: Store) -> None:
+    names = ["0001-x.json", "0002-x.json", "0003-x.json"]
+    played = await asyncio.gather(*(store.play_first("ns", names) for _ in range(5)))
+    assert sorted(played, key=lambda v: v or "") == [None, None, *names]  # each once, however many ask at once
+    assert await store.play_first("other", names[1:]) == "0002-x.json"
+    assert await store.play_first("ns", ["0004-x.json"]) == "0004-x.json"
+
+
+async def test_a_replayed_task_counts_its_polls_from_its_submit(store: Store) -> None:
+    assert await store.replay_polled("ns", "t1", 10.5) == (10.5, 0)  # polled before any submit: this poll starts it
+    assert await store.replay_polled("ns", "t1", 11.0) == (10.5, 1)
+    await store.replay_submitted("ns", "t1", 20.25)
+    polls = await asyncio.gather(*(store.replay_polled("ns", "t1", 30.0) for _ in range(4)))
+    assert sorted(polls) == [(20.25, 0), (20.25, 1), (20.25, 2), (20.25, 3)]
+    assert await store.replay_polled("other", "t1", 40.0) == (40.0, 0)
 
 
 async def test_callbacks_are_claimed_once_and_come_back_when_nudged(store: Store) -> None:
@@ -216,11 +234,14 @@ async def test_dropping_a_namespace_forgets_everything_in_it(store: Store) -> No
     await store.record("gone", JournalEntry(0, 1.0, "GET", "/", None, {}, None))
     await store.create_task("gone", a_task(callback=True), 1001.0, 1000.0)
     await store.count("gone", "k")
+    await store.play_first("gone", ["0001-x.json"])
+    await store.replay_polled("gone", "t1", 5.0)
     await store.advance_clock("gone", 50)
     await store.enter("kept")
     assert await store.drop("gone") and not await store.drop("gone")
     assert [info.name for info in await store.namespaces()] == ["kept"]
     assert await store.task("gone", "t1") is None and await store.journal("gone") == [] and await store.count("gone", "k") == 1
+    assert await store.play_first("gone", ["0001-x.json"]) == "0001-x.json" and await store.replay_polled("gone", "t1", 6.0) == (6.0, 0)
     assert await store.claim_callbacks(2_000_000_000.0, 10) == []
 
 

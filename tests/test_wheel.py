@@ -145,6 +145,27 @@ def test_the_app_answers_from_the_wheel(installed: Installed) -> None:
     assert found == {"chat": 200, "object": "chat.completion", "speech": 200, "riff": "RIFF"}
 
 
+def test_the_inspector_page_ships_and_is_served_from_the_wheel(installed: Installed) -> None:
+    assets = sorted(p for p in (REPO / "mockserver" / "ui" / "static").iterdir() if p.is_file())
+    assert {p.suffix for p in assets} == {".html", ".css", ".js"}
+    for asset in assets:
+        shipped = installed.site_packages / "mockserver" / "ui" / "static" / asset.name
+        assert shipped.is_file() and shipped.read_bytes() == asset.read_bytes(), f"{asset.name} differs in the wheel"
+    found = installed.probe(
+        """
+        import json
+        from starlette.testclient import TestClient
+        from mockserver.app import MockApp
+        from mockserver.ui import ASSETS
+        client = TestClient(MockApp())
+        served = {name: client.get("/__mock/ui" + ("" if name == "index.html" else "/" + name)) for name in sorted(p.name for p in ASSETS.iterdir())}
+        print(json.dumps({"assets": str(ASSETS), "served": {name: [r.status_code, len(r.content)] for name, r in served.items()}}))
+        """
+    )
+    assert Path(found["assets"]).is_relative_to(installed.site_packages)
+    assert found["served"] == {p.name: [200, p.stat().st_size] for p in assets}
+
+
 def test_wheel_metadata_declares_the_entry_points(installed: Installed) -> None:
     with zipfile.ZipFile(installed.wheel) as wheel:
         names = wheel.namelist()

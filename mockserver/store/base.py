@@ -218,6 +218,21 @@ class Store(ABC):
     async def metrics(self) -> dict[str, float]:
         """Every store-wide metric counter."""
 
+    # ---- replay of recordings (serve --replay, cassettes) ----
+    @abstractmethod
+    async def play_first(self, namespace: str, recordings: list[str]) -> str | None:
+        """Mark the first of ``recordings`` not yet played in the namespace as played and answer its name;
+        None (and no change) when every one has been: atomic, so each plays once across workers."""
+
+    @abstractmethod
+    async def replay_submitted(self, namespace: str, task_id: str, now: float) -> None:
+        """A recorded task's submit was replayed at mock time ``now``: its recorded polls start over from there."""
+
+    @abstractmethod
+    async def replay_polled(self, namespace: str, task_id: str, now: float) -> tuple[float, int]:
+        """Count one poll of a recorded task: atomic. Answers the mock time its submit was replayed
+        (``now`` when it was not: this first poll starts it) and how many polls came before this one."""
+
     # ---- callbacks ----
     @abstractmethod
     async def claim_callbacks(self, wall_now: float, limit: int) -> list[Claim]:

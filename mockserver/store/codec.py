@@ -15,7 +15,7 @@ import orjson
 from ..journal import JournalEntry
 from .. import steering
 from ..steering import Rule
-from ..tasks import CallbackPlan, Step, Task
+from ..tasks import CallbackPlan, Rendering, Step, Task
 
 T = TypeVar("T")
 TYPE_KEY = "$type"
@@ -80,6 +80,7 @@ def task_record(task: Task) -> dict[str, bytes | str | int]:
         "callback_url": task.callback_url,
         "success": _step(task.success),
         "failure": _step(task.failure),
+        "render": [task.render.function, task.render.args] if task.render else None,
         "callback": dataclasses.asdict(task.callback) if task.callback else None,
     }
     return {"family": task.family, "fixed": dumps(fixed), **changing_fields(task), "polls": task.polls, "delivered": -1}
@@ -121,7 +122,7 @@ def entered_of(text: bytes | str) -> list[float]:
 def task_from_record(record: dict[Any, Any]) -> Task:
     get = _field_reader(record)
     fixed = loads(get("fixed"))
-    callback = fixed["callback"]
+    callback, render = fixed["callback"], fixed.get("render")
     return Task(
         id=fixed["id"],
         family=_text(get("family")),
@@ -138,7 +139,8 @@ def task_from_record(record: dict[Any, Any]) -> Task:
         failure=Step(*fixed["failure"]),
         polls=int(get("polls")),
         entered=entered_of(get("entered")),
-        callback=CallbackPlan(**{**callback, "args": tuple(callback["args"])}) if callback else None,
+        render=Rendering(render[0], tuple(render[1])) if render else None,
+        callback=CallbackPlan(**callback) if callback else None,
         revision=int(get("revision")),
     )
 

@@ -62,6 +62,10 @@ class _Space:
     counters: dict[str, int] = field(default_factory=dict)
     followed: set[str] = field(default_factory=set)
     """Tasks whose callbacks are not all delivered."""
+    played: set[str] = field(default_factory=set)
+    """Recordings replayed in this namespace."""
+    replayed_tasks: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Recorded task id -> (mock time its submit was replayed, polls since)."""
     version: str = field(default_factory=lambda: secrets.token_hex(8))
 
     def changed(self) -> None:
@@ -330,6 +334,26 @@ class MemoryStore(Store):
     async def metrics(self) -> dict[str, float]:
         with self._lock:
             return dict(self._metrics)
+
+    # ---- replay ----
+    async def play_first(self, namespace: str, recordings: list[str]) -> str | None:
+        with self._lock:
+            played = self._space(namespace).played
+            name = next((r for r in recordings if r not in played), None)
+            if name is not None:
+                played.add(name)
+            return name
+
+    async def replay_submitted(self, namespace: str, task_id: str, now: float) -> None:
+        with self._lock:
+            self._space(namespace).replayed_tasks[task_id] = (now, 0)
+
+    async def replay_polled(self, namespace: str, task_id: str, now: float) -> tuple[float, int]:
+        with self._lock:
+            tasks = self._space(namespace).replayed_tasks
+            started, polls = tasks.get(task_id, (now, 0))
+            tasks[task_id] = (started, polls + 1)
+            return started, polls
 
     # ---- callbacks ----
     def _forget_callbacks(self, key: tuple[str, str]) -> None:

@@ -386,6 +386,18 @@ class RedisStore(Store):
     async def metrics(self) -> dict[str, float]:
         return {name.decode(): float(value) for name, value in (await self._run("HGETALL", PREFIX + "metrics")).items()}
 
+    # ---- replay ----
+    async def play_first(self, namespace: str, recordings: list[str]) -> str | None:
+        name = await self._script("PLAY_FIRST", (), self._p(namespace), blobs=tuple(r.encode() for r in recordings))
+        return name.decode() if name is not None else None
+
+    async def replay_submitted(self, namespace: str, task_id: str, now: float) -> None:
+        await self._script("REPLAY_SUBMITTED", (), self._p(namespace), task_id, repr(now))
+
+    async def replay_polled(self, namespace: str, task_id: str, now: float) -> tuple[float, int]:
+        started, _, polls = (await self._script("REPLAY_POLLED", (), self._p(namespace), task_id, repr(now))).decode().partition(" ")
+        return float(started), int(polls)
+
     # ---- callbacks ----
     async def claim_callbacks(self, wall_now: float, limit: int) -> list[Claim]:
         now_ms = int(wall_now * 1000)

@@ -5,7 +5,8 @@ serves every namespace): ``clock`` (hash), ``meta`` (hash: counters of rule ids,
 task order, and ``v``, the namespace's version, a new random token whenever its rules or clock change), ``rules`` / ``hits`` (hashes by rule id), ``journal`` (list of
 "<seq> <json>"), ``t:<id>`` (a task's record, a hash), ``tasks`` and ``fam:<family>`` (sorted sets
 in creation order), ``active:<family>`` (sorted set: mock time each task stops running),
-``families`` and ``followed`` (sets), ``counters`` (hash). Shared by all namespaces: ``namespaces``
+``families`` and ``followed`` (sets), ``counters`` (hash), ``played`` (set: recordings replayed) and
+``replayed`` (hash: a recorded task's submit time and polls). Shared by all namespaces: ``namespaces``
 (sorted set by last use), ``callbacks`` (sorted set of "<namespace>\\n<task id>" by due time, ms) and
 ``ids`` (hash of the last id handed out per name; ``rule`` numbers every rule), ``shared:rules`` (hash by
 rule id: the rules every namespace shares), ``shared:meta`` (hash: ``digest`` of those rules) and
@@ -281,6 +282,31 @@ end
 return 1
 """
 
+PLAY_FIRST = """
+-- ARGV: P, then the recordings' names in order. The first not played yet is marked and answered.
+for i = 2, #ARGV do
+  if redis.call('SADD', ARGV[1] .. 'played', ARGV[i]) == 1 then
+    return ARGV[i]
+  end
+end
+return false
+"""
+
+REPLAY_SUBMITTED = """
+-- ARGV: P, task id, mock now
+redis.call('HSET', ARGV[1] .. 'replayed', ARGV[2], ARGV[3] .. ' 0')
+return 1
+"""
+
+REPLAY_POLLED = """
+-- ARGV: P, task id, mock now. Answers '<mock time of the submit> <polls before this one>' and counts this one.
+local key = ARGV[1] .. 'replayed'
+local seen = redis.call('HGET', key, ARGV[2]) or (ARGV[3] .. ' 0')
+local cut = string.find(seen, ' ', 1, true)
+redis.call('HSET', key, ARGV[2], string.sub(seen, 1, cut) .. (tonumber(string.sub(seen, cut + 1)) + 1))
+return seen
+"""
+
 ADVANCE_CLOCK = """
 -- ARGV: P, seconds, new version (the clock has been started). Returns the clock.
 local clock = ARGV[1] .. 'clock'
@@ -376,7 +402,7 @@ end
 for _, id in ipairs(redis.call('SMEMBERS', P .. 'followed')) do
   redis.call('ZREM', KEYS[2], name .. '\\n' .. id)
 end
-found = found + redis.call('DEL', P .. 'tasks', P .. 'families', P .. 'followed', P .. 'clock', P .. 'meta', P .. 'rules', P .. 'hits', P .. 'journal', P .. 'counters')
+found = found + redis.call('DEL', P .. 'tasks', P .. 'families', P .. 'followed', P .. 'clock', P .. 'meta', P .. 'rules', P .. 'hits', P .. 'journal', P .. 'counters', P .. 'played', P .. 'replayed')
 return found
 """
 

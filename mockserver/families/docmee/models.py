@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...ids import derived_alnum, derived_int
 from ...media_routes import image_path
-from ...tasks import Step, Task, TaskView
+from ...tasks import Rendering, Step, Task, TaskView
 from . import slides
 from .errors import NO_PERMISSION, RESTRICTED, TOKEN_INVALID, business_error, not_found
 
@@ -50,9 +50,17 @@ def timestamp(seconds: float) -> str:
 
 
 async def _record(
-    call: Call, record_id: str, kind: str, data: dict[str, Any], steps: tuple[Step, ...] = (Step(DONE, 0.0, 100),), failure: str | None = None
+    call: Call,
+    record_id: str,
+    kind: str,
+    data: dict[str, Any],
+    steps: tuple[Step, ...] = (Step(DONE, 0.0, 100),),
+    failure: str | None = None,
+    render: Rendering | None = None,
 ) -> Task:
-    task = Task(id=record_id, family=FAMILY, kind=kind, params={}, steps=steps, created_at=call.state.clock.now(), owner=call.api_key, data=data, fail_reason=failure)
+    task = Task(
+        id=record_id, family=FAMILY, kind=kind, params={}, steps=steps, created_at=call.state.clock.now(), owner=call.api_key, data=data, fail_reason=failure, render=render
+    )
     return await call.state.tasks.create(task)
 
 
@@ -137,7 +145,7 @@ async def create_ppt(call: Call, who: Scope, *, subject: str, prop: dict[str, An
     pages = max(1, len(prop["pages"]))
     steps = build_plan(pages, failure) if asynchronous else (Step(DONE, 0.0, 100),)
     data = {"scope": who.owner, "uid": who.uid, "subject": subject, "name": subject, "template_id": template_id, "prop": prop, "updated": None, "deleted": False}
-    return await _record(call, await new_id(call), PPT, data, steps, failure)
+    return await _record(call, await new_id(call), PPT, data, steps, failure, render=Rendering.of(download, call.base_url))
 
 
 async def ppt(call: Call, ppt_id: Any) -> Task:
@@ -182,16 +190,22 @@ def signature(ppt_id: str, expires: int) -> str:
     return derived_alnum(28, "docmee-signature", ppt_id, expires)
 
 
-def file_url(call: Call, task: Task) -> str | None:
+def file_url(view: TaskView, base_url: str) -> str | None:
     """A signed link to the .pptx, or None while the build runs (GPTNB page 下载 PPT)."""
-    if not call.state.tasks.view(task).succeeded:
+    if not view.succeeded:
         return None
-    expires = int(call.state.clock.now()) + LINK_SECONDS
-    return call.url_for(f"/docmee-files/ppt/{task.id}.pptx?Expires={expires}&Signature={signature(task.id, expires)}")
+    expires = int(view.now) + LINK_SECONDS
+    return f"{base_url}/docmee-files/ppt/{view.task.id}.pptx?Expires={expires}&Signature={signature(view.task.id, expires)}"
 
 
-def cover_url(call: Call, task: Task) -> str:
-    return call.url_for(image_path(480, 270, derived_int("docmee-ppt-cover", task.id) % 1_000_000))
+def cover_url(task: Task, base_url: str) -> str:
+    return base_url + image_path(480, 270, derived_int("docmee-ppt-cover", task.id) % 1_000_000)
+
+
+def download(view: TaskView, base_url: str) -> dict[str, Any]:
+    """What the download route answers about a PPT (GPTNB page 下载 PPT); also the task's render."""
+    task = view.task
+    return {"id": task.id, "name": task.data["name"], "subject": task.data["subject"], "fileUrl": file_url(view, base_url), "coverUrl": cover_url(task, base_url)}
 
 
 def row(call: Call, task: Task) -> dict[str, Any]:
@@ -203,7 +217,7 @@ def row(call: Call, task: Task) -> dict[str, Any]:
         "id": task.id,
         "name": data["name"],
         "subject": data["subject"],
-        "coverUrl": cover_url(call, task),
+        "coverUrl": cover_url(task, call.base_url),
         "templateId": data["template_id"],
         "userId": owner,
         "userName": owner,
@@ -217,7 +231,7 @@ def info(call: Call, task: Task, *, with_file: bool, with_property: bool = True)
     """The pptInfo object (the pptInfo of https://doc.302.ai/api-261401644)."""
     found = row(call, task)
     if with_file:
-        found["fileUrl"] = file_url(call, task)
+        found["fileUrl"] = file_url(call.state.tasks.view(task), call.base_url)
     found["pptxProperty"] = slides.packed(task.data["prop"]) if with_property else None
     found["totalPage"] = total_pages(task)
     return found

@@ -38,8 +38,7 @@ async def load(call: Call) -> Reply:
 @handles("docmee.pptx.download")
 async def download(call: Call) -> Reply:
     task = await models.ppt(call, call.body["id"])
-    data = task.data
-    return ok({"id": task.id, "name": data["name"], "subject": data["subject"], "fileUrl": models.file_url(call, task), "coverUrl": models.cover_url(call, task)})
+    return ok(models.download(call.state.tasks.view(task), call.base_url))
 
 
 @handles("docmee.pptx.update_attr")
