@@ -7,7 +7,7 @@ import logging
 
 from starlette.types import Receive, Scope, Send
 
-from . import namespaces
+from . import namespaces, workers
 from .admin import PREFIX, build_admin
 from .config import Settings
 from .contracts import ContractRegistry
@@ -83,6 +83,8 @@ class MockApp:
                 except StoreUnavailable:
                     pass
                 await self.state.store.close()
+                if self.state.settings.worker_processes:
+                    workers.shut_down()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
