@@ -32,7 +32,7 @@ from .quota.limits import LimitError, limit_from_fields
 from .quota.prices import parse_amount
 from .resources import fixtures_dir
 from .state import MockState, NamespaceState
-from .steering import ScenarioError, rule_from_json
+from .steering import FILES, SHARED, Rule, ScenarioError, rule_from_json
 from .store import StoreUnavailable
 from .tasks import TaskView
 from .ui import ui_routes
@@ -78,6 +78,19 @@ def _page(request: Request, cursor: str) -> tuple[int, int | None]:
 def _namespace(request: Request) -> str:
     """The namespace an admin call is about: the ``/__mock/ns/NAME/`` prefix, else the header, else default."""
     return namespaces.of_request(request.scope, HeaderMap.from_scope(request.scope), None, Settings())
+
+
+def _rule(data: Any) -> Rule:
+    """A rule from the admin API's JSON: with a ``source``, one loaded from a file (it is tried after the
+    rules added at run time, in the order added, and listed with that source)."""
+    source = data.pop("source", None) if isinstance(data, dict) else None
+    if source is None:
+        return rule_from_json(data)
+    if not isinstance(source, str) or not source:
+        raise ScenarioError("source must name where the rule comes from (a file and entry)")
+    rule = rule_from_json(data, source)
+    rule.layer = FILES
+    return rule
 
 
 def build_admin(state: MockState) -> Starlette:
@@ -134,12 +147,17 @@ def build_admin(state: MockState) -> Starlette:
     async def rules(request: Request) -> Response:
         name = _namespace(request)
         if request.method == "GET":
-            return JSONResponse({"rules": [r.as_dict() for r in await state.store.rules(name)]})
+            listing: dict[str, Any] = {"rules": [r.as_dict() for r in await state.store.rules(name)]}
+            if state.rule_files is not None:
+                listing["files"] = state.rule_files.as_dict()
+            return JSONResponse(listing)
         if request.method == "DELETE":
             await state.store.replace_rules(name, [])
             return JSONResponse({"cleared": True})
         try:
-            rule = await state.store.add_rule(name, rule_from_json(await _json_body(request)))
+            # Answers are judged as they are served (strict mode marks a misfit in the journal), so an
+            # operator can steer the mock into a broken answer on purpose.
+            rule = await state.add_rule(name, _rule(await _json_body(request)), judged=False)
         except ScenarioError as exc:
             return admin_error(400, str(exc))
         return JSONResponse(rule.as_dict(), status_code=201)
@@ -149,9 +167,17 @@ def build_admin(state: MockState) -> Starlette:
             rule_id = int(request.path_params["rule_id"])
         except ValueError:
             return admin_error(400, "rule id must be an integer")
-        if not await state.store.remove_rule(_namespace(request), rule_id):
+        name = _namespace(request)
+        shared = next((r for r in await state.store.rules(name) if r.id == rule_id and r.layer == SHARED), None)
+        if shared is not None:
+            return admin_error(409, f"rule {rule_id} comes from {shared.source}; edit or remove it there (the file is reloaded)")
+        if not await state.store.remove_rule(name, rule_id):
             return admin_error(404, f"no rule {rule_id}")
         return JSONResponse({"deleted": rule_id})
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = await state.metrics.exposition(request.headers.get("accept"))
+        return Response(body, headers={"content-type": content_type})
 
     async def clock(request: Request) -> Response:
         name = _namespace(request)
@@ -269,6 +295,7 @@ def build_admin(state: MockState) -> Starlette:
         Route("/contracts/{contract_id}", contract, methods=["GET"]),
         Route("/rules", rules, methods=["GET", "POST", "DELETE"]),
         Route("/rules/{rule_id}", rule, methods=["DELETE"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/clock", clock, methods=["GET", "POST"]),
         Route("/quota", quota, methods=["GET", "POST", "DELETE"]),
         Route("/limits", limits, methods=["GET", "POST", "DELETE"]),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.types import Receive, Scope, Send
 
-from . import namespaces
+from . import namespaces, workers
 from .admin import PREFIX, build_admin
 from .config import Settings
 from .contracts import ContractRegistry
@@ -67,26 +68,46 @@ class MockApp:
             await self.websockets(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
+        background: list[asyncio.Task[None]] = []
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                await self._start()
+                background = await self._start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for task in background:
+                    task.cancel()
                 self.state.close()
+                try:
+                    await self.state.metrics.flush()  # what this process counted last
+                except StoreUnavailable:
+                    pass
                 await self.state.store.close()
+                if self.state.settings.worker_processes:
+                    workers.shut_down()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _start(self) -> None:
-        """A served mock delivers callbacks left due by an earlier run or another worker. An unreachable
-        store is no reason to die here (``serve`` checked it): requests answer 503 until it is back."""
+    async def _start(self) -> list[asyncio.Task[None]]:
+        """A served mock delivers callbacks left due by an earlier run or another worker, keeps its files
+        of canned replies as the shared rules, and adds what it counts to the store's metrics. An
+        unreachable store is no reason to die here (``serve`` checked it): requests answer 503 until it is back."""
+        background = []
         try:
             await self.state.store.open()
         except StoreUnavailable as exc:
             log.error("gptnb-mock: %s (requests answer 503 until it is back)", exc)
         if self.state.store.shared:
             self.state.callbacks.start()
+            background.append(asyncio.create_task(self.state.metrics.flush_every()))
+        files = self.state.rule_files
+        if files is not None:
+            try:
+                await files.reload_if_changed()  # a worker's first load: workers with the same files write them once
+            except StoreUnavailable as exc:
+                log.error("gptnb-mock: could not load the rule files: %s", exc)
+            background.append(asyncio.create_task(files.watch()))
+        return background
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, message: str) -> None:

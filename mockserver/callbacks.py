@@ -213,6 +213,8 @@ class CallbackDispatcher:
         return status, f"HTTP {status} (the receiver answered {response.status_code}, replaced: {fault.describe()})"
 
     async def _record(self, namespace: str, task_id: str, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
+        delivered = 0 < status < 500 and status != 429
+        self.state.metrics.callback("refused" if outcome.startswith("refused") else "delivered" if delivered else "failed")
         kept = compact(body, self.state.settings.journal_entry_bytes)
         entry = JournalEntry(0, time.time(), "POST", url, None, {}, kept, status, outcome, violations, kind="callback", task_id=task_id)
         await self.state.store.record(namespace, entry)

@@ -28,6 +28,7 @@ EPILOG = """examples:
   gptnb-mock serve                                  # http://127.0.0.1:8000, any key accepted
   gptnb-mock serve --port 9000 --api-key sk-test --strict --chunk-delay 50
   gptnb-mock serve --model-physics builtin --chaos 0.1 --chaos-seed 7   # real-model pacing, 10% faults
+  gptnb-mock serve --fixtures replies.yaml --fixtures aimock-fixtures/
   gptnb-mock serve --store redis://127.0.0.1:6379/0 --workers 2   # state shared by workers and replicas
   gptnb-mock contracts --family openai
   gptnb-mock validate --method POST --path /v1/chat/completions request.json
@@ -40,7 +41,7 @@ EPILOG = """examples:
   gptnb-mock drift cassettes/ --report drift.html
 
 Point any OpenAI-compatible client at http://127.0.0.1:8000/v1 with any key.
-The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock, tasks, namespaces, openapi.json, docs).
+The admin API lives under /__mock/ (health, reset, journal, contracts, rules, clock, tasks, namespaces, metrics, openapi.json, docs).
 A namespace (header X-Mock-Namespace: NAME, or the path prefix /__mock/ns/NAME/) keeps its own tasks, rules, journal and clock."""
 
 
@@ -53,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import MockApp
     from .guard import served_hosts
     from .proxy.cli import load_replay, replay_options
+    from .rulefiles import RuleFileError
     from .serving import install_log_redaction, uvicorn_options
     from .state import MockState, limits_of
     from .store import StoreUnavailable, open_store
@@ -107,6 +109,14 @@ def _serve(args: argparse.Namespace) -> int:
     except (ContractError, ValueError, StoreUnavailable) as exc:  # FaultSpecError and LimitError are ValueErrors
         print(f"gptnb-mock: {exc}", file=sys.stderr)
         return 2
+    try:
+        loaded = asyncio.run(_keep_files(state, args.fixtures or []))
+    except (RuleFileError, StoreUnavailable) as exc:
+        print(f"gptnb-mock: {exc}", file=sys.stderr)
+        return 2
+    if loaded is not None:
+        skipped = f", {len(loaded.skipped)} entries skipped (see GET /__mock/rules)" if loaded.skipped else ""
+        print(f"gptnb-mock: {len(loaded.rules)} canned replies from {', '.join(args.fixtures)}{skipped}; reloaded when they change", file=sys.stderr)
     options = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": args.access_log}
     options.update(uvicorn_options(args.max_header_bytes, args.shutdown_timeout))
     guarded = " (admin token required)" if settings.admin_token else ""
@@ -119,7 +129,14 @@ def _serve(args: argparse.Namespace) -> int:
         install_log_redaction()  # after uvicorn's logging set-up, so its handlers get the filter too
         uvicorn.Server(config).run()
         return 0
-    handed = {"settings": settings.to_json(), "store": args.store, "replay": replay, "max_header_bytes": args.max_header_bytes, "shutdown_timeout": args.shutdown_timeout}
+    handed = {
+        "settings": settings.to_json(),
+        "store": args.store,
+        "fixtures": args.fixtures or [],
+        "replay": replay,
+        "max_header_bytes": args.max_header_bytes,
+        "shutdown_timeout": args.shutdown_timeout,
+    }
     os.environ[WORKER_ENV] = json.dumps(handed)
     uvicorn.run("mockserver.cli:worker_app", factory=True, workers=args.workers, **options)
     return 0
@@ -166,10 +183,26 @@ async def _check_store(store: Any) -> None:
         await store.close()
 
 
+async def _keep_files(state: Any, paths: list[str]) -> Any:
+    """Make the files' rules the shared rules (none without files: a restart without --fixtures forgets
+    those of an earlier run); the files as loaded, or None. RuleFileError names what is wrong."""
+    from .rulefiles import RuleFiles, digest
+
+    try:
+        if not paths:
+            await state.store.replace_shared_rules([], digest([]))
+            return None
+        state.rule_files = RuleFiles([Path(p) for p in paths], state)
+        return await state.rule_files.load()
+    finally:
+        await state.store.close()
+
+
 def worker_app() -> Any:
     """The app of one ``--workers`` process (uvicorn imports this in each worker)."""
     from .app import MockApp
     from .proxy.cli import load_replay
+    from .rulefiles import RuleFiles
     from .serving import install_log_redaction, uvicorn_options
     from .state import MockState, limits_of
     from .store import open_store
@@ -181,6 +214,8 @@ def worker_app() -> Any:
     store = open_store(handed["store"], limits_of(settings), settings.clock, settings.clock_speed)
     state = MockState(settings, store=store)
     state.replay = load_replay(handed["replay"])  # each worker reads the recordings; how far they played is in the store
+    if handed["fixtures"]:
+        state.rule_files = RuleFiles([Path(p) for p in handed["fixtures"]], state)  # loaded (once for all) as the worker starts
     return MockApp(state=state)
 
 
@@ -365,6 +400,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(GENERATED_JSON),
         default="full",
         help="JSON made from your schemas (tool-call arguments, json_schema and JSON-mode replies): full fills every optional property, minimal only the required ones (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--fixtures",
+        action="append",
+        metavar="PATH",
+        help="canned replies from a JSON or YAML file, or every such file in a directory (repeatable); "
+        "aimock fixture files load as they are; files are reloaded when they change",
     )
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"], help="uvicorn log level (default: %(default)s)")
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True, help="log every request (default: on)")

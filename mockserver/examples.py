@@ -26,12 +26,15 @@ class Example:
 
 
 REAL_WORLD = "real_world"
-"""fixtures/real_world holds the real-traffic corpus, not documented examples."""
+AIMOCK = "aimock"
+NOT_EXAMPLES = frozenset({REAL_WORLD, AIMOCK})
+"""fixtures/real_world holds the real-traffic corpus and fixtures/aimock aimock's example fixture
+files, not documented examples."""
 
 
 def example_files() -> list[Path]:
     """Every documented example file (fixtures/<family>/<name>.json)."""
-    return sorted(p for p in fixtures_dir().glob("*/*.json") if p.parent.name != REAL_WORLD)
+    return sorted(p for p in fixtures_dir().glob("*/*.json") if p.parent.name not in NOT_EXAMPLES)
 
 
 @functools.cache

@@ -50,6 +50,8 @@ class JournalEntry:
     """``request`` for calls the mock answered, ``callback`` for deliveries it made."""
     fault: str | None = None
     """The fault steering gave this answer, in scenario words (``drop_after=3``, ``chaos: reset``)."""
+    rule: int | None = None
+    """The steering rule that answered, if one did."""
     events: list[dict[str, Any]] | None = None
     """A stream's events as sent: ``{"at_ms", "event", "data"}``, ``at_ms`` after the answer began."""
     frames: list[dict[str, Any]] | None = None
@@ -97,6 +99,7 @@ class JournalEntry:
             "duration_ms": round(self.duration_ms, 3),
             "kind": self.kind,
             "fault": self.fault,
+            "rule": self.rule,
             "task": self.task_id,
         }
 

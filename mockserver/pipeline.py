@@ -27,10 +27,12 @@ import orjson
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from . import errors, namespaces, parsing, sse
+from . import conversation, errors, namespaces, parsing, sse
 from .absent import may_hold
+from .canned import Canned
 from .compaction import compact
 from .contracts import Contract
+from .conversation import Facts
 from .families import is_stateless
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
@@ -39,12 +41,13 @@ from .faults.desk import FAULT_NOTE
 from .headers import HeaderMap
 from .ids import request_id, request_id_headers
 from .journal import JournalEntry, Timeline
+from .metrics import NO_CONTRACT, NO_NAMESPACE, Metrics
 from .quota.desk import Admission, admit
 from .replies import BinaryReply, JsonReply, Reply, SseEvent, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
 from .state import MockState, NamespaceState
-from .steering import SCENARIO_HEADERS, Rule, ScenarioError, parse_scenario
+from .steering import SCENARIO_HEADERS, Rule, ScenarioError, Taken, parse_scenario
 from .store import DEFAULT_NAMESPACE, Entered, StoreUnavailable
 
 log = logging.getLogger("gptnb_mock")
@@ -73,6 +76,15 @@ class Call:
     request_id: str
     state: NamespaceState
     extras: dict[str, Any] = field(default_factory=dict)
+    rule: Rule | None = None
+    """The steering rule that answers, if one does."""
+    canned: Canned | None = None
+    """The steering rule's reply this handler renders (an assistant turn, an embedding, a task outcome)."""
+
+    @functools.cached_property
+    def facts(self) -> Facts:
+        """What the request says (model, last user message, tools ...), read once when a rule asks."""
+        return conversation.read(self)
 
     @property
     def seed(self) -> int:
@@ -180,7 +192,7 @@ class Pipeline:
             if space is not None:
                 gone = JournalEntry(0, space.clock.now(), method, path, reached.id if reached else None, dict(query_pairs), logged_body, CLIENT_CLOSED)
                 gone.response = "(the client disconnected before the answer)"
-                await _Recorder(space, gone, started).record_once()
+                await _Recorder(space, gone, started, self.state.metrics).record_once()
             if admission is not None:
                 await admission.close()
             return
@@ -193,6 +205,8 @@ class Pipeline:
             entry = JournalEntry(0, when, method, path, reached.id if reached else None, dict(query_pairs), logged_body, reply.status)
             if call is not None:
                 entry.fault = call.extras.get(FAULT_NOTE)
+                if call.rule is not None:
+                    entry.rule = call.rule.id or None  # a header's one-off rule has no id
             # The mock's word on its own steering is not an upstream answer: no contract judges it.
             if prepared is not None and self.state.settings.strict and not _steering(refusal):
                 reply = prepared.judge.watch(reply, entry.violations)
@@ -363,15 +377,15 @@ class Pipeline:
             raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
 
     async def _answer(self, prepared: Prepared, call: Call, scope: Scope, receive: Receive, send: Send) -> tuple[Reply, Delivery | None]:
-        rule = await self.steering_rule(call)
+        taken = await self.steering_rule(call)
         delivery = None
         faults = self.state.faults
-        if rule is not None or not faults.idle:  # the common request skips faults altogether
-            rule, delivery = await faults.steer(rule, call, scope, receive, send)
-        delay = self.state.settings.latency_ms + (rule.delay_ms if rule else 0)
+        if taken is not None or not faults.idle:  # the common request skips faults altogether
+            taken, delivery = await faults.steer(taken, call, scope, receive, send)
+        delay = self.state.settings.latency_ms + (taken.rule.delay_ms if taken else 0)
         if delay:
             await _wait_for_client(delay / 1000, receive)
-        reply = await self._steer(rule, call) if rule is not None else None
+        reply = await self._steer(taken, call) if taken is not None else None
         if reply is None and self.state.replay is not None:  # recorded traffic answers before the fake (serve --replay)
             reply = await self.state.replay.answer(call)
         if reply is None:
@@ -384,16 +398,18 @@ class Pipeline:
             reply = await delivery.prepare(reply)
         return reply, delivery
 
-    async def steering_rule(self, call: Call) -> Rule | None:
-        """The request's own scenario header, else the first of the namespace's rules that matches."""
-        rule = _scenario(call.headers)
-        if rule is None and call.state.rules.rules:  # no rules (the common case): nothing to await
-            rule = await call.state.rules.take(call.contract.id, call.path)
-        return rule
+    async def steering_rule(self, call: Call) -> Taken | None:
+        """The request's own scenario header, else the first of the namespace's rules that answers it."""
+        taken = _scenario(call.headers)
+        if taken is None and call.state.rules.rules:  # no rules (the common case): nothing to await
+            taken = await call.state.rules.take(call)
+        return taken
 
-    async def _steer(self, rule: Rule, call: Call) -> Reply | None:
-        if rule.fail_task is not None:
-            call.extras["fail_task"] = rule.fail_task
+    async def _steer(self, taken: Taken, call: Call) -> Reply | None:
+        """The rule's answer, or None when the handler answers (rendering the rule's reply, if any)."""
+        rule, reply = taken.rule, taken.reply
+        call.rule = rule
+        call.canned = reply
         if rule.callback is not None:
             call.extras["callback_fault"] = rule.callback
         if rule.side_effect is not None:
@@ -401,18 +417,19 @@ class Pipeline:
             result = await result if inspect.isawaitable(result) else result
             if result is None:
                 return None
-            return result if isinstance(result, (JsonReply, TextReply, BinaryReply, StreamReply)) else JsonReply(result, status=rule.status or 200)
-        if rule.example is not None:
-            example = find_example(call.contract, rule.example)
+            return result if isinstance(result, (JsonReply, TextReply, BinaryReply, StreamReply)) else JsonReply(result, status=200)
+        if reply.example is not None:
+            example = find_example(call.contract, reply.example)
             if example is None:
                 names = ", ".join(e["name"] for e in call.contract.examples)
-                raise ApiError(400, errors.STEERING, f"{call.contract.id} has no example {rule.example!r} (it has: {names})", code="invalid_request")
+                raise ApiError(400, errors.STEERING, f"{call.contract.id} has no example {reply.example!r} (it has: {names})", code="invalid_request")
             return reply_from_example(example, call.contract)
-        if rule.body is not None:
-            return JsonReply(rule.body, status=rule.status or 200)
-        if rule.status is not None and rule.status >= 400:
-            message = rule.message or f"injected fault: HTTP {rule.status}"
-            raise ApiError(rule.status, errors.FAULT, message)
+        if reply.body is not None:
+            return JsonReply(reply.body, status=reply.status or 200)
+        if reply.error is not None:
+            error = reply.error
+            extra = {"type": error.type} if error.type else None
+            raise ApiError(reply.status or 500, errors.FAULT, error.message, param=error.param, code=error.code, extra=extra)
         return None
 
     async def _send(
@@ -433,7 +450,7 @@ class Pipeline:
         namespace has changed since, nothing is sent or journalled and the current view is returned.
         A ``delivery`` paces and breaks the answer as steering asked."""
         ids = request_id_headers(rid)
-        recorder = _Recorder(space, entry, started)
+        recorder = _Recorder(space, entry, started, self.state.metrics)
         if delivery is not None:
             send = delivery.sender(send)
         if isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes)):
@@ -446,9 +463,9 @@ class Pipeline:
                 timeline = Timeline(self.state.settings.journal_entry_bytes)
                 entry.events = timeline.items
                 if delivery is None:
-                    chunks = _frame(reply, timeline, recorder)
+                    chunks = _frame(reply, timeline, recorder, self.state.metrics)
                 else:
-                    chunks = delivery.frames(reply, functools.partial(_note, timeline), recorder.record_once)
+                    chunks = _faulted(delivery, reply, timeline, recorder, self.state.metrics)
                 media, entry.response = reply.media_type, "(event stream)"
             else:  # another server's bytes (a side effect's, a recording's): its content type as written, no charset added
                 chunks, media, entry.response = _recorded(reply.data, recorder), None, f"(bytes of {reply.media_type} as they came)"
@@ -497,20 +514,23 @@ class Pipeline:
 
 
 class _Recorder:
-    """Journals one exchange once, when it is complete (a stream: before its last event goes out)."""
+    """Journals one exchange once, when it is complete (a stream: before its last event goes out), and
+    counts it in the metrics."""
 
-    def __init__(self, space: NamespaceState | None, entry: JournalEntry, started: float) -> None:
+    def __init__(self, space: NamespaceState | None, entry: JournalEntry, started: float, metrics: Metrics) -> None:
         self.space = space
         self.entry = entry
         self.started = started
-        self.done = space is None
+        self.metrics = metrics
+        self.done = False
 
     async def record_once(self) -> None:
         if self.done:
             return
         self.done = True
-        self.entry.duration_ms = (time.perf_counter() - self.started) * 1000
-        assert self.space is not None
+        self._count()
+        if self.space is None:
+            return
         try:
             await self.space.journal.record(self.entry)
         except StoreUnavailable:
@@ -522,8 +542,15 @@ class _Recorder:
         assert self.space is not None
         self.entry.duration_ms = (time.perf_counter() - self.started) * 1000
         changed = await self.space.journal.record_unless_changed(self.entry, self.space.version)
-        self.done = changed is None
+        if changed is None:
+            self.done = True
+            self._count()
         return changed
+
+    def _count(self) -> None:
+        self.entry.duration_ms = (time.perf_counter() - self.started) * 1000
+        namespace = self.space.namespace if self.space is not None else NO_NAMESPACE
+        self.metrics.request(self.entry.contract_id, self.entry.status, namespace, self.entry.duration_ms / 1000)
 
 
 async def _wait_for_client(seconds: float, receive: Receive) -> None:
@@ -550,13 +577,14 @@ def _known_key(key: str, keys: frozenset[str]) -> bool:
     return sum(hmac.compare_digest(given, known.encode()) for known in keys) > 0
 
 
-def _scenario(headers: HeaderMap) -> Rule | None:
+def _scenario(headers: HeaderMap) -> Taken | None:
     """The rule a request's own scenario header asks for (it comes before the namespace's rules)."""
     for name in SCENARIO_HEADERS:
         value = headers.get(name)
         if value and (name != "prefer" or any(f"{key}=" in value for key in ("code", "delay", "example", "fail"))):
             try:
-                return parse_scenario(value)
+                rule = parse_scenario(value)
+                return Taken(rule, rule.replies[0])
             except ScenarioError as exc:
                 raise ApiError(400, errors.STEERING, f"Invalid {name} header: {exc}", code="invalid_request") from None
     return None
@@ -584,19 +612,40 @@ def _documented_reply(contract: Contract) -> Reply:
     return reply_from_example(example, contract)
 
 
-async def _frame(reply: StreamReply, timeline: Timeline, recorder: _Recorder) -> AsyncIterator[bytes]:
+async def _frame(reply: StreamReply, timeline: Timeline, recorder: _Recorder, metrics: Metrics) -> AsyncIterator[bytes]:
     """The stream on the wire; each event is noted on ``timeline`` (the journal entry's) as it goes out.
     The entry is recorded before the terminator goes, so a client that read to the end finds it whole."""
-    async for item in reply.events:
-        chunk = sse.encode(item)
+    sent = 0
+    try:
+        async for item in reply.events:
+            chunk = sse.encode(item)
+            _note(timeline, item, chunk)
+            yield chunk
+            sent += 1
+        terminator = sse.encode_terminator(reply.terminator) if reply.terminator is not None else None
+        if terminator is not None:
+            timeline.add({"event": None}, reply.terminator, len(terminator))  # noted as it is about to go out
+        await recorder.record_once()
+        if terminator is not None:
+            yield terminator
+    finally:  # counted even when the client leaves halfway
+        metrics.stream(recorder.entry.contract_id or NO_CONTRACT, sent)
+
+
+async def _faulted(delivery: Delivery, reply: StreamReply, timeline: Timeline, recorder: _Recorder, metrics: Metrics) -> AsyncIterator[bytes]:
+    """A stream as its faults and physics deliver it, noted and counted as ``_frame`` does a plain one."""
+    sent = 0
+
+    def note(item: Any, chunk: bytes) -> None:
+        nonlocal sent
         _note(timeline, item, chunk)
-        yield chunk
-    terminator = sse.encode_terminator(reply.terminator) if reply.terminator is not None else None
-    if terminator is not None:
-        timeline.add({"event": None}, reply.terminator, len(terminator))  # noted as it is about to go out
-    await recorder.record_once()
-    if terminator is not None:
-        yield terminator
+        sent += item is not reply.terminator
+
+    try:
+        async for chunk in delivery.frames(reply, note, recorder.record_once):
+            yield chunk
+    finally:
+        metrics.stream(recorder.entry.contract_id or NO_CONTRACT, sent)
 
 
 def _note(timeline: Timeline, item: Any, chunk: bytes) -> None:

@@ -54,11 +54,19 @@ def _header_limited() -> type:
         _in_head = True
 
         def data_received(self, data: bytes) -> None:
+            if self._in_head and self._head_bytes + len(data) > self.limit:
+                # One read may hold the end of the head and the start of a large body: the parser
+                # gets the bytes the limit allows, and the rest only if the head ended within them.
+                allowed = self.limit - self._head_bytes
+                self._head_bytes = self.limit
+                super().data_received(data[:allowed])
+                if self._in_head:
+                    self._refuse()
+                elif not self.transport.is_closing():
+                    super().data_received(data[allowed:])
+                return
             if self._in_head:
                 self._head_bytes += len(data)
-                if self._head_bytes > self.limit:
-                    self._refuse()
-                    return
             super().data_received(data)
 
         def on_message_begin(self) -> None:

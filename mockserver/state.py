@@ -12,8 +12,11 @@ from .contracts import ContractRegistry, default_registry
 from .families import Handler, load_all
 from .faults.desk import FaultDesk
 from .journal import Journal
+from .metrics import Metrics
 from .quota.limits import QuotaStart
-from .steering import RuleBook
+from .rulecheck import prepare
+from .rulefiles import RuleFiles
+from .steering import Rule, RuleBook
 from .store import DEFAULT_NAMESPACE, Entered, Limits, MemoryStore, Store
 from .tasks import TaskEngine
 
@@ -32,10 +35,19 @@ class MockState:
         self.store.quota_start = quota_start(self.settings)
         self.callbacks = CallbackDispatcher(self)
         self.faults = FaultDesk(self.settings)
+        self.metrics = Metrics(self)
+        self.rule_files: RuleFiles | None = None
+        """Files of canned replies this instance keeps as the shared rules (``serve --fixtures``)."""
         self._entered: dict[str, NamespaceState] = {}
         self.replay: Replay | None = None
         """Recorded exchanges that answer before the fake (``serve --replay``, cassettes in the fixtures);
         how far they have played is each namespace's, in the store."""
+
+    async def add_rule(self, namespace: str, rule: Rule, *, judged: bool = True) -> Rule:
+        """Work out which contracts the rule can answer and judge its replies (ScenarioError if it cannot
+        stand), then keep it in the namespace. Strict mode refuses replies that break their contracts,
+        unless ``judged`` is False: then they are kept with notes and judged as they are served."""
+        return await self.store.add_rule(namespace, prepare(rule, self.registry, judged and self.settings.strict))
 
     async def enter(self, namespace: str = DEFAULT_NAMESPACE) -> NamespaceState:
         """The namespace as a request sees it (one read of the store)."""

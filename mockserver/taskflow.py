@@ -18,11 +18,39 @@ if TYPE_CHECKING:
 FAIL_MARKER = "mock-fail"
 
 
+# Families whose finished tasks hand out the media URLs a rule's task outcome gives.
+_URL_FAMILIES: set[str] = set()
+OUTCOME = "outcome_urls"
+"""Where a task keeps the URLs its steering rule gave (``Task.data``), by media kind."""
+
+
+def hands_out_urls(*families: str) -> None:
+    """Declare that these families put a rule's ``task`` URLs into their finished tasks."""
+    _URL_FAMILIES.update(families)
+
+
+def delivers_urls(family: str) -> bool:
+    return family in _URL_FAMILIES
+
+
+def url_families() -> frozenset[str]:
+    return frozenset(_URL_FAMILIES)
+
+
+def outcome_url(task: Task, kind: str, index: int, made: str) -> str:
+    """The ``index``th URL of ``kind`` (images, audio, videos) the rule gave the task, else ``made``.
+
+    When fewer URLs were given than the family hands out, the last one repeats.
+    """
+    given = task.data.get(OUTCOME, {}).get(kind)
+    return given[min(index, len(given) - 1)] if given else made
+
+
 def planned_failure(call: Call, task_id: str) -> str | None:
     """Why the task about to be created will fail, or None: steering rule, marker, failure rate."""
-    steered = call.extras.get("fail_task")
-    if steered:
-        return steered
+    outcome = call.canned.task if call.canned is not None else None
+    if outcome is not None and outcome.fail:
+        return outcome.fail
     if _mentions(call.body, FAIL_MARKER):
         return f"failed on request ({FAIL_MARKER} in the request)"
     rate = call.state.settings.task_failure_rate
@@ -60,7 +88,11 @@ def task_for(call: Call, **fields: Any) -> Task:
         "owner": call.api_key,
         "callback_url": callback_url(call),
     }
-    return Task(**{**defaults, **fields})
+    task = Task(**{**defaults, **fields})
+    outcome = call.canned.task if call.canned is not None else None
+    if outcome is not None and outcome.urls:
+        task.data[OUTCOME] = {kind: list(urls) for kind, urls in outcome.urls.items()}
+    return task
 
 
 async def stored(call: Call, task_id: str, family: str, kind: str) -> Task | None:

@@ -83,31 +83,41 @@ class WebSocketGate:
         started = time.perf_counter()
         frames = Timeline(settings.journal_entry_bytes)
         entry.frames = frames.items
+        recorded = False
+
+        async def record_once() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                entry.duration_ms = (time.perf_counter() - started) * 1000
+                await _record(space, entry)
+
         try:
             socket = WebSocket(scope, _noting_receive(receive, frames), _noting_send(send, frames))
-            socket = socket if delivery is None else delivery.socket(socket)
+            socket = socket if delivery is None else delivery.socket(socket, record_once)
             await handler(call, socket if admission is None else admission.socket(socket), entry)  # type: ignore[call-arg]
         except Exception:  # a bug in the mock: log it; the client sees the socket close
             log.exception("gptnb-mock WebSocket session %s failed", path)
         finally:
             if admission is not None:
                 await admission.close()
-        entry.duration_ms = (time.perf_counter() - started) * 1000
-        await _record(space, entry)
+        await record_once()
 
     async def _steered(self, call: Call, scope: Scope, receive: Receive, send: Send) -> Delivery | None:
         """The session as steering wants it: refused with the rule's error, delayed, or paced and
         faulted event by event (serve-wide physics and chaos too) by the delivery it answers."""
-        rule = await self.pipeline.steering_rule(call)
+        taken = await self.pipeline.steering_rule(call)
         faults = self.pipeline.state.faults
-        if rule is None and faults.idle:
+        if taken is None and faults.idle:
             return None
-        rule, delivery = await faults.steer(rule, call, scope, receive, send, websocket=True)
-        if rule is not None:
-            if rule.status is not None and rule.status >= 400:
-                raise ApiError(rule.status, errors.FAULT, rule.message or f"injected fault: HTTP {rule.status}")
-            if rule.body is not None or rule.example is not None or rule.side_effect is not None:
-                raise refuse("example" if rule.example is not None else "body", "a canned answer applies to HTTP routes, not to WebSocket sessions")
+        taken, delivery = await faults.steer(taken, call, scope, receive, send, websocket=True)
+        if taken is not None:
+            rule, reply = taken.rule, taken.reply
+            call.rule = rule
+            if reply.error is not None:
+                raise ApiError(reply.status or 500, errors.FAULT, reply.error.message)
+            if reply.kinds or rule.side_effect is not None:
+                raise refuse("example" if reply.example is not None else "reply", "a canned answer applies to HTTP routes, not to WebSocket sessions")
             if rule.delay_ms:
                 await asyncio.sleep(rule.delay_ms / 1000)
         return delivery

@@ -15,7 +15,7 @@ from mockserver.journal import JournalEntry
 from mockserver.quota import desk as quota_desk
 from mockserver.quota.limits import Limit
 from mockserver.state import MockState
-from mockserver.steering import Rule, rule_from_fields
+from mockserver.steering import FILES, LAYER_NAMES, SHARED, Rule, rule_from_json, rule_to_json
 from mockserver.store import run_sync
 from mockserver.tasks import Step, Task, TaskView
 
@@ -26,7 +26,7 @@ PAGE = 1000  # the admin API's largest page
 class Controls(Protocol):
     namespace: str
 
-    def add_rule(self, rule: Rule) -> None: ...
+    def add_rule(self, rule: Rule) -> Rule: ...
     def rules(self) -> list[Rule]: ...
     def replace_rules(self, rules: list[Rule]) -> None: ...
     def journal(self) -> list[JournalEntry]: ...
@@ -54,8 +54,8 @@ class InProcess:
     def _space(self) -> Any:
         return run_sync(self.state.enter(self.namespace))
 
-    def add_rule(self, rule: Rule) -> None:
-        run_sync(self.state.store.add_rule(self.namespace, rule))
+    def add_rule(self, rule: Rule) -> Rule:
+        return run_sync(self.state.store.add_rule(self.namespace, rule))
 
     def rules(self) -> list[Rule]:
         return run_sync(self.state.store.rules(self.namespace))
@@ -133,17 +133,21 @@ class OverHttp:
             raise RuntimeError(f"gptnb-mock admin API: {method} {path} answered {answer.status_code}: {answer.text[:500]}")
         return answer.json()
 
-    def add_rule(self, rule: Rule) -> None:
+    def add_rule(self, rule: Rule) -> Rule:
         if rule.side_effect is not None:
             raise TypeError("Python side effects (respond(text=/content=/headers=), mock(side_effect=)) need the in-process mock: drop --gptnb-server-url")
-        self._call("POST", "/rules", json=_rule_json(rule))
+        sent = rule_to_json(rule)
+        if rule.layer == FILES:
+            sent["source"] = rule.source  # tried after the rules added at run time, as a file's
+        return _listed_rule(self._call("POST", "/rules", json=sent))
 
     def rules(self) -> list[Rule]:
-        return [_rule_from_json(r) for r in self._call("GET", "/rules")["rules"]]
+        return [_listed_rule(r) for r in self._call("GET", "/rules")["rules"]]
 
     def replace_rules(self, rules: list[Rule]) -> None:
         self._call("DELETE", "/rules")
-        for rule in reversed(rules):  # oldest first, so the newest is matched first again
+        own = [rule for rule in rules if rule.layer != SHARED]
+        for rule in sorted(own, key=lambda r: r.id):  # in the order first added, so they are tried as before
             self.add_rule(rule)
 
     def journal(self) -> list[JournalEntry]:
@@ -212,12 +216,13 @@ class OverHttp:
         self.http.close()
 
 
-def _rule_json(rule: Rule) -> dict[str, Any]:
-    return {name: value for name, value in rule.fields().items() if value is not None}
-
-
-def _rule_from_json(data: dict[str, Any]) -> Rule:
-    return rule_from_fields({name: value for name, value in data.items() if name not in ("hits", "python")}, data["hits"])
+def _listed_rule(listed: dict[str, Any]) -> Rule:
+    """A rule as the admin API lists it."""
+    own = {k: v for k, v in listed.items() if k not in ("id", "hits", "source", "layer", "notes", "python")}
+    rule = rule_from_json(own, listed["source"])
+    rule.id, rule.hits, rule.notes = listed["id"], listed["hits"], tuple(listed["notes"])
+    rule.layer = next(layer for layer, name in LAYER_NAMES.items() if name == listed["layer"])
+    return rule
 
 
 def _view(summary: dict[str, Any]) -> TaskView:

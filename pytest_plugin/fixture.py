@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from mockserver import rulefiles
+from mockserver.canned import Canned, ErrorReply, TaskOutcome
 from mockserver.contracts import Contract, ContractRegistry
 from mockserver.faults.chaos import DEFAULT_MIX
 from mockserver.journal import JournalEntry
+from mockserver.matching import Match
 from mockserver.quota.limits import Limit, limit_from_fields
 from mockserver.quota.prices import parse_amount
 from mockserver.replies import BinaryReply, JsonReply, Reply, TextReply
-from mockserver.steering import Rule, ScenarioError, parse_scenario, rule_from_json
+from mockserver.rulecheck import prepare
+from mockserver.steering import FIXTURE, Rule, parse_scenario, rule_from_json
 from mockserver.tasks import TaskView
 
 from .controls import Controls
@@ -45,15 +51,21 @@ class CallList(list[JournalEntry]):
 
 
 class MockRoute:
-    """The steering handle for one contract (or a glob of contracts, or a path glob)."""
+    """The steering handle for one contract (or a glob of contracts, or a path glob), optionally
+    narrowed by a ``match`` on what the request says (see the README's "Canned replies from files")."""
 
-    def __init__(self, mock: GptnbMock, contract: str, path: str | None) -> None:
+    def __init__(self, mock: GptnbMock, contract: str, path: str | None, match: dict[str, Any] | None = None) -> None:
         self._mock = mock
         self.contract = contract
         self.path = path
+        self.match = match
+        self._compiled = Match(match) if match is not None else None
+        self._rules: set[int] = set()
 
-    def _add(self, **rule: Any) -> MockRoute:
-        return self._rule(Rule(**rule))
+    def _add(self, reply: Canned | None = None, *, judged: bool = True, **rule: Any) -> MockRoute:
+        added = Rule(contract=self.contract, path=self.path, match=self._compiled, replies=(reply or Canned(),), source=FIXTURE, **rule)
+        self._rules.add(self._mock.keep(added, judged=judged).id)
+        return self
 
     def respond(
         self,
@@ -66,9 +78,10 @@ class MockRoute:
         headers: dict[str, str] | None = None,
         times: int | None = None,
     ) -> MockRoute:
-        """Answer with exactly this (JSON by default; ``text`` or raw ``content`` otherwise)."""
+        """Answer with exactly this (JSON by default; ``text`` or raw ``content`` otherwise). It is judged
+        against the contract as it is served: in strict mode a misfit fails the test, naming the request."""
         if json is not None and text is None and content is None and content_type is None and not headers:
-            return self._add(status=status, body=json, times=times)  # a plain rule: any mock can hold it
+            return self._add(Canned(body=json, status=status), times=times, judged=False)  # a plain rule: any mock can hold it
         reply: Reply
         if content is not None:
             reply = BinaryReply(content, media_type=content_type or "application/octet-stream", status=status, headers=headers or {})
@@ -82,18 +95,53 @@ class MockRoute:
         """Answer with the family's own error body for ``status`` (429, 500, 503 …)."""
         if not 400 <= status <= 599:
             raise ValueError(f"fail({status}): only error statuses (400-599) are injected; use .respond(status=...) for other answers")
-        return self._add(status=status, message=message, times=times)
+        return self._add(Canned(error=ErrorReply(message or f"injected fault: HTTP {status}"), status=status), times=times)
 
     def fail_task(self, reason: str = "failed by the test", *, times: int | None = None) -> MockRoute:
         """Accept the request, but the task it creates fails (with the family's failure fields)."""
-        return self._add(fail_task=reason, times=times)
+        return self._add(Canned(task=TaskOutcome(fail=reason)), times=times)
+
+    def finish_task(self, *, images: Sequence[str] = (), audio: Sequence[str] = (), videos: Sequence[str] = (), times: int | None = None) -> MockRoute:
+        """Accept the request; the task it creates finishes, on the clock, with these media URLs."""
+        urls = {kind: tuple(given) for kind, given in (("images", images), ("audio", audio), ("videos", videos)) if given}
+        if not urls:
+            raise ValueError("finish_task needs images, audio or videos URLs")
+        return self._add(Canned(task=TaskOutcome(urls=urls)), times=times)
+
+    def reply(
+        self,
+        content: str | None = None,
+        *,
+        tool_calls: Sequence[dict[str, Any]] | None = None,
+        refusal: str | None = None,
+        embedding: Sequence[float] | Sequence[Sequence[float]] | None = None,
+        stream: dict[str, float] | None = None,
+        times: int | None = None,
+    ) -> MockRoute:
+        """Answer as the model would with exactly this turn (or embedding), in the contract's own
+        format: same body shape, stream framing and usage as a generated answer."""
+        spec: dict[str, Any] = {"content": content, "tool_calls": tool_calls, "refusal": refusal, "embedding": embedding}
+        rule = {"reply": {k: v for k, v in spec.items() if v is not None}, "times": times, "stream": stream}
+        return self._add_json(rule)
+
+    def replies(self, *replies: dict[str, Any], times: int | None = None) -> MockRoute:
+        """Answer the first call with the first reply, the next with the next; the last one repeats.
+
+        Each reply is written as in a fixture file: ``{"content": ...}``, ``{"error": ..., "status": 429}`` …
+        """
+        return self._add_json({"replies": list(replies), "times": times})
+
+    def _add_json(self, rule: dict[str, Any]) -> MockRoute:
+        spec = {"contract": self.contract, "path": self.path, "match": self.match, **rule}
+        self._rules.add(self._mock.add_rule({k: v for k, v in spec.items() if v is not None}).id)
+        return self
 
     def delay(self, milliseconds: int, *, times: int | None = None) -> MockRoute:
         return self._add(delay_ms=milliseconds, times=times)
 
     def example(self, name: str, *, times: int | None = None) -> MockRoute:
         """Answer with a documented example's response (see the contract's ``examples``)."""
-        return self._add(example=name, times=times)
+        return self._add(Canned(example=name), times=times)
 
     def mock(self, side_effect: Callable[[Any], Any], *, times: int | None = None) -> MockRoute:
         """``side_effect(call)`` (sync or async) returns an ``httpx``/``httpx2`` Response, a JSON body,
@@ -104,12 +152,10 @@ class MockRoute:
 
     def fault(self, scenario: str, *, times: int | None = None) -> MockRoute:
         """Any scenario in the header's words: ``.fault("stall_at=2:500; missing_usage")``."""
-        try:
-            rule = parse_scenario(scenario)
-        except ScenarioError as exc:
-            raise ValueError(str(exc)) from None
-        rule.times = times
-        return self._rule(rule)
+        rule = parse_scenario(scenario)
+        rule.contract, rule.path, rule.match, rule.times, rule.source = self.contract, self.path, self._compiled, times, FIXTURE
+        self._rules.add(self._mock.keep(rule).id)
+        return self
 
     def drop_after(self, events: int, *, times: int | None = None) -> MockRoute:
         """Close the connection after ``events`` events, without the terminator (WebSocket: drop the socket)."""
@@ -168,19 +214,13 @@ class MockRoute:
         return self._json(times, callback_delay=milliseconds)
 
     def _json(self, times: int | None, **fields: Any) -> MockRoute:
-        try:
-            rule = rule_from_json({"contract": self.contract, "path": self.path, "times": times, **fields})
-        except ScenarioError as exc:
-            raise ValueError(str(exc)) from None
-        return self._rule(rule)
-
-    def _rule(self, rule: Rule) -> MockRoute:
-        rule.contract, rule.path = self.contract, self.path
-        self._mock.controls.add_rule(rule)
-        return self
+        return self._add_json({**fields, "times": times})
 
     @property
     def calls(self) -> CallList:
+        """The calls this route's contract (and path) received; with a ``match``, those its rules answered."""
+        if self._compiled is not None:
+            return CallList(c for c in self._mock.calls if c.rule in self._rules)
         return CallList(c for c in self._mock.calls if _matches(c, self.contract, self.path))
 
     @property
@@ -301,6 +341,8 @@ class GptnbMock:
         self.registry = registry
         self.base_url = base_url.rstrip("/")
         self._snapshot: list[Rule] = []
+        self._files: list[Rule] = []
+        """Rules this test loaded from files, in load order (added again after a reset)."""
 
     @property
     def namespace(self) -> str:
@@ -341,14 +383,32 @@ class GptnbMock:
         """Callback deliveries the mock made (each attempt), oldest first."""
         return CallList(e for e in self.controls.journal() if e.kind == "callback")
 
-    def route(self, contract: str = "*", *, path: str | None = None) -> MockRoute:
-        """A handle on a contract id (globs allowed: ``"openai.*"``) or, with ``path=``, a path glob."""
+    def route(self, contract: str = "*", *, path: str | None = None, match: dict[str, Any] | None = None) -> MockRoute:
+        """A handle on a contract id (globs allowed: ``"openai.*"``) or, with ``path=``, a path glob;
+        ``match`` narrows it to requests that say something (``{"user_message": "refund"}``)."""
         if path is None and not any(ch in contract for ch in "*?[") and contract not in self.registry:
             ids = sorted(c.id for c in self.registry)
             # A typo is the usual cause: name the close ids first, not the alphabetically first ones.
             known = ", ".join(difflib.get_close_matches(contract, ids, n=8, cutoff=0.6) or ids[:8])
             raise KeyError(f"unknown contract id {contract!r} (e.g. {known}, …)")
-        return MockRoute(self, contract, path)
+        return MockRoute(self, contract, path, match)
+
+    def add_rule(self, spec: dict[str, Any], *, source: str = FIXTURE) -> Rule:
+        """A rule in its JSON form (as the admin API and fixture files write it), checked and added."""
+        return self.keep(rule_from_json(spec, source))
+
+    def keep(self, rule: Rule, *, judged: bool = True) -> Rule:
+        """Check the rule against the contracts and add it to this test's namespace. Strict mode refuses
+        replies that break their contracts, unless ``judged`` is False: then they are judged as served."""
+        return self.controls.add_rule(prepare(rule, self.registry, judged and self.controls.strict()))
+
+    def load_fixtures(self, *paths: str | os.PathLike[str]) -> list[Rule]:
+        """Load files of canned replies (JSON or YAML; ours or aimock's) after this test's file rules;
+        the rules loaded. A malformed file raises ``RuleFileError`` naming the file and the entry, and
+        nothing of it is used. They stay through ``reset()``, counting afresh."""
+        found = rulefiles.load([Path(p) for p in paths], self.registry, self.controls.strict()).rules
+        self._files += found
+        return [self.controls.add_rule(rule) for rule in found]
 
     def contract(self, contract_id: str) -> Contract:
         return self.registry[contract_id]
@@ -358,7 +418,10 @@ class GptnbMock:
         return [f"{entry.method} {entry.path} -> {entry.status}: {v}" for entry in self.controls.journal() for v in entry.violations]
 
     def reset(self) -> None:
+        """Forget the calls, tasks, rules and clock of this test's namespace; rules loaded from files stay, counting afresh."""
         self.controls.reset()
+        for rule in self._files:
+            self.controls.add_rule(rule)
 
     def snapshot(self) -> None:
         self._snapshot = self.controls.rules()

@@ -8,15 +8,18 @@ when, in strict mode, the mock's own answers broke their contracts.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from mockserver import rulefiles
 from mockserver.app import MockApp
 from mockserver.clock import MODES
 from mockserver.config import Settings
@@ -53,6 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("gptnb_hosts", "extra hosts the gptnb fixture intercepts", type="linelist", default=[])
     parser.addini("gptnb_seed", "seed for generated content", default="0")
     parser.addini("gptnb_strict", "fail a test whose mock responses break their contracts", type="bool", default=True)
+    parser.addini("gptnb_fixtures", "files or directories of canned replies every test gets (relative to the ini file)", type="linelist", default=[])
     add_options(group, parser)
 
 
@@ -60,7 +64,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, generated_json='full', physics=None, model_physics=None, "
-        "chaos=None, chaos_seed=None, cassette=None, replay_timing='fast'): configure the gptnb and gptnb_server fixtures for one test; "
+        "chaos=None, chaos_seed=None, fixtures=(), cassette=None, replay_timing='fast'): configure the gptnb and gptnb_server fixtures for one "
+        "test; fixtures= loads files of canned replies; "
         "cassette='name' replays (or, with --gptnb-record, records) cassettes/<name>/",
     )
 
@@ -73,7 +78,7 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
         "seed": int(config.getini("gptnb_seed")) if seed is None else seed,
         "strict": bool(config.getini("gptnb_strict")) if strict_option is None else strict_option == "on",
     }
-    overrides = {k: v for k, v in _marker_options(request).items() if k not in CASSETTE_OPTIONS}
+    overrides = {k: v for k, v in _marker_options(request).items() if k not in CASSETTE_OPTIONS and k != "fixtures"}
     if "api_keys" in overrides:
         overrides["api_keys"] = frozenset(overrides["api_keys"])
     if isinstance(overrides.get("physics"), dict):  # physics={"ttft": 300, "tps": 50}
@@ -95,6 +100,28 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     if overrides.get("clock", "real") not in MODES:
         raise pytest.UsageError(f"@pytest.mark.gptnb(clock=...) must be one of {MODES}")
     return overrides
+
+
+def _fixture_files(request: pytest.FixtureRequest) -> list[Path]:
+    """The project's canned-reply files (ini ``gptnb_fixtures``), then the test's own (marker ``fixtures``)."""
+    config = request.config
+    base = config.inipath.parent if config.inipath else config.rootpath
+    paths = [base / p for p in config.getini("gptnb_fixtures")]
+    marker = request.node.get_closest_marker(MARKER)
+    given = marker.kwargs.get("fixtures", ()) if marker else ()
+    here = request.path.parent
+    paths += [here / p for p in ([given] if isinstance(given, (str, os.PathLike)) else given)]
+    return paths
+
+
+def _load_fixture_files(request: pytest.FixtureRequest, mock: GptnbMock) -> None:
+    """Load the test's canned-reply files into its namespace."""
+    paths = _fixture_files(request)
+    try:
+        if paths:
+            mock.load_fixtures(*paths)
+    except rulefiles.RuleFileError as exc:
+        pytest.fail(f"gptnb fixtures: {exc}", pytrace=False)
 
 
 def _hosts(config: pytest.Config) -> tuple[str, ...]:
@@ -163,9 +190,10 @@ def gptnb(request: pytest.FixtureRequest) -> Iterator[GptnbMock]:
     state = MockState(_settings(request))
     cassette = _cassette(request, state, DEFAULT_NAMESPACE)
     app = MockApp(state=state)
+    mock = GptnbMock(InProcess(state, DEFAULT_NAMESPACE), state.registry, f"https://{DEFAULT_HOSTS[0]}")
+    _load_fixture_files(request, mock)
     bridge = ASGIBridge(cassette.proxy if cassette and cassette.proxy else app)
     with Interceptor(bridge, _hosts(request.config)):
-        mock = GptnbMock(InProcess(state, DEFAULT_NAMESPACE), state.registry, f"https://{DEFAULT_HOSTS[0]}")
         yield mock
     bridge.close()
     state.close()
@@ -241,15 +269,16 @@ def gptnb_server(request: pytest.FixtureRequest, _gptnb_live_server: _SharedServ
         cassette = _cassette(request, shared.state, namespace)
         switch.serving = cassette.proxy if cassette and cassette.proxy else switch.mock
     else:
-        unsupported = set(_marker_options(request)) - {"clock"}
+        unsupported = set(_marker_options(request)) - {"clock", "fixtures"}
         if unsupported:
             raise pytest.UsageError(f"@pytest.mark.gptnb({', '.join(sorted(unsupported))}=...) sets up the server itself: start the mock at --gptnb-server-url with those flags")
         controls = OverHttp(shared.url, namespace)
-    clock = _marker_options(request).get("clock")
-    if clock is not None:
-        controls.change_clock({"mode": clock})
     mock = GptnbMock(controls, default_registry(), shared.url + url_prefix(namespace))
     try:
+        _load_fixture_files(request, mock)  # first: a refused file leaves nothing behind
+        clock = _marker_options(request).get("clock")
+        if clock is not None:
+            controls.change_clock({"mode": clock})
         yield mock
     finally:
         if switch is not None:

@@ -12,7 +12,7 @@ import uvicorn.protocols.http.httptools_impl  # noqa: F401
 import uvicorn.protocols.websockets.auto  # noqa: F401
 
 from mockserver.proxy.cassette import load
-from mockserver.steering import Rule
+from mockserver.steering import rule_from_json
 
 from proxy_helpers import files_under, served
 from standin_upstream import StandIn
@@ -48,8 +48,8 @@ def test_live_server(gptnb_server):
 @pytest.fixture
 def upstream():
     standin = StandIn()
-    standin.add_rule(Rule(contract="openai.embeddings.create", body=EMBEDDING))
-    standin.add_rule(Rule(contract="openai.models.list", body=MODELS))
+    standin.add_rule(rule_from_json({"contract": "openai.embeddings.create", "body": EMBEDDING}))
+    standin.add_rule(rule_from_json({"contract": "openai.models.list", "body": MODELS}))
     with served(standin) as server:
         standin.url = server.url
         yield standin

@@ -23,6 +23,7 @@ import websockets.sync.client
 
 from callback_listener import CallbackListener
 from mockserver.app import MockApp
+from mockserver.canned import Canned
 from mockserver.config import Settings
 from mockserver.steering import Rule
 from mockserver.store import DEFAULT_NAMESPACE, run_sync
@@ -259,7 +260,7 @@ def test_deep_json_is_refused_and_never_poisons_the_journal_or_the_connection(ba
 
 def test_a_reply_the_mock_cannot_encode_is_a_500_that_leaves_the_next_request_alone() -> None:
     app = MockApp(Settings())
-    run_sync(app.state.store.add_rule(DEFAULT_NAMESPACE, Rule(contract="openai.models.list", body=_nested(400), times=1)))
+    run_sync(app.state.store.add_rule(DEFAULT_NAMESPACE, Rule(contract="openai.models.list", replies=(Canned(body=_nested(400)),), times=1)))
 
     async def run() -> tuple[int, int, int]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://mock") as client:
@@ -310,6 +311,42 @@ def test_sigterm_stops_within_seconds_with_work_pending(tmp_path: Path) -> None:
             served.process.send_signal(signal.SIGTERM)
             served.process.wait(15)
         assert time.monotonic() - started < 8, "shutdown waited on pending work"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_worker_processes_go_with_the_server(tmp_path: Path, stop: signal.Signals) -> None:
+    """A huge JSON body is decoded in a worker process; stopping the server, however, stops those too."""
+    with serve(tmp_path) as served:
+        huge = {**CHAT, "messages": [{"role": "user", "content": "x" * 3_000_000}]}
+        assert requests.post(served.url + "/v1/chat/completions", json=huge, headers=KEY_A, timeout=60).status_code == 200
+        workers = _children(served.process.pid)
+        assert workers, "the huge body was not decoded in a worker process"
+        served.process.send_signal(stop)
+        served.process.wait(15)
+    deadline = time.monotonic() + 10
+    while (left := [pid for pid in workers if _alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"worker processes {left} outlived the server"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except OSError:
+        return False
 
 
 def _ignore(call: Any, *args: Any, **kwargs: Any) -> None:
@@ -397,6 +434,17 @@ def test_oversized_headers_get_431_and_admin_bodies_are_refused_before_reading(s
         head = b"POST /__mock/rules HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 200000000\r\n\r\n"
         sock.sendall(head + b"{")
         assert b" 400 " in sock.recv(500)  # answered at once, without waiting for 200 MB
+
+
+def test_a_large_body_arriving_with_its_head_is_not_taken_for_a_large_head(server: Served) -> None:
+    body = json.dumps({**CHAT, "messages": [{"role": "user", "content": "x" * 500_000}]}).encode()
+    head = (
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-alice\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head + body)  # one write: the server's first read holds the head and much of the body
+        assert sock.recv(200).startswith(b"HTTP/1.1 200")
 
 
 def test_realtime_audio_buffer_is_capped(server: Served) -> None:

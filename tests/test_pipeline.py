@@ -139,8 +139,9 @@ def test_admin_rules_steer_until_removed(http) -> None:
     created = http.post("/__mock/rules", json={"contract": "openai.*", "status": 503, "times": 2})
     assert created.status_code == 201
     assert [http.post("/v1/embeddings", json={"model": "text-embedding-3-small", "input": "a"}).status_code for _ in range(3)] == [503, 503, 200]
-    rule = http.post("/__mock/rules", json={"contract": "openai.chat.completions", "body": {"canned": True}, "status": 200}).json()
+    rule = http.post("/__mock/rules", json={"contract": "openai.models.list", "body": {"object": "list", "data": []}, "status": 200}).json()
     assert http.get("/__mock/rules").json()["rules"][0]["id"] == rule["id"]
+    assert http.get("/v1/models").json()["data"] == []
     assert http.delete(f"/__mock/rules/{rule['id']}").status_code == 200
     assert http.post("/__mock/rules", json={"contract": 5}).status_code == 400
     assert http.post("/__mock/rules", json={"colour": "red"}).status_code == 400

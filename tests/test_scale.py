@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from callback_listener import CallbackListener
 from processes import COMMAND, RedisServer, free_port, running_server
@@ -286,3 +287,48 @@ def test_quota_and_limit_flags_hold_in_every_worker(redis: RedisServer, logs: Pa
         accounts = requests.get(url + "/__mock/quota", headers=headers, timeout=TIMEOUT).json()["accounts"]
     assert statuses == [200, 200, 200, 429, 429, 429]
     assert accounts["sk-scale"]["requests"] == 3 and accounts["sk-scale"]["balance"] == 500_000 - accounts["sk-scale"]["used"]
+
+
+def test_canned_replies_from_files_and_metrics_hold_across_workers(tmp_path: Path, logs: Path) -> None:
+    """Rules from --fixtures live in the store, shared by every namespace, their ordered replies and
+    sequences counted there; a scrape of either worker counts the requests both answered."""
+    replies = tmp_path / "replies.yaml"
+    replies.write_text(
+        "- name: order status\n  match: {user_message: order}\n  replies: [{content: first}, {content: second}]\n"
+        "- match: {user_message: poll, sequence_index: 1}\n  reply: {content: second poll}\n",
+        encoding="utf-8",
+    )
+    own = RedisServer(tmp_path).start()  # its own: the files' rules would answer the other tests' chats
+    try:
+        with running_server(logs / "files.log", "--store", own.url, "--workers", "2", "--fixtures", str(replies)) as url:
+
+            def say(text: str, namespace: str = "default") -> str:
+                body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}
+                answer = requests.post(url + "/v1/chat/completions", json=body, headers={**AUTH, "X-Mock-Namespace": namespace}, timeout=TIMEOUT)
+                return str(answer.json()["choices"][0]["message"]["content"])
+
+            # A fresh connection each: the workers take turns, and each answer follows the one before.
+            assert [say("my order") for _ in range(4)] == ["first", "second", "second", "second"]
+            assert [say("poll").startswith("You said:"), say("poll"), say("poll").startswith("You said:")] == [True, "second poll", True]
+            assert say("my order", "team-a") == "first"  # another namespace counts on its own
+            listed = requests.get(url + "/__mock/rules", timeout=TIMEOUT).json()["rules"]
+            assert [(r.get("name"), r["hits"], r["layer"]) for r in listed] == [("order status", 4, "shared"), (None, 1, "shared")]
+
+            def scraped() -> dict[tuple[str, str], float]:
+                text = requests.get(url + "/__mock/metrics", timeout=TIMEOUT).text
+                found = {}
+                for family in text_string_to_metric_families(text):
+                    for sample in family.samples:
+                        if sample.name == "gptnb_mock_requests_total" and sample.labels["contract"] == "openai.chat.completions":
+                            found[("requests", sample.labels["namespace"])] = sample.value
+                        if sample.name == "gptnb_mock_rule_hits_total":
+                            found[("hits", sample.labels["rule"])] = sample.value
+                return found
+
+            deadline = time.monotonic() + TIMEOUT
+            while scraped().get(("requests", "default")) != 7 and time.monotonic() < deadline:
+                time.sleep(0.2)  # the other worker adds its counts within a second
+            totals = scraped()
+            assert (totals[("requests", "default")], totals[("requests", "team-a")], totals[("hits", "order status")]) == (7, 1, 5)
+    finally:
+        own.kill()

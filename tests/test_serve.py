@@ -220,7 +220,7 @@ def test_rule_fails_the_next_call_then_recovers(client: openai.OpenAI, base: str
     created = requests.post(base + "/__mock/rules", json={"contract": "openai.chat.completions", "status": 503, "times": 1}, timeout=10)
     assert created.status_code == 201
     rule = created.json()
-    assert (rule["contract"], rule["status"], rule["times"], rule["hits"]) == ("openai.chat.completions", 503, 1, 0)
+    assert (rule["contract"], rule["reply"]["status"], rule["times"], rule["hits"]) == ("openai.chat.completions", 503, 1, 0)
     with pytest.raises(openai.InternalServerError) as caught:
         client.chat.completions.create(**CHAT)
     assert caught.value.status_code == 503

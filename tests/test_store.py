@@ -12,7 +12,7 @@ from mockserver.clock import Clock
 from mockserver.faults.callback_faults import CallbackFault
 from mockserver.journal import JournalEntry
 from mockserver.quota.limits import Limit, QuotaStart
-from mockserver.steering import Rule, parse_scenario
+from mockserver.steering import FILES, SHARED, Rule, parse_scenario, rule_from_json, rule_to_json
 from mockserver.store import Limits, MemoryStore, Store, StoreUnavailable, run_sync, storable
 from mockserver.store.redis import RedisStore
 from mockserver.tasks import CallbackPlan, Rendering, Step, Task
@@ -35,6 +35,10 @@ class Picture:
     label: str
 
 
+def a_rule(**fields: object) -> Rule:
+    return rule_from_json({"status": 503, **fields})
+
+
 def a_task(task_id: str = "t1", callback: bool = False) -> Task:
     return Task(
         task_id, "demo", "RENDER", {"prompt": "p", "seed": 2**60 + 1}, (Step("queued", 0.0), Step("done", 1.0, 100)), created_at=1000.0,
@@ -51,20 +55,76 @@ async def test_a_namespace_starts_with_the_default_clock_and_no_rules(store: Sto
 
 
 async def test_rules_match_newest_first_and_times_count_exactly_once(store: Store) -> None:
-    first = await store.add_rule("ns", Rule(contract="openai.*", status=500))
-    limited = await store.add_rule("ns", Rule(contract="openai.*", status=429, times=3))
+    first = await store.add_rule("ns", a_rule(contract="openai.*", status=500))
+    limited = await store.add_rule("ns", a_rule(contract="openai.*", status=429, times=3))
     rules = (await store.enter("ns")).rules
     assert [r.id for r in rules] == [limited.id, first.id]
     taken = await asyncio.gather(*(store.take_rule("ns", rules[0]) for _ in range(10)))
-    assert taken.count(True) == 3
+    assert sorted(taken) == [0] * 7 + [1, 2, 3]  # each use knows which it is: ordered replies follow it
     assert [r.hits for r in await store.rules("ns")] == [3, 0]
     assert await store.remove_rule("ns", limited.id) and not await store.take_rule("ns", rules[0])
     await store.replace_rules("ns", [])
     assert (await store.enter("ns")).rules == []
 
 
+async def test_a_rule_comes_back_as_it_was_added(store: Store) -> None:
+    spec = {
+        "name": "refunds", "contract": ["openai.chat.*", "claude.*"], "match": {"user_message": "/refund/i", "sequence_index": 1},
+        "replies": [{"content": "first"}, {"error": {"message": "later", "code": "busy"}, "status": 429}],
+        "priority": 2, "delay_ms": 5, "stream": {"ttft": 100, "tps": 20, "jitter": 0.1}, "times": 4,
+    }
+    added = rule_from_json(spec, "replies.yaml: rules[3]")
+    added.layer, added.notes, added.contracts = FILES, ("a note",), frozenset({"openai.chat.completions"})
+    await store.add_rule("ns", added)
+    (back,) = (await store.enter("ns")).rules
+    assert back.as_dict() == {**added.as_dict(), "hits": 0}
+    assert (back.layer, back.contracts, back.match.sequence_index) == (FILES, frozenset({"openai.chat.completions"}), 1)
+
+
+async def test_rules_are_tried_by_priority_then_added_newest_first_then_from_files_as_loaded(store: Store) -> None:
+    old = await store.add_rule("ns", a_rule())
+    files = []
+    for _ in range(2):
+        rule = a_rule()
+        rule.layer = FILES
+        files.append(await store.add_rule("ns", rule))
+    new = await store.add_rule("ns", a_rule())
+    urgent = await store.add_rule("ns", a_rule(priority=1))
+    assert [r.id for r in (await store.enter("ns")).rules] == [urgent.id, new.id, old.id, files[0].id, files[1].id]
+
+
+async def test_shared_rules_are_in_every_namespace_each_counting_its_own_uses(store: Store) -> None:
+    own = await store.add_rule("a", a_rule())
+    shared = [a_rule(times=1), a_rule()]
+    for rule in shared:
+        rule.layer = SHARED
+    assert await store.replace_shared_rules(shared, "digest-1")
+    a, b = await store.enter("a"), await store.enter("b")
+    assert [r.id for r in a.rules] == [own.id, shared[0].id, shared[1].id] and [r.id for r in b.rules] == [shared[0].id, shared[1].id]
+    assert await store.take_rule("a", shared[0]) == 1 and await store.take_rule("a", shared[0]) == 0  # times holds per namespace
+    assert await store.take_rule("b", shared[0]) == 1
+    assert not await store.remove_rule("a", shared[0].id)  # not the namespace's to remove
+    await store.replace_rules("a", await store.rules("a"))  # a rollback leaves them shared, not copied
+    assert [r.layer for r in await store.rules("a")] == [0, SHARED, SHARED] and len((await store.enter("a")).rules) == 3
+
+    assert not await store.replace_shared_rules([a_rule()], "digest-1")  # the same files, loaded by another worker
+    assert (await store.enter("a")).version == (await store.enter("a")).version
+    before = (await store.enter("b")).version
+    replaced = a_rule()
+    replaced.layer = SHARED
+    assert await store.replace_shared_rules([replaced], "digest-2")
+    after = await store.enter("b")
+    assert after.version != before and [r.id for r in after.rules] == [replaced.id] and replaced.id not in (own.id, shared[0].id, shared[1].id)
+    assert not await store.take_rule("b", shared[0])  # gone with its files
+
+
+async def test_metric_counters_add_up_across_callers(store: Store) -> None:
+    await asyncio.gather(store.add_metrics({"a": 1.0, "b": 0.25}), store.add_metrics({"a": 2.0}))
+    assert await store.metrics() == {"a": 3.0, "b": 0.25}
+
+
 async def test_rules_are_per_namespace(store: Store) -> None:
-    await store.add_rule("a", Rule(status=503))
+    await store.add_rule("a", a_rule())
     assert (await store.enter("b")).rules == [] and len((await store.enter("a")).rules) == 1
 
 
@@ -81,7 +141,7 @@ async def test_the_journal_is_a_numbered_ring(store: Store) -> None:
 async def test_an_entry_is_recorded_only_while_the_namespace_is_as_it_was_read(store: Store) -> None:
     seen = await store.enter("ns")
     assert await store.record_unless_changed("ns", JournalEntry(0, 1.0, "GET", "/a", None, {}, None), seen.version) is None
-    rule = await store.add_rule("ns", Rule(status=503))
+    rule = await store.add_rule("ns", a_rule())
     now = await store.record_unless_changed("ns", JournalEntry(0, 1.0, "GET", "/b", None, {}, None), seen.version)
     assert now is not None and now.version != seen.version and [r.id for r in now.rules] == [rule.id]
     await store.advance_clock("ns", 5)
@@ -172,7 +232,7 @@ async def test_a_claim_whose_worker_died_is_taken_over_after_the_lease(store: St
 
 
 async def test_dropping_a_namespace_forgets_everything_in_it(store: Store) -> None:
-    await store.add_rule("gone", Rule(status=500))
+    await store.add_rule("gone", a_rule(status=500))
     await store.record("gone", JournalEntry(0, 1.0, "GET", "/", None, {}, None))
     await store.create_task("gone", a_task(callback=True), 1001.0, 1000.0)
     await store.count("gone", "k")
@@ -201,8 +261,8 @@ async def test_rules_keep_their_faults_physics_chaos_and_callback_faults(store: 
     made.contract, made.times = "openai.*", None
     await store.add_rule("ns", made)
     (kept,) = (await store.enter("ns")).rules
-    assert kept.fields() == made.fields() and kept.faults == made.faults and kept.chaos == made.chaos
-    assert kept.fault_summary() == "drop_after=3; stall_at=1:200; callback_fail=503:2"
+    assert rule_to_json(kept) == rule_to_json(made) and kept.faults == made.faults and kept.chaos == made.chaos
+    assert kept.fault_summary(kept.replies[0]) == "drop_after=3; stall_at=1:200; callback_fail=503:2"
 
 
 async def test_a_task_keeps_the_faults_of_its_callbacks(store: Store) -> None:

@@ -177,8 +177,10 @@ class Delivery:
 
         return faulty_send
 
-    def socket(self, socket: WebSocket) -> WebSocket:
-        return FaultySocket(socket, self)  # type: ignore[return-value]
+    def socket(self, socket: WebSocket, ending: Callable[[], Awaitable[None]]) -> WebSocket:
+        """``socket`` with the plan's faults and the physics' pace; ``ending`` runs before a fault ends the
+        session (the journal), so a client that saw it end finds it journalled."""
+        return FaultySocket(socket, self, ending)  # type: ignore[return-value]
 
     async def _break(self, how: Any) -> None:
         self.broken = True
@@ -197,9 +199,10 @@ class Delivery:
 class FaultySocket:
     """A WebSocket whose server events go out paced and faulted; everything else is the socket's own."""
 
-    def __init__(self, socket: WebSocket, delivery: Delivery) -> None:
+    def __init__(self, socket: WebSocket, delivery: Delivery, ending: Callable[[], Awaitable[None]]) -> None:
         self._socket = socket
         self._delivery = delivery
+        self._ending = ending
         self._plan = delivery.plan
         self._pacer: Pacer | None = None
         self._sent = 0
@@ -215,6 +218,7 @@ class FaultySocket:
             await asyncio.sleep(plan.slow_headers / 1000)
         if plan.reset:
             self._closed = True
+            await self._ending()
             await self._delivery._wire().reset()
             return
         await self._socket.accept(subprotocol=subprotocol, headers=headers)
@@ -230,10 +234,12 @@ class FaultySocket:
         plan, index = self._plan, self._sent
         if index == plan.drop_after:
             self._closed = True
+            await self._ending()
             await self._delivery._wire().close()  # no close frame: the client sees 1006
             return
         if plan.close_after is not None and index == plan.close_after[0]:
             self._closed = True
+            await self._ending()
             await self._socket.close(code=plan.close_after[1], reason="closed by X-Mock-Scenario close_after")
             return
         await self._pace(index)

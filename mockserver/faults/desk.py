@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from starlette.types import Receive, Scope, Send
 
 from ..config import Settings
+from ..steering import Taken, parse_scenario
 from ..streaming import wants_stream
 from .chaos import Chaos, Dice, strike
 from .delivery import Delivery, refuse
@@ -40,40 +41,42 @@ class FaultDesk:
         self.idle = not (self.physics or self.models or self.chaos)
 
     async def steer(
-        self, rule: Rule | None, call: Call, scope: Scope, receive: Receive, send: Send, websocket: bool = False
-    ) -> tuple[Rule | None, Delivery | None]:
-        """The rule that applies once chaos has had its say (the rule's own chaos, or the instance's when
-        no rule or header steers this request), and how the answer goes out (None: the plain way). What
-        the request got is noted for the journal."""
+        self, taken: Taken | None, call: Call, scope: Scope, receive: Receive, send: Send, websocket: bool = False
+    ) -> tuple[Taken | None, Delivery | None]:
+        """The rule (and reply) that apply once chaos has had its say (the rule's own chaos, or the
+        instance's when no rule or header steers this request), and how the answer goes out (None: the
+        plain way). What the request got is noted for the journal."""
         rng = None
-        if rule is None:
+        if taken is None:
             if self.chaos is not None:
                 rng = await self.dice.draw(call.state)
-                rule = self._roll(rng, self.chaos, None, call, websocket)
-        elif rule.chaos is not None:
+                picked = self._roll(rng, self.chaos, call, websocket)
+                taken = Taken(picked, picked.replies[0]) if picked is not None else None
+        elif taken.rule.chaos is not None:
             rng = await self.dice.draw(call.state)
-            rule = self._roll(rng, rule.chaos, replace(rule, chaos=None), call, websocket)
+            base = replace(taken.rule, chaos=None)
+            picked = self._roll(rng, taken.rule.chaos, call, websocket)
+            taken = Taken(base, taken.reply) if picked is None else Taken(replace(base, faults=picked.faults), picked.replies[0])
         else:
-            summary = rule.fault_summary()
+            summary = taken.rule.fault_summary(taken.reply)
             if summary:
                 call.extras[FAULT_NOTE] = summary
-        return rule, await self._delivery(rule, call, scope, receive, send, websocket, rng)
+        return taken, await self._delivery(taken.rule if taken else None, call, scope, receive, send, websocket, rng)
 
-    def _roll(self, rng: random.Random, chaos: Chaos, base: Rule | None, call: Call, websocket: bool) -> Rule | None:
+    def _roll(self, rng: random.Random, chaos: Chaos, call: Call, websocket: bool) -> Rule | None:
+        """The mix entry chaos picks for this request (its faults and its reply replace the rule's), or None."""
         streams = websocket or _streams(call)
         picked = strike(rng, chaos.probability, [r for r in _mix(tuple(chaos.mix)) if _fits(r.faults, streams, websocket)])
-        call.extras[FAULT_NOTE] = f"chaos: {picked.fault_summary() if picked else 'none'}"
-        if picked is None or base is None:
-            return picked or base
-        return replace(base, status=picked.status, message=picked.message, faults=picked.faults)
+        call.extras[FAULT_NOTE] = f"chaos: {picked.fault_summary(picked.replies[0]) if picked else 'none'}"
+        return picked
 
     async def _delivery(
         self, rule: Rule | None, call: Call, scope: Scope, receive: Receive, send: Send, websocket: bool, rng: random.Random | None
     ) -> Delivery | None:
-        if self.idle and (rule is None or not (rule.faults or rule.physics)):
+        if self.idle and (rule is None or not (rule.faults or rule.physics or rule.stream)):
             return None
         plan = rule.faults if rule is not None else None
-        physics = self._physics(rule, call)
+        physics = self._physics(rule, call, websocket)
         if not plan and not physics:
             return None
         wire = None
@@ -83,23 +86,23 @@ class FaultDesk:
             if wire is None and plan.needs_wire:
                 name = next(n for n in plan.named() if n in ("reset", "empty", "garbage", "truncate", "drop_after"))
                 raise refuse(name, "breaking the connection needs a real socket (gptnb-mock serve, gptnb_server) or the gptnb fixture")
-        if rng is None and ((physics and physics.jitter_ms) or (plan and plan.garbage)):
+        if rng is None and ((physics and (physics.jitter_ms or physics.jitter_share)) or (plan and plan.garbage)):
             rng = await self.dice.draw(call.state)
         return Delivery(plan, physics, rng or random.Random(self.dice.seed), wire)
 
-    def _physics(self, rule: Rule | None, call: Call) -> Physics | None:
+    def _physics(self, rule: Rule | None, call: Call, websocket: bool) -> Physics | None:
         found = self.physics
         if self.models is not None:
             found = (self.models.for_model(call.model) or Physics()).over(found)
         if rule is not None and rule.physics is not None:
             found = rule.physics.over(found)
+        elif rule is not None and rule.stream is not None and (websocket or _streams(call)):  # a stream profile paces streams only
+            found = rule.stream.physics().over(found)
         return found or None
 
 
 @functools.lru_cache(maxsize=64)
 def _mix(entries: tuple[str, ...]) -> list[Rule]:
-    from ..steering import parse_scenario  # steering reads the fault words from this package
-
     return [parse_scenario(entry) for entry in entries]
 
 

@@ -48,10 +48,11 @@ class Entered(NamedTuple):
 
     clock: Clock
     rules: list[Rule]
-    """Newest first; the store hands out a new list when they change, so an unchanged one is the same list."""
+    """The namespace's rules and the shared ones, in the order they are tried (``steering.tried_first``);
+    the store hands out a new list when they change, so an unchanged one is the same list."""
     version: str
-    """Changes whenever the namespace's rules, clock or quota rules do (and when it is dropped): a view
-    of the same version is still true."""
+    """Changes whenever the namespace's rules, the shared rules, its clock or its quota rules do (and
+    when it is dropped): a view of the same version is still true."""
     quota: QuotaRules
     """Keys with a quota and the rate limits (balances and counts are read when a request needs them)."""
 
@@ -131,24 +132,36 @@ class Store(ABC):
         """Move the clock forward; every task whose callbacks wait on time gets looked at."""
 
     # ---- steering rules ----
+    # A namespace has its own rules (``Rule.layer`` ADDED or FILES); the shared rules (layer SHARED, from
+    # the server's files) belong to every namespace, each counting its own uses. Rule ids are numbered
+    # store-wide, so an id names one rule whichever namespace lists it.
     @abstractmethod
     async def add_rule(self, namespace: str, rule: Rule) -> Rule:
-        """Store the rule with a new id (newest rules match first)."""
+        """Store the rule with a new id."""
 
     @abstractmethod
     async def rules(self, namespace: str) -> list[Rule]:
-        """Newest first, with their current hits."""
+        """The namespace's rules and the shared ones, in the order they are tried, with the namespace's hits."""
 
     @abstractmethod
-    async def remove_rule(self, namespace: str, rule_id: int) -> bool: ...
+    async def remove_rule(self, namespace: str, rule_id: int) -> bool:
+        """Forget one of the namespace's own rules (a shared one is not the namespace's to remove)."""
 
     @abstractmethod
     async def replace_rules(self, namespace: str, rules: list[Rule]) -> None:
-        """Make exactly these the rules (reset, and the fixture's rollback)."""
+        """Make exactly these, with their hits, the namespace's own rules (reset, and the fixture's
+        rollback); shared rules among them are left out, and stay as they are."""
 
     @abstractmethod
-    async def take_rule(self, namespace: str, rule: Rule) -> bool:
-        """Count one use of the rule, unless its ``times`` are used up (or it is gone): atomic."""
+    async def take_rule(self, namespace: str, rule: Rule) -> int:
+        """Count one use of the rule in the namespace and answer which use it is (1 for the first);
+        0, counting nothing, when its ``times`` are used up or it is gone: atomic."""
+
+    @abstractmethod
+    async def replace_shared_rules(self, rules: list[Rule], digest: str) -> bool:
+        """Make these (numbered here) the rules every namespace shares, unless the shared rules already
+        are the ones ``digest`` names (False): workers and replicas loading the same files write once.
+        Every namespace's version changes, and its counts of the previous shared rules are forgotten."""
 
     # ---- journal ----
     @abstractmethod
@@ -254,6 +267,14 @@ class Store(ABC):
     @abstractmethod
     async def in_flight(self, namespace: str) -> dict[str, int]:
         """Gates with anyone in them, and how many."""
+
+    @abstractmethod
+    async def add_metrics(self, counts: dict[str, float]) -> None:
+        """Add to the store-wide metric counters (each worker and replica adds what it counted)."""
+
+    @abstractmethod
+    async def metrics(self) -> dict[str, float]:
+        """Every store-wide metric counter."""
 
     # ---- replay of recordings (serve --replay, cassettes) ----
     @abstractmethod

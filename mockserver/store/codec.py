@@ -14,8 +14,9 @@ import orjson
 
 from ..faults.callback_faults import CallbackFault
 from ..journal import JournalEntry
+from .. import steering
 from ..quota.limits import Limit
-from ..steering import Rule, rule_from_fields
+from ..steering import Rule
 from ..tasks import CallbackPlan, Rendering, Step, Task
 
 T = TypeVar("T")
@@ -176,14 +177,12 @@ def _text(value: bytes | str) -> str:
 
 
 def rule_record(rule: Rule) -> bytes:
-    """The rule without its id (the store numbers rules); faults, physics and chaos in their words."""
-    if rule.side_effect is not None:
-        raise TypeError("a rule with a Python side effect lives only in the process that made it (use the gptnb fixture)")
-    return dumps(rule.fields())
+    """The rule without its id (the store numbers rules)."""
+    return dumps(steering.rule_record(rule))
 
 
 def rule_from_record(raw: bytes, hits: int) -> Rule:
-    return rule_from_fields(loads(raw), hits)
+    return steering.rule_from_record(loads(raw), hits)
 
 
 def limit_record(limit: Limit) -> bytes:

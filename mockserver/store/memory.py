@@ -8,6 +8,7 @@ the fixture can also drive these coroutines without an event loop (``run_sync``)
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import math
@@ -23,7 +24,7 @@ from ..clock import Clock
 from ..journal import JournalEntry
 from ..quota.ledger import Account, Window
 from ..quota.limits import Limit, QuotaRules
-from ..steering import Rule
+from ..steering import SHARED, Rule, tried_first
 from ..tasks import Task
 from . import codec
 from .base import CALLBACK_LEASE, Claim, Entered, Limits, NamespaceInfo, Store, namespace_summary
@@ -49,8 +50,12 @@ class _Space:
     journal: deque[JournalEntry]
     last_used: float = field(default_factory=time.time)
     rules: list[Rule] = field(default_factory=list)
+    """The namespace's own rules."""
+    tried: list[Rule] = field(default_factory=list)
+    """Its own and the shared rules, in the order they are tried (a new list whenever either changes)."""
+    hits: dict[int, int] = field(default_factory=dict)
+    """Uses of each rule (own and shared) in this namespace."""
     journal_seq: int = 0
-    rule_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     tasks: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
     active: dict[str, dict[str, float]] = field(default_factory=dict)
     """family -> task id -> mock time it stops running."""
@@ -85,6 +90,10 @@ class MemoryStore(Store):
         self._lock = threading.Lock()
         self._spaces: dict[str, _Space] = {}
         self._ids: dict[str, int] = {}
+        self._rule_ids = itertools.count(1)
+        self._shared: list[Rule] = []
+        self._shared_digest = ""
+        self._metrics: dict[str, float] = {}
         self._due_at: dict[tuple[str, str], int] = {}
         self._due_heap: list[tuple[int, str, str]] = []
         self._leases: dict[tuple[str, str], int] = {}
@@ -96,7 +105,12 @@ class MemoryStore(Store):
             start = self.quota_start
             space = self._spaces[namespace] = _Space(self.new_clock(), deque(maxlen=self.limits.journal_size), quota=start.rules)
             space.accounts = {key: Account(amount) for key, amount in start.balances}
+            self._rules_changed(space)
         return space
+
+    def _rules_changed(self, space: _Space) -> None:
+        space.tried = tried_first([*space.rules, *self._shared])
+        space.changed()
 
     # ---- namespaces ----
     async def enter(self, namespace: str) -> Entered:
@@ -105,7 +119,7 @@ class MemoryStore(Store):
             with self._lock:
                 space = self._space(namespace)
         space.last_used = time.time()
-        return Entered(space.clock, space.rules, space.version, space.quota)  # rules are replaced, never changed in place
+        return Entered(space.clock, space.tried, space.version, space.quota)  # rules are replaced, never changed in place
 
     async def namespaces(self) -> list[NamespaceInfo]:
         with self._lock:
@@ -141,36 +155,61 @@ class MemoryStore(Store):
     async def add_rule(self, namespace: str, rule: Rule) -> Rule:
         with self._lock:
             space = self._space(namespace)
-            rule.id = next(space.rule_ids)
-            space.rules = [rule, *space.rules]
-            space.changed()
+            rule.id = next(self._rule_ids)
+            space.rules = [*space.rules, rule]
+            space.hits[rule.id] = 0
+            self._rules_changed(space)
             space.last_used = time.time()
         return rule
 
     async def rules(self, namespace: str) -> list[Rule]:
         with self._lock:
-            return list(self._space(namespace).rules)
+            space = self._space(namespace)
+            return [dataclasses.replace(r, hits=space.hits.get(r.id, 0)) for r in space.tried]
 
     async def remove_rule(self, namespace: str, rule_id: int) -> bool:
         with self._lock:
             space = self._space(namespace)
             kept = [r for r in space.rules if r.id != rule_id]
             removed, space.rules = len(kept) != len(space.rules), kept
-            space.changed()
+            if removed:
+                space.hits.pop(rule_id, None)
+                self._rules_changed(space)
             return removed
 
     async def replace_rules(self, namespace: str, rules: list[Rule]) -> None:
         with self._lock:
             space = self._space(namespace)
-            space.rules = list(rules)
-            space.changed()
+            for old in space.rules:
+                space.hits.pop(old.id, None)
+            space.rules = [r for r in rules if r.layer != SHARED]
+            for rule in space.rules:
+                space.hits[rule.id] = rule.hits
+            self._rules_changed(space)
 
-    async def take_rule(self, namespace: str, rule: Rule) -> bool:
+    async def take_rule(self, namespace: str, rule: Rule) -> int:
         with self._lock:
-            kept = any(r is rule for r in self._space(namespace).rules)
-            if not kept or (rule.times is not None and rule.hits >= rule.times):
+            space = self._space(namespace)
+            used = space.hits.get(rule.id)
+            kept = used is not None if rule.layer != SHARED else any(r.id == rule.id for r in self._shared)
+            used = used or 0
+            if not kept or (rule.times is not None and used >= rule.times):
+                return 0
+            space.hits[rule.id] = used + 1
+            return used + 1
+
+    async def replace_shared_rules(self, rules: list[Rule], digest: str) -> bool:
+        with self._lock:
+            if digest == self._shared_digest:
                 return False
-            rule.hits += 1
+            gone = [r.id for r in self._shared]
+            for rule in rules:
+                rule.id = next(self._rule_ids)
+            self._shared, self._shared_digest = list(rules), digest
+            for space in self._spaces.values():
+                for rule_id in gone:
+                    space.hits.pop(rule_id, None)
+                self._rules_changed(space)
             return True
 
     # ---- journal ----
@@ -372,6 +411,15 @@ class MemoryStore(Store):
     async def in_flight(self, namespace: str) -> dict[str, int]:
         with self._lock:
             return {gate: count for gate, count in self._space(namespace).gates.items() if count}
+
+    async def add_metrics(self, counts: dict[str, float]) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                self._metrics[name] = self._metrics.get(name, 0.0) + value
+
+    async def metrics(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._metrics)
 
     # ---- replay ----
     async def play_first(self, namespace: str, recordings: list[str]) -> str | None:

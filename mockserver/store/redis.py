@@ -29,13 +29,14 @@ from ..clock import Clock
 from ..journal import JournalEntry
 from ..quota.ledger import Account, Window
 from ..quota.limits import Limit, QuotaRules
-from ..steering import Rule
+from ..steering import SHARED, Rule, tried_first
 from ..tasks import Task
 from . import codec
 from .base import CALLBACK_LEASE, Claim, Entered, Limits, NamespaceInfo, Store, StoreUnavailable, namespace_summary
 from .redis_scripts import BATCH
 
 PREFIX = "gptnb:"
+SHARED_RULES = PREFIX + "shared:rules"
 CONNECT_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 10.0
 IN_FLIGHT = 4  # pipelines one event loop may have waiting for Redis at once
@@ -211,7 +212,7 @@ class RedisStore(Store):
     async def enter(self, namespace: str) -> Entered:
         known = self._rules.get(namespace)
         clock_fields, version, *fresh = await self._script(
-            "ENTER", (PREFIX + "namespaces",), self._p(namespace), namespace, known[0] if known else "", self._mark(namespace)
+            "ENTER", (PREFIX + "namespaces", SHARED_RULES), self._p(namespace), namespace, known[0] if known else "", self._mark(namespace)
         )
         if not clock_fields:
             await self._start_clock(namespace)
@@ -219,12 +220,12 @@ class RedisStore(Store):
         return self._entered(namespace, clock_fields, version.decode(), fresh or None)
 
     def _entered(self, namespace: str, clock_fields: list[bytes], version: str, fresh: list[Any] | None) -> Entered:
-        """The namespace from what a script read; ``fresh`` (rules, keys with a quota, limits) None when
-        the cached ones are still true."""
+        """The namespace from what a script read; ``fresh`` (its own rules, the shared, the keys with a
+        quota, the limits) None when the cached ones are still true."""
         known = self._rules.get(namespace)
         if fresh is not None or known is None or known[0] != version:
-            rules, keys, limits = fresh or ([], [], [])
-            parsed = sorted((codec.rule_from_record(raw, 0) for raw in _pairs(rules).values()), key=lambda r: -r.id)
+            own, shared, keys, limits = fresh or ([], [], [], [])
+            parsed = tried_first(codec.rule_from_record(raw, 0) for listed in (own, shared) for raw in _pairs(listed).values())
             quota = QuotaRules(frozenset(key.decode() for key in keys), tuple(codec.limit_from_record(raw) for raw in limits))
             known = self._rules[namespace] = (version, parsed, quota)
             if len(self._rules) > RULES_CACHED:
@@ -287,23 +288,34 @@ class RedisStore(Store):
     # ---- rules ----
     async def add_rule(self, namespace: str, rule: Rule) -> Rule:
         record = codec.rule_record(rule)
-        rule.id = int(await self._script("ADD_RULE", (PREFIX + "namespaces",), self._p(namespace), namespace, repr(time.time()), _version(), blobs=(record,)))
+        keys = (PREFIX + "namespaces", PREFIX + "ids")
+        rule.id = int(await self._script("ADD_RULE", keys, self._p(namespace), namespace, repr(time.time()), _version(), blobs=(record,)))
         return rule
 
     async def rules(self, namespace: str) -> list[Rule]:
         p = self._p(namespace)
-        stored, hits = await asyncio.gather(self._run("HGETALL", p + "rules"), self._run("HGETALL", p + "hits"))
-        return sorted((codec.rule_from_record(raw, int(hits.get(rule_id, 0))) for rule_id, raw in stored.items()), key=lambda r: -r.id)
+        own, shared, hits = await asyncio.gather(self._run("HGETALL", p + "rules"), self._run("HGETALL", SHARED_RULES), self._run("HGETALL", p + "hits"))
+        stored = {**own, **shared}
+        return tried_first(codec.rule_from_record(raw, int(hits.get(rule_id, 0))) for rule_id, raw in stored.items())
 
     async def remove_rule(self, namespace: str, rule_id: int) -> bool:
         return bool(await self._script("REMOVE_RULE", (), self._p(namespace), rule_id, _version()))
 
     async def replace_rules(self, namespace: str, rules: list[Rule]) -> None:
-        triples = tuple(x for rule in rules for x in (str(rule.id).encode(), codec.rule_record(rule), str(rule.hits).encode()))
+        own = [rule for rule in rules if rule.layer != SHARED]
+        triples = tuple(x for rule in own for x in (str(rule.id).encode(), codec.rule_record(rule), str(rule.hits).encode()))
         await self._script("REPLACE_RULES", (), self._p(namespace), _version(), blobs=triples)
 
-    async def take_rule(self, namespace: str, rule: Rule) -> bool:
-        return bool(await self._script("TAKE_RULE", (), self._p(namespace), rule.id, "" if rule.times is None else rule.times))
+    async def take_rule(self, namespace: str, rule: Rule) -> int:
+        return int(await self._script("TAKE_RULE", (SHARED_RULES,), self._p(namespace), rule.id, "" if rule.times is None else rule.times))
+
+    async def replace_shared_rules(self, rules: list[Rule], digest: str) -> bool:
+        keys = (PREFIX + "namespaces", SHARED_RULES, PREFIX + "shared:meta", PREFIX + "ids")
+        records = tuple(codec.rule_record(rule) for rule in rules)
+        replaced, *ids = await self._script("REPLACE_SHARED_RULES", keys, PREFIX + "ns:", digest, _version(), blobs=records)
+        for rule, rule_id in zip(rules, ids):
+            rule.id = int(rule_id)
+        return bool(replaced)
 
     # ---- journal ----
     async def record(self, namespace: str, entry: JournalEntry) -> None:
@@ -311,7 +323,7 @@ class RedisStore(Store):
 
     async def record_unless_changed(self, namespace: str, entry: JournalEntry, version: str) -> Entered | None:
         answer = await self._script(
-            "RECORD_UNLESS_CHANGED", (PREFIX + "namespaces",), self._p(namespace), self.limits.journal_size, version, namespace, self._mark(namespace),
+            "RECORD_UNLESS_CHANGED", (PREFIX + "namespaces", SHARED_RULES), self._p(namespace), self.limits.journal_size, version, namespace, self._mark(namespace),
             blobs=(codec.entry_record(entry),),
         )
         if answer[0]:
@@ -425,6 +437,13 @@ class RedisStore(Store):
     async def in_flight(self, namespace: str) -> dict[str, int]:
         gates = await self._run("HGETALL", self._p(namespace) + "gates")
         return {gate.decode(): int(count) for gate, count in gates.items() if int(count)}
+
+    async def add_metrics(self, counts: dict[str, float]) -> None:
+        pairs = tuple(x for name, value in counts.items() for x in (name.encode(), repr(value).encode()))
+        await self._script("ADD_METRICS", (PREFIX + "metrics",), blobs=pairs)
+
+    async def metrics(self) -> dict[str, float]:
+        return {name.decode(): float(value) for name, value in (await self._run("HGETALL", PREFIX + "metrics")).items()}
 
     # ---- replay ----
     async def play_first(self, namespace: str, recordings: list[str]) -> str | None:

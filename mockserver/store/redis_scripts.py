@@ -11,7 +11,9 @@ a balance), ``limits`` (list of limit JSON), ``balances``, ``used``, ``requests`
 (hashes by key or gate), ``w:<window>`` (sorted set of "<n>:<weight>" by mock time) and ``windows``
 (set of their names). Shared by all namespaces: ``namespaces``
 (sorted set by last use), ``callbacks`` (sorted set of "<namespace>\\n<task id>" by due time, ms) and
-``ids`` (hash of the last id handed out per name).
+``ids`` (hash of the last id handed out per name; ``rule`` numbers every rule), ``shared:rules`` (hash by
+rule id: the rules every namespace shares), ``shared:meta`` (hash: ``digest`` of those rules) and
+``metrics`` (hash of the metric counters every worker adds to).
 
 Numbers that may pass 2^53 (ids) are handled as decimal strings: Lua numbers are doubles.
 """
@@ -19,9 +21,10 @@ Numbers that may pass 2^53 (ids) are handled as decimal strings: Lua numbers are
 from __future__ import annotations
 
 ENTER = """
--- KEYS: namespaces; ARGV: P, name, known version, wall now ('' unless it is to be marked as used).
--- Answers the clock ({} when the namespace has none yet: see START_CLOCK), the version and, when that
--- is not the known one, the rules, the keys with a quota and the limits.
+-- KEYS: namespaces, shared rules; ARGV: P, name, known version, wall now ('' unless it is to be marked
+-- as used). Answers the clock ({} when the namespace has none yet: see START_CLOCK), the version and,
+-- when that is not the known one, the namespace's rules, the shared ones, the keys with a quota and
+-- the limits.
 local P = ARGV[1]
 if ARGV[4] ~= '' then
   redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
@@ -31,17 +34,19 @@ local version = redis.call('HGET', P .. 'meta', 'v') or ''
 if version == ARGV[3] then
   return {clock, version}
 end
-return {clock, version, redis.call('HGETALL', P .. 'rules'), redis.call('SMEMBERS', P .. 'quota_keys'), redis.call('LRANGE', P .. 'limits', 0, -1)}
+return {clock, version, redis.call('HGETALL', P .. 'rules'), redis.call('HGETALL', KEYS[2]),
+        redis.call('SMEMBERS', P .. 'quota_keys'), redis.call('LRANGE', P .. 'limits', 0, -1)}
 """
 
 RECORD_UNLESS_CHANGED = """
--- KEYS: namespaces; ARGV: P, journal size, version, name, wall now ('' unless it is to be marked as
--- used), entry JSON. {1, seq} when recorded; when the namespace's version is no longer the one given,
--- nothing is written and the answer is 0 and the namespace as ENTER gives it (with the rules and quota).
+-- KEYS: namespaces, shared rules; ARGV: P, journal size, version, name, wall now ('' unless it is to be
+-- marked as used), entry JSON. {1, seq} when recorded; when the namespace's version is no longer the
+-- one given, nothing is written and the answer is 0 and the namespace as ENTER gives it (with the rules
+-- and quota).
 local P = ARGV[1]
 local version = redis.call('HGET', P .. 'meta', 'v') or ''
 if version ~= ARGV[3] then
-  return {0, redis.call('HGETALL', P .. 'clock'), version, redis.call('HGETALL', P .. 'rules'),
+  return {0, redis.call('HGETALL', P .. 'clock'), version, redis.call('HGETALL', P .. 'rules'), redis.call('HGETALL', KEYS[2]),
           redis.call('SMEMBERS', P .. 'quota_keys'), redis.call('LRANGE', P .. 'limits', 0, -1)}
 end
 if ARGV[5] ~= '' then
@@ -81,10 +86,10 @@ return 1
 """
 
 ADD_RULE = """
--- KEYS: namespaces; ARGV: P, name, wall now, new version, rule JSON without its id
+-- KEYS: namespaces, ids; ARGV: P, name, wall now, new version, rule JSON without its id
 local P = ARGV[1]
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
-local id = redis.call('HINCRBY', P .. 'meta', 'rule_id', 1)
+local id = redis.call('HINCRBY', KEYS[2], 'rule', 1)
 redis.call('HSET', P .. 'rules', id, '{"id":' .. id .. ',' .. string.sub(ARGV[5], 2))
 redis.call('HSET', P .. 'meta', 'v', ARGV[4])
 return id
@@ -102,30 +107,56 @@ return removed
 """
 
 REPLACE_RULES = """
--- ARGV: P, new version, then (id, JSON without the id, hits) per rule
+-- ARGV: P, new version, then (id, JSON without the id, hits) per rule. The shared rules' hits stay.
 local P = ARGV[1]
-redis.call('DEL', P .. 'rules', P .. 'hits')
-local highest = tonumber(redis.call('HGET', P .. 'meta', 'rule_id') or '0')
+for _, id in ipairs(redis.call('HKEYS', P .. 'rules')) do
+  redis.call('HDEL', P .. 'hits', id)
+end
+redis.call('DEL', P .. 'rules')
 for i = 3, #ARGV, 3 do
   redis.call('HSET', P .. 'rules', ARGV[i], '{"id":' .. ARGV[i] .. ',' .. string.sub(ARGV[i + 1], 2))
   redis.call('HSET', P .. 'hits', ARGV[i], ARGV[i + 2])
-  highest = math.max(highest, tonumber(ARGV[i]))
 end
-redis.call('HSET', P .. 'meta', 'v', ARGV[2], 'rule_id', highest)
+redis.call('HSET', P .. 'meta', 'v', ARGV[2])
 return 1
 """
 
 TAKE_RULE = """
--- ARGV: P, rule id, times ('' for unlimited)
+-- KEYS: shared rules; ARGV: P, rule id, times ('' for unlimited). The use this is (1 for the first), or 0.
 local P = ARGV[1]
-if redis.call('HEXISTS', P .. 'rules', ARGV[2]) == 0 then
+if redis.call('HEXISTS', P .. 'rules', ARGV[2]) == 0 and redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then
   return 0
 end
 if ARGV[3] ~= '' and tonumber(redis.call('HGET', P .. 'hits', ARGV[2]) or '0') >= tonumber(ARGV[3]) then
   return 0
 end
-redis.call('HINCRBY', P .. 'hits', ARGV[2], 1)
-return 1
+return redis.call('HINCRBY', P .. 'hits', ARGV[2], 1)
+"""
+
+REPLACE_SHARED_RULES = """
+-- KEYS: namespaces, shared rules, shared meta, ids; ARGV: namespaces' key prefix, digest, new version,
+-- then each rule's JSON without its id. {1, the rules' ids}, or {0} when the shared rules already are
+-- the ones the digest names.
+if redis.call('HGET', KEYS[3], 'digest') == ARGV[2] then
+  return {0}
+end
+local gone = redis.call('HKEYS', KEYS[2])
+redis.call('DEL', KEYS[2])
+local numbered = {1}
+for i = 4, #ARGV do
+  local id = redis.call('HINCRBY', KEYS[4], 'rule', 1)
+  redis.call('HSET', KEYS[2], id, '{"id":' .. id .. ',' .. string.sub(ARGV[i], 2))
+  table.insert(numbered, id)
+end
+redis.call('HSET', KEYS[3], 'digest', ARGV[2])
+for _, name in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local P = ARGV[1] .. name .. ':'
+  for _, id in ipairs(gone) do
+    redis.call('HDEL', P .. 'hits', id)
+  end
+  redis.call('HSET', P .. 'meta', 'v', ARGV[3])
+end
+return numbered
 """
 
 RECORD = """
@@ -258,6 +289,14 @@ if ARGV[3] ~= '' and value > tonumber(ARGV[3]) then
 end
 redis.call('HSET', counters, ARGV[2], value)
 return value
+"""
+
+ADD_METRICS = """
+-- KEYS: metrics; ARGV: (counter, amount) pairs
+for i = 1, #ARGV, 2 do
+  redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+return 1
 """
 
 PLAY_FIRST = """

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 from ... import sse
 from ... import text as texts
 from ...catalogue import CREATED, catalogue
+from ...conversation import TURN_KINDS, Facts, Turn, facts_of, reads
 from ...errors import ApiError
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
 from ...streaming import wants_stream
 from .. import handles
-from .models import Block, MessagePlan, input_tokens, plan_message
+from .models import Block, MessagePlan, canned_message, content_text, input_tokens, plan_message
 
 if TYPE_CHECKING:
     from ...pipeline import Call
@@ -73,9 +74,36 @@ def _deltas(block: Block) -> list[dict[str, Any]]:
     return [{"type": "text_delta", "text": piece} for piece in block.pieces]
 
 
+@reads("claude.messages.create", renders=TURN_KINDS)
+def claude_facts(call: Call) -> Facts:
+    """A Messages request as turns: tool results travel inside user messages, so each becomes a tool
+    turn of its own, before the words of the message it came in."""
+    body = call.body
+    turns = [Turn("system", content_text(body["system"]))] if body.get("system") else []
+    for message in body.get("messages") or []:
+        if isinstance(message, dict):
+            turns += _turns(message)
+    tools = [t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)]
+    return facts_of(body.get("model"), turns, tools)
+
+
+def _turns(message: dict[str, Any]) -> list[Turn]:
+    content = message.get("content")
+    role = "assistant" if message.get("role") == "assistant" else "user"
+    if isinstance(content, str):
+        return [Turn(role, content)]
+    blocks = [b for b in content or [] if isinstance(b, dict)]
+    results = [Turn("tool", content_text(b.get("content", "")), b.get("tool_use_id")) for b in blocks if b.get("type") == "tool_result"]
+    words = [b["text"] for b in blocks if b.get("type") == "text" and isinstance(b.get("text"), str)]
+    if results and not words and role == "user":
+        return results
+    return [*results, Turn(role, " ".join(words) if words else None)]
+
+
 @handles("claude.messages.create")
 def create_message(call: Call) -> Reply:
-    plan = plan_message(call.body, call.seed)
+    canned = call.canned is not None and call.canned.rendered
+    plan = canned_message(call.canned, call.body, call.seed) if canned else plan_message(call.body, call.seed)
     message_id = "msg_01" + random_alnum(22)
     if wants_stream(call):
         return StreamReply(events(plan, message_id))

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from ... import text as texts
+from ...canned import Canned
 from ...errors import ApiError
 from ...ids import derived_alnum, derived_int
 from ...synth import UnsatisfiableSchema, instance, tool_arguments
@@ -109,6 +110,19 @@ def input_tokens(body: dict[str, Any]) -> int:
 
 def served_model(model: str) -> str:
     return model.removesuffix(THINKING_SUFFIX)
+
+
+def canned_message(turn: Canned, body: dict[str, Any], seed: int) -> MessagePlan:
+    """A steering rule's turn as a Message: its text, its tool_use blocks, or its refusal (stop_reason refusal)."""
+    blocks = []
+    words = turn.refusal if turn.refusal is not None else turn.content
+    if words is not None:
+        blocks.append(Block("text", texts.tokenize(words)))
+    for index, call in enumerate(turn.tool_calls):
+        tool_id = call.id or "toolu_01" + derived_alnum(22, seed, "tool", index)
+        blocks.append(Block("tool_use", tool_id=tool_id, name=call.name, arguments=call.arguments))
+    stop_reason = "refusal" if turn.refusal is not None else "tool_use" if turn.tool_calls else "end_turn"
+    return MessagePlan(served_model(body["model"]), blocks, stop_reason, None, input_tokens(body))
 
 
 def plan_message(body: dict[str, Any], seed: int) -> MessagePlan:

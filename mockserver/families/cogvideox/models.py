@@ -9,9 +9,11 @@ from typing import Any
 
 from ...ids import derived_int
 from ...media_routes import image_path, video_path
+from ...taskflow import hands_out_urls, outcome_url
 from ...tasks import Step, TaskView
 
 FAMILY = "cogvideox"
+hands_out_urls(FAMILY)
 SUCCESS = Step("SUCCESS", 0.0, 100)
 FAIL = Step("FAIL", 0.0, 100, failed=True)
 # Zhipu's default output: short side 1080, landscape unless the image says otherwise.
@@ -46,7 +48,7 @@ def video_result(view: TaskView) -> list[dict[str, Any]]:
     width, height = (int(side) for side in task.params.get("size", DEFAULT_SIZE).split("x"))
     seed = derived_int("cogvideox-video", task.id)
     base = task.data["base_url"]
-    return [{"url": base + video_path(seed), "cover_image_url": base + image_path(width, height, seed)}]
+    return [{"url": outcome_url(task, "videos", 0, base + video_path(seed)), "cover_image_url": outcome_url(task, "images", 0, base + image_path(width, height, seed))}]
 
 
 def submitted(view: TaskView) -> dict[str, Any]:

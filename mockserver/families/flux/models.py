@@ -14,9 +14,11 @@ from urllib.parse import quote
 
 from ...ids import derived_int
 from ...media_routes import image_path
+from ...taskflow import hands_out_urls, outcome_url
 from ...tasks import Step, TaskView
 
 FAMILY = "flux"
+hands_out_urls(FAMILY)
 PENDING, READY = "Pending", "Ready"
 REQUEST_MODERATED, CONTENT_MODERATED, ERROR = "Request Moderated", "Content Moderated", "Error"
 FAILURES = (REQUEST_MODERATED, CONTENT_MODERATED, ERROR)
@@ -74,7 +76,7 @@ def _sample_url(view: TaskView, base_url: str) -> str:
     expiry = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ready_at + SAMPLE_LIFETIME))
     signature = hashlib.blake2b(f"{view.task.id}:{expiry}".encode(), digest_size=12).hexdigest()
     path = image_path(width, height, data["seed"], data["format"])
-    return f"{base_url}{path}?se={quote(expiry, safe='')}&sp=r&sig={signature}"
+    return outcome_url(view.task, "images", 0, f"{base_url}{path}?se={quote(expiry, safe='')}&sp=r&sig={signature}")
 
 
 def _result(view: TaskView, base_url: str) -> dict[str, Any]:

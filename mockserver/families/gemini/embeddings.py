@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ... import text as texts
+from ...conversation import Facts, reads
 from ...errors import ApiError
 from ...replies import JsonReply, Reply
 from ...vectors import normalised, unit_vector
@@ -54,16 +55,30 @@ def _usage(requests: list[dict[str, Any]], model: str) -> dict[str, Any]:
     return {"usageMetadata": {"promptTokenCount": tokens, "promptTokenDetails": [{"modality": "TEXT", "tokenCount": tokens}]}} if model in REPORTS_USAGE else {}
 
 
+def _vector(call: Call, request: dict[str, Any], index: int, where: str) -> dict[str, Any]:
+    """The ``index``th embedding: a steering rule's vector (one for all, or one per request), else the model's."""
+    canned = call.canned.embedding if call.canned is not None else None
+    if canned is not None:
+        _text(request, where)  # a request without text is refused either way
+        return {"values": list(canned[min(index, len(canned) - 1)])}
+    return _embedding(request, call.params["model"], call.state.settings.seed, where)
+
+
+@reads("gemini.models.embed_content", "gemini.models.batch_embed_contents", renders={"embedding"})
+def embedding_facts(call: Call) -> Facts:
+    """The texts to embed, joined by spaces (as aimock joins several inputs)."""
+    requests = call.body.get("requests") if "requests" in call.body else [call.body]
+    found = [p["text"] for r in requests or [] if isinstance(r, dict) for p in (r.get("content") or {}).get("parts") or [] if isinstance(p, dict) and isinstance(p.get("text"), str)]
+    return Facts(model=call.params.get("model"), input_text=" ".join(found) or None)
+
+
 @handles("gemini.models.embed_content")
 def embed_content(call: Call) -> Reply:
-    model = call.params["model"]
-    embedding = _embedding(call.body, model, call.state.settings.seed, "request")
-    return JsonReply({"embedding": embedding, **_usage([call.body], model)})
+    return JsonReply({"embedding": _vector(call, call.body, 0, "request"), **_usage([call.body], call.params["model"])})
 
 
 @handles("gemini.models.batch_embed_contents")
 def batch_embed_contents(call: Call) -> Reply:
-    model = call.params["model"]
     requests = call.body["requests"]
-    embeddings = [_embedding(request, model, call.state.settings.seed, f"requests[{index}]") for index, request in enumerate(requests)]
-    return JsonReply({"embeddings": embeddings, **_usage(requests, model)})
+    embeddings = [_vector(call, request, index, f"requests[{index}]") for index, request in enumerate(requests)]
+    return JsonReply({"embeddings": embeddings, **_usage(requests, call.params["model"])})

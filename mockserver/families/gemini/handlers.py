@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ...catalogue import catalogue
+from ...conversation import TURN_KINDS, Facts, Turn, facts_of, reads
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
 from .. import handles
-from .models import CandidatePlan, GenerationPlan, plan_generation
+from .models import CandidatePlan, GenerationPlan, canned_generation, field_of, plan_generation
 
 if TYPE_CHECKING:
     from ...pipeline import Call
@@ -19,6 +21,8 @@ TOKENS_PER_EVENT = 4
 
 
 def _plan(call: Call) -> GenerationPlan:
+    if call.canned is not None and call.canned.rendered:
+        return canned_generation(call.canned, call.body, call.params["model"])
     return plan_generation(call.body, call.params["model"], call.seed)
 
 
@@ -49,10 +53,36 @@ async def chunks(plan: GenerationPlan, response_id: str) -> AsyncIterator[dict[s
 def _pieces(candidate: CandidatePlan) -> list[list[dict[str, Any]]]:
     """The parts of each event of one candidate."""
     events = [[{"text": "".join(candidate.thought[i : i + TOKENS_PER_EVENT]), "thought": True}] for i in range(0, len(candidate.thought), TOKENS_PER_EVENT)]
-    if candidate.call is not None:
-        return [*events, [{"functionCall": candidate.call}]]
+    calls = [[{"functionCall": call} for call in candidate.calls]] if candidate.calls else []
+    if candidate.calls and not candidate.answer:
+        return [*events, *calls]
     answer = candidate.answer or [""]
-    return [*events, *([{"text": "".join(answer[i : i + TOKENS_PER_EVENT])}] for i in range(0, len(answer), TOKENS_PER_EVENT))]
+    return [*events, *([{"text": "".join(answer[i : i + TOKENS_PER_EVENT])}] for i in range(0, len(answer), TOKENS_PER_EVENT)), *calls]
+
+
+@reads("gemini.models.generate_content", "gemini.models.stream_generate_content", renders=TURN_KINDS)
+def gemini_facts(call: Call) -> Facts:
+    """A Gemini request as turns: ``systemInstruction`` first, each content's function responses as tool
+    turns (answering the call by its id, or its name when it has none), then its words."""
+    body = call.body
+    system = _words(field_of(body, "systemInstruction"))
+    turns = [Turn("system", system)] if system is not None else []
+    for content in body.get("contents") or []:
+        if isinstance(content, dict):
+            role = "assistant" if content.get("role") == "model" else "user"
+            responses = [r for p in content.get("parts") or [] if isinstance(r := field_of(p, "functionResponse"), dict)]
+            turns += [Turn("tool", json.dumps(r.get("response"), ensure_ascii=False), str(r.get("id") or r.get("name"))) for r in responses]
+            words = _words(content)
+            if words is not None or not responses:
+                turns.append(Turn(role, words))
+    tools = [d.get("name") for tool in body.get("tools") or [] for d in field_of(tool, "functionDeclarations") or [] if isinstance(d, dict)]
+    return facts_of(call.params.get("model"), turns, tools)
+
+
+def _words(content: Any) -> str | None:
+    parts = content.get("parts") if isinstance(content, dict) else None
+    texts = [p["text"] for p in parts or [] if isinstance(p, dict) and isinstance(p.get("text"), str) and not p.get("thought")]
+    return " ".join(texts) if texts else None
 
 
 # new-api runs countTokens as generateContent and answers its generation (see the count_tokens contract).

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from ... import text as texts
+from ...canned import Canned
 from ...errors import ApiError
 from ...ids import derived_int
 from ...synth import UnsatisfiableSchema, instance, tool_arguments
@@ -38,21 +39,20 @@ def field_of(message: Any, name: str, default: Any = None) -> Any:
 class CandidatePlan:
     thought: list[str] = field(default_factory=list)  # tokens of the thought part, when thoughts are asked for
     answer: list[str] = field(default_factory=list)  # tokens of the text part
-    call: dict[str, Any] | None = None  # a functionCall part
+    calls: list[dict[str, Any]] = field(default_factory=list)  # functionCall parts
     finish_reason: str = "STOP"
 
     @property
     def output_tokens(self) -> int:
-        return len(self.answer) + (texts.count_tokens(json.dumps(self.call["args"])) if self.call else 0)
+        return len(self.answer) + sum(texts.count_tokens(json.dumps(call["args"])) for call in self.calls)
 
     def parts(self) -> list[dict[str, Any]]:
         parts: list[dict[str, Any]] = []
         if self.thought:
             parts.append({"text": "".join(self.thought), "thought": True})
-        if self.call is not None:
-            parts.append({"functionCall": self.call})
-        elif self.answer or not parts:
+        if self.answer or not (parts or self.calls):
             parts.append({"text": "".join(self.answer)})
+        parts += [{"functionCall": call} for call in self.calls]
         return parts
 
 
@@ -99,6 +99,15 @@ def prompt_tokens(body: dict[str, Any]) -> int:
     return count
 
 
+def canned_generation(turn: Canned, body: dict[str, Any], model: str) -> GenerationPlan:
+    """A steering rule's turn as every candidate: its text, its function calls, or its refusal (SAFETY)."""
+    calls = [{"name": c.name, "args": json.loads(c.arguments), **({"id": c.id} if c.id else {})} for c in turn.tool_calls]
+    words = turn.refusal if turn.refusal is not None else turn.content
+    plan = CandidatePlan(answer=texts.tokenize(words or ""), calls=calls, finish_reason="SAFETY" if turn.refusal is not None else "STOP")
+    count = field_of(field_of(body, "generationConfig") or {}, "candidateCount") or 1
+    return GenerationPlan(model, [plan] * count, prompt_tokens(body))
+
+
 def plan_generation(body: dict[str, Any], model: str, default_seed: int) -> GenerationPlan:
     config = field_of(body, "generationConfig") or {}
     contents = body["contents"]
@@ -127,7 +136,7 @@ def _candidate(body: dict[str, Any], config: dict[str, Any], model: str, questio
         plan.thought = thought[:budget] if budget > 0 else thought
     declaration = _chosen_function(body, question, answered=bool(results))
     if declaration is not None:
-        plan.call = {"name": declaration["name"], "args": _arguments(declaration, seed, question)}
+        plan.calls = [{"name": declaration["name"], "args": _arguments(declaration, seed, question)}]
         return plan
     answer = _formatted(config, question, seed)
     stops: list[str] = []

@@ -12,9 +12,11 @@ from typing import Any
 
 from ...ids import derived_int
 from ...media_routes import image_path, video_path
-from ...tasks import Step, TaskView
+from ...taskflow import hands_out_urls, outcome_url
+from ...tasks import Step, Task, TaskView
 
 FAMILY = "kling"
+hands_out_urls(FAMILY)
 SUCCEED = Step("succeed", 0.0, 100)
 FAILED = Step("failed", 0.0, 100, failed=True)
 DEFAULT_MODEL = "kling-v1"
@@ -101,15 +103,18 @@ def _image_size(params: dict[str, Any]) -> tuple[int, int]:
     return round(long_side * width / height), long_side
 
 
-def task_result(task_id_: str, endpoint: Endpoint, params: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """The files of a finished task, on stateless mock URLs (PNG images, MP4 videos)."""
+def task_result(task: Task, endpoint: Endpoint, base_url: str) -> dict[str, Any]:
+    """The files of a finished task, on stateless mock URLs (PNG images, MP4 videos) or a steering rule's."""
+    params = task.params
     if endpoint.makes_images:
         width, height = _image_size(params)
-        seed = derived_int("kling-image", task_id_)
-        return {"images": [{"index": i, "url": base_url + image_path(width, height, seed + i)} for i in range(params.get("n", 1))]}
-    video_id = derived_uuid("kling-video", task_id_)
+        seed = derived_int("kling-image", task.id)
+        images = [{"index": i, "url": outcome_url(task, "images", i, base_url + image_path(width, height, seed + i))} for i in range(params.get("n", 1))]
+        return {"images": images}
+    video_id = derived_uuid("kling-video", task.id)
     seconds = params.get("duration", "5")
-    return {"videos": [{"id": video_id, "url": base_url + video_path(derived_int("kling-video", task_id_)), "duration": f"{seconds}.1"}]}
+    url = outcome_url(task, "videos", 0, base_url + video_path(derived_int("kling-video", task.id)))
+    return {"videos": [{"id": video_id, "url": url, "duration": f"{seconds}.1"}]}
 
 
 def submitted_object(view: TaskView) -> dict[str, Any]:
@@ -121,7 +126,7 @@ def submitted_object(view: TaskView) -> dict[str, Any]:
 def task_object(view: TaskView) -> dict[str, Any]:
     """The full task object: data of a query answer and the body of a callback."""
     task = view.task
-    result = task_result(task.id, ENDPOINTS[task.kind], task.params, task.data["base_url"]) if view.succeeded else {}
+    result = task_result(task, ENDPOINTS[task.kind], task.data["base_url"]) if view.succeeded else {}
     return {
         "task_id": task.id,
         "task_status": view.status,

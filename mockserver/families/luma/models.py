@@ -14,9 +14,11 @@ from typing import Any
 from ...ids import derived_int
 from ...media_routes import image_path, video_path
 from ...store import storable
+from ...taskflow import hands_out_urls, outcome_url
 from ...tasks import Step, TaskView
 
 FAMILY = "luma"
+hands_out_urls(FAMILY)
 GENERATION = "generation"
 OFFICIAL, FREE, PAID = "official", "free", "paid"
 COMPLETED = Step("completed", 0.0, 100)
@@ -118,17 +120,17 @@ def _artifacts(view: TaskView, clip: Clip, base_url: str) -> dict[str, Any]:
     task = view.task
     width, height = clip.size
     marked_seed, raw_seed = _seeds(task.id)
-    raw_url = base_url + video_path(raw_seed)
+    raw_url = outcome_url(task, "videos", 0, base_url + video_path(raw_seed))
     # Free accounts watermark the playable file and leave download_url empty; paid ones do neither.
     video = {
-        "url": raw_url if clip.pool == PAID else base_url + video_path(marked_seed),
+        "url": raw_url if clip.pool == PAID else outcome_url(task, "videos", 0, base_url + video_path(marked_seed)),
         "width": width,
         "height": height,
         "download_url": "" if clip.pool == FREE else raw_url,
     }
     raw = {"url": raw_url, "width": width, "height": height, "duration": clip.duration, "media_type": "video"}
-    thumbnail = {"url": base_url + image_path(width, height, raw_seed, "jpeg"), "width": width, "height": height, "palette": {"grid": f"{raw_seed:x}"[:10]}, "media_type": "image"}
-    last_frame = {"url": base_url + image_path(width, height, marked_seed, "jpeg"), "width": width, "height": height, "palette": None, "media_type": "image"}
+    thumbnail = {"url": outcome_url(task, "images", 0, base_url + image_path(width, height, raw_seed, "jpeg")), "width": width, "height": height, "palette": {"grid": f"{raw_seed:x}"[:10]}, "media_type": "image"}
+    last_frame = {"url": outcome_url(task, "images", 1, base_url + image_path(width, height, marked_seed, "jpeg")), "width": width, "height": height, "palette": None, "media_type": "image"}
     finished = view.entered(view.index) or view.now
     return {
         "video": video,

@@ -10,8 +10,8 @@ from ... import media
 from ...ids import derived_int
 from ...media_routes import image_path
 from ...replies import BinaryReply, JsonReply, Reply
-from ...taskflow import find_task, planned_failure, start, task_for
-from ...tasks import TaskView
+from ...taskflow import find_task, outcome_url, planned_failure, start, task_for
+from ...tasks import Task, TaskView
 from .. import handles
 from . import catalog, models, qr
 from .errors import bad_parameter, not_found
@@ -23,12 +23,12 @@ RESULT_PREFIX = "/mewx/cdn/images/result/"
 AUDIT_REFUSAL = "内容审核未通过"
 
 
-def _result_url(base_url: str, img_uuid: str) -> str:
-    return f"{base_url}{RESULT_PREFIX}{img_uuid}.png"
+def _result_url(base_url: str, task: Task) -> str:
+    return outcome_url(task, "images", 0, f"{base_url}{RESULT_PREFIX}{task.id}.png")
 
 
 def callback_body(view: TaskView, base_url: str) -> dict[str, Any]:
-    return models.callback(view, _result_url(base_url, view.task.id))
+    return models.callback(view, _result_url(base_url, view.task))
 
 
 def _flags(prompt: str | None) -> models.Flags:
@@ -127,7 +127,7 @@ async def detail(call: Call) -> Reply:
     if task is None or task.family != models.FAMILY:
         raise not_found("图片不存在")
     view = await call.state.tasks.poll(task)
-    return JsonReply({"code": 0, "message": "success", "data": models.detail(view, _result_url(call.base_url, task.id))})
+    return JsonReply({"code": 0, "message": "success", "data": models.detail(view, _result_url(call.base_url, task))})
 
 
 def _with_previews(call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

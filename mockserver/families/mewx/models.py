@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...ids import derived_int
+from ...taskflow import hands_out_urls
 from ...tasks import Step, TaskView
 
 FAMILY = "mewx"
+hands_out_urls(FAMILY)
 RUNNING, DONE, FAILED = "0", "1", "-1"
 SUCCESS_STEP = Step(DONE, 0.0, 100)
 FAILURE_STEP = Step(FAILED, 0.0, 0, failed=True)

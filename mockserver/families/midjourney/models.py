@@ -12,9 +12,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ...media_routes import video_path
+from ...taskflow import hands_out_urls, outcome_url
 from ...tasks import Step, Task, TaskView
 
 FAMILY = "midjourney"
+hands_out_urls(FAMILY)
 NEEDS_MODAL = frozenset({"CUSTOM_ZOOM", "INPAINT"})
 # Discord's usual progress steps; a real imagine shows them over ~a minute, the mock over ~5 s.
 GRID_PROGRESS = (0, 15, 31, 46, 62, 78, 93)
@@ -225,7 +227,7 @@ def video_urls(task: Task, base_url: str) -> list[dict[str, str]]:
     if task.data.get("shape") != Shape.VIDEO:
         return []
     seed = task.data.get("seed_base", 0)
-    return [{"url": base_url + video_path(seed + i)} for i in range(task.data.get("videos", VIDEOS_PER_TASK))]
+    return [{"url": outcome_url(task, "videos", i, base_url + video_path(seed + i))} for i in range(task.data.get("videos", VIDEOS_PER_TASK))]
 
 
 def task_object(view: TaskView, base_url: str) -> dict[str, Any]:
@@ -236,8 +238,10 @@ def task_object(view: TaskView, base_url: str) -> dict[str, Any]:
     finished = view.entered(view.index) if status in ("SUCCESS", "FAILURE") else None
     prompt = task.data.get("prompt", "")
     image_url = ""
-    if task.data.get("has_image") and status in ("IN_PROGRESS", "SUCCESS") and not (status == "IN_PROGRESS" and view.progress == 0):
-        image_url = f"{base_url}/mj/image/{task.id}" + ("" if status == "SUCCESS" else f"?rand={int(view.now * 1e9)}")
+    if task.data.get("has_image") and status == "SUCCESS":
+        image_url = outcome_url(task, "images", 0, f"{base_url}/mj/image/{task.id}")
+    elif task.data.get("has_image") and status == "IN_PROGRESS" and view.progress > 0:
+        image_url = f"{base_url}/mj/image/{task.id}?rand={int(view.now * 1e9)}"  # the grid as it renders
     final_prompt = task.data.get("final_prompt", prompt)
     videos = video_urls(task, base_url) if status == "SUCCESS" else []
     return {

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import media
 from ... import text as texts
+from ...conversation import Facts, reads
 from ...errors import ApiError
 from ...ids import derived_int
 from ...replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
@@ -194,6 +195,12 @@ async def _speech_events(data: bytes, tokens: int) -> AsyncIterator[dict[str, An
     for start in range(0, len(data), step):
         yield {"type": "speech.audio.delta", "audio": base64.b64encode(data[start : start + step]).decode()}
     yield {"type": "speech.audio.done", "usage": {"input_tokens": tokens, "output_tokens": max(1, len(data) // 4800), "total_tokens": tokens + max(1, len(data) // 4800)}}
+
+
+@reads("openai.audio.speech")
+def speech_facts(call: Call) -> Facts:
+    text = call.body.get("input")
+    return Facts(model=call.body.get("model"), input_text=text if isinstance(text, str) else None)
 
 
 @handles("openai.audio.speech")

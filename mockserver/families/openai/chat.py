@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ... import text as texts
+from ...canned import Canned
+from ...conversation import TURN_KINDS, Facts, Turn, facts_of, reads
 from ...errors import ApiError
 from ...ids import derived_alnum, derived_int, random_alnum
 from ...prompted_json import schema_asked_for
@@ -34,9 +36,13 @@ class ChoicePlan:
     function_call: dict[str, Any] | None = None
     finish_reason: str = "stop"
     seed: int = 0  # the content's seed: logprobs derive from it, so they repeat with the reply
+    refusal: list[str] | None = None
+    """The refusal's tokens, when the model refuses (then there is no content)."""
 
     @property
     def content(self) -> str | None:
+        if self.refusal is not None:
+            return None
         return "".join(self.tokens) if (self.tokens or not (self.tool_calls or self.function_call)) else None
 
     @property
@@ -44,7 +50,7 @@ class ChoicePlan:
         arguments = [c["function"]["arguments"] for c in self.tool_calls]
         if self.function_call:
             arguments.append(self.function_call["arguments"])
-        return len(self.tokens) + sum(texts.count_tokens(a) for a in arguments)
+        return len(self.tokens) + len(self.refusal or ()) + sum(texts.count_tokens(a) for a in arguments)
 
 
 PROMPT_ROLES = frozenset({"system", "developer", "user"})
@@ -131,11 +137,24 @@ def _structured_content(call: Call, question: str, seed: int) -> str | None:
     return None
 
 
+def canned_choice(turn: Canned, seed: int) -> ChoicePlan:
+    """A steering rule's turn as a choice: exactly its words, tool calls or refusal."""
+    calls = [
+        {"id": c.id or "call_" + derived_alnum(24, seed, "call", i), "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+        for i, c in enumerate(turn.tool_calls)
+    ]
+    if turn.refusal is not None:
+        return ChoicePlan(refusal=texts.tokenize(turn.refusal), seed=seed)
+    return ChoicePlan(tokens=texts.tokenize(turn.content or ""), tool_calls=calls, finish_reason="tool_calls" if calls else "stop", seed=seed)
+
+
 def plan_choice(call: Call, index: int, question: str, conversation: bytes) -> ChoicePlan:
     """One choice; ``conversation`` is the canonical encoding of the messages, which seeds it."""
     body = call.body
     model = body["model"]
     seed = derived_int(call.seed, model, conversation, index)
+    if call.canned is not None and call.canned.rendered:
+        return canned_choice(call.canned, seed)
     tool = _chosen_tool(body, question)
     if tool is not None:
         function = tool["function"]
@@ -197,16 +216,17 @@ def _planned(call: Call) -> tuple[list[ChoicePlan], int]:
     """The choices and prompt tokens of this request. They depend only on the body, the seed and the
     optional properties generated JSON fills (``generated_json``), so a request seen before (a load test,
     a test suite asking again) reuses them: only the id and the time of each answer are new. Bodies whose
-    reply carries the request's host are planned afresh."""
+    reply carries the request's host, and canned replies, are planned afresh."""
     key = (call.seed, call.state.settings.optional_properties, orjson.dumps(call.body, option=orjson.OPT_SORT_KEYS))
-    found = _plans.get(key) if "content" not in call.extras else None
+    kept = "content" not in call.extras and call.canned is None
+    found = _plans.get(key) if kept else None
     if found is not None:
         return found
     messages = call.body.get("messages") or []
     question = last_user_text(messages)
     conversation = orjson.dumps(messages, option=orjson.OPT_SORT_KEYS)
     found = [plan_choice(call, i, question, conversation) for i in range(call.body.get("n") or 1)], prompt_tokens(messages, call.body.get("tools"))
-    if "content" not in call.extras:
+    if kept:
         if len(_plans) >= PLANS_KEPT:
             _plans.pop(next(iter(_plans)), None)  # the oldest
         _plans[key] = found
@@ -244,7 +264,8 @@ class ChatCompletion:
         }
 
     def message(self, plan: ChoicePlan) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": "assistant", "content": plan.content, "refusal": None, "annotations": []}
+        refusal = "".join(plan.refusal) if plan.refusal is not None else None
+        message: dict[str, Any] = {"role": "assistant", "content": plan.content, "refusal": refusal, "annotations": []}
         if plan.tool_calls:
             message["tool_calls"] = plan.tool_calls
         if plan.function_call:
@@ -289,7 +310,11 @@ class ChatCompletion:
             first: dict[str, Any] = {"role": "assistant", "content": "" if plan.content is not None else None, "refusal": None}
             if plan.tool_calls or plan.function_call:
                 first["content"] = None
+            if plan.refusal is not None:
+                first["refusal"] = ""
             yield self._chunk([{"index": index, "delta": first, "logprobs": None, "finish_reason": None}], with_usage)
+            for token in plan.refusal or ():
+                yield self._chunk([{"index": index, "delta": {"refusal": token}, "logprobs": None, "finish_reason": None}], with_usage)
             for position, token in enumerate(plan.tokens):
                 logprobs = {"content": [items[position]], "refusal": None} if items is not None else None
                 yield self._chunk([{"index": index, "delta": {"content": token}, "logprobs": logprobs, "finish_reason": None}], with_usage)
@@ -310,6 +335,23 @@ def _tool_call_fragments(index: int, tool_call: dict[str, Any]) -> list[dict[str
     first = {"index": index, "id": tool_call["id"], "type": "function", "function": {"name": tool_call["function"]["name"], "arguments": ""}}
     rest = [{"index": index, "function": {"arguments": piece}} for piece in texts.in_pieces(arguments, 4)]
     return [first, *rest]
+
+
+@reads("openai.chat.completions", "openai.chat.gpts", "openai.chat.gpt4all_image", renders=TURN_KINDS)
+def chat_facts(call: Call) -> Facts:
+    body = call.body
+    turns = [_turn(m) for m in body.get("messages") or [] if isinstance(m, dict)]
+    tools = [t.get("function", {}).get("name") for t in body.get("tools") or [] if isinstance(t, dict)]
+    tools += [f.get("name") for f in body.get("functions") or [] if isinstance(f, dict)]
+    return facts_of(body.get("model"), turns, tools)
+
+
+def _turn(message: dict[str, Any]) -> Turn:
+    role = {"developer": "system", "function": "tool"}.get(message.get("role", ""), message.get("role", ""))
+    content = message.get("content")
+    has_text = isinstance(content, str) or (isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "text" for p in content))
+    call_id = message.get("tool_call_id")
+    return Turn(role, message_text(message) if has_text else None, call_id if isinstance(call_id, str) else None)
 
 
 @handles("openai.chat.completions", "openai.chat.gpts", stateless=True)

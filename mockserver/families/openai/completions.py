@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ... import text as texts
+from ...conversation import Facts, joined, reads
 from ...errors import ApiError
 from ...ids import derived_int, random_alnum
 from ...replies import JsonReply, Reply, StreamReply
@@ -71,9 +72,14 @@ class Completion:
         self.id = "cmpl-" + random_alnum(29)
         self.created = int(call.state.clock.now())
         self.choices: list[tuple[list[str], str, str, int]] = []  # (tokens, finish_reason, echoed prompt, seed)
+        canned = call.canned.content if call.canned is not None else None
         for prompt in self.prompts:
             for variant in range(n):
                 seed = derived_int(call.seed, self.model, prompt, variant)
+                if canned is not None:  # a steering rule's text, exactly as given
+                    tokens, finish = texts.tokenize(canned), "stop"
+                    self.choices.append((tokens, finish, prompt if body.get("echo") else "", seed))
+                    continue
                 text, stopped = texts.truncate_at_stop(" " + texts.filler(seed, 24), stops)
                 tokens = texts.tokenize(text)
                 finish = "stop"
@@ -115,6 +121,14 @@ class Completion:
             yield self._chunk({"text": "", "index": index, "logprobs": None, "finish_reason": finish})
         if with_usage:
             yield {"id": self.id, "object": "text_completion", "created": self.created, "model": self.model, "choices": [], "usage": self.usage()}
+
+
+@reads("openai.completions.create", renders={"content"})
+def completion_facts(call: Call) -> Facts:
+    """A legacy completion's prompt is its user message."""
+    prompt = call.body.get("prompt")
+    prompts = [prompt] if isinstance(prompt, str) else [p for p in prompt or [] if isinstance(p, str)]
+    return Facts(model=call.body.get("model"), user_message=joined(prompts))
 
 
 @handles("openai.completions.create", stateless=True)

@@ -7,6 +7,7 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 from ... import text as texts
+from ...conversation import Facts, reads
 from ...errors import ApiError
 from ...replies import JsonReply, Reply
 from ...vectors import normalised, unit_vector
@@ -36,6 +37,12 @@ def _token_count(value: Any) -> int:
     return sum(texts.count_tokens(v) if isinstance(v, str) else len(v) for v in value)
 
 
+@reads("openai.embeddings.create", renders={"embedding"})
+def embedding_facts(call: Call) -> Facts:
+    # Several inputs read as one text, joined by spaces as aimock joins them.
+    return Facts(model=call.body.get("model"), input_text=" ".join(_inputs(call.body.get("input") or "")))
+
+
 @handles("openai.embeddings.create", stateless=True)
 def embeddings(call: Call) -> Reply:
     body = call.body
@@ -51,10 +58,14 @@ def embeddings(call: Call) -> Reply:
     if any(not text.strip() for text in inputs):
         raise ApiError(400, "invalid_request", "'$.input' is invalid: inputs must be non-empty", param="input", code="invalid_embedding_request")
     as_base64 = body.get("encoding_format") == "base64"
+    canned = call.canned.embedding if call.canned is not None else None
     data = []
     for index, text in enumerate(inputs):
-        # Shortened embeddings are the native vector cut and re-normalised, as OpenAI documents.
-        vector = normalised(unit_vector(text, model, native, call.state.settings.seed)[: dimensions or native])
+        if canned is not None:  # a steering rule's vector: one for every input, or one per input
+            vector = list(canned[min(index, len(canned) - 1)])
+        else:
+            # Shortened embeddings are the native vector cut and re-normalised, as OpenAI documents.
+            vector = normalised(unit_vector(text, model, native, call.state.settings.seed)[: dimensions or native])
         embedding: Any = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode() if as_base64 else vector
         data.append({"object": "embedding", "index": index, "embedding": embedding})
     tokens = _token_count(body["input"])

@@ -30,6 +30,7 @@ def relay_error(error: ApiError, context: ErrorContext) -> JsonReply:
     code = error.code
     if error.kind == "fault":
         error_type, default_code = _FAULT_WORDS.get(error.status, ("upstream_error", "bad_response_status_code"))
+        error_type = error.extra.get("type") or error_type  # a canned error says its own type
         code = code or default_code
     body = {
         "error": {

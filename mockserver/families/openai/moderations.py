@@ -10,6 +10,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
+from ...conversation import Facts, joined, reads
 from ...ids import derived_int
 from ...replies import JsonReply, Reply
 from .. import handles
@@ -64,6 +65,11 @@ def _result(text: str, with_image: bool, seed: int) -> dict[str, Any]:
         "category_scores": scores,
         "category_applied_input_types": applied,
     }
+
+
+@reads("openai.moderations.create")
+def moderation_facts(call: Call) -> Facts:
+    return Facts(model=call.body.get("model"), input_text=joined(text for text, _ in _inputs(call.body.get("input") or "")))
 
 
 @handles("openai.moderations.create")

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ... import text as texts
+from ...conversation import TURN_KINDS, Facts, Turn, facts_of, reads
+
+if TYPE_CHECKING:
+    from ...pipeline import Call
 
 # Item id prefixes as OpenAI writes them (resp_…, msg_…, fc_…, rs_…), each followed by 48 hex digits.
 PREFIXES = {"message": "msg", "function_call": "fc", "function_call_output": "fco", "reasoning": "rs"}
@@ -80,3 +84,28 @@ def input_tokens(items: list[dict[str, Any]], instructions: str | None, tools: l
     if tools:
         count += texts.count_tokens(json.dumps(tools))
     return count
+
+
+@reads("openai.responses.create", renders=TURN_KINDS)
+def responses_facts(call: Call) -> Facts:
+    """A Responses request's items as turns, ``instructions`` first as the system's."""
+    body = call.body
+    raw = body.get("input")
+    items = [{"type": "message", "role": "user", "content": raw}] if isinstance(raw, str) else [i for i in raw or [] if isinstance(i, dict)]
+    turns = [Turn("system", body["instructions"])] if isinstance(body.get("instructions"), str) else []
+    turns += [_turn(item) for item in items]
+    tools = [t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)]
+    return facts_of(body.get("model"), turns, tools)
+
+
+def _turn(item: dict[str, Any]) -> Turn:
+    kind = item.get("type", "message")
+    if kind == "function_call_output":
+        call_id = item.get("call_id")
+        return Turn("tool", item_text(item), call_id if isinstance(call_id, str) else None)
+    if kind != "message":
+        return Turn("assistant", None)  # a function call or reasoning: the model's
+    content = item.get("content")
+    has_text = isinstance(content, str) or any(isinstance(p, dict) and isinstance(p.get("text"), str) for p in content or [])
+    role = "system" if item.get("role") == "developer" else item.get("role", "user")
+    return Turn(role, item_text(item) if has_text else None)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ... import text as texts
+from ...canned import Canned
 from ...errors import ApiError
 from ...ids import derived_alnum, derived_int
 from ...replies import SseEvent
@@ -53,11 +54,18 @@ class ModelResponse:
         question = last_user_text(conversation)
         words = orjson.dumps([[i.get("type", "message"), item_text(i)] for i in conversation])
         seed = derived_int(call.seed, self.model, words, body.get("instructions"))
+        self.tokens: list[str] = []
+        self.incomplete = False
+        self.input_tokens = input_tokens(conversation, body.get("instructions"), body.get("tools"))
+        if call.canned is not None and call.canned.rendered:
+            self.reasoning = None
+            self.output = _canned_output(call.canned, seed)
+            self.tokens = texts.tokenize(call.canned.content or call.canned.refusal or "")
+            return
         self.reasoning = self._reasoning(question, seed)
         self.output: list[dict[str, Any]] = [self.reasoning] if self.reasoning else []
         limit = body.get("max_output_tokens")
         budget = None if limit is None else limit - self.reasoning_tokens
-        self.tokens: list[str] = []
         self.incomplete = budget is not None and budget <= 0
         tool = _chosen_tool(body, conversation, question)
         if tool is not None:
@@ -69,7 +77,6 @@ class ModelResponse:
             status = "incomplete" if self.incomplete else "completed"
             part = {"type": "output_text", "annotations": [], "logprobs": [], "text": generated.text}
             self.output.append({"id": new_id("msg"), "type": "message", "status": status, "content": [part], "role": "assistant"})
-        self.input_tokens = input_tokens(conversation, body.get("instructions"), body.get("tools"))
 
     def _reasoning(self, question: str, seed: int) -> dict[str, Any] | None:
         requested = self.body.get("reasoning") or {}
@@ -204,10 +211,16 @@ def _item_events(index: int, item: dict[str, Any], tokens: list[str]) -> Iterato
         part = item["content"][0]
         at = {**where, "content_index": 0}
         yield {"type": "response.output_item.added", "output_index": index, "item": {**item, "status": "in_progress", "content": []}}
-        yield {"type": "response.content_part.added", **at, "part": {**part, "text": ""}}
-        for token in tokens:
-            yield {"type": "response.output_text.delta", **at, "delta": token, "logprobs": []}
-        yield {"type": "response.output_text.done", **at, "text": part["text"], "logprobs": []}
+        if part["type"] == "refusal":
+            yield {"type": "response.content_part.added", **at, "part": {**part, "refusal": ""}}
+            for token in tokens:
+                yield {"type": "response.refusal.delta", **at, "delta": token}
+            yield {"type": "response.refusal.done", **at, "refusal": part["refusal"]}
+        else:
+            yield {"type": "response.content_part.added", **at, "part": {**part, "text": ""}}
+            for token in tokens:
+                yield {"type": "response.output_text.delta", **at, "delta": token, "logprobs": []}
+            yield {"type": "response.output_text.done", **at, "text": part["text"], "logprobs": []}
         yield {"type": "response.content_part.done", **at, "part": part}
     yield {"type": "response.output_item.done", "output_index": index, "item": item}
 
@@ -240,6 +253,23 @@ def _chosen_tool(body: dict[str, Any], conversation: list[dict[str, Any]], quest
     if choice != "required" and conversation and conversation[-1].get("type") == "function_call_output":
         return None  # the function already answered: now the model talks
     return tools[texts.closest(question, [f"{t['name']} {t.get('description') or ''}" for t in tools])]
+
+
+def _canned_output(turn: Canned, seed: int) -> list[dict[str, Any]]:
+    """A steering rule's turn as output items: its message (text or refusal), then its function calls."""
+    output: list[dict[str, Any]] = []
+    if turn.refusal is not None:
+        part: dict[str, Any] = {"type": "refusal", "refusal": turn.refusal}
+    elif turn.content is not None:
+        part = {"type": "output_text", "annotations": [], "logprobs": [], "text": turn.content}
+    else:
+        part = {}
+    if part:
+        output.append({"id": new_id("msg"), "type": "message", "status": "completed", "content": [part], "role": "assistant"})
+    for number, call in enumerate(turn.tool_calls):
+        call_id = call.id or "call_" + derived_alnum(24, seed, "call", number)
+        output.append({"id": new_id("fc"), "type": "function_call", "status": "completed", "arguments": call.arguments, "call_id": call_id, "name": call.name})
+    return output
 
 
 def _function_call(tool: dict[str, Any], seed: int, question: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...ids import derived_int, random_alnum
-from ...taskflow import planned_failure, start, stored, task_for
+from ...taskflow import hands_out_urls, outcome_url, planned_failure, start, stored, task_for
 from ...tasks import Step, Task, TaskView
 from .task_errors import task_error
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ...pipeline import Call
 
 FAMILY = "openai"
+hands_out_urls(FAMILY)  # the unified video route's result_url
 KIND = "video"
 DEFAULT_MODEL = "sora-2"
 DEFAULT_SECONDS = "4"
@@ -113,7 +114,7 @@ def task_dto(view: TaskView) -> dict[str, Any]:
         "action": "remix" if data["remixed_from"] else "generate",
         "status": view.status,
         "fail_reason": (task.fail_reason or "task failed") if view.failed else "",
-        "result_url": f"{data['base_url']}/v1/videos/{task.id}/content" if view.succeeded else "",
+        "result_url": outcome_url(task, "videos", 0, f"{data['base_url']}/v1/videos/{task.id}/content") if view.succeeded else "",
         "submit_time": int(task.created_at),
         "start_time": int(started) if started is not None else 0,
         "finish_time": int(finished) if finished is not None else 0,

@@ -9,7 +9,7 @@ from ... import media
 from ...ids import derived_int
 from ...media_routes import image_path
 from ...replies import BinaryReply, JsonReply, Reply
-from ...taskflow import find_task, planned_failure, start, task_for
+from ...taskflow import find_task, outcome_url, planned_failure, start, task_for
 from ...tasks import Task, TaskView
 from .. import handles
 from . import documents, models, tools
@@ -35,7 +35,8 @@ def _link(base_url: str, task: Task) -> models.Link:
             return f"{base_url}{documents.document_path(task.id, picture.fmt)}?Expires={expires}"
         if task.data["return_type"] == 2:
             return base64.b64encode(_bytes(picture, seed)).decode()
-        return f"{base_url}{image_path(picture.width, picture.height, seed + len(picture.field), picture.fmt)}?Expires={expires}"
+        made = f"{base_url}{image_path(picture.width, picture.height, seed + len(picture.field), picture.fmt)}?Expires={expires}"
+        return outcome_url(task, "images", 0, made)
 
     return link
 

@@ -12,10 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ...ids import derived_int
+from ...taskflow import hands_out_urls
 from ...tasks import Step, Task, TaskView
 from .tools import Outcome, Picture
 
 FAMILY = "picwish"
+hands_out_urls(FAMILY)
 SUCCESS = 1
 FAILED = -1
 NOT_AN_IMAGE = -7

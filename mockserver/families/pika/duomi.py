@@ -17,6 +17,7 @@ from typing import Any
 
 from ...ids import derived_int
 from ...media_routes import image_path, video_path
+from ...taskflow import outcome_url
 from ...tasks import Step, TaskView
 
 PENDING, RUNNING, FAILED, SUCCEEDED = "0", "1", "2", "3"
@@ -101,7 +102,7 @@ def task_object(flavour: Flavour, view: TaskView) -> dict[str, Any]:
         "state": STATE_WORDS[status],
         "status": status,
         "prompt": task.params.get("prompt") or "",
-        "video_url": video_url(base_url, task.id) if finished else None,
+        "video_url": outcome_url(task, "videos", 0, video_url(base_url, task.id)) if finished else None,
         **flavour.extras(view, base_url, finished),
         "msg": (task.fail_reason or "generation failed") if status == FAILED else None,
         "point": flavour.point,

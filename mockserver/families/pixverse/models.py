@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...taskflow import hands_out_urls
 from ...tasks import TaskView
 from ..pika import duomi
 
 FAMILY = "pixverse"
+hands_out_urls(FAMILY)
 MODES = frozenset({"text", "image"})
 
 

@@ -7,10 +7,12 @@ from typing import Any
 
 from ...ids import derived_int
 from ...media_routes import video_path
+from ...taskflow import hands_out_urls, outcome_url
 from ...tasks import Step, TaskView
 from ..pika import duomi
 
 FAMILY = "runway"
+hands_out_urls(FAMILY)
 V1_MODES = frozenset({"text", "image"})
 OFFICIAL = "image_to_video"
 OFFICIAL_SUCCESS = Step("SUCCEEDED", 0.0, 100)
@@ -89,7 +91,7 @@ def official_task(view: TaskView) -> dict[str, Any]:
         body["progress"] = view.progress / 100
     elif view.succeeded:
         # Runway's output URLs are signed and expire; the mock's are stable.
-        body["output"] = [task.data["base_url"] + video_path(derived_int("runway-output", task.id))]
+        body["output"] = [outcome_url(task, "videos", 0, task.data["base_url"] + video_path(derived_int("runway-output", task.id)))]
     elif view.failed:
         body["failure"] = task.fail_reason or "An unexpected error occurred"
         body["failureCode"] = FAILURE_CODE

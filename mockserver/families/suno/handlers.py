@@ -23,12 +23,13 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-async def start_clip(call: Call, song: Song, steps: tuple[Step, ...], failure: str | None) -> Task:
-    """A clip of the official format: one task whose status words are the clip's."""
+async def start_clip(call: Call, song: Song, steps: tuple[Step, ...], failure: str | None, index: int = 0) -> Task:
+    """A clip of the official format: one task whose status words are the clip's (``index``: its
+    place in the request's batch, which picks its URLs from a rule's task outcome)."""
     task = task_for(
         call,
         id=song.id, family=models.FAMILY, kind=models.CLIP, params=dict(call.body or {}), steps=steps,
-        created_at=call.state.clock.now(), owner=call.api_key, data={"song": song}, fail_reason=failure,
+        created_at=call.state.clock.now(), owner=call.api_key, data={"song": song, "clip_index": index}, fail_reason=failure,
         success=models.CLIP_DONE, failure=models.CLIP_ERROR,
     )
     # No callback field in this format; the renderer is only there for the engine's contract.
@@ -59,9 +60,9 @@ async def generate(call: Call) -> Reply:
         raise as_detail(error) from None
     engine = call.state.tasks
     clips = []
-    for song in made:
+    for index, song in enumerate(made):
         failure = planned_failure(call, song.id)
-        task = await start_clip(call, song, models.clip_plan(failure), failure)
+        task = await start_clip(call, song, models.clip_plan(failure), failure, index)
         clips.append(models.clip_of(engine.view(task), call.base_url))
     return JsonReply(models.batch_envelope(new_id(), clips, call.state.clock.now()))
 
@@ -81,7 +82,7 @@ async def feed(call: Call) -> Reply:
         clip = await models.find_clip(call, clip_id, poll=True)
         if clip is not None:
             song, status, task = clip
-            found.append(models.clip_object(song, status, task.created_at, call.base_url, task.fail_reason))
+            found.append(models.clip_object(song, status, task.created_at, call.base_url, task.fail_reason, models.given_urls(task, song)))
     return JsonReply(found)
 
 

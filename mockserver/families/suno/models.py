@@ -7,13 +7,13 @@ No HTTP here (moto's ``models.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ...media_routes import MAX_AUDIO_SECONDS, audio_path, image_path, video_path
 from ...ids import derived_int
-from ...taskflow import find_task, mine
+from ...taskflow import find_task, hands_out_urls, mine, outcome_url
 from ...tasks import Step, Task, TaskView
 from .songs import Lookup, Song
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ...pipeline import Call
 
 FAMILY = "suno"
+hands_out_urls(FAMILY)
 CLIP = "clip"
 MUSIC, LYRICS, CONCAT, UPLOAD = "MUSIC", "LYRICS", "CONCAT", "UPLOAD"
 LYRICS_DRAFT = "lyrics"  # lyrics written through Suno's own route (/suno/generate/lyrics/), not a new-api task
@@ -97,7 +98,21 @@ def _seed(song: Song) -> int:
     return derived_int("suno-media", song.id) % 10**12
 
 
-def clip_object(song: Song, status: str, created_at: float, base_url: str, fail_reason: str | None = None) -> dict[str, Any]:
+Given = Callable[[str, str], str]
+"""(media kind, the URL the mock made) -> the URL to hand out: a steering rule's, or the one made."""
+
+
+def _made(kind: str, url: str) -> str:
+    return url
+
+
+def given_urls(task: Task, song: Song) -> Given:
+    """The URLs a steering rule gave this clip of ``task`` (its task outcome, by clip), else the mock's."""
+    index = task.data.get("clip_index", 0) if task.kind == CLIP else task.data["songs"].index(song)
+    return lambda kind, made: outcome_url(task, kind, index, made)
+
+
+def clip_object(song: Song, status: str, created_at: float, base_url: str, fail_reason: str | None = None, given: Given = _made) -> dict[str, Any]:
     """A clip as generate, feed and concat show it: URLs appear as the clip moves on."""
     seed = _seed(song)
     audible = status in ("streaming", "complete")
@@ -106,7 +121,7 @@ def clip_object(song: Song, status: str, created_at: float, base_url: str, fail_
     if status == "streaming":  # a progressive stream of what exists so far (Suno's audiopipe ?item_id=)
         audio_url = base_url + audio_path(min(STREAM_SECONDS, song.duration), seed, "mp3") + f"?item_id={song.id}"
     elif done:
-        audio_url = base_url + audio_path(min(song.duration, MAX_AUDIO_SECONDS), seed, "mp3")
+        audio_url = given("audio", base_url + audio_path(min(song.duration, MAX_AUDIO_SECONDS), seed, "mp3"))
     written = status != "submitted" or not song.description  # description mode writes lyrics once queued
     major, model_name = song.version
     failed = status == "error"
@@ -136,10 +151,10 @@ def clip_object(song: Song, status: str, created_at: float, base_url: str, fail_
         metadata["is_audio_upload_tos_accepted"] = True
     return {
         "id": song.id,
-        "video_url": base_url + video_path(seed) if done else "",
+        "video_url": given("videos", base_url + video_path(seed)) if done else "",
         "audio_url": audio_url,
-        "image_url": base_url + image_path(COVER_SIDE, COVER_SIDE, seed, "jpeg") if audible else None,
-        "image_large_url": base_url + image_path(LARGE_COVER_SIDE, LARGE_COVER_SIDE, seed, "jpeg") if audible else None,
+        "image_url": given("images", base_url + image_path(COVER_SIDE, COVER_SIDE, seed, "jpeg")) if audible else None,
+        "image_large_url": given("images", base_url + image_path(LARGE_COVER_SIDE, LARGE_COVER_SIDE, seed, "jpeg")) if audible else None,
         "is_video_pending": status == "streaming",
         "major_model_version": major,
         "model_name": model_name,
@@ -163,7 +178,9 @@ def clip_object(song: Song, status: str, created_at: float, base_url: str, fail_
 
 def clip_of(view: TaskView, base_url: str) -> dict[str, Any]:
     """The clip of an official-format clip task."""
-    return clip_object(view.task.data["song"], view.status, view.task.created_at, base_url, view.task.fail_reason)
+    task = view.task
+    song = task.data["song"]
+    return clip_object(song, view.status, task.created_at, base_url, task.fail_reason, given_urls(task, song))
 
 
 def batch_envelope(batch_id: str, clips: list[dict[str, Any]], created_at: float) -> dict[str, Any]:
@@ -211,7 +228,7 @@ def _task_data(task: Task, status: str, base_url: str) -> Any:
         state = "complete" if done else "error" if status == "FAILURE" else "running"
         return {"id": task.id, "text": text if done else "", "title": title if done else "", "status": state}
     songs = [task.data["song"]] if task.kind == CLIP else task.data["songs"]
-    return [clip_object(song, CLIP_STATUS[status], task.created_at, base_url, task.fail_reason) for song in songs]
+    return [clip_object(song, CLIP_STATUS[status], task.created_at, base_url, task.fail_reason, given_urls(task, song)) for song in songs]
 
 
 async def find_clip(call: Call, clip_id: str, poll: bool = False) -> tuple[Song, str, Task] | None:

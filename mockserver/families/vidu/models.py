@@ -11,9 +11,11 @@ from typing import Any
 
 from ...ids import derived_int
 from ...media_routes import image_path, video_path
+from ...taskflow import hands_out_urls, outcome_url
 from ...tasks import Step, Task, TaskView
 
 FAMILY = "vidu"
+hands_out_urls(FAMILY)
 UPSCALE = "upscale"
 SUCCESS = Step("success", 0.0, 100)
 FAILED = Step("failed", 0.0, 100, failed=True)
@@ -109,8 +111,8 @@ def creation(task: Task, finished_at: float) -> dict[str, Any]:
         "task_id": task.id,
         "type": "video",
         "grade": "hd" if task.kind == UPSCALE else "draft",
-        "uri": task.data["base_url"] + video_path(seed),
-        "cover_uri": task.data["base_url"] + image_path(width, height, seed, "jpeg"),
+        "uri": outcome_url(task, "videos", 0, task.data["base_url"] + video_path(seed)),
+        "cover_uri": outcome_url(task, "images", 0, task.data["base_url"] + image_path(width, height, seed, "jpeg")),
         "resolution": resolution,
         "vote": "unspecified",
         "is_favor": False,

@@ -12,10 +12,12 @@ from typing import Any
 
 from ...ids import derived_int
 from ...media_routes import MAX_SIDE, image_path, video_path
+from ...taskflow import hands_out_urls, outcome_url
 from ...tasks import Step, Task, TaskView
 from .catalogue import BY_ID, derived_uuid
 
 FAMILY = "viggle"
+hands_out_urls(FAMILY)
 IMAGE_ASSET, VIDEO_ASSET = "asset-image", "asset-video"
 MIX, MULTI, MOVE = "mix", "multi", "move"
 VIDEO_KINDS = frozenset({MIX, MULTI, MOVE})
@@ -86,8 +88,8 @@ def task_item(view: TaskView) -> dict[str, Any]:
         "name": task.data["name"],
         "status": int(view.status),
         "image": task.data["image"],
-        "result": base_url + video_path(seed) if view.succeeded else "",
-        "resultCover": base_url + image_path(min(width, MAX_SIDE), min(height, MAX_SIDE), seed, "jpeg") if view.succeeded else "",
+        "result": outcome_url(task, "videos", 0, base_url + video_path(seed)) if view.succeeded else "",
+        "resultCover": outcome_url(task, "images", 0, base_url + image_path(min(width, MAX_SIDE), min(height, MAX_SIDE), seed, "jpeg")) if view.succeeded else "",
     }
     template = BY_ID.get(task.params.get("templateID") or "")
     if template is not None:

@@ -109,10 +109,25 @@ export class SteeringView {
 export function describe(rule) {
   const parts = [];
   if (rule.python) parts.push("a Python side effect");
-  if (rule.example) parts.push(`example “${rule.example}”`);
-  if (rule.body !== null && rule.body !== undefined) parts.push(`canned body (${rule.status || 200})`);
-  else if (rule.status) parts.push(`answer ${rule.status}${rule.message ? ` “${rule.message}”` : ""}`);
-  if (rule.fail_task) parts.push(`fail the task: “${rule.fail_task}”`);
+  if (rule.match) parts.push(`when ${JSON.stringify(rule.match)}`);
+  const replies = rule.replies || [rule.reply || {}];
+  const said = replies.map(describeReply).filter((text) => text);
+  if (said.length) parts.push(said.length > 1 ? `in turn: ${said.join("; then ")}` : said[0]);
   if (rule.delay_ms) parts.push(`wait ${rule.delay_ms} ms`);
   return parts.join(", ") || "nothing (matches only)";
+}
+
+// One canned reply, as the admin API lists it (the fields of a rule's ``reply``).
+function describeReply(reply) {
+  const parts = [];
+  if (reply.content !== undefined) parts.push(`reply “${reply.content}”`);
+  if (reply.tool_calls) parts.push(`call ${reply.tool_calls.map((call) => call.name).join(", ")}`);
+  if (reply.refusal !== undefined) parts.push(`refuse “${reply.refusal}”`);
+  if (reply.embedding) parts.push("a canned embedding");
+  if (reply.example) parts.push(`example “${reply.example}”`);
+  if (reply.body !== undefined) parts.push(`canned body (${reply.status || 200})`);
+  else if (reply.error) parts.push(`answer ${reply.status || 500} “${reply.error.message}”`);
+  if (reply.task && reply.task.fail) parts.push(`fail the task: “${reply.task.fail}”`);
+  else if (reply.task) parts.push("finish the task with the given media");
+  return parts.join(", ");
 }
