@@ -15,6 +15,9 @@ import openai
 import pytest
 from openai_helpers import AUTH, BASE, CLIENT_MODULES, sdk
 
+from mockserver.contracts import default_registry
+from pytest_plugin.checks import CheckFailure, Exchange, not_a_server_error
+
 NOT_IMPLEMENTED = {"message": "API not implemented", "type": "new_api_error", "param": "", "code": "api_not_implemented"}
 
 
@@ -108,3 +111,22 @@ def test_the_journal_records_the_calls(gptnb: Any, client: openai.OpenAI) -> Non
     with pytest.raises(openai.APIStatusError):
         client.models.delete("gpt-4o-mini")
     assert gptnb.calls.last.contract_id == "openai.models.delete" and gptnb.calls.last.status == 501
+
+
+@pytest.mark.parametrize(
+    ("contract_id", "status", "caught"),
+    [
+        ("openai.models.delete", 501, False),  # the relay's documented answer: the route works as it should
+        ("openai.models.delete", 500, True),  # any other 5xx is still a server error
+        ("openai.images.variations", 501, True),  # a route with a documented success gets no such pass
+        ("openai.chat.completions", 501, True),
+    ],
+)
+def test_only_a_documented_refusal_passes_the_server_error_check(contract_id: str, status: int, caught: bool) -> None:
+    registry = default_registry()
+    exchange = Exchange(registry[contract_id], status, {"content-type": "application/json"}, b'{"error": {}}')
+    if caught:
+        with pytest.raises(CheckFailure):
+            not_a_server_error(exchange, registry)
+    else:
+        not_a_server_error(exchange, registry)
