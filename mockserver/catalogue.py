@@ -6,6 +6,7 @@ models as OpenAI, Anthropic or Gemini lists), so the model lists of every family
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .contracts import ContractRegistry
@@ -24,3 +25,10 @@ def catalogue(registry: ContractRegistry) -> dict[str, dict[str, Any]]:
         for model in routing.listed or routing.known:
             models.setdefault(model, {"id": model, "object": "model", "created": CREATED, "owned_by": routing.owned_by})
     return models
+
+
+def has_channel(registry: ContractRegistry, model: str) -> bool:
+    """Whether any contract routes ``model``: a known name or one of its wildcard patterns."""
+    if model in catalogue(registry):
+        return True
+    return any(re.search(p, model) for contract in registry if contract.models for p in contract.models.patterns)

@@ -59,6 +59,11 @@ class ApiError(Exception):
         self.extra = extra or {}
 
 
+def no_channel(group: str, model: str) -> ApiError:
+    """The relay's 503 for a model no channel of the caller's group serves (middleware/distributor.go)."""
+    return ApiError(503, NO_CHANNEL, f"当前分组 {group} 下对于模型 {model} 无可用渠道", code="model_not_found")
+
+
 @dataclass(frozen=True)
 class ErrorContext:
     """What a builder may need beside the error: the instance's settings and, once known, the call."""

@@ -374,7 +374,7 @@ class Pipeline:
             return
         model = fields.get(routing.field)
         if isinstance(model, str) and not prepared.routes_model(model):
-            raise ApiError(503, errors.NO_CHANNEL, f"当前分组 {self.state.settings.group} 下对于模型 {model} 无可用渠道", code="model_not_found")
+            raise errors.no_channel(self.state.settings.group, model)
 
     async def _answer(self, prepared: Prepared, call: Call, scope: Scope, receive: Receive, send: Send) -> tuple[Reply, Delivery | None]:
         taken = await self.steering_rule(call)
