@@ -34,6 +34,7 @@ PATHS = (
     "/responses/{response_id}",
     "/responses/{response_id}/cancel",
     "/responses/{response_id}/input_items",
+    "/responses/compact",
     "/videos",
     "/videos/{video_id}",
     "/videos/{video_id}/content",
