@@ -23,6 +23,7 @@ from typing import Any
 
 import loadgen
 import scale
+import stream_physics
 import stream_time
 import throughput
 from common import HERE, ROOT
@@ -57,13 +58,14 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--tasks", type=int, default=10_000, help="Midjourney tasks submitted and polled (default: %(default)s)")
     parser.add_argument("--sessions", type=int, default=50, help="concurrent Realtime sessions (default: %(default)s)")
     parser.add_argument("--soak", type=float, default=120, help="seconds of mixed traffic in the soak, after a warm-up of a quarter of it (default: %(default)s)")
+    parser.add_argument("--physics-streams", type=int, default=200, help="concurrent streams asked for tps=50 (default: %(default)s)")
     parser.add_argument("--profile", action="store_true", help="profile the hot path even when the ratio meets the target")
     parser.add_argument("--quick", action="store_true", help="short everything: a smoke run, not numbers to compare")
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.warmup, args.rounds = 2, 1, 1
         args.stream_runs, args.fixture_calls, args.memory_requests = 5, 100, 10_000
-        args.tasks, args.sessions, args.soak = 2_000, 10, 20
+        args.tasks, args.sessions, args.soak, args.physics_streams = 2_000, 10, 20, 40
     return args
 
 
@@ -97,7 +99,7 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 
 def _report(results: dict[str, Any]) -> str:
     meta, tp, st, fx, mem = (results[k] for k in ("meta", "throughput", "stream", "fixture", "memory"))
-    tasks, rt, soak = results["tasks"], results["realtime"], results["soak"]
+    tasks, rt, soak, ph = results["tasks"], results["realtime"], results["soak"], results["physics"]
     first_block, last_block = tasks["blocks"][0], tasks["blocks"][-1]
     verdict = "ok" if tp["ratio"] >= TARGET_RATIO else "BELOW TARGET"
     shape = st["shape"]["mock"]
@@ -137,6 +139,10 @@ def _report(results: dict[str, Any]) -> str:
          f"p99 while 4096x4096 media were made {soak['health_ms']['p99_while_4096_media_made']:.0f} ms (target < {soak['targets']['health_p99_ms']}); "
          f"max {soak['health_ms']['max']:.0f} ms; load average {soak['load_average']['start']:.1f} -> {soak['load_average']['end']:.1f}"),
         *scale.rows(results["scale"], REDIS_TARGET, PEER_TARGET),
+        ("9", f"{ph['concurrent']['streams']} concurrent streams at tps={ph['asked_tps']}, achieved tps",
+         f"{ph['concurrent']['median_tps']:.1f} median", f"{ph['alone']['median_tps']:.1f} alone", f"{ph['concurrent']['median_tps'] / ph['asked_tps']:.2f}",
+         f"short of the asked rate by {ph['concurrent']['median_shortfall_pct']}% (median), {ph['concurrent']['p5_shortfall_pct']}% (p5 stream); "
+         f"{ph['concurrent']['events_per_stream']:.0f} events each"),
     ]
     head = (
         f"gptnb-mock benchmarks  {meta['when']}  commit {meta['commit']}  Python {meta['python']}  {meta['cpus']} CPUs\n"
@@ -176,21 +182,23 @@ def main() -> int:
 
     with running("mock") as mock_url, running("baseline") as baseline_url:
         urls = {"mock": mock_url, "baseline": baseline_url}
-        print("1/8 throughput ...", file=sys.stderr)
+        print("1/9 throughput ...", file=sys.stderr)
         results["throughput"] = throughput.measure(urls, tool, args.seconds, args.warmup, args.rounds, args.threads, args.connections)
-        print("2/8 stream ...", file=sys.stderr)
+        print("2/9 stream ...", file=sys.stderr)
         results["stream"] = stream_time.measure(urls, args.stream_runs)
-    print("3/8 fixture overhead ...", file=sys.stderr)
+        print("3/9 stream physics ...", file=sys.stderr)
+        results["physics"] = stream_physics.measure(mock_url, args.physics_streams)
+    print("4/9 fixture overhead ...", file=sys.stderr)
     results["fixture"] = _child("fixture_overhead.py", args.fixture_calls)
-    print("4/8 memory ...", file=sys.stderr)
+    print("5/9 memory ...", file=sys.stderr)
     results["memory"] = _child("memory.py", args.memory_requests)
-    print("5/8 tasks ...", file=sys.stderr)
+    print("6/9 tasks ...", file=sys.stderr)
     results["tasks"] = _child("tasks.py", args.tasks)
-    print("6/8 realtime sessions ...", file=sys.stderr)
+    print("7/9 realtime sessions ...", file=sys.stderr)
     results["realtime"] = _child("realtime_sessions.py", args.sessions)
-    print("7/8 soak ...", file=sys.stderr)
+    print("8/9 soak ...", file=sys.stderr)
     results["soak"] = _child("soak.py", args.soak, args.soak / 4, timeout=args.soak * 3 + 300)
-    print("8/8 shared state (Redis, workers) and the Node peer ...", file=sys.stderr)
+    print("9/9 shared state (Redis, workers) and the Node peer ...", file=sys.stderr)
     results["scale"] = scale.measure(tool, args.seconds, args.warmup, args.rounds, args.threads, args.connections)
     if args.profile or results["throughput"]["ratio"] < TARGET_RATIO:
         print("profiling the hot path ...", file=sys.stderr)

@@ -27,6 +27,9 @@ from .headers import HeaderMap
 from .journal import JournalQuery
 from .media_routes import MediaMaker, media_routes
 from .parsing import MAX_JSON_DEPTH, read_body, too_deep
+from .quota import desk as quota_desk
+from .quota.limits import LimitError, limit_from_fields
+from .quota.prices import parse_amount
 from .resources import fixtures_dir
 from .state import MockState, NamespaceState
 from .steering import FILES, SHARED, Rule, ScenarioError, rule_from_json
@@ -216,6 +219,38 @@ def build_admin(state: MockState) -> Starlette:
         view = await here.tasks.finish(found, failed=verb == "fail", reason=reason if isinstance(reason, str) else None)
         return JSONResponse(task_summary(view))
 
+    async def quota(request: Request) -> Response:
+        here = await space(request)
+        if request.method == "DELETE":
+            await state.store.clear_quota(here.namespace)
+            return JSONResponse({"cleared": True})
+        if request.method == "POST":
+            try:
+                data = await _json_body(request)
+                if not isinstance(data, dict) or set(data) != {"key", "balance"} or not isinstance(data["key"], str) or not data["key"]:
+                    raise ScenarioError('send {"key": "sk-...", "balance": quota points or "$1.50"}')
+                balance = data["balance"]
+                if isinstance(balance, bool) or not isinstance(balance, (int, str)):
+                    raise ScenarioError("balance: quota points (500000) or dollars (\"$1.50\")")
+                await state.store.set_balance(here.namespace, data["key"], parse_amount(str(balance)))
+            except (ScenarioError, ValueError) as exc:
+                return admin_error(400, str(exc))
+        return JSONResponse({"accounts": await quota_desk.accounts(here)})
+
+    async def limits(request: Request) -> Response:
+        here = await space(request)
+        if request.method == "DELETE":
+            await state.store.clear_limits(here.namespace)
+            return JSONResponse({"cleared": True})
+        if request.method == "POST":
+            try:
+                limit = limit_from_fields(await _json_body(request))
+            except (ScenarioError, LimitError) as exc:
+                return admin_error(400, str(exc))
+            await state.store.add_limit(here.namespace, limit)
+            return JSONResponse(limit.as_dict(), status_code=201)
+        return JSONResponse({"limits": await quota_desk.counters(here)})
+
     async def namespace_list(request: Request) -> Response:
         return JSONResponse({"namespaces": [info.as_dict() for info in await state.store.namespaces()]})
 
@@ -262,6 +297,8 @@ def build_admin(state: MockState) -> Starlette:
         Route("/rules/{rule_id}", rule, methods=["DELETE"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/clock", clock, methods=["GET", "POST"]),
+        Route("/quota", quota, methods=["GET", "POST", "DELETE"]),
+        Route("/limits", limits, methods=["GET", "POST", "DELETE"]),
         Route("/tasks", tasks, methods=["GET"]),
         Route("/tasks/{task_id}", task, methods=["GET"]),
         Route("/tasks/{task_id}/{verb}", task, methods=["POST"]),

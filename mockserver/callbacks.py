@@ -8,13 +8,17 @@ back with the wall time to look again (the next step under the real clock; a nud
 and step clocks). So each
 state change is delivered once, by one worker, in order, and a restart picks up where it stopped.
 Deliveries are retried with back-off, go only to hosts the operator allows, and each attempt is
-journalled in the task's namespace.
+journalled in the task's namespace with when the next one follows.
 
 All deliveries of a process share one HTTP client and at most ``callback_concurrency`` are in flight,
 so a thousand tasks with callbacks cost a thousand small coroutines, not a thousand connection pools.
 The mock never calls itself back (a ``notifyHook`` of ``http://127.0.0.1:PORT/__mock/reset`` would
 wipe its state), and a failed delivery is journalled as "no HTTP answer" whatever the cause, so the
 journal does not tell a closed loopback port from a silent one.
+
+A task's callbacks can be steered to fail or come late (``faults/callback_faults.py``, kept in its
+``CallbackPlan``): a ``refused`` attempt never leaves the mock, a ``timeout`` or an error status reaches
+the receiver but counts as failed, so the receiver sees the retries.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import httpx
 
 from .clock import REAL
 from .compaction import compact
+from .faults.callback_faults import REFUSED, TIMEOUT, CallbackFault
 from .journal import JournalEntry
 from .store import Claim, StoreUnavailable
 from .tasks import Task, TaskView
@@ -160,7 +165,7 @@ class CallbackDispatcher:
             for index in pending:
                 entered = view.entered(index) or view.now
                 body = task.render(TaskView(task, index, entered, entered))
-                if not await self._deliver(client, claim, task.callback_url, body, check):
+                if not await self._deliver(client, claim, task.callback_url, body, check, plan.fault):
                     return  # the task is gone (a reset): its callbacks with it
                 await self.state.store.delivered(claim, index)
             await self.state.store.release(claim, None if view.terminal else _next_look(space, task, view))
@@ -169,26 +174,43 @@ class CallbackDispatcher:
         except Exception:
             log.exception("gptnb-mock failed to deliver the callbacks of task %s", claim.task_id)
 
-    async def _deliver(self, client: httpx.AsyncClient, claim: Claim, url: str, body: Any, check: SchemaCheck | None) -> bool:
+    async def _deliver(self, client: httpx.AsyncClient, claim: Claim, url: str, body: Any, check: SchemaCheck | None, fault: CallbackFault | None) -> bool:
         """POST ``body`` with retries; False when the task was dropped meanwhile (nothing more to do)."""
         violations = [f"callback body {v}" for v in check.violations(body)] if check is not None else []
+        if fault is not None and fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
         delay = 0.1
-        for attempt in range(self.state.settings.callback_retries + 1):
+        attempts = self.state.settings.callback_retries + 1
+        for attempt in range(attempts):
             if attempt and await self.state.store.task(claim.namespace, claim.task_id) is None:
                 return False  # reset since: its retries are forgotten too
-            try:
-                async with self._slots:
-                    response = await client.post(url, json=body)
-                    await response.aclose()
-                await self._record(claim.namespace, claim.task_id, url, body, response.status_code, f"attempt {attempt + 1}: HTTP {response.status_code}", violations)
-                if response.status_code < 500 and response.status_code != 429:
-                    return True
-            except httpx.HTTPError:
-                await self._record(claim.namespace, claim.task_id, url, body, 0, f"attempt {attempt + 1}: no HTTP answer", violations)
+            status, outcome = await self._attempt(client, url, body, fault if fault is not None and fault.fails(attempt) else None)
+            retried = (status == 0 or status >= 500 or status == 429) and attempt + 1 < attempts
+            schedule = f"; next attempt in {delay:g} s" if retried else ("" if status and status < 300 else "; given up")
+            await self._record(claim.namespace, claim.task_id, url, body, status, f"attempt {attempt + 1}: {outcome}{schedule}", violations)
+            if not retried:
+                return True
             violations = []  # reported once per body
             await asyncio.sleep(delay)
             delay *= 2
         return True
+
+    async def _attempt(self, client: httpx.AsyncClient, url: str, body: Any, fault: CallbackFault | None) -> tuple[int, str]:
+        """One POST over the shared client: its status (0 without an answer) and what the journal says of it."""
+        if fault is not None and fault.fail == REFUSED:
+            return 0, f"connection refused ({fault.describe()})"
+        try:
+            async with self._slots:
+                response = await client.post(url, json=body)
+                await response.aclose()
+        except httpx.HTTPError:
+            return 0, "no HTTP answer"
+        if fault is None:
+            return response.status_code, f"HTTP {response.status_code}"
+        if fault.fail == TIMEOUT:  # it arrived, but its answer counts as too late
+            return 0, f"timed out (the receiver answered {response.status_code}, counted as too late: {fault.describe()})"
+        status = fault.status() or 0
+        return status, f"HTTP {status} (the receiver answered {response.status_code}, replaced: {fault.describe()})"
 
     async def _record(self, namespace: str, task_id: str, url: str, body: Any, status: int, outcome: str, violations: list[str]) -> None:
         delivered = 0 < status < 500 and status != 429

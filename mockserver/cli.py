@@ -14,14 +14,20 @@ from urllib.parse import urlsplit
 from . import __version__
 from .clock import MODES, Clock
 from .config import DEFAULT_MAX_BODY_BYTES, GENERATED_JSON, MAX_DELAY_MS, Settings
-from .serving import DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_SECONDS
 from .contracts import Contract, ContractError, ContractRegistry, default_registry
+from .faults.chaos import DEFAULT_MIX, Chaos
+from .faults.grammar import parse_items
+from .faults.physics import Physics
+from .quota.limits import limit_from_text
+from .quota.prices import parse_amount
 from .responses import ResponseJudge
 from .routing import Router
+from .serving import DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_SECONDS
 
 EPILOG = """examples:
   gptnb-mock serve                                  # http://127.0.0.1:8000, any key accepted
   gptnb-mock serve --port 9000 --api-key sk-test --strict --chunk-delay 50
+  gptnb-mock serve --model-physics builtin --chaos 0.1 --chaos-seed 7   # real-model pacing, 10% faults
   gptnb-mock serve --fixtures replies.yaml --fixtures aimock-fixtures/
   gptnb-mock serve --store redis://127.0.0.1:6379/0 --workers 2   # state shared by workers and replicas
   gptnb-mock contracts --family openai
@@ -60,7 +66,12 @@ def _serve(args: argparse.Namespace) -> int:
             seed=args.seed,
             strict=args.strict,
             latency_ms=args.latency,
-            chunk_delay_ms=args.chunk_delay,
+            physics=_physics(args),
+            model_physics=args.model_physics,
+            chaos=_chaos(args),
+            chaos_seed=args.chaos_seed,
+            quotas=tuple(_quota(text) for text in args.quota or ()),
+            limits=tuple(limit_from_text(text) for text in args.limit or ()),
             max_body_bytes=args.max_body,
             journal_size=args.journal_size,
             error_type=args.error_type,
@@ -95,7 +106,7 @@ def _serve(args: argparse.Namespace) -> int:
         asyncio.run(_check_store(store))
         state = MockState(settings, store=store)
         state.replay = load_replay(replay, announce=True)
-    except (ContractError, ValueError, StoreUnavailable) as exc:
+    except (ContractError, ValueError, StoreUnavailable) as exc:  # FaultSpecError and LimitError are ValueErrors
         print(f"gptnb-mock: {exc}", file=sys.stderr)
         return 2
     try:
@@ -129,6 +140,40 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ[WORKER_ENV] = json.dumps(handed)
     uvicorn.run("mockserver.cli:worker_app", factory=True, workers=args.workers, **options)
     return 0
+
+
+def _physics(args: argparse.Namespace) -> Physics:
+    """Serve-wide physics from --ttft / --tps / --jitter; --chunk-delay MS is --tps 1000/MS."""
+    given = {key: value for key, value in (("ttft", args.ttft), ("tps", args.tps), ("jitter", args.jitter)) if value is not None}
+    if args.chunk_delay:
+        if not 0 < args.chunk_delay <= MAX_DELAY_MS:
+            raise ValueError(f"--chunk-delay must be 0..{MAX_DELAY_MS} ms")
+        if "tps" in given:
+            raise ValueError("--chunk-delay and --tps both set the pace of streams; give one")
+        given["tps"] = 1000 / args.chunk_delay
+    _, physics, _ = parse_items(given)
+    return physics or Physics()
+
+
+def _quota(text: str) -> tuple[str, int]:
+    key, sep, amount = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--quota {text}: expected KEY=AMOUNT (quota points, or dollars as $1.50)")
+    return key.strip(), parse_amount(amount)
+
+
+def _chaos(args: argparse.Namespace) -> Chaos | None:
+    if args.chaos is None:
+        if args.chaos_mix is not None:
+            raise ValueError("--chaos-mix needs --chaos P")
+        return None
+    from .steering import ScenarioError, rule_from_json
+
+    try:  # judged as a rule is, so the mix entries get the same checks and messages
+        chaos = rule_from_json({"chaos": args.chaos, **({"chaos_mix": args.chaos_mix.split("|")} if args.chaos_mix else {})}).chaos
+    except ScenarioError as exc:
+        raise ValueError(f"--chaos: {exc}") from None
+    return chaos
 
 
 async def _check_store(store: Any) -> None:
@@ -182,8 +227,8 @@ def _url_host(host: str, *, browsable: bool = False) -> str:
 
 
 def _check_limits(settings: Settings) -> str | None:
-    if not 0 <= settings.latency_ms <= MAX_DELAY_MS or not 0 <= settings.chunk_delay_ms <= MAX_DELAY_MS:
-        return f"--latency and --chunk-delay must be 0..{MAX_DELAY_MS} ms"
+    if not 0 <= settings.latency_ms <= MAX_DELAY_MS:
+        return f"--latency must be 0..{MAX_DELAY_MS} ms"
     flags = {"max_body_bytes": "--max-body", "journal_entry_bytes": "--journal-entry-bytes", "task_param_bytes": "--task-param-bytes",
              "callback_concurrency": "--callback-concurrency", "realtime_audio_bytes": "--realtime-audio-bytes"}
     for name, flag in flags.items():
@@ -319,7 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=0, help="seed for generated content when a request has none; same request + same seed gives the same reply (default: %(default)s)")
     serve.add_argument("--api-key", action="append", metavar="KEY", help="accept only this key (repeatable); without it any key is accepted, a missing key still gets 401")
     serve.add_argument("--latency", type=int, default=0, metavar="MS", help=f"milliseconds added before every answer, at most {MAX_DELAY_MS} (default: %(default)s)")
-    serve.add_argument("--chunk-delay", type=int, default=0, metavar="MS", help="milliseconds between streamed events (default: %(default)s)")
+    serve.add_argument("--chunk-delay", type=int, default=0, metavar="MS", help="milliseconds between streamed events; the same as --tps 1000/MS (default: %(default)s)")
+    serve.add_argument("--ttft", type=int, metavar="MS", help="stream physics: milliseconds before the first event of every stream")
+    serve.add_argument("--tps", type=float, metavar="N", help="stream physics: events (tokens) per second of every stream")
+    serve.add_argument("--jitter", type=int, metavar="MS", help="stream physics: each gap between events moves by up to MS either way")
+    serve.add_argument("--model-physics", metavar="FILE", help="per-model physics: 'builtin' (figures like real models) or a JSON file mapping model globs to {ttft, tps, jitter}")
+    serve.add_argument("--chaos", type=float, metavar="P", help="share of requests (0..1) that get a fault from --chaos-mix, repeatable by seed")
+    serve.add_argument("--chaos-mix", metavar="MIX", help=f"faults chaos picks from, scenario items joined by | (default: {'|'.join(DEFAULT_MIX)})")
+    serve.add_argument("--chaos-seed", type=int, metavar="N", help="seed of chaos and jitter (default: --seed); the same seed and request order give the same faults")
     serve.add_argument("--strict", action="store_true", help="check every response against its contract; violations are logged and shown in /__mock/journal")
     serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY_BYTES, metavar="BYTES", help="largest request body accepted; larger gets 413 (default: %(default)s)")
     serve.add_argument("--journal-size", type=int, default=1000, metavar="N", help="calls kept in each namespace's journal ring (default: %(default)s)")
@@ -332,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--task-concurrency", type=int, default=10, metavar="N", help="tasks a family runs at once before queueing, Midjourney code 22 (default: %(default)s)")
     serve.add_argument("--task-queue", type=int, default=100, metavar="N", help="queued tasks a family accepts before refusing, Midjourney code 23 (default: %(default)s)")
     serve.add_argument("--banned-word", action="append", metavar="WORD", help="refuse prompts containing WORD (repeatable; adds to the defaults), Midjourney code 24")
+    serve.add_argument("--quota", action="append", metavar="KEY=AMOUNT", help="give KEY this quota (new-api points, 500000 = $1, or dollars as $1.50); answers drain it by their usage and a used-up key is refused as the relay refuses it (repeatable)")
+    serve.add_argument("--limit", action="append", metavar="FIELDS", help="a rate limit or concurrency gate: key=KEY or model=GLOB, with rpm=N, tpm=N, concurrency=N, window=SECONDS (e.g. key=sk-test,rpm=3; repeatable)")
     serve.add_argument("--allow-host", action="append", metavar="NAME", help="also answer requests whose Host header is NAME (repeatable; '*' for any). Served by default: the --host interface, localhost, 127.0.0.1, ::1, and any IP address when --host is 0.0.0.0 or ::")
     serve.add_argument("--admin-token", default=os.environ.get("GPTNB_MOCK_ADMIN_TOKEN"), metavar="TOKEN", help="require this token in the X-Mock-Admin-Token header of admin calls (default: $GPTNB_MOCK_ADMIN_TOKEN, else none)")
     serve.add_argument("--max-header-bytes", type=int, default=DEFAULT_MAX_HEADER_BYTES, metavar="BYTES", help="largest request line + headers; larger gets 431 (default: %(default)s)")

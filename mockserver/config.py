@@ -5,6 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .faults.chaos import Chaos
+from .faults.physics import Physics
+
+if TYPE_CHECKING:
+    from .quota.limits import Limit
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # audio uploads may be 25 MB; the relay refuses beyond that
 MAX_DELAY_MS = 60_000
@@ -23,8 +30,18 @@ class Settings:
     """Validate every response against its contract; violations are journalled and reported."""
     latency_ms: int = 0
     """Added before every answer, to imitate a remote service."""
-    chunk_delay_ms: int = 0
-    """Pause between streamed events, to watch a stream arrive."""
+    physics: Physics = Physics()
+    """How every stream arrives unless a rule, a header or the model's profile says otherwise."""
+    model_physics: str | None = None
+    """``builtin`` or a JSON profile file mapping model globs to physics (faults/profiles.py)."""
+    chaos: Chaos | None = None
+    """Serve-wide chaos: the share of requests that get a fault from a mix."""
+    chaos_seed: int | None = None
+    """Seed of chaos and jitter (default: ``seed``); the same seed and request order give the same faults."""
+    quotas: tuple[tuple[str, int], ...] = ()
+    """(key, quota points) each key starts with; a key with a quota is refused once it is used up."""
+    limits: tuple[Limit, ...] = ()
+    """Rate limits and concurrency gates per key or model (quota/limits.py)."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     journal_size: int = 1000
     error_type: str = "new_api_error"
@@ -83,5 +100,15 @@ class Settings:
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
+        from .quota.limits import Limit
+
         sets = {f.name for f in dataclasses.fields(cls) if "frozenset" in str(f.type)}
-        return cls(**{k: frozenset(v) if k in sets and v is not None else v for k, v in json.loads(text).items()})
+        data = {k: frozenset(v) if k in sets and v is not None else v for k, v in json.loads(text).items()}
+        chaos = data.get("chaos")
+        return cls(**{
+            **data,
+            "physics": Physics(**data["physics"]),
+            "chaos": Chaos(chaos["probability"], tuple(chaos["mix"])) if chaos is not None else None,
+            "quotas": tuple((key, amount) for key, amount in data["quotas"]),
+            "limits": tuple(Limit(**limit) for limit in data["limits"]),
+        })

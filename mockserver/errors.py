@@ -28,9 +28,13 @@ INVALID_REQUEST = "invalid_request"
 TOO_LARGE = "too_large"
 NO_CHANNEL = "no_channel"
 FAULT = "fault"  # injected by a steering rule or scenario header
+RATE_LIMITED = "rate_limited"  # the relay's rate or concurrency limits (429)
+TOKEN_EXHAUSTED = "token_exhausted"  # the key's quota is used up: refused as it authenticates (401)
+INSUFFICIENT_QUOTA = "insufficient_quota"  # not enough quota left for this request: each format's refusal
+STEERING = "steering"  # a scenario header or rule the mock cannot follow: its own 400 (relay shape), naming it
 STORE_UNAVAILABLE = "store_unavailable"  # the state store (Redis) cannot be reached
 
-RELAY_KINDS = frozenset({UNAUTHORIZED, NOT_FOUND, NO_CHANNEL})
+RELAY_KINDS = frozenset({UNAUTHORIZED, NOT_FOUND, NO_CHANNEL, RATE_LIMITED, TOKEN_EXHAUSTED, STEERING})
 
 
 class ApiError(Exception):

@@ -48,6 +48,8 @@ class JournalEntry:
     duration_ms: float = 0.0
     kind: str = "request"
     """``request`` for calls the mock answered, ``callback`` for deliveries it made."""
+    fault: str | None = None
+    """The fault steering gave this answer, in scenario words (``drop_after=3``, ``chaos: reset``)."""
     rule: int | None = None
     """The steering rule that answered, if one did."""
     events: list[dict[str, Any]] | None = None
@@ -96,6 +98,7 @@ class JournalEntry:
             "status": self.status,
             "duration_ms": round(self.duration_ms, 3),
             "kind": self.kind,
+            "fault": self.fault,
             "rule": self.rule,
             "task": self.task_id,
         }

@@ -1,8 +1,8 @@
 """The request's path through the mock, one step each:
 
 route -> variant by headers / query -> auth -> parse -> variant by body -> validate -> route the model
--> steering -> handler
--> [strict] check the reply against the contract -> journal -> send.
+-> [quota] admit -> steering [-> faults, physics] -> handler
+-> [strict] check the reply against the contract -> journal -> send [-> quota settles].
 
 Everything a step needs from a contract is prepared once, in ``Prepared``; the per-request work is
 lookups and compiled validators.
@@ -36,17 +36,19 @@ from .conversation import Facts
 from .families import is_stateless
 from .errors import ApiError, ErrorContext
 from .examples import find_example, reply_from_example
+from .faults.delivery import Delivery
+from .faults.desk import FAULT_NOTE
 from .headers import HeaderMap
 from .ids import request_id, request_id_headers
 from .journal import JournalEntry, Timeline
 from .metrics import NO_CONTRACT, NO_NAMESPACE, Metrics
+from .quota.desk import Admission, admit
 from .replies import BinaryReply, JsonReply, Reply, SseEvent, StreamReply, TextReply
 from .responses import ResponseJudge
 from .routing import Router
 from .state import MockState, NamespaceState
 from .steering import SCENARIO_HEADERS, Rule, ScenarioError, Taken, parse_scenario
 from .store import DEFAULT_NAMESPACE, Entered, StoreUnavailable
-from .streaming import StreamProfile
 
 log = logging.getLogger("gptnb_mock")
 REPLIES = (JsonReply, TextReply, BinaryReply, StreamReply)
@@ -78,8 +80,6 @@ class Call:
     """The steering rule that answers, if one does."""
     canned: Canned | None = None
     """The steering rule's reply this handler renders (an assistant turn, an embedding, a task outcome)."""
-    profile: StreamProfile | None = None
-    """How the answer's events are paced, when a steering rule says."""
 
     @functools.cached_property
     def facts(self) -> Facts:
@@ -91,6 +91,14 @@ class Call:
         """The request's own ``seed`` when it has one, else the instance's."""
         seed = self.body.get("seed") if isinstance(self.body, dict) else None
         return seed if isinstance(seed, int) and not isinstance(seed, bool) else self.state.settings.seed
+
+    @property
+    def model(self) -> str | None:
+        """The model the request names, in the field the relay routes on (body, or query for WebSockets)."""
+        routing = self.contract.models
+        source = self.body if isinstance(self.body, dict) else self.query
+        model = source.get(routing.field) if routing is not None and isinstance(source, dict) else None
+        return model if isinstance(model, str) else None
 
     def url_for(self, path: str) -> str:
         """An absolute URL on the host the request came in on, so any client can follow it."""
@@ -148,6 +156,9 @@ class Pipeline:
         namespace: str | None = None
         space: NamespaceState | None = None
         unconfirmed = False  # answered from the namespace as last read: confirmed when journalled
+        admission: Admission | None = None
+        delivery: Delivery | None = None
+        refusal: Exception | None = None
         try:
             match = self.router.match(path, method)
             candidates = match.route.methods.get(method) if match else None
@@ -174,37 +185,66 @@ class Pipeline:
             self.route_model(prepared, match.params if prepared.model_in_path else body)
             space, unconfirmed = await self._space_for(prepared, namespace)
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, base_url(scope, headers, namespace), rid, space)
-            reply = await self._answer(prepared, call, receive)
+            if space.quota:
+                admission = await admit(call)
+            reply, delivery = await self._answer(prepared, call, scope, receive, send)
         except ClientGone:  # left during a delay: nothing to send, nothing more to do
             if space is not None:
                 gone = JournalEntry(0, space.clock.now(), method, path, reached.id if reached else None, dict(query_pairs), logged_body, CLIENT_CLOSED)
                 gone.response = "(the client disconnected before the answer)"
                 await _Recorder(space, gone, started, self.state.metrics).record_once()
+            if admission is not None:
+                await admission.close()
             return
         except Exception as exc:  # noqa: BLE001 (every failure becomes an answer; see answer_error)
-            reply = self._refusal(exc, rid, call, reached, family, f"{method} {path}")
+            reply, refusal = self._refusal(exc, rid, call, reached, family, f"{method} {path}"), exc
         if space is None:
             space = await self.space_for_errors(scope, headers, namespace)
         while True:
             when = space.clock.now() if space is not None else time.time()
             entry = JournalEntry(0, when, method, path, reached.id if reached else None, dict(query_pairs), logged_body, reply.status)
-            if call is not None and call.rule is not None:
-                entry.rule = call.rule.id or None  # a header's one-off rule has no id
-            if prepared is not None and self.state.settings.strict:
+            if call is not None:
+                entry.fault = call.extras.get(FAULT_NOTE)
+                if call.rule is not None:
+                    entry.rule = call.rule.id or None  # a header's one-off rule has no id
+            # The mock's word on its own steering is not an upstream answer: no contract judges it.
+            if prepared is not None and self.state.settings.strict and not _steering(refusal):
                 reply = prepared.judge.watch(reply, entry.violations)
-            current = await self._send(reply, rid, entry, space, started, unconfirmed, scope, receive, send)
+            if admission is None:
+                current = await self._send(reply, rid, entry, space, started, unconfirmed, scope, receive, send, delivery)
+            else:
+                current = await self._send_settled(admission, prepared, reply, rid, entry, space, started, scope, receive, send, delivery)
             if current is None:
                 return
-            # The namespace changed (a rule, the clock) since this process last read it: nothing was
-            # sent or journalled, so the request is answered again from the namespace as it is now.
+            # The namespace changed (a rule, the clock, the quota rules) since this process last read
+            # it: nothing was sent or journalled, so the request is answered again from it as it is now.
             assert call is not None and prepared is not None
-            space, unconfirmed, call.state = current, False, current
+            space, unconfirmed, call.state, refusal = current, False, current, None
             try:
-                reply = await self._answer(prepared, call, receive)
+                if space.quota:
+                    admission = await admit(call)
+                reply, delivery = await self._answer(prepared, call, scope, receive, send)
             except ClientGone:
+                if admission is not None:
+                    await admission.close()
                 return
             except Exception as exc:  # noqa: BLE001
-                reply = self._refusal(exc, rid, call, reached, family, f"{method} {path}")
+                reply, refusal = self._refusal(exc, rid, call, reached, family, f"{method} {path}"), exc
+
+    async def _send_settled(
+        self, admission: Admission, prepared: Prepared | None, reply: Reply, rid: str, entry: JournalEntry, space: NamespaceState | None,
+        started: float, scope: Scope, receive: Receive, send: Send, delivery: Delivery | None,
+    ) -> None:
+        """Send a reply the quota step admitted (read from the namespace as it is: never re-answered),
+        then charge what it cost and free its gates."""
+        reply = admission.watch(reply)
+        body = reply.body if isinstance(reply, JsonReply) else None
+        failed = reply.status >= 400 or (prepared is not None and body is not None and prepared.judge.is_error(reply.status, reply.media_type, body))
+        try:
+            await self._send(reply, rid, entry, space, started, False, scope, receive, send, delivery)
+        finally:
+            await admission.settle(body, failed)
+            await admission.close()
 
     def _refusal(self, exc: Exception, rid: str, call: Call | None, reached: Contract | None, family: str | None, what: str) -> Reply:
         return errors.answer_error(exc, ErrorContext(self.state.settings, rid, call, reached), family, what)
@@ -212,13 +252,14 @@ class Pipeline:
     async def _space_for(self, prepared: Prepared, namespace: str) -> tuple[NamespaceState, bool]:
         """The request's namespace, and whether it is the view last read rather than read now.
 
-        A stateless handler with no steering rule to honour may be answered from the last view: its
-        journal entry is then written only if the namespace has not changed since (see ``_send``).
-        Everything else reads the namespace first, and so does every request while recordings replay:
-        choosing one marks it played, which an answer given again must not do twice."""
-        if prepared.stateless and self.state.replay is None:
+        A stateless handler with no steering or quota rule to honour may be answered from the last view:
+        its journal entry is then written only if the namespace has not changed since (see ``_send``).
+        Everything else reads the namespace first, and so does every request while recordings replay
+        (choosing one marks it played, which an answer given again must not do twice) or serve-wide
+        faults or physics are on (chaos draws are counted in the store)."""
+        if prepared.stateless and self.state.replay is None and self.state.faults.idle:
             seen = self.state.last_seen(namespace)
-            if seen is not None and not seen.rules.rules:
+            if seen is not None and not seen.rules.rules and not seen.quota:
                 return seen, True
         return await self.state.enter(namespace), False
 
@@ -335,32 +376,42 @@ class Pipeline:
         if isinstance(model, str) and not prepared.routes_model(model):
             raise errors.no_channel(self.state.settings.group, model)
 
-    async def _answer(self, prepared: Prepared, call: Call, receive: Receive) -> Reply:
-        taken = _scenario(call.headers)
-        if taken is None and call.state.rules.rules:  # no rules (the common case): nothing to await
-            taken = await call.state.rules.take(call)
+    async def _answer(self, prepared: Prepared, call: Call, scope: Scope, receive: Receive, send: Send) -> tuple[Reply, Delivery | None]:
+        taken = await self.steering_rule(call)
+        delivery = None
+        faults = self.state.faults
+        if taken is not None or not faults.idle:  # the common request skips faults altogether
+            taken, delivery = await faults.steer(taken, call, scope, receive, send)
         delay = self.state.settings.latency_ms + (taken.rule.delay_ms if taken else 0)
         if delay:
             await _wait_for_client(delay / 1000, receive)
-        if taken is not None:
-            steered = await self._steer(taken, call)
-            if steered is not None:
-                return steered
-        if self.state.replay is not None:  # recorded traffic answers before the fake (serve --replay)
-            replayed = await self.state.replay.answer(call)
-            if replayed is not None:
-                return replayed
-        if prepared.handler is None:
-            return _documented_reply(call.contract)
-        result = prepared.handler(call)
-        return result if isinstance(result, REPLIES) else await result
+        reply = await self._steer(taken, call) if taken is not None else None
+        if reply is None and self.state.replay is not None:  # recorded traffic answers before the fake (serve --replay)
+            reply = await self.state.replay.answer(call)
+        if reply is None:
+            if prepared.handler is None:
+                reply = _documented_reply(call.contract)
+            else:
+                result = prepared.handler(call)
+                reply = result if isinstance(result, REPLIES) else await result
+        if delivery is not None:
+            reply = await delivery.prepare(reply)
+        return reply, delivery
+
+    async def steering_rule(self, call: Call) -> Taken | None:
+        """The request's own scenario header, else the first of the namespace's rules that answers it."""
+        taken = _scenario(call.headers)
+        if taken is None and call.state.rules.rules:  # no rules (the common case): nothing to await
+            taken = await call.state.rules.take(call)
+        return taken
 
     async def _steer(self, taken: Taken, call: Call) -> Reply | None:
         """The rule's answer, or None when the handler answers (rendering the rule's reply, if any)."""
         rule, reply = taken.rule, taken.reply
         call.rule = rule
         call.canned = reply
-        call.profile = rule.stream
+        if rule.callback is not None:
+            call.extras["callback_fault"] = rule.callback
         if rule.side_effect is not None:
             result = rule.side_effect(call)
             result = await result if inspect.isawaitable(result) else result
@@ -371,7 +422,7 @@ class Pipeline:
             example = find_example(call.contract, reply.example)
             if example is None:
                 names = ", ".join(e["name"] for e in call.contract.examples)
-                raise ApiError(400, errors.INVALID_REQUEST, f"{call.contract.id} has no example {reply.example!r} (it has: {names})")
+                raise ApiError(400, errors.STEERING, f"{call.contract.id} has no example {reply.example!r} (it has: {names})", code="invalid_request")
             return reply_from_example(example, call.contract)
         if reply.body is not None:
             return JsonReply(reply.body, status=reply.status or 200)
@@ -392,12 +443,16 @@ class Pipeline:
         scope: Scope,
         receive: Receive,
         send: Send,
+        delivery: Delivery | None,
     ) -> NamespaceState | None:
         """Journal the exchange, then answer: the entry is in the store before the client has the whole
         answer, so whatever it asks next (of any worker) sees it. For an ``unconfirmed`` view, when the
-        namespace has changed since, nothing is sent or journalled and the current view is returned."""
+        namespace has changed since, nothing is sent or journalled and the current view is returned.
+        A ``delivery`` paces and breaks the answer as steering asked."""
         ids = request_id_headers(rid)
         recorder = _Recorder(space, entry, started, self.state.metrics)
+        if delivery is not None:
+            send = delivery.sender(send)
         if isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes)):
             if unconfirmed and space is not None:  # a stream is journalled at its end: confirm first
                 current = await self.state.enter(space.namespace)
@@ -407,7 +462,11 @@ class Pipeline:
             if isinstance(reply, StreamReply):
                 timeline = Timeline(self.state.settings.journal_entry_bytes)
                 entry.events = timeline.items
-                chunks, media, entry.response = _frame(reply, timeline, recorder, self.state.metrics), reply.media_type, "(event stream)"
+                if delivery is None:
+                    chunks = _frame(reply, timeline, recorder, self.state.metrics)
+                else:
+                    chunks = _faulted(delivery, reply, timeline, recorder, self.state.metrics)
+                media, entry.response = reply.media_type, "(event stream)"
             else:  # another server's bytes (a side effect's, a recording's): its content type as written, no charset added
                 chunks, media, entry.response = _recorded(reply.data, recorder), None, f"(bytes of {reply.media_type} as they came)"
                 headers.update({"content-type": reply.media_type} if reply.media_type else {})
@@ -447,6 +506,8 @@ class Pipeline:
             body, media, reply = _dumps(unrecorded.body), unrecorded.media_type, unrecorded
         extra = [(k.lower().encode(), str(v).encode()) for k, v in {**ids, **reply.headers}.items()]
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
+        if delivery is not None:
+            await delivery.before_head(reply)
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return None
@@ -525,8 +586,13 @@ def _scenario(headers: HeaderMap) -> Taken | None:
                 rule = parse_scenario(value)
                 return Taken(rule, rule.replies[0])
             except ScenarioError as exc:
-                raise ApiError(400, errors.INVALID_REQUEST, f"Invalid {name} header: {exc}") from None
+                raise ApiError(400, errors.STEERING, f"Invalid {name} header: {exc}", code="invalid_request") from None
     return None
+
+
+def _steering(refusal: Exception | None) -> bool:
+    """Whether a refusal is the mock's own word on steering it cannot follow."""
+    return isinstance(refusal, ApiError) and refusal.kind == errors.STEERING
 
 
 def _carried(location: str, name: str, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
@@ -553,10 +619,7 @@ async def _frame(reply: StreamReply, timeline: Timeline, recorder: _Recorder, me
     try:
         async for item in reply.events:
             chunk = sse.encode(item)
-            if isinstance(item, SseEvent):
-                timeline.add({"event": item.event}, sse.readable(item), len(chunk))
-            else:  # a bare payload, as most families stream
-                timeline.add({"event": None}, item, len(chunk))
+            _note(timeline, item, chunk)
             yield chunk
             sent += 1
         terminator = sse.encode_terminator(reply.terminator) if reply.terminator is not None else None
@@ -567,6 +630,31 @@ async def _frame(reply: StreamReply, timeline: Timeline, recorder: _Recorder, me
             yield terminator
     finally:  # counted even when the client leaves halfway
         metrics.stream(recorder.entry.contract_id or NO_CONTRACT, sent)
+
+
+async def _faulted(delivery: Delivery, reply: StreamReply, timeline: Timeline, recorder: _Recorder, metrics: Metrics) -> AsyncIterator[bytes]:
+    """A stream as its faults and physics deliver it, noted and counted as ``_frame`` does a plain one."""
+    sent = 0
+
+    def note(item: Any, chunk: bytes) -> None:
+        nonlocal sent
+        _note(timeline, item, chunk)
+        sent += item is not reply.terminator
+
+    try:
+        async for chunk in delivery.frames(reply, note, recorder.record_once):
+            yield chunk
+    finally:
+        metrics.stream(recorder.entry.contract_id or NO_CONTRACT, sent)
+
+
+def _note(timeline: Timeline, item: Any, chunk: bytes) -> None:
+    """One event on the journal entry's timeline: a named event's name and data, a bare payload (as
+    most families stream), or text (a terminator, a malformed event)."""
+    if isinstance(item, SseEvent):
+        timeline.add({"event": item.event}, sse.readable(item), len(chunk))
+    else:
+        timeline.add({"event": None}, item, len(chunk))
 
 
 async def _recorded(chunks: AsyncIterator[bytes], recorder: _Recorder) -> AsyncIterator[bytes]:

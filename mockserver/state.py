@@ -1,5 +1,6 @@
-"""What one mock instance knows (settings, contracts, handlers, its store) and what one namespace of it
-holds (tasks, rules, journal, clock), as the app, the admin API and the fixtures share them."""
+"""What one mock instance knows (settings, contracts, handlers, its store, its fault desk) and what one
+namespace of it holds (tasks, rules, journal, clock, quota rules), as the app, the admin API and the
+fixtures share them."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from .callbacks import CallbackDispatcher
 from .config import Settings
 from .contracts import ContractRegistry, default_registry
 from .families import Handler, load_all
+from .faults.desk import FaultDesk
 from .journal import Journal
 from .metrics import Metrics
+from .quota.limits import QuotaStart
 from .rulecheck import prepare
 from .rulefiles import RuleFiles
 from .steering import Rule, RuleBook
@@ -29,7 +32,9 @@ class MockState:
         self.registry = registry or default_registry()
         self.handlers: dict[str, Handler] = load_all()
         self.store = store if store is not None else memory_store(self.settings)
+        self.store.quota_start = quota_start(self.settings)
         self.callbacks = CallbackDispatcher(self)
+        self.faults = FaultDesk(self.settings)
         self.metrics = Metrics(self)
         self.rule_files: RuleFiles | None = None
         """Files of canned replies this instance keeps as the shared rules (``serve --fixtures``)."""
@@ -63,7 +68,8 @@ class MockState:
         return self._entered.get(namespace)
 
     async def reset(self, namespace: str = DEFAULT_NAMESPACE) -> None:
-        """Forget the namespace's calls, rules, tasks and clock (the moto ``/moto-api/reset`` of this mock)."""
+        """Forget the namespace's calls, rules, tasks and clock, and give it back its starting quota and
+        limits; chaos and jitter start their sequence again (the moto ``/moto-api/reset`` of this mock)."""
         await self.store.drop(namespace)
 
     def configure(self, settings: Settings) -> None:
@@ -71,17 +77,19 @@ class MockState:
         self.settings = settings
         self._entered.clear()
         self.store.clock_mode, self.store.clock_speed = settings.clock, settings.clock_speed
+        self.store.quota_start = quota_start(settings)
+        self.faults = FaultDesk(settings)
 
     def close(self) -> None:
         self.callbacks.stop()
 
 
 class NamespaceState:
-    """One namespace's tasks, rules, journal and clock, with the instance's settings and contracts:
-    what a handler sees as ``call.state``."""
+    """One namespace's tasks, rules, journal, clock and quota rules, with the instance's settings and
+    contracts: what a handler sees as ``call.state``."""
 
     def __init__(self, mock: MockState, namespace: str, entered: Entered) -> None:
-        clock, rules, self.version = entered
+        clock, rules, self.version, self.quota = entered
         self.mock = mock
         self.namespace = namespace
         self.clock = clock
@@ -99,6 +107,10 @@ class NamespaceState:
 
 def memory_store(settings: Settings) -> MemoryStore:
     return MemoryStore(limits_of(settings), settings.clock, settings.clock_speed)
+
+
+def quota_start(settings: Settings) -> QuotaStart:
+    return QuotaStart(settings.quotas, settings.limits)
 
 
 def limits_of(settings: Settings) -> Limits:

@@ -1,4 +1,5 @@
-"""Steering: answer matching requests with an error, a delay or a canned reply, without writing a handler.
+"""Steering: answer matching requests with an error, a delay, a canned reply or a fault, without
+writing a handler.
 
 Rules come from four places and share one model: the admin API (``POST /__mock/rules``), the pytest
 fixture (``gptnb.route(...).respond(...)``, ``gptnb.add_rule({...})``), files of canned replies
@@ -16,6 +17,9 @@ function of the request. Rules live in the store, per namespace; the rules of th
    in the order loaded;
 5. then rules from the server's files, in the order given (files of a directory by name, entries as
    written).
+
+The fault, physics, chaos and callback words (``drop_after=3``, ``ttft=800``, ``chaos=0.2``,
+``callback_fail=503``) are read by ``faults.grammar``: the same words in the header and as rule fields.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 from .canned import REPLY_FIELDS, Canned, ReplyError, canned_from_json
 from .config import MAX_DELAY_MS
+from .faults import grammar
+from .faults.callback_faults import CallbackFault
+from .faults.chaos import Chaos
+from .faults.physics import Physics
+from .faults.plan import FaultPlan
 from .matching import Match, MatchError
 from .streaming import StreamProfile
 
@@ -68,9 +77,17 @@ class Rule:
     priority: int = 0
     delay_ms: int = 0
     stream: StreamProfile | None = None
-    """How the answer's events are paced, when it streams."""
+    """How the answer's events are paced, when it streams (aimock's ``streamingProfile``)."""
     times: int | None = None
     """Retire the rule after this many uses; None keeps it."""
+    faults: FaultPlan | None = None
+    """Stream and connection faults (see faults/plan.py)."""
+    physics: Physics | None = None
+    """How fast the answer arrives (time to first token, tokens per second, jitter), streamed or whole."""
+    chaos: Chaos | None = None
+    """A fault from a mix, at random but repeatable by seed, instead of a fixed one."""
+    callback: CallbackFault | None = None
+    """Faults of the callbacks of the task this request creates."""
     name: str | None = None
     source: str = ADMIN
     side_effect: SideEffect | None = field(default=None, repr=False)
@@ -124,8 +141,16 @@ class Rule:
             "python": self.side_effect is not None,
         }
 
+    def fault_summary(self, reply: Canned) -> str | None:
+        """What this rule does to an answer (giving ``reply``), in scenario words, for the journal (None: nothing)."""
+        parts = [f"code={reply.status}"] if reply.error is not None else []
+        parts += [part.describe() for part in (self.faults, self.callback) if part]
+        return "; ".join(parts) or None
 
-RULE_FIELDS = frozenset({"contract", "path", "match", "reply", "replies", "priority", "delay_ms", "stream", "times", "name"})
+
+FAULT_FIELDS = frozenset({*grammar.KEYS, "chaos", "chaos_mix"})
+"""Rule fields in the scenario words (faults/grammar.py), as the header writes them."""
+RULE_FIELDS = frozenset({"contract", "path", "match", "reply", "replies", "priority", "delay_ms", "stream", "times", "name", *FAULT_FIELDS})
 
 
 def rule_to_json(rule: Rule) -> dict[str, Any]:
@@ -146,6 +171,11 @@ def rule_to_json(rule: Rule) -> dict[str, Any]:
         data["delay_ms"] = rule.delay_ms
     if rule.stream is not None:
         data["stream"] = rule.stream.as_json()
+    for part in (rule.faults, rule.physics, rule.callback):
+        if part:
+            data.update(part.as_fields())
+    if rule.chaos is not None:
+        data.update(chaos=rule.chaos.probability, chaos_mix=list(rule.chaos.mix))
     return data
 
 
@@ -160,12 +190,20 @@ def rule_from_json(data: Any, source: str = ADMIN) -> Rule:
     unknown = set(data) - RULE_FIELDS - REPLY_FIELDS
     if unknown:
         raise ScenarioError(f"unknown rule fields: {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(RULE_FIELDS | REPLY_FIELDS))}")
+    data = dict(data)
+    try:
+        faults, physics, callback = grammar.parse_items(data)
+    except grammar.FaultSpecError as exc:
+        raise ScenarioError(str(exc)) from None
+    chaos = _chaos(data.pop("chaos", None), data.pop("chaos_mix", None))
     try:
         replies = _replies(data)
         match = Match(data["match"]) if data.get("match") is not None else None
         stream = StreamProfile.from_json(data["stream"]) if data.get("stream") is not None else None
     except (ReplyError, MatchError, ValueError) as exc:
         raise ScenarioError(str(exc)) from None
+    if stream is not None and physics is not None:
+        raise ScenarioError("stream and ttft / tps / jitter both pace the answer; give one")
     for name in ("delay_ms", "times"):
         value = data.get(name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
@@ -192,9 +230,38 @@ def rule_from_json(data: Any, source: str = ADMIN) -> Rule:
         delay_ms=data.get("delay_ms") or 0,
         stream=stream,
         times=data.get("times"),
+        faults=faults,
+        physics=physics,
+        chaos=chaos,
+        callback=callback,
         name=data.get("name"),
         source=source,
     )
+
+
+def _chaos(probability: Any, mix: Any) -> Chaos | None:
+    """``chaos=P`` with an optional ``chaos_mix`` (a list, or ``a|b|c`` in a header); each entry is checked now."""
+    if probability is None:
+        if mix is not None:
+            raise ScenarioError("chaos_mix needs chaos=P (the share of requests that get a fault)")
+        return None
+    try:
+        share = grammar.number("chaos", probability, 0.0, 1.0, "a probability between 0 and 1")
+    except grammar.FaultSpecError as exc:
+        raise ScenarioError(str(exc)) from None
+    if mix is None:
+        return Chaos(share)
+    entries = mix.split("|") if isinstance(mix, str) else mix
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, str) and e.strip() for e in entries):
+        raise ScenarioError(f"chaos_mix={mix}: expected scenarios such as reset|drop_after=2|code=503")
+    for entry in entries:
+        try:
+            picked = parse_scenario(entry)
+        except ScenarioError as exc:
+            raise ScenarioError(f"chaos_mix entry {entry!r}: {exc}") from None
+        if picked.chaos is not None or picked.physics is not None:
+            raise ScenarioError(f"chaos_mix entry {entry!r}: a mix entry is a fault or a status, not chaos or physics")
+    return Chaos(share, tuple(e.strip() for e in entries))
 
 
 def _replies(data: dict[str, Any]) -> tuple[Canned, ...]:
@@ -212,40 +279,54 @@ def _replies(data: dict[str, Any]) -> tuple[Canned, ...]:
 
 
 def parse_scenario(value: str) -> Rule:
-    """``code=429, delay=200; example=stream`` -> a one-off rule (Prism's ``Prefer`` syntax)."""
-    settings: dict[str, str] = {}
+    """``code=429, delay=200; drop_after=3; no_done`` -> a one-off rule (Prism's ``Prefer`` syntax,
+    plus bare flags)."""
+    settings: dict[str, str | None] = {}
     for part in value.replace(";", ",").split(","):
         part = part.strip()
         if not part:
             continue
         key, sep, raw = part.partition("=")
-        if not sep:
-            raise ScenarioError(f"scenario item {part!r} is not key=value")
-        settings[key.strip().lower()] = raw.strip().strip('"')
+        key = key.strip().lower()
+        if key in settings:
+            raise ScenarioError(f"{key} is given twice")
+        settings[key] = raw.strip().strip('"') if sep else None
+    try:
+        faults, physics, callback = grammar.parse_items(settings)
+    except grammar.FaultSpecError as exc:
+        raise ScenarioError(str(exc)) from None
+    chaos = _chaos(settings.pop("chaos", None), settings.pop("chaos_mix", None))
+    bare = [key for key, raw in settings.items() if raw is None and key in _HEADER_KEYS]
+    if bare:
+        raise ScenarioError(f"{bare[0]} needs a value ({bare[0]}=...)")
     reply: dict[str, Any] = {}
     delay = 0
     try:
         if "code" in settings:
-            reply["status"] = int(settings.pop("code"))
+            reply["status"] = grammar.integer("code", settings.pop("code"), 100, 599, "", "an HTTP status")
+            if reply["status"] < 400:
+                raise ScenarioError(f"code={reply['status']}: only error statuses (400-599) can be injected; use a rule with a body for other answers")
         if "delay" in settings:
-            delay = max(0, int(settings.pop("delay")))
-    except ValueError as exc:
-        raise ScenarioError(f"scenario numbers must be integers: {value!r}") from exc
-    if "status" in reply and not 400 <= reply["status"] <= 599:
-        raise ScenarioError(f"code={reply['status']}: only error statuses (400-599) can be injected; use a rule with a body for other answers")
-    if delay > MAX_DELAY_MS:
-        raise ScenarioError(f"delay={delay}: at most {MAX_DELAY_MS} ms")
+            delay = grammar.check_ms("delay", settings.pop("delay"))
+    except grammar.FaultSpecError as exc:
+        raise ScenarioError(str(exc)) from None
     for key, name in (("example", "example"), ("message", "message"), ("fail", "fail_task")):
         if key in settings:
             reply[name] = settings.pop(key)
     if settings:
-        raise ScenarioError(f"unknown scenario keys: {', '.join(sorted(settings))}; use code, delay, example, message, fail")
+        raise ScenarioError(f"unknown scenario keys: {', '.join(sorted(settings))}; use {', '.join(SCENARIO_KEYS)}")
     if "example" in reply and reply.get("status", 0) >= 400:
         del reply["status"]  # the documented example carries its own status
     try:
-        return Rule(replies=(canned_from_json(reply),), delay_ms=delay, times=1, source=HEADER)
+        replies = (canned_from_json(reply),)
     except ReplyError as exc:
         raise ScenarioError(str(exc)) from None
+    return Rule(replies=replies, delay_ms=delay, times=1, faults=faults, physics=physics, chaos=chaos, callback=callback, source=HEADER)
+
+
+_HEADER_KEYS = ("code", "delay", "example", "message", "fail")
+SCENARIO_KEYS = (*_HEADER_KEYS, *grammar.KEYS, "chaos", "chaos_mix")
+"""Every word the scenario header understands."""
 
 
 @dataclass(frozen=True)

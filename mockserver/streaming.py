@@ -1,12 +1,12 @@
-"""Helpers every streaming handler uses: does this request want a stream, and its pacing."""
+"""Does this request want a stream, and a rule's stream profile (how fast a stream arrives is
+physics: faults/physics.py paces every stream, whatever asked for it)."""
 
 from __future__ import annotations
 
-import random
-from asyncio import sleep
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from .faults.physics import Physics
 
 if TYPE_CHECKING:
     from .pipeline import Call
@@ -46,12 +46,9 @@ class StreamProfile:
     def as_json(self) -> dict[str, float]:
         return {"ttft": self.ttft, **({"tps": self.tps} if self.tps is not None else {}), "jitter": self.jitter}
 
-    def wait(self, index: int) -> float:
-        """Seconds to wait before event ``index``."""
-        base = self.ttft / 1000 if index == 0 else (1 / self.tps if self.tps else 0.0)
-        if base and self.jitter:
-            base *= 1 + random.uniform(-self.jitter, self.jitter)
-        return base
+    def physics(self) -> Physics:
+        """The profile as the physics that pace the stream (its jitter a share of each wait)."""
+        return Physics(ttft_ms=self.ttft or None, tps=self.tps, jitter_share=self.jitter or None)
 
 
 def wants_stream(call: Call) -> bool:
@@ -60,27 +57,3 @@ def wants_stream(call: Call) -> bool:
         return False
     return call.state.registry.check(call.contract.pointer("behavior", "streams_when")).is_valid(call.body)
 
-
-def paced(call: Call, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """``events`` as the steering rule's stream profile paces them, else with the instance's chunk delay
-    (none by default: then the events themselves, without a generator in between)."""
-    if call.profile is not None:
-        return _profiled(events, call.profile)
-    delay = call.state.settings.chunk_delay_ms / 1000
-    return _delayed(events, delay) if delay else events
-
-
-async def _profiled(events: AsyncIterator[Any], profile: StreamProfile) -> AsyncIterator[Any]:
-    index = 0
-    async for event in events:
-        wait = profile.wait(index)
-        if wait:
-            await sleep(wait)
-        yield event
-        index += 1
-
-
-async def _delayed(events: AsyncIterator[Any], delay: float) -> AsyncIterator[Any]:
-    async for event in events:
-        yield event
-        await sleep(delay)

@@ -115,7 +115,7 @@ async def start(call: Call, task: Task, render: Callable[..., Any], *args: Any) 
     reason = state.callbacks.refusal(url) if url else None
     if url and reason is None:
         spec = call.contract.document.get("callback") or {}
-        task.callback = CallbackPlan(call.contract.id if spec else "", spec.get("when") == "finish")
+        task.callback = CallbackPlan(call.contract.id if spec else "", spec.get("when") == "finish", call.extras.get("callback_fault"))
     elif url and reason:
         await state.callbacks.refuse(state, task.id, url, reason)
     return await state.tasks.create(task)

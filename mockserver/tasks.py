@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .clock import STEP, Clock
+from .faults.callback_faults import CallbackFault
 
 if TYPE_CHECKING:
     from .store import Store
@@ -73,6 +74,8 @@ class CallbackPlan:
     """The contract whose ``callback.body`` schema checks each body in strict mode."""
     only_final: bool = False
     """Families whose webhook fires once, when the task ends."""
+    fault: CallbackFault | None = None
+    """Steered failures or delays of the deliveries (``X-Mock-Scenario: callback_fail=503:2``)."""
 
 
 @dataclass

@@ -7,6 +7,7 @@ Every frame of an accepted session, either way, is noted with its time in the se
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from urllib.parse import parse_qsl
@@ -17,10 +18,13 @@ from starlette.websockets import WebSocket
 
 from . import errors, parsing
 from .errors import ApiError, ErrorContext
+from .faults.delivery import Delivery, refuse
+from .faults.desk import FAULT_NOTE
 from .headers import HeaderMap
 from .ids import request_id
 from .journal import JournalEntry, Timeline, readable
 from .pipeline import Call, Pipeline, base_url
+from .quota.desk import Admission, admit
 from .state import NamespaceState
 from .store import StoreUnavailable
 
@@ -44,6 +48,8 @@ class WebSocketGate:
         contract = candidates[-1] if candidates else None
         entry = JournalEntry(0, time.time(), "GET", path, contract.id if contract else None, dict(query_pairs), None)
         space = None
+        admission: Admission | None = None
+        call: Call | None = None
         try:
             if contract is None or contract.kind != "websocket":
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL (WEBSOCKET {path})")
@@ -60,25 +66,61 @@ class WebSocketGate:
                 handler = await replay.session(space, contract, path, query) or handler
             if handler is None:
                 raise ApiError(404, errors.NOT_FOUND, f"no session handler for {contract.id}")
+            call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, base_url(scope, headers, space.namespace), rid, space)
+            delivery = await self._steered(call, scope, receive, send)
+            if space.quota:
+                admission = await admit(call)
         except Exception as exc:  # noqa: BLE001 (refusals are answered before the upgrade)
             reply = errors.answer_error(exc, ErrorContext(settings, rid), contract.errors if contract else None, f"WEBSOCKET {path}")
             entry.status, entry.response = reply.status, reply.body
+            entry.fault = call.extras.get(FAULT_NOTE) if call is not None else None
             space = space or await pipeline.space_for_errors(scope, headers)
             if space is not None:
                 await _record(space, entry)
             await _deny(scope, receive, send, reply.status, orjson.dumps(reply.body))
             return
-        entry.status = 101
-        call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, base_url(scope, headers, space.namespace), rid, space)
+        entry.status, entry.fault = 101, call.extras.get(FAULT_NOTE)
         started = time.perf_counter()
         frames = Timeline(settings.journal_entry_bytes)
         entry.frames = frames.items
+        recorded = False
+
+        async def record_once() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                entry.duration_ms = (time.perf_counter() - started) * 1000
+                await _record(space, entry)
+
         try:
-            await handler(call, WebSocket(scope, _noting_receive(receive, frames), _noting_send(send, frames)), entry)  # type: ignore[call-arg]
+            socket = WebSocket(scope, _noting_receive(receive, frames), _noting_send(send, frames))
+            socket = socket if delivery is None else delivery.socket(socket, record_once)
+            await handler(call, socket if admission is None else admission.socket(socket), entry)  # type: ignore[call-arg]
         except Exception:  # a bug in the mock: log it; the client sees the socket close
             log.exception("gptnb-mock WebSocket session %s failed", path)
-        entry.duration_ms = (time.perf_counter() - started) * 1000
-        await _record(space, entry)
+        finally:
+            if admission is not None:
+                await admission.close()
+        await record_once()
+
+    async def _steered(self, call: Call, scope: Scope, receive: Receive, send: Send) -> Delivery | None:
+        """The session as steering wants it: refused with the rule's error, delayed, or paced and
+        faulted event by event (serve-wide physics and chaos too) by the delivery it answers."""
+        taken = await self.pipeline.steering_rule(call)
+        faults = self.pipeline.state.faults
+        if taken is None and faults.idle:
+            return None
+        taken, delivery = await faults.steer(taken, call, scope, receive, send, websocket=True)
+        if taken is not None:
+            rule, reply = taken.rule, taken.reply
+            call.rule = rule
+            if reply.error is not None:
+                raise ApiError(reply.status or 500, errors.FAULT, reply.error.message)
+            if reply.kinds or rule.side_effect is not None:
+                raise refuse("example" if reply.example is not None else "reply", "a canned answer applies to HTTP routes, not to WebSocket sessions")
+            if rule.delay_ms:
+                await asyncio.sleep(rule.delay_ms / 1000)
+        return delivery
 
 
 async def _record(space: NamespaceState, entry: JournalEntry) -> None:

@@ -102,7 +102,10 @@ class _MemoryTransport(asyncio.Transport):
         host = next((value for name, value in headers if name.lower() == "host"), "localhost")
         url = f"{self._scheme}://{host}{request.target.decode('latin-1')}"
         outgoing = httpx.Request(request.method.decode(), url, headers=headers, content=bytes(self._body))
-        response = await self._bridge.handle_async(outgoing)
+        try:
+            response = await self._bridge.handle_async(outgoing)
+        except httpx.TransportError as broken:  # the app broke the connection on purpose (a fault)
+            return self._lose(broken)
         try:
             # The bridge's body is already decoded; hop-by-hop and framing headers are h11's to write.
             kept = [(k, v) for k, v in response.headers.raw if k.lower() not in (b"content-length", b"transfer-encoding", b"connection")]
@@ -112,8 +115,19 @@ class _MemoryTransport(asyncio.Transport):
                 if chunk:
                     self._deliver(h11.Data(data=chunk))
             self._deliver(h11.EndOfMessage())
+        except httpx.TransportError as broken:
+            self._lose(broken)
         finally:
             await response.aclose()
+
+    def _lose(self, broken: httpx.TransportError) -> None:
+        """The connection ends as the fault ended it: reset (ECONNRESET) or closed early, as aiohttp sees a socket do."""
+        if not self._closing:
+            self._closing = True
+            raw = getattr(broken, "raw", b"")  # bytes that were not HTTP: aiohttp's own parser judges them
+            if raw:
+                self._protocol.data_received(raw)
+            self._protocol.connection_lost(ConnectionResetError(104, "Connection reset by peer") if isinstance(broken, httpx.ReadError) else None)
 
     def _deliver(self, event: Any) -> None:
         if not self._closing:

@@ -12,6 +12,8 @@ from typing import Any, Protocol
 import httpx
 
 from mockserver.journal import JournalEntry
+from mockserver.quota import desk as quota_desk
+from mockserver.quota.limits import Limit
 from mockserver.state import MockState
 from mockserver.steering import FILES, LAYER_NAMES, SHARED, Rule, rule_from_json, rule_to_json
 from mockserver.store import run_sync
@@ -36,6 +38,12 @@ class Controls(Protocol):
     def change_clock(self, change: dict[str, Any]) -> None: ...
     def reset(self) -> None: ...
     def strict(self) -> bool: ...
+    def set_balance(self, key: str, amount: int) -> None: ...
+    def accounts(self) -> dict[str, dict[str, Any]]: ...
+    def clear_quota(self) -> None: ...
+    def add_limit(self, limit: Limit) -> None: ...
+    def limit_counters(self) -> list[dict[str, Any]]: ...
+    def clear_limits(self) -> None: ...
 
 
 class InProcess:
@@ -90,6 +98,24 @@ class InProcess:
 
     def strict(self) -> bool:
         return self.state.settings.strict
+
+    def set_balance(self, key: str, amount: int) -> None:
+        run_sync(self.state.store.set_balance(self.namespace, key, amount))
+
+    def accounts(self) -> dict[str, dict[str, Any]]:
+        return run_sync(quota_desk.accounts(self._space()))
+
+    def clear_quota(self) -> None:
+        run_sync(self.state.store.clear_quota(self.namespace))
+
+    def add_limit(self, limit: Limit) -> None:
+        run_sync(self.state.store.add_limit(self.namespace, limit))
+
+    def limit_counters(self) -> list[dict[str, Any]]:
+        return run_sync(quota_desk.counters(self._space()))
+
+    def clear_limits(self) -> None:
+        run_sync(self.state.store.clear_limits(self.namespace))
 
 
 class OverHttp:
@@ -166,6 +192,24 @@ class OverHttp:
 
     def strict(self) -> bool:
         return bool(self._call("GET", "/health")["strict"])
+
+    def set_balance(self, key: str, amount: int) -> None:
+        self._call("POST", "/quota", json={"key": key, "balance": amount})
+
+    def accounts(self) -> dict[str, dict[str, Any]]:
+        return self._call("GET", "/quota")["accounts"]  # type: ignore[no-any-return]
+
+    def clear_quota(self) -> None:
+        self._call("DELETE", "/quota")
+
+    def add_limit(self, limit: Limit) -> None:
+        self._call("POST", "/limits", json=limit.as_dict())
+
+    def limit_counters(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/limits")["limits"]  # type: ignore[no-any-return]
+
+    def clear_limits(self) -> None:
+        self._call("DELETE", "/limits")
 
     def drop(self) -> None:
         self.http.delete(f"/namespaces/{self.namespace}")

@@ -18,11 +18,14 @@ from typing import Any
 from mockserver import rulefiles
 from mockserver.canned import Canned, ErrorReply, TaskOutcome
 from mockserver.contracts import Contract, ContractRegistry
+from mockserver.faults.chaos import DEFAULT_MIX
 from mockserver.journal import JournalEntry
 from mockserver.matching import Match
+from mockserver.quota.limits import Limit, limit_from_fields
+from mockserver.quota.prices import parse_amount
 from mockserver.replies import BinaryReply, JsonReply, Reply, TextReply
 from mockserver.rulecheck import prepare
-from mockserver.steering import FIXTURE, Rule, rule_from_json
+from mockserver.steering import FIXTURE, Rule, parse_scenario, rule_from_json
 from mockserver.tasks import TaskView
 
 from .controls import Controls
@@ -145,6 +148,74 @@ class MockRoute:
         a reply, or None to let the fake answer (see ``pytest_plugin.side_effects``)."""
         return self._add(side_effect=answering(side_effect), times=times)
 
+    # ---- faults: the X-Mock-Scenario words, judged by the same grammar ----
+
+    def fault(self, scenario: str, *, times: int | None = None) -> MockRoute:
+        """Any scenario in the header's words: ``.fault("stall_at=2:500; missing_usage")``."""
+        rule = parse_scenario(scenario)
+        rule.contract, rule.path, rule.match, rule.times, rule.source = self.contract, self.path, self._compiled, times, FIXTURE
+        self._rules.add(self._mock.keep(rule).id)
+        return self
+
+    def drop_after(self, events: int, *, times: int | None = None) -> MockRoute:
+        """Close the connection after ``events`` events, without the terminator (WebSocket: drop the socket)."""
+        return self._json(times, drop_after=events)
+
+    def malformed_at(self, event: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, malformed_at=event)
+
+    def stall_at(self, event: int, milliseconds: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, stall_at=f"{event}:{milliseconds}")
+
+    def no_done(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, no_done=True)
+
+    def duplicate_done(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, duplicate_done=True)
+
+    def missing_usage(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, missing_usage=True)
+
+    def id_change_at(self, event: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, id_change_at=event)
+
+    def close_after(self, events: int, code: int = 1011, *, times: int | None = None) -> MockRoute:
+        """WebSocket: close the session with ``code`` after ``events`` server events."""
+        return self._json(times, close_after=f"{events}:{code}")
+
+    def reset_connection(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, reset=True)
+
+    def empty_response(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, empty=True)
+
+    def garbage(self, *, times: int | None = None) -> MockRoute:
+        return self._json(times, garbage=True)
+
+    def truncate(self, size: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, truncate=size)
+
+    def slow_headers(self, milliseconds: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, slow_headers=milliseconds)
+
+    def physics(self, *, ttft: int | None = None, tps: float | None = None, jitter: int | None = None, times: int | None = None) -> MockRoute:
+        """How fast the answers stream: ms to the first event, events per second, ms of jitter."""
+        return self._json(times, **{k: v for k, v in (("ttft", ttft), ("tps", tps), ("jitter", jitter)) if v is not None})
+
+    def chaos(self, probability: float, mix: tuple[str, ...] = DEFAULT_MIX, *, times: int | None = None) -> MockRoute:
+        """A fault from ``mix`` for this share of matching requests, repeatable by the mock's seed."""
+        return self._json(times, chaos=probability, chaos_mix=list(mix))
+
+    def callback_fail(self, how: str | int, attempts: int | None = None, *, times: int | None = None) -> MockRoute:
+        """The callbacks of the task created next fail (``"refused"``, ``"timeout"`` or a status) for ``attempts`` tries."""
+        return self._json(times, callback_fail=f"{how}" + (f":{attempts}" if attempts is not None else ""))
+
+    def callback_delay(self, milliseconds: int, *, times: int | None = None) -> MockRoute:
+        return self._json(times, callback_delay=milliseconds)
+
+    def _json(self, times: int | None, **fields: Any) -> MockRoute:
+        return self._add_json({**fields, "times": times})
+
     @property
     def calls(self) -> CallList:
         """The calls this route's contract (and path) received; with a ``match``, those its rules answered."""
@@ -215,6 +286,53 @@ class ClockControl:
         return self.now()
 
 
+class QuotaControl:
+    """Keys' quota as the relay keeps it: set a balance, read what is left and what was used."""
+
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
+
+    def set(self, key: str, amount: int | str) -> None:
+        """Give ``key`` this quota: new-api points (500000 = $1) or dollars (``"$1.50"``)."""
+        self._controls.set_balance(key, parse_amount(str(amount)))
+
+    def balance(self, key: str) -> int | None:
+        """Points left (None: the key has no quota, so nothing limits it)."""
+        return self.accounts().get(key, {}).get("balance")
+
+    def accounts(self) -> dict[str, dict[str, Any]]:
+        """Each key's ``balance``, ``used`` points and charged ``requests``."""
+        return self._controls.accounts()
+
+    def clear(self) -> None:
+        """No key has a quota any more (until the next ``set``)."""
+        self._controls.clear_quota()
+
+
+class LimitControl:
+    """Rate limits and concurrency gates per key or model, and their counters."""
+
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
+
+    def set(
+        self, *, key: str | None = None, model: str | None = None, rpm: int | None = None, tpm: int | None = None,
+        concurrency: int | None = None, window: int | None = None,
+    ) -> Limit:
+        """``rpm`` / ``tpm`` per ``window`` seconds (60) and ``concurrency`` in flight, for one key or a model glob."""
+        fields = {"key": key, "model": model, "rpm": rpm, "tpm": tpm, "concurrency": concurrency, "window": window}
+        limit = limit_from_fields({name: value for name, value in fields.items() if value is not None})
+        self._controls.add_limit(limit)
+        return limit
+
+    def counters(self) -> list[dict[str, Any]]:
+        """Every limit with its windows now (``used``, ``remaining``, ``frees_in`` seconds) and what is in flight."""
+        return self._controls.limit_counters()
+
+    def clear(self) -> None:
+        self._controls.clear_limits()
+
+
 class GptnbMock:
     """One mock (one namespace of it) as a test sees it."""
 
@@ -246,6 +364,14 @@ class GptnbMock:
     @property
     def tasks(self) -> TaskControl:
         return TaskControl(self.controls)
+
+    @property
+    def quota(self) -> QuotaControl:
+        return QuotaControl(self.controls)
+
+    @property
+    def limits(self) -> LimitControl:
+        return LimitControl(self.controls)
 
     @property
     def calls(self) -> CallList:

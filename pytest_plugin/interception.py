@@ -13,10 +13,12 @@ import functools
 import operator
 from collections.abc import Awaitable, Iterable
 from contextvars import ContextVar
-from types import TracebackType
+from types import ModuleType, TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
+import httpcore2
 import httpx
 import pytest_httpx2  # noqa: F401  (importing it registers its HTTPCore2Mocker as "httpcore2")
 import respx
@@ -26,7 +28,8 @@ from respx.patterns import M, Pattern
 
 from .bridge import ASGIBridge
 
-MOCKERS = ("httpcore", "httpcore2")
+MOCKERS = {"httpcore": httpcore, "httpcore2": httpcore2}
+"""respx mocker name -> the transport library whose errors its client maps (httpcore for httpx, httpcore2 for httpx2)."""
 
 # respx calls a route's side effect the same way for sync and async clients; only the router entry
 # point (handler vs async_handler) knows which one is waiting, so it leaves a mark here.
@@ -76,9 +79,7 @@ class Interceptor:
         pairs = _host_pairs(self.hosts)
         pattern = functools.reduce(operator.or_, (M(host=name) if port is None else M(host=name, port=port) for name, port in pairs))
         # One router per mocker, so the catch-all knows which mocker's router list it sits in.
-        self._routers = [
-            (mocker, self._router(mocker, pattern)) for mocker in (Mocker.registry[name] for name in MOCKERS)
-        ]
+        self._routers = [(Mocker.registry[name], self._router(Mocker.registry[name], pattern, errors)) for name, errors in MOCKERS.items()]
         self._aiohttp = _aiohttp_mocker(bridge, pairs)
         self._started = False
 
@@ -111,9 +112,11 @@ class Interceptor:
     ) -> None:
         self.stop()
 
-    def _router(self, mocker: type[Mocker], pattern: Pattern) -> respx.Router:
+    def _router(self, mocker: type[Mocker], pattern: Pattern, errors: ModuleType) -> respx.Router:
         router = _CallerAwareRouter(assert_all_called=False, assert_all_mocked=False)
-        router.route(pattern, name="bridge").mock(side_effect=self._to_bridge)
+        # Connection faults raise this client's own transport errors, which httpx / httpx2 then map
+        # exactly as they map the errors of a real connection.
+        router.route(pattern, name="bridge").mock(side_effect=functools.partial(self._to_bridge, errors=errors))
 
         def pass_through(request: httpx.Request) -> httpx.Request:
             # The mocker asks its routers in the order they were registered and stops at the first
@@ -126,12 +129,12 @@ class Interceptor:
         router.route(name="pass_through").mock(side_effect=pass_through)
         return router
 
-    def _to_bridge(self, request: httpx.Request) -> httpx.Request | httpx.Response | Awaitable[httpx.Response]:
+    def _to_bridge(self, request: httpx.Request, errors: ModuleType) -> httpx.Request | httpx.Response | Awaitable[httpx.Response]:
         if _unintercepted.get():
             return request  # respx's way for a side effect to say "pass through"
         if _async_caller.get():
-            return self.bridge.handle_async(request)  # Router.aresolve awaits it
-        return self.bridge.handle_sync(request)
+            return self.bridge.handle_async(request, errors)  # Router.aresolve awaits it
+        return self.bridge.handle_sync(request, errors)
 
 
 def _host_pairs(hosts: Iterable[str]) -> list[tuple[str, int | None]]:

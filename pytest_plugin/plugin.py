@@ -24,6 +24,8 @@ from mockserver.app import MockApp
 from mockserver.clock import MODES
 from mockserver.config import Settings
 from mockserver.contracts import default_registry
+from mockserver.faults.chaos import Chaos
+from mockserver.faults.grammar import FaultSpecError, physics_from_fields
 from mockserver.guard import served_hosts
 from mockserver.namespaces import PATH_PREFIX, strip_prefix, url_prefix
 from mockserver.state import MockState
@@ -61,8 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, generated_json='full', fixtures=(), cassette=None, replay_timing='fast'): "
-        "configure the gptnb and gptnb_server fixtures for one test; fixtures= loads files of canned replies; "
+        f"{MARKER}(seed=None, strict=None, api_keys=(), clock='real', latency_ms=0, generated_json='full', physics=None, model_physics=None, "
+        "chaos=None, chaos_seed=None, fixtures=(), cassette=None, replay_timing='fast'): configure the gptnb and gptnb_server fixtures for one "
+        "test; fixtures= loads files of canned replies; "
         "cassette='name' replays (or, with --gptnb-record, records) cassettes/<name>/",
     )
 
@@ -78,6 +81,13 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     overrides = {k: v for k, v in _marker_options(request).items() if k not in CASSETTE_OPTIONS and k != "fixtures"}
     if "api_keys" in overrides:
         overrides["api_keys"] = frozenset(overrides["api_keys"])
+    if isinstance(overrides.get("physics"), dict):  # physics={"ttft": 300, "tps": 50}
+        try:
+            overrides["physics"] = physics_from_fields(overrides["physics"], "@pytest.mark.gptnb(physics=...)")
+        except FaultSpecError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    if isinstance(overrides.get("chaos"), (int, float)):  # chaos=0.2: the default mix
+        overrides["chaos"] = Chaos(float(overrides["chaos"]))
     try:
         return Settings(**{**options, **overrides})
     except (TypeError, ValueError) as exc:

@@ -13,6 +13,7 @@ from google import genai
 from mockserver import media
 from mockserver.app import MockApp
 from mockserver.config import Settings
+from mockserver.faults.physics import Physics
 from pytest_plugin.bridge import ASGIBridge
 from pytest_plugin.interception import Interceptor
 
@@ -58,7 +59,7 @@ async def test_a_stream_arrives_event_by_event(gptnb) -> None:
 
 
 async def test_a_slow_stream_is_read_before_it_ends() -> None:
-    app = MockApp(Settings(chunk_delay_ms=30))
+    app = MockApp(Settings(physics=Physics(tps=1000 / 30)))  # an event every 30 ms
     with ASGIBridge(app) as bridge, Interceptor(bridge, ["slow.example"]):
         async with aiohttp.ClientSession(headers={"Authorization": "Bearer k"}) as session:
             async with session.post("https://slow.example/v1/chat/completions", json={**CHAT, "stream": True}) as response:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import struct
+import time
 
 import httpx
 import openai
@@ -17,6 +19,7 @@ import pytest
 from openai_helpers import AUTH, BASE, KEY, SseStream, WEATHER_TOOL, async_sdk, chat_choice_chunks, sdk
 
 from mockserver import streaming, text
+from mockserver.faults.physics import Pacer
 from mockserver.steering import ScenarioError, rule_from_json
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Tell me about the harbour"}]}
@@ -199,22 +202,24 @@ def test_a_suno_task_fails_with_the_given_reason(gptnb) -> None:
     assert task["fail_reason"] == "copyrighted lyrics"
 
 
-def test_a_streaming_profile_paces_the_events(gptnb, monkeypatch) -> None:
-    waits: list[float] = []
-
-    async def recorded(seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr(streaming, "sleep", recorded)  # this module's waits only
+def test_a_streaming_profile_paces_the_events(gptnb) -> None:
     canned(gptnb, {"content": "one two three"}, stream={"ttft": 200, "tps": 40})
     chunks = list(sdk(gptnb).chat.completions.create(**CHAT, stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks) == "one two three"
-    assert waits == [0.2] + [1 / 40] * (len(chunks) - 1)
+    sent = [event["at_ms"] for event in gptnb.calls.last.events[:-1]]  # the terminator follows at once
+    assert len(sent) == len(chunks) and all(at >= 200 + 25 * i - 0.1 for i, at in enumerate(sent))  # never early
+
+
+def test_a_streaming_profile_paces_only_streams(gptnb) -> None:
+    canned(gptnb, {"content": "one two three"}, stream={"ttft": 2000, "tps": 1})
+    started = time.perf_counter()
+    assert sdk(gptnb).chat.completions.create(**CHAT).choices[0].message.content == "one two three"
+    assert time.perf_counter() - started < 1.5
 
 
 def test_a_streaming_profile_with_jitter_stays_within_its_bounds() -> None:
-    profile = streaming.StreamProfile(ttft=100, tps=10, jitter=0.5)
-    waits = [profile.wait(i) for i in range(200)]
+    pacer = Pacer(streaming.StreamProfile(ttft=100, tps=10, jitter=0.5).physics(), random.Random(3))
+    waits = [pacer.step(i) for i in range(200)]
     assert 0.05 <= waits[0] <= 0.15 and all(0.05 <= w <= 0.15 for w in waits[1:]) and len(set(waits)) > 1
 
 

@@ -145,7 +145,7 @@ def test_audio_turn_streams_real_pcm16_and_transcript_deltas_with_ga_names(gptnb
     assert transcript == next(e["transcript"] for e in events if e["type"] == "response.output_audio_transcript.done")
 
 
-@pytest.mark.gptnb(chunk_delay_ms=20)
+@pytest.mark.gptnb(physics={"tps": 50})
 def test_response_cancel_ends_with_a_cancelled_response(gptnb_server) -> None:
     url = ws_base(gptnb_server.url) + f"/realtime?model={MODEL}"
 

@@ -239,6 +239,56 @@ def test_workers_share_tasks_whichever_accepts_the_connection(workers: str, requ
     assert all(fetch(workers, headers, task_id)["id"] == task_id for task_id in made for _ in range(3))
 
 
+def chat_status(url: str, headers: dict[str, str]) -> int:
+    return requests.post(url + "/v1/chat/completions", json=CHAT, headers=headers, timeout=TIMEOUT).status_code
+
+
+def test_quota_and_rate_limits_are_counted_together_by_replicas_and_workers(
+    replicas: tuple[str, str], workers: str, request: pytest.FixtureRequest
+) -> None:
+    a, b = replicas
+    headers = space(request)
+    assert requests.post(a + "/__mock/limits", json={"key": "sk-scale", "rpm": 4}, headers=headers, timeout=TIMEOUT).status_code == 201
+    assert requests.post(b + "/__mock/quota", json={"key": "sk-scale", "balance": 1_000_000}, headers=headers, timeout=TIMEOUT).status_code == 200
+    targets = [workers] * 6 + [a, b] * 3
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda url: chat_status(url, headers), targets))
+    assert statuses.count(200) == 4 and statuses.count(429) == len(targets) - 4
+    account = requests.get(workers + "/__mock/quota", headers=headers, timeout=TIMEOUT).json()["accounts"]["sk-scale"]
+    assert account["requests"] == 4 and account["used"] > 0 and account["balance"] == 1_000_000 - account["used"]
+    (limit,) = requests.get(b + "/__mock/limits", headers=headers, timeout=TIMEOUT).json()["limits"]
+    assert limit["requests"]["used"] == 4 and limit["requests"]["remaining"] == 0
+
+
+def test_chaos_draws_are_numbered_per_namespace_whichever_replica_answers(
+    replicas: tuple[str, str], workers: str, request: pytest.FixtureRequest
+) -> None:
+    a, b = replicas
+    base = space(request)["X-Mock-Namespace"]
+    rule = {"contract": "openai.chat.completions", "chaos": 0.5, "chaos_mix": ["code=500", "code=503", "code=429"]}
+
+    def faults(namespace: str, urls: list[str]) -> list[str]:
+        headers = {**AUTH, "X-Mock-Namespace": namespace}
+        assert requests.post(urls[0] + "/__mock/rules", json=rule, headers=headers, timeout=TIMEOUT).status_code == 201
+        for url in urls:
+            chat_status(url, headers)
+        return [call["fault"] for call in journal(a, headers)]
+
+    alone = faults(f"{base}-alone", [a] * 12)
+    spread = faults(f"{base}-spread", [a, b, workers] * 4)
+    assert alone == spread and "chaos: none" in alone and len(set(alone)) > 2
+
+
+def test_quota_and_limit_flags_hold_in_every_worker(redis: RedisServer, logs: Path, request: pytest.FixtureRequest) -> None:
+    headers = space(request)
+    flags = ("--store", redis.url, "--workers", "2", "--quota", "sk-scale=$1", "--limit", "key=sk-scale,rpm=3", "--chaos", "0", "--tps", "500")
+    with running_server(logs / "flags.log", *flags) as url:
+        statuses = [chat_status(url, headers) for _ in range(6)]  # a fresh connection each: both workers answer
+        accounts = requests.get(url + "/__mock/quota", headers=headers, timeout=TIMEOUT).json()["accounts"]
+    assert statuses == [200, 200, 200, 429, 429, 429]
+    assert accounts["sk-scale"]["requests"] == 3 and accounts["sk-scale"]["balance"] == 500_000 - accounts["sk-scale"]["used"]
+
+
 def test_canned_replies_from_files_and_metrics_hold_across_workers(tmp_path: Path, logs: Path) -> None:
     """Rules from --fixtures live in the store, shared by every namespace, their ordered replies and
     sequences counted there; a scrape of either worker counts the requests both answered."""

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import pytest
 
 from mockserver.clock import Clock
+from mockserver.faults.callback_faults import CallbackFault
 from mockserver.journal import JournalEntry
-from mockserver.steering import FILES, SHARED, Rule, rule_from_json
+from mockserver.quota.limits import Limit, QuotaStart
+from mockserver.steering import FILES, SHARED, Rule, parse_scenario, rule_from_json, rule_to_json
 from mockserver.store import Limits, MemoryStore, Store, StoreUnavailable, run_sync, storable
 from mockserver.store.redis import RedisStore
 from mockserver.tasks import CallbackPlan, Rendering, Step, Task
@@ -252,6 +254,71 @@ async def test_the_clock_is_per_namespace_and_moves_only_forward(store: Store) -
     assert (await store.enter("b")).clock.now() != 105.0
     with pytest.raises(ValueError):
         await store.advance_clock("a", -1)
+
+
+async def test_rules_keep_their_faults_physics_chaos_and_callback_faults(store: Store) -> None:
+    made = parse_scenario("drop_after=3; stall_at=1:200; ttft=300; tps=40; chaos=0.25; chaos_mix=reset|code=503; callback_fail=503:2")
+    made.contract, made.times = "openai.*", None
+    await store.add_rule("ns", made)
+    (kept,) = (await store.enter("ns")).rules
+    assert rule_to_json(kept) == rule_to_json(made) and kept.faults == made.faults and kept.chaos == made.chaos
+    assert kept.fault_summary(kept.replies[0]) == "drop_after=3; stall_at=1:200; callback_fail=503:2"
+
+
+async def test_a_task_keeps_the_faults_of_its_callbacks(store: Store) -> None:
+    task = a_task(callback=True)
+    task.callback = CallbackPlan("demo.contract", fault=CallbackFault("timeout", 2, 150))
+    await store.create_task("ns", task, 1001.0, 1000.0)
+    kept = await store.task("ns", "t1")
+    assert kept is not None and kept.callback == task.callback
+
+
+async def test_a_namespace_starts_with_the_configured_quota_and_a_drop_gives_it_back(store: Store) -> None:
+    store.quota_start = QuotaStart((("sk-a", 100),), (Limit(key="sk-a", rpm=2),))
+    start = await store.enter("ns")
+    assert start.quota.keys == {"sk-a"} and start.quota.limits == (Limit(key="sk-a", rpm=2),)
+    assert await store.spend("ns", "sk-a", 130) == -30 and await store.spend("ns", "sk-free", 5) is None
+    await store.set_balance("ns", "sk-a", 500)  # a balance of a key with a quota: no view changes
+    assert (await store.enter("ns")).version == start.version and await store.balance("ns", "sk-a") == 500
+    await store.set_balance("ns", "sk-b", 7)
+    grown = await store.enter("ns")
+    assert grown.version != start.version and grown.quota.keys == {"sk-a", "sk-b"}
+    assert {key: a.as_dict() for key, a in (await store.accounts("ns")).items()} == {
+        "sk-a": {"balance": 500, "used": 130, "requests": 1},
+        "sk-b": {"balance": 7, "used": 0, "requests": 0},
+        "sk-free": {"balance": None, "used": 5, "requests": 1},
+    }
+    await store.add_limit("ns", Limit(model="gpt-4o*", tpm=1000, concurrency=2))
+    await store.clear_quota("ns")
+    cleared = await store.enter("ns")
+    assert cleared.quota.keys == frozenset() and len(cleared.quota.limits) == 2 and await store.accounts("ns") == {}
+    await store.clear_limits("ns")
+    assert not (await store.enter("ns")).quota and (await store.enter("other")).quota == start.quota
+    await store.drop("ns")
+    assert (await store.enter("ns")).quota == start.quota and await store.balance("ns", "sk-a") == 100
+
+
+async def test_a_rate_window_counts_exactly_once_and_slides(store: Store) -> None:
+    counted = await asyncio.gather(*(store.tally("ns", "key:sk-a:requests", 1000.0, 60, 1, 3) for _ in range(10)))
+    assert sum(w.allowed for w in counted) == 3 and {w.used for w in counted if not w.allowed} == {3}
+    refused = next(w for w in counted if not w.allowed)
+    assert refused.frees_in == 60.0
+    assert (await store.tally("ns", "key:sk-a:requests", 1030.5, 60)).frees_in == 29.5
+    assert (await store.tally("ns", "key:sk-a:requests", 1060.0, 60)).used == 0  # entries at the edge have left
+    big = await store.tally("ns", "tokens", 1060.0, 60, 5000, 100)  # an empty window takes any weight
+    assert big.allowed and big.used == 5000 and not (await store.tally("ns", "tokens", 1061.0, 60, 1, 100)).allowed
+    assert (await store.tally("other", "tokens", 1061.0, 60)).used == 0
+
+
+async def test_a_gate_lets_in_its_limit_at_once(store: Store) -> None:
+    entered = await asyncio.gather(*(store.enter_gate("ns", "model:gpt-4o:in_flight", 2) for _ in range(6)))
+    assert sorted(e for e in entered if e is not None) == [1, 2] and entered.count(None) == 4
+    assert await store.in_flight("ns") == {"model:gpt-4o:in_flight": 2}
+    await store.leave_gate("ns", "model:gpt-4o:in_flight")
+    assert await store.enter_gate("ns", "model:gpt-4o:in_flight", 2) == 2
+    for _ in range(3):
+        await store.leave_gate("ns", "model:gpt-4o:in_flight")  # never below zero
+    assert await store.in_flight("ns") == {}
 
 
 def test_the_memory_store_runs_without_an_event_loop() -> None:

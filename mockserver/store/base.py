@@ -5,7 +5,7 @@ Two implementations: ``MemoryStore`` (one process; the default, and the ``gptnb`
 and write back: every change that must count exactly once (a rule's ``times``, a poll under the step
 clock, a callback's claim, an id) is one method here, atomic in both implementations.
 
-A namespace scopes tasks, rules, the journal and the clock; ids and media are shared.
+A namespace scopes tasks, rules, the journal, the clock and quota; ids and media are shared.
 See docs/store.md for how to add a kind of state.
 """
 
@@ -16,9 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..quota.limits import QuotaStart
+
 if TYPE_CHECKING:
     from ..clock import Clock
     from ..journal import JournalEntry
+    from ..quota.ledger import Account, Window
+    from ..quota.limits import Limit, QuotaRules
     from ..steering import Rule
     from ..tasks import Task
 
@@ -47,8 +51,10 @@ class Entered(NamedTuple):
     """The namespace's rules and the shared ones, in the order they are tried (``steering.tried_first``);
     the store hands out a new list when they change, so an unchanged one is the same list."""
     version: str
-    """Changes whenever the namespace's rules, the shared rules or its clock do (and when it is dropped):
-    a view of the same version is still true."""
+    """Changes whenever the namespace's rules, the shared rules, its clock or its quota rules do (and
+    when it is dropped): a view of the same version is still true."""
+    quota: QuotaRules
+    """Keys with a quota and the rate limits (balances and counts are read when a request needs them)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,8 @@ class Store(ABC):
         self.clock_speed = clock_speed
         self.on_nudge: list[Callable[[], None]] = []
         """Called (in this process) after callbacks became due, so the dispatcher looks at once."""
+        self.quota_start = QuotaStart()
+        """Balances and limits a namespace starts with (the instance's settings set them)."""
 
     shared = False
     """Other processes use the same state (their callbacks may become due here)."""
@@ -111,7 +119,8 @@ class Store(ABC):
 
     @abstractmethod
     async def drop(self, namespace: str) -> bool:
-        """Forget a namespace entirely (tasks, rules, journal, clock, counters); False if it did not exist."""
+        """Forget a namespace entirely (tasks, rules, journal, clock, counters, quota); False if it did not
+        exist. It starts again as a new one: with ``quota_start``."""
 
     # ---- clock ----
     @abstractmethod
@@ -209,6 +218,55 @@ class Store(ABC):
     @abstractmethod
     async def count(self, namespace: str, name: str, limit: int | None = None) -> int | None:
         """Add one to a counter and return it; None (and no change) when that would pass ``limit``."""
+
+    # ---- quota: balances, rate windows, concurrency gates ----
+    @abstractmethod
+    async def set_balance(self, namespace: str, key: str, amount: int) -> None:
+        """Give ``key`` a quota of ``amount`` points from now on (a new key among the quota rules)."""
+
+    @abstractmethod
+    async def clear_quota(self, namespace: str) -> None:
+        """No key has a quota any more; balances and what keys used are forgotten."""
+
+    @abstractmethod
+    async def add_limit(self, namespace: str, limit: Limit) -> None:
+        """One more rate limit or concurrency gate among the quota rules."""
+
+    @abstractmethod
+    async def clear_limits(self, namespace: str) -> None:
+        """No limits any more, and their windows are forgotten (in-flight counts stay: those requests
+        still end and leave their gates)."""
+
+    @abstractmethod
+    async def balance(self, namespace: str, key: str) -> int | None:
+        """Quota left for ``key``; None when it has no quota (unlimited)."""
+
+    @abstractmethod
+    async def spend(self, namespace: str, key: str, amount: int) -> int | None:
+        """Count one request and ``amount`` points used by ``key``, taken from its balance when it has
+        one (it may go below zero, as the relay's does after an answer cost more than was left): atomic.
+        The balance after (None: unlimited)."""
+
+    @abstractmethod
+    async def accounts(self, namespace: str) -> dict[str, Account]:
+        """Every key with a quota or a charged request: balance, points used, requests."""
+
+    @abstractmethod
+    async def tally(self, namespace: str, window: str, now: float, span: float, weight: int = 0, limit: int | None = None) -> Window:
+        """A sliding window of ``span`` seconds at mock time ``now``: add ``weight`` (0: only look),
+        unless that would pass ``limit`` while the window holds something (then nothing is added and
+        ``allowed`` is False): atomic."""
+
+    @abstractmethod
+    async def enter_gate(self, namespace: str, gate: str, limit: int) -> int | None:
+        """Take a place in a gate of ``limit``; how many are in it now, or None when it is full: atomic."""
+
+    @abstractmethod
+    async def leave_gate(self, namespace: str, gate: str) -> None: ...
+
+    @abstractmethod
+    async def in_flight(self, namespace: str) -> dict[str, int]:
+        """Gates with anyone in them, and how many."""
 
     @abstractmethod
     async def add_metrics(self, counts: dict[str, float]) -> None:

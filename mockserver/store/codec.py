@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 
 import orjson
 
+from ..faults.callback_faults import CallbackFault
 from ..journal import JournalEntry
 from .. import steering
+from ..quota.limits import Limit
 from ..steering import Rule
 from ..tasks import CallbackPlan, Rendering, Step, Task
 
@@ -140,9 +142,14 @@ def task_from_record(record: dict[Any, Any]) -> Task:
         polls=int(get("polls")),
         entered=entered_of(get("entered")),
         render=Rendering(render[0], tuple(render[1])) if render else None,
-        callback=CallbackPlan(**callback) if callback else None,
+        callback=_callback_plan(callback) if callback else None,
         revision=int(get("revision")),
     )
+
+
+def _callback_plan(fields: dict[str, Any]) -> CallbackPlan:
+    fault = fields.get("fault")
+    return CallbackPlan(**{**fields, "fault": CallbackFault(**fault) if fault else None})
 
 
 def _step(step: Step) -> list[Any]:
@@ -176,6 +183,14 @@ def rule_record(rule: Rule) -> bytes:
 
 def rule_from_record(raw: bytes, hits: int) -> Rule:
     return steering.rule_from_record(loads(raw), hits)
+
+
+def limit_record(limit: Limit) -> bytes:
+    return dumps(limit.as_dict())
+
+
+def limit_from_record(raw: bytes) -> Limit:
+    return Limit(**orjson.loads(raw))
 
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(JournalEntry) if f.name != "seq")

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 
 from ..clock import Clock
 from ..journal import JournalEntry
+from ..quota.ledger import Account, Window
+from ..quota.limits import Limit, QuotaRules
 from ..steering import SHARED, Rule, tried_first
 from ..tasks import Task
 from . import codec
@@ -62,6 +64,11 @@ class _Space:
     counters: dict[str, int] = field(default_factory=dict)
     followed: set[str] = field(default_factory=set)
     """Tasks whose callbacks are not all delivered."""
+    quota: QuotaRules = QuotaRules()
+    accounts: dict[str, Account] = field(default_factory=dict)
+    windows: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
+    """Rate windows: (mock time, weight) oldest first."""
+    gates: dict[str, int] = field(default_factory=dict)
     played: set[str] = field(default_factory=set)
     """Recordings replayed in this namespace."""
     replayed_tasks: dict[str, tuple[float, int]] = field(default_factory=dict)
@@ -95,7 +102,9 @@ class MemoryStore(Store):
     def _space(self, namespace: str) -> _Space:
         space = self._spaces.get(namespace)
         if space is None:
-            space = self._spaces[namespace] = _Space(self.new_clock(), deque(maxlen=self.limits.journal_size))
+            start = self.quota_start
+            space = self._spaces[namespace] = _Space(self.new_clock(), deque(maxlen=self.limits.journal_size), quota=start.rules)
+            space.accounts = {key: Account(amount) for key, amount in start.balances}
             self._rules_changed(space)
         return space
 
@@ -110,7 +119,7 @@ class MemoryStore(Store):
             with self._lock:
                 space = self._space(namespace)
         space.last_used = time.time()
-        return Entered(space.clock, space.tried, space.version)  # rules are replaced, never changed in place
+        return Entered(space.clock, space.tried, space.version, space.quota)  # rules are replaced, never changed in place
 
     async def namespaces(self) -> list[NamespaceInfo]:
         with self._lock:
@@ -326,6 +335,83 @@ class MemoryStore(Store):
             counters[name] = value
             return value
 
+    # ---- quota ----
+    async def set_balance(self, namespace: str, key: str, amount: int) -> None:
+        with self._lock:
+            space = self._space(namespace)
+            space.accounts.setdefault(key, Account(None)).balance = amount
+            if key not in space.quota.keys:
+                space.quota = QuotaRules(space.quota.keys | {key}, space.quota.limits)
+                space.changed()
+
+    async def clear_quota(self, namespace: str) -> None:
+        with self._lock:
+            space = self._space(namespace)
+            space.accounts = {}
+            space.quota = QuotaRules(frozenset(), space.quota.limits)
+            space.changed()
+
+    async def add_limit(self, namespace: str, limit: Limit) -> None:
+        with self._lock:
+            space = self._space(namespace)
+            space.quota = QuotaRules(space.quota.keys, (*space.quota.limits, limit))
+            space.changed()
+
+    async def clear_limits(self, namespace: str) -> None:
+        with self._lock:
+            space = self._space(namespace)
+            space.windows = {}
+            space.quota = QuotaRules(space.quota.keys, ())
+            space.changed()
+
+    async def balance(self, namespace: str, key: str) -> int | None:
+        with self._lock:
+            account = self._space(namespace).accounts.get(key)
+            return account.balance if account is not None else None
+
+    async def spend(self, namespace: str, key: str, amount: int) -> int | None:
+        with self._lock:
+            account = self._space(namespace).accounts.setdefault(key, Account(None))
+            account.used += amount
+            account.requests += 1
+            if account.balance is not None:
+                account.balance -= amount
+            return account.balance
+
+    async def accounts(self, namespace: str) -> dict[str, Account]:
+        with self._lock:
+            return {key: Account(a.balance, a.used, a.requests) for key, a in self._space(namespace).accounts.items()}
+
+    async def tally(self, namespace: str, window: str, now: float, span: float, weight: int = 0, limit: int | None = None) -> Window:
+        with self._lock:
+            entries = self._space(namespace).windows.setdefault(window, deque())
+            while entries and entries[0][0] <= now - span:  # what left the window
+                entries.popleft()
+            used = sum(w for _, w in entries)
+            if limit is not None and used + weight > limit and used > 0:
+                return Window(used, _frees_in(entries, now, span), allowed=False)
+            if weight:
+                entries.append((now, weight))
+            return Window(used + weight, _frees_in(entries, now, span))
+
+    async def enter_gate(self, namespace: str, gate: str, limit: int) -> int | None:
+        with self._lock:
+            gates = self._space(namespace).gates
+            if gates.get(gate, 0) >= limit:
+                return None
+            gates[gate] = gates.get(gate, 0) + 1
+            return gates[gate]
+
+    async def leave_gate(self, namespace: str, gate: str) -> None:
+        with self._lock:
+            gates = self._space(namespace).gates
+            if gates.get(gate, 0) > 0:
+                gates[gate] -= 1
+
+    async def in_flight(self, namespace: str) -> dict[str, int]:
+        with self._lock:
+            return {gate: count for gate, count in self._space(namespace).gates.items() if count}
+
     async def add_metrics(self, counts: dict[str, float]) -> None:
         with self._lock:
             for name, value in counts.items():
@@ -424,3 +510,7 @@ class MemoryStore(Store):
                 if self._due_at.get((namespace, followed), WAIT_FOR_NUDGE) > now_ms:
                     self._schedule(namespace, followed, now_ms)
         self._nudged()
+
+
+def _frees_in(entries: deque[tuple[float, int]], now: float, span: float) -> float:
+    return max(entries[0][0] + span - now, 0.0) if entries else 0.0

@@ -27,6 +27,8 @@ from redis.exceptions import NoScriptError, RedisError
 
 from ..clock import Clock
 from ..journal import JournalEntry
+from ..quota.ledger import Account, Window
+from ..quota.limits import Limit, QuotaRules
 from ..steering import SHARED, Rule, tried_first
 from ..tasks import Task
 from . import codec
@@ -38,7 +40,7 @@ SHARED_RULES = PREFIX + "shared:rules"
 CONNECT_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 10.0
 IN_FLIGHT = 4  # pipelines one event loop may have waiting for Redis at once
-RULES_CACHED = 1024  # namespaces whose rules this process keeps (refreshed when their version changes)
+RULES_CACHED = 1024  # namespaces whose rules and quota rules this process keeps (refreshed when their version changes)
 WAIT_FOR_NUDGE = 2**62  # a callback due "never", until something nudges it (exact as a double)
 BATCH_SHA = hashlib.sha1(BATCH.encode()).hexdigest()
 Operation = tuple[str, tuple[str, ...], tuple[str, ...], tuple[bytes, ...]]
@@ -154,7 +156,7 @@ class RedisStore(Store):
         super().__init__(limits or Limits(), clock_mode, clock_speed)
         self.url = url
         self._batches: dict[asyncio.AbstractEventLoop, _Batch] = {}
-        self._rules: OrderedDict[str, tuple[str, list[Rule]]] = OrderedDict()
+        self._rules: OrderedDict[str, tuple[str, list[Rule], QuotaRules]] = OrderedDict()
         self._clocks: dict[str, tuple[list[bytes], Clock]] = {}
         self._marked: dict[str, float] = {}
 
@@ -217,21 +219,28 @@ class RedisStore(Store):
             return await self.enter(namespace)  # the clock's start changed the version
         return self._entered(namespace, clock_fields, version.decode(), fresh or None)
 
-    def _entered(self, namespace: str, clock_fields: list[bytes], version: str, rules: list[list[bytes]] | None) -> Entered:
-        """The namespace from what a script read; ``rules`` (its own, the shared) None when the cached
-        ones are still true."""
+    def _entered(self, namespace: str, clock_fields: list[bytes], version: str, fresh: list[Any] | None) -> Entered:
+        """The namespace from what a script read; ``fresh`` (its own rules, the shared, the keys with a
+        quota, the limits) None when the cached ones are still true."""
         known = self._rules.get(namespace)
-        if rules is not None or known is None or known[0] != version:
-            records = [raw for listed in rules or [] for raw in _pairs(listed).values()]
-            parsed = tried_first(codec.rule_from_record(raw, 0) for raw in records)
-            known = self._rules[namespace] = (version, parsed)
+        if fresh is not None or known is None or known[0] != version:
+            own, shared, keys, limits = fresh or ([], [], [], [])
+            parsed = tried_first(codec.rule_from_record(raw, 0) for listed in (own, shared) for raw in _pairs(listed).values())
+            quota = QuotaRules(frozenset(key.decode() for key in keys), tuple(codec.limit_from_record(raw) for raw in limits))
+            known = self._rules[namespace] = (version, parsed, quota)
             if len(self._rules) > RULES_CACHED:
                 self._rules.popitem(last=False)
-        return Entered(self._clock(namespace, clock_fields), known[1], version)
+        return Entered(self._clock(namespace, clock_fields), known[1], version, known[2])
 
     def _start_clock(self, namespace: str) -> asyncio.Future[Any]:
-        """A new namespace's clock, with the instance's mode and speed (once: a clock already there stays)."""
-        return self._script("START_CLOCK", (), self._p(namespace), repr(time.time()), self.clock_mode, repr(self.clock_speed), _version())
+        """A new namespace's clock, with the instance's mode and speed, and its starting quota (once: a
+        clock already there stays, and so does the quota)."""
+        start = self.quota_start
+        limits = tuple(codec.limit_record(limit) for limit in start.limits)
+        balances = tuple(str(x).encode() for pair in start.balances for x in pair)
+        return self._script(
+            "START_CLOCK", (), self._p(namespace), repr(time.time()), self.clock_mode, repr(self.clock_speed), _version(), len(limits), blobs=(*limits, *balances)
+        )
 
     def _clock(self, namespace: str, fields: list[bytes]) -> Clock:
         cached = self._clocks.get(namespace)
@@ -320,8 +329,8 @@ class RedisStore(Store):
         if answer[0]:
             entry.seq = int(answer[1])
             return None
-        _, clock_fields, current, *rules = answer
-        return self._entered(namespace, clock_fields, current.decode(), rules) if clock_fields else await self.enter(namespace)
+        _, clock_fields, current, *fresh = answer
+        return self._entered(namespace, clock_fields, current.decode(), fresh) if clock_fields else await self.enter(namespace)
 
     async def journal(self, namespace: str) -> list[JournalEntry]:
         lines = await self._run("LRANGE", self._p(namespace) + "journal", 0, -1)
@@ -378,6 +387,56 @@ class RedisStore(Store):
     async def count(self, namespace: str, name: str, limit: int | None = None) -> int | None:
         value = await self._script("COUNT", (), self._p(namespace), name, "" if limit is None else limit)
         return int(value) if value is not None else None
+
+    # ---- quota ----
+    # A namespace's quota rules start with it (START_CLOCK): a change is queued after a start, so it
+    # never lands on a namespace that has not started yet (its start would then add to the change).
+    async def set_balance(self, namespace: str, key: str, amount: int) -> None:
+        await asyncio.gather(self._start_clock(namespace), self._script("SET_BALANCE", (), self._p(namespace), key, amount, _version()))
+
+    async def clear_quota(self, namespace: str) -> None:
+        await asyncio.gather(self._start_clock(namespace), self._script("CLEAR_QUOTA", (), self._p(namespace), _version()))
+
+    async def add_limit(self, namespace: str, limit: Limit) -> None:
+        await asyncio.gather(self._start_clock(namespace), self._script("ADD_LIMIT", (), self._p(namespace), _version(), blobs=(codec.limit_record(limit),)))
+
+    async def clear_limits(self, namespace: str) -> None:
+        await asyncio.gather(self._start_clock(namespace), self._script("CLEAR_LIMITS", (), self._p(namespace), _version()))
+
+    async def balance(self, namespace: str, key: str) -> int | None:
+        found = await self._run("HGET", self._p(namespace) + "balances", key)
+        return int(found) if found is not None else None
+
+    async def spend(self, namespace: str, key: str, amount: int) -> int | None:
+        left = await self._script("SPEND", (), self._p(namespace), key, amount)
+        return int(left) if left is not None else None
+
+    async def accounts(self, namespace: str) -> dict[str, Account]:
+        p = self._p(namespace)
+        keys, balances, used, requests = await asyncio.gather(
+            self._run("SMEMBERS", p + "quota_keys"), self._run("HGETALL", p + "balances"), self._run("HGETALL", p + "used"), self._run("HGETALL", p + "requests")
+        )
+        found = {}
+        for key in sorted({*keys, *balances, *used}):
+            balance = balances.get(key)
+            found[key.decode()] = Account(int(balance) if balance is not None else None, int(used.get(key, 0)), int(requests.get(key, 0)))
+        return found
+
+    async def tally(self, namespace: str, window: str, now: float, span: float, weight: int = 0, limit: int | None = None) -> Window:
+        added, used, oldest = await self._script("TALLY", (), self._p(namespace), window, repr(now), repr(now - span), weight, "" if limit is None else limit)
+        frees_in = max(float(oldest) + span - now, 0.0) if oldest else 0.0
+        return Window(int(used), frees_in, allowed=bool(added))
+
+    async def enter_gate(self, namespace: str, gate: str, limit: int) -> int | None:
+        inside = await self._script("ENTER_GATE", (), self._p(namespace), gate, limit)
+        return int(inside) if inside is not None else None
+
+    async def leave_gate(self, namespace: str, gate: str) -> None:
+        await self._script("LEAVE_GATE", (), self._p(namespace), gate)
+
+    async def in_flight(self, namespace: str) -> dict[str, int]:
+        gates = await self._run("HGETALL", self._p(namespace) + "gates")
+        return {gate.decode(): int(count) for gate, count in gates.items() if int(count)}
 
     async def add_metrics(self, counts: dict[str, float]) -> None:
         pairs = tuple(x for name, value in counts.items() for x in (name.encode(), repr(value).encode()))

@@ -6,7 +6,10 @@ task order, and ``v``, the namespace's version, a new random token whenever its 
 "<seq> <json>"), ``t:<id>`` (a task's record, a hash), ``tasks`` and ``fam:<family>`` (sorted sets
 in creation order), ``active:<family>`` (sorted set: mock time each task stops running),
 ``families`` and ``followed`` (sets), ``counters`` (hash), ``played`` (set: recordings replayed) and
-``replayed`` (hash: a recorded task's submit time and polls). Shared by all namespaces: ``namespaces``
+``replayed`` (hash: a recorded task's submit time and polls); quota: ``quota_keys`` (set of keys with
+a balance), ``limits`` (list of limit JSON), ``balances``, ``used``, ``requests`` and ``gates``
+(hashes by key or gate), ``w:<window>`` (sorted set of "<n>:<weight>" by mock time) and ``windows``
+(set of their names). Shared by all namespaces: ``namespaces``
 (sorted set by last use), ``callbacks`` (sorted set of "<namespace>\\n<task id>" by due time, ms) and
 ``ids`` (hash of the last id handed out per name; ``rule`` numbers every rule), ``shared:rules`` (hash by
 rule id: the rules every namespace shares), ``shared:meta`` (hash: ``digest`` of those rules) and
@@ -20,7 +23,8 @@ from __future__ import annotations
 ENTER = """
 -- KEYS: namespaces, shared rules; ARGV: P, name, known version, wall now ('' unless it is to be marked
 -- as used). Answers the clock ({} when the namespace has none yet: see START_CLOCK), the version and,
--- when that is not the known one, the namespace's rules and the shared ones.
+-- when that is not the known one, the namespace's rules, the shared ones, the keys with a quota and
+-- the limits.
 local P = ARGV[1]
 if ARGV[4] ~= '' then
   redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
@@ -30,17 +34,20 @@ local version = redis.call('HGET', P .. 'meta', 'v') or ''
 if version == ARGV[3] then
   return {clock, version}
 end
-return {clock, version, redis.call('HGETALL', P .. 'rules'), redis.call('HGETALL', KEYS[2])}
+return {clock, version, redis.call('HGETALL', P .. 'rules'), redis.call('HGETALL', KEYS[2]),
+        redis.call('SMEMBERS', P .. 'quota_keys'), redis.call('LRANGE', P .. 'limits', 0, -1)}
 """
 
 RECORD_UNLESS_CHANGED = """
 -- KEYS: namespaces, shared rules; ARGV: P, journal size, version, name, wall now ('' unless it is to be
 -- marked as used), entry JSON. {1, seq} when recorded; when the namespace's version is no longer the
--- one given, nothing is written and the answer is 0 and the namespace as ENTER gives it (with the rules).
+-- one given, nothing is written and the answer is 0 and the namespace as ENTER gives it (with the rules
+-- and quota).
 local P = ARGV[1]
 local version = redis.call('HGET', P .. 'meta', 'v') or ''
 if version ~= ARGV[3] then
-  return {0, redis.call('HGETALL', P .. 'clock'), version, redis.call('HGETALL', P .. 'rules'), redis.call('HGETALL', KEYS[2])}
+  return {0, redis.call('HGETALL', P .. 'clock'), version, redis.call('HGETALL', P .. 'rules'), redis.call('HGETALL', KEYS[2]),
+          redis.call('SMEMBERS', P .. 'quota_keys'), redis.call('LRANGE', P .. 'limits', 0, -1)}
 end
 if ARGV[5] ~= '' then
   redis.call('ZADD', KEYS[1], ARGV[5], ARGV[4])
@@ -52,11 +59,21 @@ return {1, seq}
 """
 
 START_CLOCK = """
--- ARGV: P, wall now, clock mode, clock speed, new version. A namespace's clock, started unless it runs.
-local clock = ARGV[1] .. 'clock'
+-- ARGV: P, wall now, clock mode, clock speed, new version, number of limits, then the starting limits'
+-- JSON, then (key, balance) pairs. A new namespace: its clock and starting quota, unless the clock runs.
+local P = ARGV[1]
+local clock = P .. 'clock'
 if redis.call('EXISTS', clock) == 0 then
   redis.call('HSET', clock, 'mode', ARGV[3], 'speed', ARGV[4], 'origin', ARGV[2], 'origin_wall', ARGV[2], 'offset', '0', 'manual', ARGV[2])
-  redis.call('HSET', ARGV[1] .. 'meta', 'v', ARGV[5])
+  redis.call('HSET', P .. 'meta', 'v', ARGV[5])
+  local limits = 6 + tonumber(ARGV[6])
+  for i = 7, limits do
+    redis.call('RPUSH', P .. 'limits', ARGV[i])
+  end
+  for i = limits + 1, #ARGV, 2 do
+    redis.call('SADD', P .. 'quota_keys', ARGV[i])
+    redis.call('HSET', P .. 'balances', ARGV[i], ARGV[i + 1])
+  end
 end
 return redis.call('HGETALL', clock)
 """
@@ -319,6 +336,95 @@ end
 return redis.call('HGETALL', clock)
 """
 
+SET_BALANCE = """
+-- ARGV: P, key, amount, new version (taken only when the key had no quota: balances alone change no view)
+local P = ARGV[1]
+redis.call('HSET', P .. 'balances', ARGV[2], ARGV[3])
+if redis.call('SADD', P .. 'quota_keys', ARGV[2]) == 1 then
+  redis.call('HSET', P .. 'meta', 'v', ARGV[4])
+end
+return 1
+"""
+
+CLEAR_QUOTA = """
+-- ARGV: P, new version
+local P = ARGV[1]
+redis.call('DEL', P .. 'quota_keys', P .. 'balances', P .. 'used', P .. 'requests')
+redis.call('HSET', P .. 'meta', 'v', ARGV[2])
+return 1
+"""
+
+ADD_LIMIT = """
+-- ARGV: P, new version, limit JSON
+redis.call('RPUSH', ARGV[1] .. 'limits', ARGV[3])
+redis.call('HSET', ARGV[1] .. 'meta', 'v', ARGV[2])
+return 1
+"""
+
+CLEAR_LIMITS = """
+-- ARGV: P, new version
+local P = ARGV[1]
+for _, window in ipairs(redis.call('SMEMBERS', P .. 'windows')) do
+  redis.call('DEL', P .. 'w:' .. window)
+end
+redis.call('DEL', P .. 'limits', P .. 'windows')
+redis.call('HSET', P .. 'meta', 'v', ARGV[2])
+return 1
+"""
+
+SPEND = """
+-- ARGV: P, key, amount. The balance after, or false when the key has none.
+local P = ARGV[1]
+redis.call('HINCRBY', P .. 'used', ARGV[2], ARGV[3])
+redis.call('HINCRBY', P .. 'requests', ARGV[2], 1)
+if redis.call('HEXISTS', P .. 'balances', ARGV[2]) == 0 then
+  return false
+end
+return redis.call('HINCRBY', P .. 'balances', ARGV[2], -tonumber(ARGV[3]))
+"""
+
+TALLY = """
+-- ARGV: P, window, mock now, cutoff (entries at or before it have left), weight, limit ('' for none).
+-- Answers {added (1 / 0), used, the oldest entry's time ('' when empty)}; the caller works out when it
+-- leaves, in the same arithmetic as the in-memory store.
+local P = ARGV[1]
+local key = P .. 'w:' .. ARGV[2]
+redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[4])
+local used = 0
+for _, member in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+  used = used + tonumber(string.match(member, ':(%d+)$'))
+end
+local weight = tonumber(ARGV[5])
+local added = 1
+if ARGV[6] ~= '' and used + weight > tonumber(ARGV[6]) and used > 0 then
+  added = 0
+elseif weight > 0 then
+  redis.call('SADD', P .. 'windows', ARGV[2])
+  redis.call('ZADD', key, ARGV[3], redis.call('HINCRBY', P .. 'meta', 'window_entry', 1) .. ':' .. ARGV[5])
+  used = used + weight
+end
+local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+return {added, used, oldest[2] or ''}
+"""
+
+ENTER_GATE = """
+-- ARGV: P, gate, limit. How many are in the gate now, or false when it is full.
+local gates = ARGV[1] .. 'gates'
+if tonumber(redis.call('HGET', gates, ARGV[2]) or '0') >= tonumber(ARGV[3]) then
+  return false
+end
+return redis.call('HINCRBY', gates, ARGV[2], 1)
+"""
+
+LEAVE_GATE = """
+-- ARGV: P, gate
+local gates = ARGV[1] .. 'gates'
+if tonumber(redis.call('HGET', gates, ARGV[2]) or '0') > 0 then
+  redis.call('HINCRBY', gates, ARGV[2], -1)
+end
+return 1
+"""
+
 CLAIM_CALLBACKS = """
 -- KEYS: callbacks; ARGV: namespaces' key prefix, wall now (ms), claim token (ms: when the lease ends), how many
 -- A task claimed by another worker stays theirs until its lease ends; a nudge meanwhile is noted on the
@@ -402,7 +508,11 @@ end
 for _, id in ipairs(redis.call('SMEMBERS', P .. 'followed')) do
   redis.call('ZREM', KEYS[2], name .. '\\n' .. id)
 end
+for _, window in ipairs(redis.call('SMEMBERS', P .. 'windows')) do
+  redis.call('DEL', P .. 'w:' .. window)
+end
 found = found + redis.call('DEL', P .. 'tasks', P .. 'families', P .. 'followed', P .. 'clock', P .. 'meta', P .. 'rules', P .. 'hits', P .. 'journal', P .. 'counters', P .. 'played', P .. 'replayed')
+redis.call('DEL', P .. 'quota_keys', P .. 'limits', P .. 'balances', P .. 'used', P .. 'requests', P .. 'gates', P .. 'windows')
 return found
 """
 

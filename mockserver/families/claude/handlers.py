@@ -14,7 +14,7 @@ from ...conversation import TURN_KINDS, Facts, Turn, facts_of, reads
 from ...errors import ApiError
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
-from ...streaming import paced, wants_stream
+from ...streaming import wants_stream
 from .. import handles
 from .models import Block, MessagePlan, canned_message, content_text, input_tokens, plan_message
 
@@ -106,7 +106,7 @@ def create_message(call: Call) -> Reply:
     plan = canned_message(call.canned, call.body, call.seed) if canned else plan_message(call.body, call.seed)
     message_id = "msg_01" + random_alnum(22)
     if wants_stream(call):
-        return StreamReply(paced(call, events(plan, message_id)))
+        return StreamReply(events(plan, message_id))
     return JsonReply(message(plan, message_id))
 
 

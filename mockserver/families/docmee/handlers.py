@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...ids import derived_int
 from ...replies import JsonReply, Reply, StreamReply
-from ...streaming import paced, wants_stream
+from ...streaming import wants_stream
 from ...taskflow import planned_failure
 from .. import handles
 from . import models, outline, slides, templates
@@ -88,7 +88,7 @@ def _written(call: Call, markdown: str, failure: str | None, *, parsing: bool = 
     """An outline or content answer: the stream, or (stream false) the whole text and its tree."""
     tree = outline.parse(markdown)
     if wants_stream(call) or call.contract.behavior.get("streams_when") is None:
-        return StreamReply(paced(call, markdown_events(markdown, lambda: tree, parsing=parsing, failure=failure)))
+        return StreamReply(markdown_events(markdown, lambda: tree, parsing=parsing, failure=failure))
     if failure:
         raise business_error(AI_ERROR, "AI服务异常")
     return ok({"text": markdown, "result": tree})
@@ -194,7 +194,7 @@ async def generate_content_async(call: Call) -> Reply:
         view = call.state.tasks.view(task)
         return {"text": "", "status": GENERATING, "pptId": task.id, "total": models.total_pages(task), "current": models.rendered_pages(view)}
 
-    return StreamReply(paced(call, markdown_events(markdown, lambda: tree, failure=failure, after_chapter=progress)))
+    return StreamReply(markdown_events(markdown, lambda: tree, failure=failure, after_chapter=progress))
 
 
 @handles("docmee.pptx.direct_generate")
@@ -210,7 +210,7 @@ async def direct_generate(call: Call) -> Reply:
     if failure:  # the model fails before a PPT exists: nothing is built or counted
         if not streaming:
             raise business_error(AI_ERROR, "AI服务异常")
-        return StreamReply(paced(call, markdown_events(markdown, dict, parsing=parsing, failure=failure)))
+        return StreamReply(markdown_events(markdown, dict, parsing=parsing, failure=failure))
     await models.spend_generation(call, who)
     task = await models.create_ppt(call, who, subject=subject, prop=slides.deck(outline.parse(markdown)), template_id=template_id, asynchronous=False)
     with_property = call.body.get("pptxProperty") is True
@@ -221,4 +221,4 @@ async def direct_generate(call: Call) -> Reply:
     def result() -> dict[str, Any]:
         return models.info(call, task, with_file=True, with_property=with_property)
 
-    return StreamReply(paced(call, markdown_events(markdown, result, parsing=parsing, closing=lambda: announced)))
+    return StreamReply(markdown_events(markdown, result, parsing=parsing, closing=lambda: announced))

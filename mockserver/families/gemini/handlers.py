@@ -10,7 +10,6 @@ from ...catalogue import catalogue
 from ...conversation import TURN_KINDS, Facts, Turn, facts_of, reads
 from ...ids import random_alnum
 from ...replies import JsonReply, Reply, StreamReply
-from ...streaming import paced
 from .. import handles
 from .models import CandidatePlan, GenerationPlan, canned_generation, field_of, plan_generation
 
@@ -94,7 +93,7 @@ def generate_content(call: Call) -> Reply:
 
 @handles("gemini.models.stream_generate_content")
 def stream_generate_content(call: Call) -> Reply:
-    return StreamReply(paced(call, chunks(_plan(call), random_alnum(23))))
+    return StreamReply(chunks(_plan(call), random_alnum(23)))
 
 
 @handles("gemini.models.list")

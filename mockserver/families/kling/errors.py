@@ -10,6 +10,7 @@ from ... import errors
 from ...errors import ApiError, ErrorContext, error_builder
 from ...replies import JsonReply
 from ..openai.errors import relay_error
+from ..openai.task_errors import quota_refusal
 from .models import derived_uuid
 
 # Raised by handlers with the Kling code in ``code`` (the status follows the code table).
@@ -45,6 +46,8 @@ def kling_error(error: ApiError, context: ErrorContext) -> JsonReply:
         field = error.param or "body"
         detail = error.message.split(": ", 2)[-1]
         return _body(INVALID_PARAMETER, f"{field}: {detail}", 400, context)
+    if error.kind == errors.INSUFFICIENT_QUOTA:  # new-api's Kling route is one of its task routes (relay/relay_task.go)
+        return quota_refusal()
     if error.kind == errors.FAULT and error.status in _FAULT_CODES:
         return _body(_FAULT_CODES[error.status], error.message, error.status, context)
     return relay_error(error, context)

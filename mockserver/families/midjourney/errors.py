@@ -64,6 +64,8 @@ def midjourney_error(error: ApiError, context: ErrorContext) -> JsonReply:
             return JsonReply(_relay_body("bind_request_body_failed"), status=400)
         # Values the proxy checks (enums, counts, ranges) come back as its code 4 in a 200 body.
         return JsonReply({"code": 4, "description": f"{field}参数错误", "result": None, "properties": {}})
+    if error.kind == errors.INSUFFICIENT_QUOTA:  # relay/mjproxy_handler.go: quota below the action's price
+        return JsonReply(_relay_body("quota_not_enough"), status=400)
     if error.kind == errors.FAULT and 400 <= error.status < 500 and error.status not in (401, 403, 429):
         return JsonReply(_relay_body(error.message), status=error.status)
     return relay_error(error, context)

@@ -16,7 +16,6 @@ from ...conversation import Facts, reads
 from ...errors import ApiError
 from ...ids import derived_int
 from ...replies import BinaryReply, JsonReply, Reply, StreamReply, TextReply
-from ...streaming import paced
 from .. import handles
 from .chat import token_logprobs
 
@@ -153,7 +152,7 @@ def _transcribe(call: Call, translate: bool) -> Reply:
     logprobs = token_logprobs(texts.tokenize(text), derived_int(upload.filename, len(upload.data), "logprobs")) if wants_logprobs else None
     # whisper-1 ignores stream (OpenAI's OpenAPI document: CreateTranscriptionRequest.stream).
     if body.get("stream") and not translate and model != "whisper-1":
-        return StreamReply(paced(call, _transcript_events(text, _token_usage(call, seconds, text), logprobs)))
+        return StreamReply(_transcript_events(text, _token_usage(call, seconds, text), logprobs))
     if fmt == "text":
         return TextReply(text + "\n")
     segments = _segments(text, seconds, float(body.get("temperature") or 0.0))
@@ -223,5 +222,5 @@ def speech(call: Call) -> Reply:
     data, media_type = media.audio(fmt, seconds, seed=seed)
     if body.get("stream_format") == "sse":
         pcm = media.pcm(seconds, seed=seed)
-        return StreamReply(paced(call, _speech_events(pcm, texts.count_tokens(body["input"]))))
+        return StreamReply(_speech_events(pcm, texts.count_tokens(body["input"])))
     return BinaryReply(data, media_type=media_type)

@@ -22,7 +22,7 @@ from ...ids import derived_alnum, derived_int, random_alnum
 from ...prompted_json import schema_asked_for
 from ...replies import JsonReply, Reply, StreamReply
 from ...synth import UnsatisfiableSchema, instance, tool_arguments
-from ...streaming import paced, wants_stream
+from ...streaming import wants_stream
 from .. import handles
 
 if TYPE_CHECKING:
@@ -358,5 +358,5 @@ def _turn(message: dict[str, Any]) -> Turn:
 def chat_completions(call: Call) -> Reply:
     completion = ChatCompletion(call)
     if wants_stream(call):
-        return StreamReply(paced(call, completion.chunks()), terminator="[DONE]")
+        return StreamReply(completion.chunks(), terminator="[DONE]")
     return JsonReply(completion.body())

@@ -10,7 +10,7 @@ from ...conversation import Facts, joined, reads
 from ...errors import ApiError
 from ...ids import derived_int, random_alnum
 from ...replies import JsonReply, Reply, StreamReply
-from ...streaming import paced, wants_stream
+from ...streaming import wants_stream
 from .. import handles
 
 if TYPE_CHECKING:
@@ -135,5 +135,5 @@ def completion_facts(call: Call) -> Facts:
 def completions(call: Call) -> Reply:
     completion = Completion(call)
     if wants_stream(call):
-        return StreamReply(paced(call, completion.chunks()), terminator="[DONE]")
+        return StreamReply(completion.chunks(), terminator="[DONE]")
     return JsonReply(completion.body())

@@ -26,7 +26,7 @@ _FAULT_WORDS = {
 @error_builder(RELAY)
 @error_builder("openai")
 def relay_error(error: ApiError, context: ErrorContext) -> JsonReply:
-    error_type = context.settings.error_type
+    error_type = error.extra.get("type", context.settings.error_type)  # an upstream's own type (rate limits)
     code = error.code
     if error.kind == "fault":
         error_type, default_code = _FAULT_WORDS.get(error.status, ("upstream_error", "bad_response_status_code"))
@@ -41,4 +41,5 @@ def relay_error(error: ApiError, context: ErrorContext) -> JsonReply:
         }
     }
     headers = {"retry-after": "1"} if error.status == 429 else {}
+    headers.update(error.extra.get("headers", {}))  # rate limits say when to come back
     return JsonReply(body, status=error.status, headers=headers)

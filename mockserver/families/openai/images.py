@@ -12,7 +12,7 @@ from ...errors import ApiError
 from ...ids import derived_int
 from ...media_routes import image_path
 from ...replies import JsonReply, Reply, StreamReply
-from ...streaming import paced, wants_stream
+from ...streaming import wants_stream
 from .. import handles
 from .chat import ChatCompletion
 
@@ -77,5 +77,5 @@ def gpt4all_image(call: Call) -> Reply:
     call.extras["content"] = _image_reply
     completion = ChatCompletion(call)
     if wants_stream(call):
-        return StreamReply(paced(call, completion.chunks()), terminator="[DONE]")
+        return StreamReply(completion.chunks(), terminator="[DONE]")
     return JsonReply(completion.body())

@@ -277,7 +277,7 @@ class Responder:
                     chunk = pcm[position * step : (position + 1) * step]
                     audio_bytes += len(chunk)
                     await session.send(names.audio + ".delta", **ids, delta=base64.b64encode(chunk).decode())
-                await asyncio.sleep(session.call.state.settings.chunk_delay_ms / 1000)
+                await asyncio.sleep(0)  # lets a response.cancel in between tokens (pacing is the socket's physics)
             await self._finish(ids, "completed", sent_tokens, audio_bytes)
         except asyncio.CancelledError:
             await self._finish(ids, "cancelled", sent_tokens, audio_bytes)

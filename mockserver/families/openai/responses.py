@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ...errors import ApiError
 from ...replies import JsonReply, Reply, StreamReply
-from ...streaming import paced, wants_stream
+from ...streaming import wants_stream
 from .. import handles
 from . import response_store as stored
 from .listing import cursor_page
@@ -26,7 +26,7 @@ async def create(call: Call) -> Reply:
     plan = ModelResponse(call, await stored.history(call, body.get("previous_response_id")), input_items(body["input"]))
     task = await stored.save(call, plan) if keep else None
     if wants_stream(call):
-        return StreamReply(paced(call, plan.events()))
+        return StreamReply(plan.events())
     if task is not None:
         return JsonReply(stored.render(call.state.tasks.view(task)))
     return JsonReply(plan.finished())

@@ -12,6 +12,7 @@ from ... import errors
 from ...errors import ApiError, ErrorContext, error_builder
 from ...replies import JsonReply
 from ..openai.errors import relay_error
+from ..openai.task_errors import quota_refusal
 
 DETAIL = "suno_detail"  # raised by official-format handlers
 TASK_ERROR = "suno_task_error"  # raised by new-api-format handlers, with the TaskError code in ``code``
@@ -52,6 +53,8 @@ def suno_error(error: ApiError, context: ErrorContext) -> JsonReply:
 def suno_task_error(error: ApiError, context: ErrorContext) -> JsonReply:
     if error.kind == TASK_ERROR:
         return JsonReply({"code": error.code, "message": error.message, "data": None}, status=error.status)
+    if error.kind == errors.INSUFFICIENT_QUOTA:  # new-api's task routes (relay/relay_task.go)
+        return quota_refusal()
     if error.kind in (errors.INVALID_JSON, errors.UNSUPPORTED_MEDIA_TYPE, errors.INVALID_REQUEST):
         return JsonReply({"code": "invalid_request", "message": _invalid_request_text(error), "data": None}, status=400)
     if error.kind == errors.FAULT and error.status not in _RELAY_STATUSES and error.status >= 400:
