@@ -2,7 +2,8 @@
 
 new-api serves GET /dashboard/billing/subscription, /dashboard/billing/usage (both also under /v1) and
 /v1/credits with TokenAuth only (router/dashboard.go), answering from the token's quota
-(controller/billing.go). The mock's keys are unlimited tokens, so it answers as the relay answers one.
+(controller/billing.go). The mock answers from the key's account in its quota ledger; a key without a
+quota is an unlimited token.
 Through the official SDK's raw GET (it has no billing methods; its base URL ends in /v1), and raw
 httpx / httpx2 the way NextChat and new-api's own channel balance check call them. Strict mode is on.
 """
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 from openai_helpers import AUTH, BASE, CLIENT_MODULES, sdk
 
-from mockserver.families.openai.billing import Account, credits, subscription, usage
+from mockserver.families.openai.billing import credits, subscription, usage
+from mockserver.quota.ledger import Account
 
 UNLIMITED_SUBSCRIPTION = {
     "object": "billing_subscription",
@@ -68,11 +70,39 @@ def test_no_key_is_the_relays_401_and_only_get_is_served(gptnb: Any, client_modu
     assert client_module.post(f"{BASE}{path}", headers=AUTH, json={}).status_code in (404, 405)
 
 
-def test_a_limited_token_is_answered_in_dollars_of_500000_points() -> None:
+def test_a_key_with_quota_shows_what_it_was_given_used_and_has_left(gptnb: Any) -> None:
+    gptnb.quota.set("sk-test", "$2")
+    client = sdk(gptnb)
+    client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Ping"}])
+    account = gptnb.quota.accounts()["sk-test"]
+    assert account["used"] > 0 and account["balance"] == 1_000_000 - account["used"]
+    assert client.get("/dashboard/billing/subscription", cast_to=object) == {
+        **UNLIMITED_SUBSCRIPTION, "soft_limit_usd": 2, "hard_limit_usd": 2, "system_hard_limit_usd": 2,
+    }
+    assert client.get("/dashboard/billing/usage", cast_to=object)["total_usage"] == pytest.approx(account["used"] / 500_000 * 100)
+    assert client.get("/credits", cast_to=object)["data"]["total_usage"] == pytest.approx(account["balance"] / 500_000)
+    assert gptnb.quota.accounts()["sk-test"]["used"] == account["used"]  # reading the balance costs nothing
+
+
+@CLIENT_MODULES
+def test_another_key_without_quota_stays_unlimited(gptnb: Any, client_module: Any) -> None:
+    gptnb.quota.set("sk-test", "$2")
+    other = {"Authorization": "Bearer sk-other"}
+    assert client_module.get(f"{BASE}/dashboard/billing/subscription", headers=other).json() == UNLIMITED_SUBSCRIPTION
+
+
+@CLIENT_MODULES
+def test_a_used_up_key_is_refused_as_it_authenticates(gptnb: Any, client_module: Any) -> None:
+    # TokenAuth guards these routes too: new-api's ValidateUserToken refuses an exhausted token with 401.
+    gptnb.quota.set("sk-test", 0)
+    refused = client_module.get(f"{BASE}/dashboard/billing/subscription", headers=AUTH)
+    assert refused.status_code == 401 and "该令牌额度已用尽" in refused.json()["error"]["message"]
+
+
+def test_amounts_are_dollars_of_500000_points() -> None:
     # What controller/billing.go computes for a token with quota, in the default USD display.
-    token = Account(remaining=7_500_000, used=2_500_000, expires_at=1767225600)
-    assert subscription(token) == {**UNLIMITED_SUBSCRIPTION, "soft_limit_usd": 20, "hard_limit_usd": 20, "system_hard_limit_usd": 20, "access_until": 1767225600}
-    assert usage(Account(remaining=0, used=625_000)) == {"object": "list", "total_usage": 125}
+    token = Account(balance=7_500_000, used=2_500_000)
+    assert subscription(token) == {**UNLIMITED_SUBSCRIPTION, "soft_limit_usd": 20, "hard_limit_usd": 20, "system_hard_limit_usd": 20}
+    assert usage(Account(balance=0, used=625_000)) == {"object": "list", "total_usage": 125}
     # controller/billing_test.go: a token with 2 x QuotaPerUnit left has data.total_usage 2.0.
-    assert credits(Account(remaining=1_000_000)) == {"data": {"total_usage": 2.0}}
-    assert subscription(Account(remaining=1, expires_at=-1))["access_until"] == 0
+    assert credits(Account(balance=1_000_000)) == {"data": {"total_usage": 2.0}}
