@@ -104,9 +104,11 @@ def test_variations_refuse_what_dall_e_2_cannot_vary_and_the_relay_answer_is_doc
     with pytest.raises(openai.InternalServerError) as no_channel:
         client.images.create_variation(image=png(256), model="gpt-image-1")
     assert no_channel.value.status_code == 503
-    with pytest.raises(openai.InternalServerError) as caught:
-        client.images.create_variation(image=png(256), extra_headers={"X-Mock-Scenario": "example=not_implemented"})
-    assert caught.value.status_code == 501 and caught.value.code == "api_not_implemented"
+    # The relay's own answer: its distributor reads no model from a multipart body, named or not.
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.images.create_variation(image=png(256), model="dall-e-2", extra_headers={"X-Mock-Scenario": "example=relay"})
+    assert caught.value.body["type"] == "new_api_error" and caught.value.code == ""
+    assert caught.value.body["message"].startswith("未指定模型名称，模型名称不能为空 (request id: ")
 
 
 # --- moderations ----------------------------------------------------------------------------------
