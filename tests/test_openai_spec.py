@@ -44,8 +44,12 @@ REGISTRY = default_registry()
 OPENAI_CONTRACTS = sorted(c.id for c in REGISTRY if c.family == "openai" and c.kind != "websocket")
 GENERATED_PER_CONTRACT = 4
 
-# new-api's own routes in the OpenAI family: OpenAI's document has no such path.
-RELAY_ROUTES = {"openai.rerank", "openai.video.generations.create", "openai.video.generations.get"}
+# new-api's own routes in the OpenAI family (and OpenAI's retired billing routes it still answers):
+# OpenAI's document has no such path.
+RELAY_ROUTES = {
+    "openai.rerank", "openai.video.generations.create", "openai.video.generations.get",
+    "openai.billing.subscription", "openai.billing.usage", "openai.billing.credits",
+}  # fmt: skip
 # Routes of OpenAI's document the relay never answers with OpenAI's body, only its own refusal (400
 # without a model, 503 for a model without a channel, 501 api_not_implemented): nothing to judge by it.
 RELAY_REFUSALS = {
