@@ -55,7 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .guard import served_hosts
     from .proxy.cli import load_replay, replay_options
     from .rulefiles import RuleFileError
-    from .serving import install_log_redaction, uvicorn_options
+    from .serving import freeze_startup_heap, install_log_redaction, uvicorn_options
     from .state import MockState, limits_of
     from .store import StoreUnavailable, open_store
 
@@ -126,6 +126,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"gptnb-mock {__version__}: {where} (admin: /__mock/{guarded}); inspector: {inspector}", file=sys.stderr)
     if args.workers == 1:
         config = uvicorn.Config(MockApp(state=state), **options)
+        freeze_startup_heap()
         install_log_redaction()  # after uvicorn's logging set-up, so its handlers get the filter too
         uvicorn.Server(config).run()
         return 0
@@ -203,7 +204,7 @@ def worker_app() -> Any:
     from .app import MockApp
     from .proxy.cli import load_replay
     from .rulefiles import RuleFiles
-    from .serving import install_log_redaction, uvicorn_options
+    from .serving import freeze_startup_heap, install_log_redaction, uvicorn_options
     from .state import MockState, limits_of
     from .store import open_store
 
@@ -216,7 +217,9 @@ def worker_app() -> Any:
     state.replay = load_replay(handed["replay"])  # each worker reads the recordings; how far they played is in the store
     if handed["fixtures"]:
         state.rule_files = RuleFiles([Path(p) for p in handed["fixtures"]], state)  # loaded (once for all) as the worker starts
-    return MockApp(state=state)
+    app = MockApp(state=state)
+    freeze_startup_heap()
+    return app
 
 
 def _url_host(host: str, *, browsable: bool = False) -> str:

@@ -1,4 +1,5 @@
-"""How a mock runs under uvicorn: header size limit, bounded shutdown, keys kept out of the logs.
+"""How a mock runs under uvicorn: header size limit, bounded shutdown, keys kept out of the logs, a
+start-up heap the garbage collector leaves alone.
 
 ``gptnb-mock serve`` and the live-server fixture both build their uvicorn config here, so a served
 mock behaves the same whichever started it.
@@ -7,6 +8,7 @@ mock behaves the same whichever started it.
 from __future__ import annotations
 
 import functools
+import gc
 import importlib.util
 import logging
 import re
@@ -32,6 +34,19 @@ def uvicorn_options(max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES, shutdown_s
     if _has("uvloop"):
         options["loop"] = "uvloop"
     return options
+
+
+def freeze_startup_heap() -> None:
+    """Keep what start-up built (contracts, compiled schemas, routes: about 100k objects that live as
+    long as the process) out of every later garbage collection.
+
+    A full collection walks every tracked object; with the start-up heap in it, one took 30-120 ms
+    under the soak's mix, and every request waiting meanwhile (``/__mock/health`` too) waited that
+    long. Frozen, a collection walks only what requests made since (a frozen object is still freed
+    when nothing refers to it; only a cycle among them would stay). Called once the app is built,
+    after a collection, so no start-up garbage is frozen with it."""
+    gc.collect()
+    gc.freeze()
 
 
 def _has(module: str) -> bool:
