@@ -98,11 +98,15 @@ def baseline_app() -> Any:
 
 
 def mock_app() -> Any:
-    """The mock as ``gptnb-mock serve`` builds it by default: validation on, strict off."""
+    """The mock as ``gptnb-mock serve`` builds it by default: validation on, strict off, its start-up
+    heap frozen (else the first full collections, while the journal fills, are timed as requests)."""
     from mockserver.app import MockApp
     from mockserver.config import Settings
+    from mockserver.serving import freeze_startup_heap
 
-    return MockApp(settings=Settings())
+    app = MockApp(settings=Settings())
+    freeze_startup_heap()
+    return app
 
 
 APPS = {"mock": mock_app, "baseline": baseline_app}
