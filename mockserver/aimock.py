@@ -10,8 +10,9 @@ decides); an error's status defaults to 500; ``streamingProfile`` paces the stre
 
 An entry whose endpoint or response has no counterpart here (Realtime and GPT-Live sessions,
 ElevenLabs, fal.ai, raw audio) is skipped with a note saying so; response fields that only shape the
-envelope (``id``, ``usage``, ``finishReason`` …) and delivery faults (``truncateAfterChunks``,
-``chaos`` …) are ignored with a note. The README's "Canned replies from files" has the full table.
+envelope (``id``, ``usage``, ``finishReason`` …) and the delivery faults without a counterpart
+(``disconnectAfterMs``, ``chaos`` …) are ignored with a note; ``truncateAfterChunks`` is ``drop_after``.
+The README's "Canned replies from files" has the full table.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ MATCH_FIELDS = {
 }
 ENVELOPE_FIELDS = ("id", "created", "model", "usage", "systemFingerprint", "finishReason", "role", "provider", "nativeFinishReason")
 IGNORED_RESPONSE_FIELDS = ("reasoning", "reasoningSignature", "redactedThinking", "webSearches", "retryAfter", "fallthrough", "billableUnits")
-IGNORED_ENTRY_FIELDS = ("chunkSize", "truncateAfterChunks", "disconnectAfterMs", "chaos", "recordedTimings", "replaySpeed", "openRouterProcessing")
+IGNORED_ENTRY_FIELDS = ("chunkSize", "disconnectAfterMs", "chaos", "recordedTimings", "replaySpeed", "openRouterProcessing")
 CONTEXT_HEADER = "x-aimock-context"
 
 
@@ -79,8 +80,18 @@ def translate(entry: Any, registry: ContractRegistry) -> Translated:
         rule["stream"] = entry["streamingProfile"]
     elif isinstance(entry.get("latency"), (int, float)) and entry["latency"] > 0:
         rule["stream"] = {"ttft": entry["latency"], "tps": 1000 / entry["latency"]}  # aimock waits latency ms before each chunk
+    if "truncateAfterChunks" in entry:
+        rule["drop_after"] = _chunks_before_the_cut(entry["truncateAfterChunks"])
     notes += [f"{name} has no counterpart yet and is ignored" for name in IGNORED_ENTRY_FIELDS if name in entry]
     return Translated(rule, notes)
+
+
+def _chunks_before_the_cut(value: Any) -> int:
+    """aimock's ``truncateAfterChunks``: it writes that many stream chunks, then aborts the response
+    (its interruption signal), which is our ``drop_after``: N events, then the connection goes."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise AimockError("truncateAfterChunks must be a whole number >= 1 (as aimock's loader says)")
+    return value
 
 
 def _match(given: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import openai
 import pytest
 
 from mockserver.resources import fixtures_dir
+from mockserver.rulefiles import RuleFileError
 from openai_helpers import async_sdk, sdk
 
 AIMOCK = fixtures_dir() / "aimock"
@@ -111,6 +113,27 @@ def test_the_streaming_physics_entry_streams_its_content_with_its_profile(gptnb)
     chunks = list(stream)
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == entry["response"]["content"]
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 10
+
+
+def test_truncate_after_chunks_cuts_the_stream_as_aimock_does(gptnb, tmp_path: Path) -> None:
+    entry = {"match": {"userMessage": "cut me"}, "response": {"content": "one two three four five six seven eight"}, "truncateAfterChunks": 2}
+    path = tmp_path / "cut.json"
+    path.write_text(json.dumps({"fixtures": [entry]}))
+    (rule,) = gptnb.load_fixtures(path)
+    assert not any("truncateAfterChunks" in note for note in rule.notes)
+    seen = []
+    with pytest.raises((openai.APIConnectionError, httpx2.RemoteProtocolError)):  # older SDKs do not wrap it
+        for chunk in sdk(gptnb).chat.completions.create(**chat_request(entry["match"]), stream=True):
+            seen.append(chunk)
+    assert len(seen) == 2
+    assert gptnb.calls.last.fault == "drop_after=2"
+
+
+def test_truncate_after_chunks_below_one_is_refused_as_aimock_refuses_it(gptnb, tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"fixtures": [{"match": {"userMessage": "x"}, "response": {"content": "y"}, "truncateAfterChunks": 0}]}))
+    with pytest.raises(RuleFileError, match=r"bad\.json: fixtures\[0\]: truncateAfterChunks must be a whole number >= 1"):
+        gptnb.load_fixtures(path)
 
 
 @pytest.mark.anyio
