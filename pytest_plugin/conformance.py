@@ -208,13 +208,13 @@ class ConformanceRunner:
         place = query.behavior.get("task_id", "path.id")
         where, _, name = place.partition(".")
         request = GeneratedRequest(query.id, query.method, query.path, headers=_auth(query))
-        if lifecycle.query_path:
+        if lifecycle.query_path:  # may also carry a query string naming the poll (Jimeng's Action)
             request.path = lifecycle.query_path.replace("{submit_path}", submit_path).replace("{id}", task_id)
         elif where == "path":
             request.path = query.path.replace("{" + name + "}", task_id)
-        elif where == "query":
+        if where == "query":
             request.query = {name: task_id}
-        else:
+        elif where == "body":
             request.json = {name: [task_id] if name.endswith("s") else task_id}
         statuses: list[str | int] = []
         deadline = time.monotonic() + self.options.task_timeout
