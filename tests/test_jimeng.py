@@ -8,6 +8,11 @@ import httpx
 import pytest
 
 from mockserver import media
+from mockserver.app import MockApp
+from mockserver.config import Settings
+from mockserver.state import MockState
+from pytest_plugin.bridge import ASGIBridge
+from pytest_plugin.conformance import ConformanceRunner, RunnerOptions
 
 BASE = "https://goapi.gptnb.ai"
 SUBMIT = {"Action": "CVSync2AsyncSubmitTask", "Version": "2022-08-31"}
@@ -147,3 +152,15 @@ def test_a_live_server_serves_the_whole_flow(gptnb_server: Any) -> None:
         task, _ = poll_until_done(client, submit(client)["id"])
         assert task["status"] == "SUCCESS"
         assert is_mp4(client.get(task["result_url"]).content)
+
+
+def test_the_conformance_runner_follows_a_task_to_its_end() -> None:
+    """The poll's path carries the Action query and its id travels in the body."""
+    app = MockApp(state=MockState(Settings(strict=True, clock="step")))
+    client = httpx.Client(transport=httpx.MockTransport(ASGIBridge(app).handle_sync))
+    options = RunnerOptions(BASE, only=("jimeng.submit_task",), allow_paid=True, examples=0, negatives=False, poll_interval=0.0, task_timeout=10.0)
+    runner = ConformanceRunner(options, client=client)
+    outcome = runner.run_case(next(c for c in runner.plan() if c.kind == "lifecycle"))
+    assert outcome.violations == []
+    polls = outcome.exchanges[1:]
+    assert [x["response"]["body"]["data"]["status"] for x in polls] == ["SUBMITTED", "QUEUED", "QUEUED", "SUCCESS"]
