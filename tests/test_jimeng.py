@@ -128,6 +128,9 @@ def test_an_action_other_than_get_result_submits_as_the_relay_does(jimeng: httpx
 def test_bad_bodies_get_the_relays_answers(jimeng: httpx.Client) -> None:
     not_json = jimeng.post("/jimeng/", params=SUBMIT, content=b"{not json", headers={"Content-Type": "application/json"})
     assert not_json.status_code == 400 and not_json.json()["error"]["message"].startswith("Invalid request body")
+    for query in (SUBMIT, GET_RESULT):
+        a_list = jimeng.post("/jimeng/", params=query, json=[TEXT_TASK])
+        assert a_list.status_code == 400 and a_list.json()["error"]["message"].startswith("Invalid request body")
     no_prompt = jimeng.post("/jimeng/", params=SUBMIT, json={"req_key": "jimeng_vgfm_t2v_l20", "prompt": ""})
     assert no_prompt.status_code == 400 and no_prompt.json() == {"code": "invalid_request", "message": "prompt is required", "data": None}
     wrong_type = jimeng.post("/jimeng/", params=SUBMIT, json={**TEXT_TASK, "frames": "many"})

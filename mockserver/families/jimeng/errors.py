@@ -28,6 +28,8 @@ def _refused_by_middleware(error: ApiError, context: ErrorContext) -> str | None
     location = error.message.split(": ", 2)[1] if error.message.count(": ") >= 2 else ""
     if location.startswith("query"):
         return NO_ACTION
+    if location == "body (root)":  # not a JSON object: the middleware cannot read it into a map
+        return BAD_BODY
     if context.contract is not None and context.contract.id == "jimeng.get_result":
         return NO_TASK_ID
     return None
