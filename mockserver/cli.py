@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from . import __version__
 from .clock import MODES, Clock
@@ -286,13 +286,20 @@ def _route_path(given: str) -> str:
     return urlsplit(given).path or "/"
 
 
-def _find_contract(registry: ContractRegistry, method: str, path: str, body: Any, wanted: str | None) -> Contract | None:
+def _find_contract(registry: ContractRegistry, method: str, given: str, body: Any, wanted: str | None) -> Contract | None:
     if wanted:
         return registry[wanted]
-    match = Router(registry).match(path, method.upper())
+    match = Router(registry).match(_route_path(given), method.upper())
     candidates = match.route.methods.get(method.upper()) if match else None
     if not candidates:
         return None
+    # A variant the query picks (Jimeng's Action) wins as in the pipeline; headers are not known here.
+    query = dict(parse_qsl(urlsplit(given).query, keep_blank_values=True))
+    by_query = [c for c in candidates if "when_request" in (c.document.get("variant") or {})]
+    for contract in by_query:
+        if registry.check(contract.pointer("variant", "when_request")).is_valid({"headers": {}, "query": query}):
+            return contract
+    candidates = [c for c in candidates if c not in by_query] or candidates
     if not isinstance(body, dict):
         return candidates[-1]  # a `when` schema without "type": "object" would accept any non-object
     for contract in candidates[:-1]:
@@ -321,7 +328,7 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         # A variant is picked by the request body (its ``when``); a response says nothing about that.
         request_body = payload if args.status is None else None
-        contract = _find_contract(registry, args.method, _route_path(args.path), request_body, args.contract)
+        contract = _find_contract(registry, args.method, args.path, request_body, args.contract)
     except KeyError as exc:
         print(f"gptnb-mock: {exc.args[0]}", file=sys.stderr)
         return 2
