@@ -69,16 +69,20 @@ def _header_limited() -> type:
         _in_head = True
 
         def data_received(self, data: bytes) -> None:
-            if self._in_head and self._head_bytes + len(data) > self.limit:
-                # One read may hold the end of the head and the start of a large body: the parser
-                # gets the bytes the limit allows, and the rest only if the head ended within them.
+            while data and self._in_head and self._head_bytes + len(data) > self.limit:
+                # One read may hold the end of a head and the start of a large body (or of the next
+                # pipelined request): the parser gets the bytes the limit allows, and the rest only
+                # if that head ended within them (a new message's head starts its own count).
                 allowed = self.limit - self._head_bytes
                 self._head_bytes = self.limit
                 super().data_received(data[:allowed])
-                if self._in_head:
+                if self._in_head and self._head_bytes >= self.limit:
                     self._refuse()
-                elif not self.transport.is_closing():
-                    super().data_received(data[allowed:])
+                    return
+                if self.transport.is_closing():
+                    return
+                data = data[allowed:]
+            if not data:
                 return
             if self._in_head:
                 self._head_bytes += len(data)

@@ -447,6 +447,22 @@ def test_a_large_body_arriving_with_its_head_is_not_taken_for_a_large_head(serve
         assert sock.recv(200).startswith(b"HTTP/1.1 200")
 
 
+def test_a_pipelined_request_whose_head_crosses_the_limit_in_one_read_is_answered(tmp_path: Path) -> None:
+    limit = 8192  # well under one socket read, so both requests arrive in the server's first read
+    second = b"GET /__mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    first_head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-alice\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    body = json.dumps({**CHAT, "user": ""}).encode()
+    body = json.dumps({**CHAT, "user": "x" * (limit - 20 - len(first_head % 1000) - len(body))}).encode()
+    first = first_head % len(body) + body
+    assert limit - len(second) < len(first) < limit  # the second head starts before the limit and ends after it
+    with serve(tmp_path, "--max-header-bytes", str(limit)) as served, socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        sock.sendall(first + second)
+        answers = b""
+        while chunk := sock.recv(65536):
+            answers += chunk
+    assert answers.startswith(b"HTTP/1.1 200") and answers.count(b"HTTP/1.1 200") == 2, answers[:300]
+
+
 def test_realtime_audio_buffer_is_capped(server: Served) -> None:
     ws = server.url.replace("http", "ws") + "/v1/realtime?model=gpt-4o-realtime-preview"
     chunk = base64.b64encode(bytes(6_000_000)).decode()  # three of them pass the default 15 MiB
