@@ -436,6 +436,7 @@ def test_oversized_headers_get_431_and_admin_bodies_are_refused_before_reading(s
         assert b" 400 " in sock.recv(500)  # answered at once, without waiting for 200 MB
 
 
+@pytest.mark.usefixtures("base")  # a fresh namespace: no rule an earlier test left on the shared server
 def test_a_large_body_arriving_with_its_head_is_not_taken_for_a_large_head(server: Served) -> None:
     body = json.dumps({**CHAT, "messages": [{"role": "user", "content": "x" * 500_000}]}).encode()
     head = (
@@ -463,6 +464,7 @@ def test_a_pipelined_request_whose_head_crosses_the_limit_in_one_read_is_answere
     assert answers.startswith(b"HTTP/1.1 200") and answers.count(b"HTTP/1.1 200") == 2, answers[:300]
 
 
+@pytest.mark.usefixtures("base")  # a fresh namespace: no rule an earlier test left on the shared server
 def test_realtime_audio_buffer_is_capped(server: Served) -> None:
     ws = server.url.replace("http", "ws") + "/v1/realtime?model=gpt-4o-realtime-preview"
     chunk = base64.b64encode(bytes(6_000_000)).decode()  # three of them pass the default 15 MiB
