@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -335,3 +337,72 @@ async def test_an_unreachable_redis_is_a_clear_error() -> None:
     assert "secret" not in str(failure.value)
     with pytest.raises(StoreUnavailable, match="unavailable"):
         await store.enter("ns")
+
+
+@pytest.fixture(params=["memory", "redis"])
+def roomy_store(request: pytest.FixtureRequest) -> Store:
+    """A store whose journal keeps 16 entries."""
+    limits = Limits(journal_size=16)
+    if request.param == "memory":
+        return MemoryStore(limits, "manual")
+    return RedisStore(request.getfixturevalue("redis_url"), limits, "manual")
+
+
+async def test_a_journal_past_its_size_shows_its_newest_entries_numbered_on(roomy_store: Store) -> None:
+    namespace = "journal ünïcode"
+    await roomy_store.enter(namespace)
+    for i in range(40):
+        entry = JournalEntry(0, 1.0, "POST", "/v1/x", "c", {}, {"i": i}, status=200, response={"ok": True})
+        await roomy_store.record(namespace, entry)
+        assert entry.seq == i + 1
+    entries = await roomy_store.journal(namespace)
+    assert [(e.seq, e.body["i"]) for e in entries] == [(n + 1, n) for n in range(24, 40)]
+    assert [info.journal for info in await roomy_store.namespaces()] == [16]
+    await roomy_store.clear_journal(namespace)
+    assert await roomy_store.journal(namespace) == [] and [info.journal for info in await roomy_store.namespaces()] == [0]
+    entry = JournalEntry(0, 1.0, "POST", "/v1/x", "c", {}, {"i": 40})
+    await roomy_store.record(namespace, entry)
+    assert entry.seq == 41 and [e.seq for e in await roomy_store.journal(namespace)] == [41]
+
+
+async def test_the_redis_journal_holds_at_most_an_eighth_more_than_it_shows(redis_url: str) -> None:
+    from mockserver.store import redis_wire
+
+    store = RedisStore(redis_url, Limits(journal_size=16), "manual")
+    connection = redis_wire.Connection(redis_wire.Address.parse(redis_url), 2.0, 5.0)
+    held = []
+    for i in range(60):
+        await store.record("ns", JournalEntry(0, 1.0, "POST", "/v1/x", "c", {}, {"i": i}))
+        (length,) = await connection.call(redis_wire.pack("LLEN", "gptnb:ns:ns:journal"), 1)
+        held.append(length)
+    assert max(held) == 18 and held[-1] >= 16
+    connection.close()
+
+
+async def test_the_password_and_database_in_a_redis_url_are_used(tmp_path: Path) -> None:
+    from processes import RedisServer
+
+    with RedisServer(tmp_path, password="s3cret") as server:
+        base = f"redis://:s3cret@127.0.0.1:{server.port}"
+        first, second = RedisStore(base + "/1"), RedisStore(base + "/2")
+        await first.open()
+        await first.add_rule("ns", a_rule())
+        assert [info.name for info in await first.namespaces()] == ["ns"] and await second.namespaces() == []
+        wrong = RedisStore(f"redis://:nope@127.0.0.1:{server.port}/0")
+        with pytest.raises(StoreUnavailable, match=r"cannot reach the state store at redis://127\.0\.0\.1:\d+/0") as refused:
+            await wrong.open()
+        assert "nope" not in str(refused.value) and "s3cret" not in str(refused.value)
+        for store in (first, second):
+            await store.close()
+
+
+async def test_a_redis_that_stops_answering_is_unavailable_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver.store import redis as redis_store
+
+    monkeypatch.setattr(redis_store, "COMMAND_TIMEOUT", 0.3)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts connections (in its backlog), never answers
+        store = RedisStore(f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        with pytest.raises(StoreUnavailable, match=r"cannot reach the state store .*no answer from Redis within 0\.3s"):
+            await asyncio.wait_for(store.open(), 10)
+        with pytest.raises(StoreUnavailable, match="no answer"):
+            await asyncio.wait_for(store.enter("ns"), 10)

@@ -1,5 +1,6 @@
 """Where the mock's state lives: ``MemoryStore`` in one process, ``RedisStore`` shared by workers and
-replicas. ``open_store(url, ...)`` picks one from ``--store``. Only ``store.redis`` imports redis."""
+replicas. ``open_store(url, ...)`` picks one from ``--store``. Only ``store.redis`` (with
+``store.redis_wire``, its connection) speaks to Redis."""
 
 from __future__ import annotations
 

@@ -193,13 +193,11 @@ def limit_from_record(raw: bytes) -> Limit:
     return Limit(**orjson.loads(raw))
 
 
-_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(JournalEntry) if f.name != "seq")
-
-
 def entry_record(entry: JournalEntry) -> bytes:
-    """The entry without its number (the store assigns it when it appends)."""
-    return dumps({name: getattr(entry, name) for name in _ENTRY_FIELDS})
+    """The entry as JSON, written by orjson from the dataclass itself (its number, 0 until the store
+    assigns one when it appends, is replaced on reading)."""
+    return orjson.dumps(entry, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 def entry_from_record(raw: bytes, seq: int) -> JournalEntry:
-    return JournalEntry(seq=seq, **loads(raw))
+    return JournalEntry(**{**loads(raw), "seq": seq})

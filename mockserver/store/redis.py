@@ -2,10 +2,9 @@
 
 Every operation is one Lua function run atomically by Redis, or one plain command (see
 ``redis_scripts``), so nothing is ever half written and every count is exact across processes. What is
-issued in the same turn of the event loop travels in one pipeline, the operations in one call of the
-batch script (``_Batch``): under load many requests share a round trip.
-
-This is the only module that imports redis.
+issued in the same turn of the event loop travels in one write, the operations in one call of the
+batch script (``_Batch``): under load many requests share a round trip. ``redis_wire`` is the
+connection.
 """
 
 from __future__ import annotations
@@ -19,19 +18,13 @@ from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import orjson
-import redis.asyncio as redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError, RedisError
-
 from ..clock import Clock
 from ..journal import JournalEntry
 from ..quota.ledger import Account, Window
 from ..quota.limits import Limit, QuotaRules
 from ..steering import SHARED, Rule, tried_first
 from ..tasks import Task
-from . import codec
+from . import codec, redis_wire
 from .base import CALLBACK_LEASE, Claim, Entered, Limits, NamespaceInfo, Store, StoreUnavailable, namespace_summary
 from .redis_scripts import BATCH
 
@@ -39,7 +32,7 @@ PREFIX = "gptnb:"
 SHARED_RULES = PREFIX + "shared:rules"
 CONNECT_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 10.0
-IN_FLIGHT = 4  # pipelines one event loop may have waiting for Redis at once
+IN_FLIGHT = 4  # batches one event loop may have waiting for Redis at once
 RULES_CACHED = 1024  # namespaces whose rules and quota rules this process keeps (refreshed when their version changes)
 WAIT_FOR_NUDGE = 2**62  # a callback due "never", until something nudges it (exact as a double)
 BATCH_SHA = hashlib.sha1(BATCH.encode()).hexdigest()
@@ -48,11 +41,11 @@ Operation = tuple[str, tuple[str, ...], tuple[str, ...], tuple[bytes, ...]]
 
 
 class _Batch:
-    """One connection pool of one event loop, and what waits for its next round trip: script operations
-    (sent together as one call of the batch script) and plain commands, all in one pipeline."""
+    """One connection of one event loop, and what waits for its next round trip: script operations
+    (sent together as one call of the batch script) and plain commands, all written at once."""
 
-    def __init__(self, client: redis.Redis, where: str) -> None:
-        self.client = client
+    def __init__(self, connection: redis_wire.Connection, where: str) -> None:
+        self.connection = connection
         self.where = where
         self.operations: list[tuple[Operation, asyncio.Future[Any]]] = []
         self.commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
@@ -90,23 +83,19 @@ class _Batch:
             self._schedule()
 
     async def _send(self, operations: list[tuple[Operation, asyncio.Future[Any]]], commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        batch = _batch_arguments([op for op, _ in operations])
-        if operations:
-            pipe.execute_command("EVALSHA", BATCH_SHA, 0, *batch)
-        for command, _ in commands:
-            pipe.execute_command(*command)
+        packed = [_batch_command([op for op, _ in operations])] if operations else []
+        packed += (redis_wire.pack(*command) for command, _ in commands)
         try:
-            results = await pipe.execute(raise_on_error=False)
-            if operations and isinstance(results[0], NoScriptError):  # a restarted Redis forgot the script
-                await self.client.script_load(BATCH)
-                results[0] = await self.client.evalsha(BATCH_SHA, 0, *batch)
-        except (RedisError, OSError) as exc:
+            results = await self.connection.call(b"".join(packed), len(packed))
+            if operations and isinstance(results[0], redis_wire.ReplyError) and str(results[0]).startswith("NOSCRIPT"):
+                # a restarted Redis forgot the script
+                results[0] = (await self.connection.call(redis_wire.pack("SCRIPT", "LOAD", BATCH) + packed[0], 2))[1]
+        except redis_wire.Unavailable as exc:
             _fail([*operations, *commands], StoreUnavailable(f"{self.where}: {exc}"))
             return
         if operations:
             answers = results.pop(0)
-            if isinstance(answers, Exception):
+            if isinstance(answers, redis_wire.ReplyError):
                 _fail(operations, self._failure(answers))
             else:
                 for (_, future), (ok, *result) in zip(operations, answers):
@@ -115,7 +104,7 @@ class _Batch:
                     else:
                         _fail([((), future)], RuntimeError(f"Redis script failed: {result[0].decode(errors='replace')}"))
         for (_, future), result in zip(commands, results):
-            if isinstance(result, Exception):
+            if isinstance(result, redis_wire.ReplyError):
                 _fail([((), future)], self._failure(result))
             else:
                 _settle(future, result)
@@ -139,14 +128,12 @@ def _fail(batch: list[tuple[Any, asyncio.Future[Any]]], error: Exception) -> Non
             future.set_exception(error)
 
 
-def _batch_arguments(operations: list[Operation]) -> list[Any]:
-    """The batch script's arguments: the operations as JSON, then every operation's large arguments."""
-    described: list[Any] = []
-    blobs: list[bytes] = []
-    for name, keys, args, own in operations:
-        described.append((name, keys, args, len(blobs) + 2, len(own)))  # ARGV[1] is the JSON itself
-        blobs += own
-    return [orjson.dumps(described), *blobs]
+def _batch_command(operations: list[Operation]) -> bytes:
+    """One call of the batch script: per operation its name, how many keys and arguments it has, then those."""
+    flat: list[Any] = []
+    for name, keys, args, blobs in operations:
+        flat += (name, len(keys), len(args) + len(blobs), *keys, *args, *blobs)
+    return redis_wire.pack("EVALSHA", BATCH_SHA, 0, *flat)
 
 
 class RedisStore(Store):
@@ -155,6 +142,7 @@ class RedisStore(Store):
     def __init__(self, url: str, limits: Limits | None = None, clock_mode: str = "real", clock_speed: float = 1.0) -> None:
         super().__init__(limits or Limits(), clock_mode, clock_speed)
         self.url = url
+        self.address = redis_wire.Address.parse(url)
         self._batches: dict[asyncio.AbstractEventLoop, _Batch] = {}
         self._rules: OrderedDict[str, tuple[str, list[Rule], QuotaRules]] = OrderedDict()
         self._clocks: dict[str, tuple[list[bytes], Clock]] = {}
@@ -171,14 +159,15 @@ class RedisStore(Store):
         loop = asyncio.get_running_loop()
         batch = self._batches.get(loop)
         if batch is None:
-            client = redis.Redis.from_url(
-                self.url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT, retry=Retry(NoBackoff(), 1), max_connections=64
-            )
-            batch = self._batches[loop] = _Batch(client, f"state store {self.describe()} unavailable")
+            connection = redis_wire.Connection(self.address, CONNECT_TIMEOUT, COMMAND_TIMEOUT)
+            batch = self._batches[loop] = _Batch(connection, f"state store {self.describe()} unavailable")
         return batch
 
     def _run(self, *command: Any) -> asyncio.Future[Any]:
         return self._batch().command(command)
+
+    async def _hash(self, key: str) -> dict[bytes, bytes]:
+        return _pairs(await self._run("HGETALL", key))
 
     def _script(self, name: str, keys: tuple[str, ...], *args: Any, blobs: tuple[bytes, ...] = ()) -> asyncio.Future[Any]:
         """A script operation: ``args`` small values (sent as strings), ``blobs`` large arguments after them."""
@@ -186,14 +175,16 @@ class RedisStore(Store):
 
     async def open(self) -> None:
         try:
-            await self._batch().client.ping()
-        except (RedisError, OSError) as exc:
+            (pong,) = await self._batch().connection.call(redis_wire.pack("PING"), 1)
+        except redis_wire.Unavailable as exc:
             raise StoreUnavailable(f"cannot reach the state store at {self.describe()}: {exc}") from None
+        if isinstance(pong, redis_wire.ReplyError):
+            raise StoreUnavailable(f"cannot use the state store at {self.describe()}: {pong}")
 
     async def close(self) -> None:
         batch = self._batches.pop(asyncio.get_running_loop(), None)
         if batch is not None:
-            await batch.client.aclose()
+            batch.connection.close()
 
     @staticmethod
     def _p(namespace: str) -> str:
@@ -254,18 +245,15 @@ class RedisStore(Store):
         return clock
 
     async def namespaces(self) -> list[NamespaceInfo]:
-        try:
-            used = await self._batch().client.zrevrange(PREFIX + "namespaces", 0, -1, withscores=True)
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(f"state store {self.describe()} unavailable: {exc}") from None
+        used = _pairs(await self._run("ZREVRANGE", PREFIX + "namespaces", 0, -1, "WITHSCORES"))
         found = []
-        for name, last_used in used:
+        for name, last_used in used.items():
             p = self._p(name.decode())
             tasks, rules, journal, clock = await asyncio.gather(
-                self._run("ZCARD", p + "tasks"), self._run("HLEN", p + "rules"), self._run("LLEN", p + "journal"), self._run("HGETALL", p + "clock")
+                self._run("ZCARD", p + "tasks"), self._run("HLEN", p + "rules"), self._run("LLEN", p + "journal"), self._hash(p + "clock")
             )
             shown = Clock.from_fields({k.decode(): v.decode() for k, v in clock.items()}) if clock else self.new_clock()
-            found.append(namespace_summary(name.decode(), float(last_used), tasks, rules, journal, shown))
+            found.append(namespace_summary(name.decode(), float(last_used), tasks, rules, min(journal, self.limits.journal_size), shown))
         return found
 
     async def drop(self, namespace: str) -> bool:
@@ -294,7 +282,7 @@ class RedisStore(Store):
 
     async def rules(self, namespace: str) -> list[Rule]:
         p = self._p(namespace)
-        own, shared, hits = await asyncio.gather(self._run("HGETALL", p + "rules"), self._run("HGETALL", SHARED_RULES), self._run("HGETALL", p + "hits"))
+        own, shared, hits = await asyncio.gather(self._hash(p + "rules"), self._hash(SHARED_RULES), self._hash(p + "hits"))
         stored = {**own, **shared}
         return tried_first(codec.rule_from_record(raw, int(hits.get(rule_id, 0))) for rule_id, raw in stored.items())
 
@@ -333,15 +321,11 @@ class RedisStore(Store):
         return self._entered(namespace, clock_fields, current.decode(), fresh) if clock_fields else await self.enter(namespace)
 
     async def journal(self, namespace: str) -> list[JournalEntry]:
-        lines = await self._run("LRANGE", self._p(namespace) + "journal", 0, -1)
-        entries = []
-        for line in lines:
-            seq, _, raw = line.partition(b" ")
-            entries.append(codec.entry_from_record(raw, int(seq)))
-        return entries
+        first, records = await self._script("JOURNAL", (), self._p(namespace), self.limits.journal_size)
+        return [codec.entry_from_record(raw, seq) for seq, raw in enumerate(records, first)]
 
     async def clear_journal(self, namespace: str) -> None:
-        await self._run("DEL", self._p(namespace) + "journal")
+        await self._script("CLEAR_JOURNAL", (), self._p(namespace))
 
     # ---- tasks ----
     async def create_task(self, namespace: str, task: Task, active_until: float | None, now: float) -> None:
@@ -355,13 +339,13 @@ class RedisStore(Store):
             self._nudged()
 
     async def task(self, namespace: str, task_id: str) -> Task | None:
-        record = await self._run("HGETALL", self._p(namespace) + "t:" + task_id)
+        record = await self._hash(self._p(namespace) + "t:" + task_id)
         return codec.task_from_record(record) if record else None
 
     async def tasks(self, namespace: str, family: str | None = None) -> list[Task]:
         p = self._p(namespace)
         ids = await self._run("ZRANGE", p + ("tasks" if family is None else "fam:" + family), 0, -1)
-        records = await asyncio.gather(*(self._run("HGETALL", p + "t:" + task_id.decode()) for task_id in ids))
+        records = await asyncio.gather(*(self._hash(p + "t:" + task_id.decode()) for task_id in ids))
         return [codec.task_from_record(r) for r in records if r]
 
     async def poll_task(self, namespace: str, task: Task, now: float, step: bool) -> Task | None:
@@ -414,7 +398,7 @@ class RedisStore(Store):
     async def accounts(self, namespace: str) -> dict[str, Account]:
         p = self._p(namespace)
         keys, balances, used, requests = await asyncio.gather(
-            self._run("SMEMBERS", p + "quota_keys"), self._run("HGETALL", p + "balances"), self._run("HGETALL", p + "used"), self._run("HGETALL", p + "requests")
+            self._run("SMEMBERS", p + "quota_keys"), self._hash(p + "balances"), self._hash(p + "used"), self._hash(p + "requests")
         )
         found = {}
         for key in sorted({*keys, *balances, *used}):
@@ -435,7 +419,7 @@ class RedisStore(Store):
         await self._script("LEAVE_GATE", (), self._p(namespace), gate)
 
     async def in_flight(self, namespace: str) -> dict[str, int]:
-        gates = await self._run("HGETALL", self._p(namespace) + "gates")
+        gates = await self._hash(self._p(namespace) + "gates")
         return {gate.decode(): int(count) for gate, count in gates.items() if int(count)}
 
     async def add_metrics(self, counts: dict[str, float]) -> None:
@@ -443,7 +427,7 @@ class RedisStore(Store):
         await self._script("ADD_METRICS", (PREFIX + "metrics",), blobs=pairs)
 
     async def metrics(self) -> dict[str, float]:
-        return {name.decode(): float(value) for name, value in (await self._run("HGETALL", PREFIX + "metrics")).items()}
+        return {name.decode(): float(value) for name, value in (await self._hash(PREFIX + "metrics")).items()}
 
     # ---- replay ----
     async def play_first(self, namespace: str, recordings: list[str]) -> str | None:
@@ -492,7 +476,7 @@ def _pairs_of(record: dict[str, bytes | str | int]) -> tuple[bytes, ...]:
 
 
 def _pairs(flat: list[Any]) -> dict[Any, Any]:
-    """A script's HGETALL (a flat list) as a dict."""
+    """An HGETALL (a flat list) as a dict."""
     return dict(zip(flat[::2], flat[1::2]))
 
 

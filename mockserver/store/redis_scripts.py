@@ -1,10 +1,11 @@
 """The Lua scripts behind ``RedisStore``: each one store operation, atomic on the Redis server.
 
 Keys of a namespace share the prefix ``P`` = ``<prefix>ns:<name>:`` (passed in ARGV, so one script
-serves every namespace): ``clock`` (hash), ``meta`` (hash: counters of rule ids, journal entries and
-task order, and ``v``, the namespace's version, a new random token whenever its rules or clock change), ``rules`` / ``hits`` (hashes by rule id), ``journal`` (list of
-"<seq> <json>"), ``t:<id>`` (a task's record, a hash), ``tasks`` and ``fam:<family>`` (sorted sets
-in creation order), ``active:<family>`` (sorted set: mock time each task stops running),
+serves every namespace): ``clock`` (hash), ``meta`` (hash: ``journal``, the number of entries before
+the journal's first, ``task_order`` and ``window_entry`` counters, and ``v``, the namespace's version,
+a new random token whenever its rules or clock change), ``rules`` / ``hits`` (hashes by rule id),
+``journal`` (list of entry JSON, see ``APPEND_TO_JOURNAL``), ``t:<id>`` (a task's record, a hash),
+``tasks`` and ``fam:<family>`` (sorted sets in creation order), ``active:<family>`` (sorted set: mock time each task stops running),
 ``families`` and ``followed`` (sets), ``counters`` (hash), ``played`` (set: recordings replayed) and
 ``replayed`` (hash: a recorded task's submit time and polls); quota: ``quota_keys`` (set of keys with
 a balance), ``limits`` (list of limit JSON), ``balances``, ``used``, ``requests`` and ``gates``
@@ -42,9 +43,11 @@ RECORD_UNLESS_CHANGED = """
 -- KEYS: namespaces, shared rules; ARGV: P, journal size, version, name, wall now ('' unless it is to be
 -- marked as used), entry JSON. {1, seq} when recorded; when the namespace's version is no longer the
 -- one given, nothing is written and the answer is 0 and the namespace as ENTER gives it (with the rules
--- and quota).
+-- and quota). The version and the journal's numbering come in one read: two calls in all when the
+-- namespace is unchanged, as it nearly always is.
 local P = ARGV[1]
-local version = redis.call('HGET', P .. 'meta', 'v') or ''
+local meta = redis.call('HMGET', P .. 'meta', 'v', 'journal')
+local version = meta[1] or ''
 if version ~= ARGV[3] then
   return {0, redis.call('HGETALL', P .. 'clock'), version, redis.call('HGETALL', P .. 'rules'), redis.call('HGETALL', KEYS[2]),
           redis.call('SMEMBERS', P .. 'quota_keys'), redis.call('LRANGE', P .. 'limits', 0, -1)}
@@ -52,10 +55,7 @@ end
 if ARGV[5] ~= '' then
   redis.call('ZADD', KEYS[1], ARGV[5], ARGV[4])
 end
-local seq = redis.call('HINCRBY', P .. 'meta', 'journal', 1)
-redis.call('RPUSH', P .. 'journal', seq .. ' ' .. ARGV[6])
-redis.call('LTRIM', P .. 'journal', -tonumber(ARGV[2]), -1)
-return {1, seq}
+return {1, append_to_journal(P, meta[2], tonumber(ARGV[2]), ARGV[6])}
 """
 
 START_CLOCK = """
@@ -162,10 +162,27 @@ return numbered
 RECORD = """
 -- ARGV: P, journal size, entry JSON
 local P = ARGV[1]
-local seq = redis.call('HINCRBY', P .. 'meta', 'journal', 1)
-redis.call('RPUSH', P .. 'journal', seq .. ' ' .. ARGV[3])
-redis.call('LTRIM', P .. 'journal', -tonumber(ARGV[2]), -1)
-return seq
+return append_to_journal(P, redis.call('HGET', P .. 'meta', 'journal'), tonumber(ARGV[2]), ARGV[3])
+"""
+
+CLEAR_JOURNAL = """
+-- ARGV: P. The numbering goes on from where it was.
+local P = ARGV[1]
+redis.call('HINCRBY', P .. 'meta', 'journal', redis.call('LLEN', P .. 'journal'))
+redis.call('DEL', P .. 'journal')
+return 1
+"""
+
+JOURNAL = """
+-- ARGV: P, journal size. {the number of the first entry answered, the newest entries (at most size)}.
+local P = ARGV[1]
+local size = tonumber(ARGV[2])
+local before = tonumber(redis.call('HGET', P .. 'meta', 'journal') or '0')
+local over = redis.call('LLEN', P .. 'journal') - size
+if over > 0 then
+  before = before + over
+end
+return {before + 1, redis.call('LRANGE', P .. 'journal', -size, -1)}
 """
 
 CREATE_TASK = """
@@ -518,27 +535,56 @@ return found
 
 OPERATIONS = {name: source for name, source in globals().items() if name.isupper() and isinstance(source, str)}
 
-# All operations travel in one script call: a batch of [name, keys, args, first, count] (JSON), each
-# operation run in turn (atomically, as the whole script is) and its result or error answered in its
-# place. One command per round trip keeps the client's per-command cost out of the hot path. An
-# operation's large arguments (task records, journal entries) follow the batch as script arguments of
-# their own, ``count`` of them from position ``first``, appended to its ``args``: never escaped into
-# and parsed out of the JSON.
-BATCH = (
-    "local OPS = {}\n"
-    + "".join(f"OPS['{name}'] = function(KEYS, ARGV)\n{source}\nend\n" for name, source in OPERATIONS.items())
-    + """
-local results = {}
-for i, op in ipairs(cjson.decode(ARGV[1])) do
-  local args = op[3]
-  for b = 0, op[5] - 1 do
-    args[#args + 1] = ARGV[op[4] + b]
+# The journal is a list of entry JSON numbered on from meta's ``journal`` (the entries numbered before
+# the list's first), so an append is one call and its number is the list's length after it. Past its
+# size the list is trimmed only once it is an eighth over (a call per many appends, not one each);
+# readers take its newest ``size`` (JOURNAL), so what they see is bounded exactly.
+APPEND_TO_JOURNAL = """
+local function append_to_journal(P, before, size, entry)
+  local key = P .. 'journal'
+  local length = redis.call('RPUSH', key, entry)
+  local over = length - size
+  if over > math.floor(size / 8) then
+    redis.call('LTRIM', key, -size, -1)
+    redis.call('HINCRBY', P .. 'meta', 'journal', over)
   end
-  local ok, result = pcall(OPS[op[1]], op[2], args)
+  return tonumber(before or '0') + length
+end
+"""
+
+# All operations travel in one script call, flat: per operation its name, the number of its keys and
+# of its arguments, then those keys and arguments; each is run in turn (atomically, as the whole script
+# is) and its result or error answered in its place. One command per round trip keeps the client's
+# per-command cost out of the hot path, and reading the operations by position costs the server no
+# parsing (large arguments, task records and journal entries, are passed as they are). The operations
+# are branches of one function rather than a table of functions: a script's body runs on every call,
+# and building dozens of closures each time would cost more than a whole journalled request.
+BATCH = (
+    APPEND_TO_JOURNAL
+    + "local function run(op, KEYS, ARGV)\n"
+    + "".join(f"{'elseif' if i else 'if'} op == '{name}' then\n{source.strip()}\n" for i, (name, source) in enumerate(OPERATIONS.items()))
+    + """end
+error('no operation ' .. tostring(op))
+end
+
+local results = {}
+local i, n = 1, #ARGV
+while i <= n do
+  local op, nkeys, nargs = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  local keys, args = {}, {}
+  for k = 1, nkeys do
+    keys[k] = ARGV[i + 2 + k]
+  end
+  i = i + 3 + nkeys
+  for a = 1, nargs do
+    args[a] = ARGV[i + a - 1]
+  end
+  i = i + nargs
+  local ok, result = pcall(run, op, keys, args)
   if ok then
-    results[i] = {1, result}
+    results[#results + 1] = {1, result}
   else
-    results[i] = {0, tostring(result)}
+    results[#results + 1] = {0, tostring(result)}
   end
 end
 return results
