@@ -36,8 +36,10 @@ IN_FLIGHT = 4  # batches one event loop may have waiting for Redis at once
 RULES_CACHED = 1024  # namespaces whose rules and quota rules this process keeps (refreshed when their version changes)
 WAIT_FOR_NUDGE = 2**62  # a callback due "never", until something nudges it (exact as a double)
 BATCH_SHA = hashlib.sha1(BATCH.encode()).hexdigest()
-Operation = tuple[str, tuple[str, ...], tuple[str, ...], tuple[bytes, ...]]
-"""A script operation: its name, keys, small arguments and large ones."""
+HEADS_KEPT = 1024  # operations' packed heads kept (see _packed)
+Operation = tuple[int, bytes]
+"""A script operation as the batch script reads it: how many arguments it takes there, and those, packed."""
+_heads: dict[tuple[str, tuple[str, ...], tuple[str, ...], int], bytes] = {}
 
 
 class _Batch:
@@ -53,7 +55,7 @@ class _Batch:
         self.in_flight = 0
 
     def operation(self, name: str, keys: tuple[str, ...], args: tuple[str, ...], blobs: tuple[bytes, ...]) -> asyncio.Future[Any]:
-        return self._wait(self.operations, (name, keys, args, blobs))
+        return self._wait(self.operations, _packed(name, keys, args, blobs))
 
     def command(self, command: tuple[Any, ...]) -> asyncio.Future[Any]:
         return self._wait(self.commands, command)
@@ -128,12 +130,23 @@ def _fail(batch: list[tuple[Any, asyncio.Future[Any]]], error: Exception) -> Non
             future.set_exception(error)
 
 
+def _packed(name: str, keys: tuple[str, ...], args: tuple[str, ...], blobs: tuple[bytes, ...]) -> Operation:
+    """An operation's part of the batch call: its name, how many keys and arguments it has, then those.
+    All but the large arguments repeat from request to request (a namespace's journal appends differ
+    only in the entry), so that head is packed once and kept."""
+    head_of = (name, keys, args, len(blobs))
+    head = _heads.get(head_of)
+    if head is None:
+        if len(_heads) >= HEADS_KEPT:
+            _heads.clear()
+        head = _heads[head_of] = redis_wire.bulks(name, len(keys), len(args) + len(blobs), *keys, *args)
+    return 3 + len(keys) + len(args) + len(blobs), head + redis_wire.bulks(*blobs) if blobs else head
+
+
 def _batch_command(operations: list[Operation]) -> bytes:
-    """One call of the batch script: per operation its name, how many keys and arguments it has, then those."""
-    flat: list[Any] = []
-    for name, keys, args, blobs in operations:
-        flat += (name, len(keys), len(args) + len(blobs), *keys, *args, *blobs)
-    return redis_wire.pack("EVALSHA", BATCH_SHA, 0, *flat)
+    """One call of the batch script carrying ``operations``."""
+    count = 3 + sum(n for n, _ in operations)
+    return b"".join([b"*%d\r\n" % count, redis_wire.bulks("EVALSHA", BATCH_SHA, 0), *(packed for _, packed in operations)])
 
 
 class RedisStore(Store):

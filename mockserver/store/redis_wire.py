@@ -58,29 +58,17 @@ class Address:
         return cls(parts.hostname or "127.0.0.1", parts.port or 6379, tls=parts.scheme == "rediss", db=db, **credentials)
 
 
-_HEADS = [b"$%d" % n for n in range(1024)]
-_packed: dict[str, bytes] = {}
-PACKED_KEPT = 4096
-"""Small string arguments kept packed: names, keys and prefixes repeat in nearly every command."""
-
-
 def pack(*args: bytes | str | int | float) -> bytes:
     """One command in RESP: an array of bulk strings."""
-    out = [b"*%d\r\n" % len(args)]
+    return b"*%d\r\n" % len(args) + bulks(*args)
+
+
+def bulks(*args: bytes | str | int | float) -> bytes:
+    """Arguments as RESP bulk strings, to follow an array's head."""
+    out = []
     for arg in args:
-        if arg.__class__ is bytes:
-            out += (_HEADS[len(arg)] if len(arg) < 1024 else b"$%d" % len(arg), b"\r\n", arg, b"\r\n")  # type: ignore[arg-type]
-            continue
-        text = arg if arg.__class__ is str else str(arg)
-        packed = _packed.get(text)  # type: ignore[arg-type]
-        if packed is None:
-            raw = text.encode()  # type: ignore[union-attr]
-            packed = b"$%d\r\n%b\r\n" % (len(raw), raw)
-            if len(raw) <= 64:
-                if len(_packed) >= PACKED_KEPT:
-                    _packed.clear()
-                _packed[text] = packed  # type: ignore[index]
-        out.append(packed)
+        raw = arg if arg.__class__ is bytes else str(arg).encode()
+        out += (b"$%d\r\n" % len(raw), raw, b"\r\n")  # type: ignore[arg-type]
     return b"".join(out)
 
 
