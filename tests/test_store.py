@@ -151,6 +151,20 @@ async def test_an_entry_is_recorded_only_while_the_namespace_is_as_it_was_read(s
     assert [e.path for e in await store.journal("ns")] == ["/a"]
 
 
+async def test_entries_recorded_at_once_are_numbered_in_order_and_none_for_a_changed_namespace(store: Store) -> None:
+    seen, stale = await store.enter("ns"), await store.enter("other")
+    await store.add_rule("other", a_rule())
+    mine = [JournalEntry(0, 1.0, "GET", f"/a{i}", None, {}, None) for i in range(5)]
+    theirs = [JournalEntry(0, 1.0, "GET", f"/b{i}", None, {}, None) for i in range(2)]
+    answers = await asyncio.gather(
+        *(store.record_unless_changed("ns", e, seen.version) for e in mine), *(store.record_unless_changed("other", e, stale.version) for e in theirs)
+    )
+    assert answers[:5] == [None] * 5 and all(answer is not None and answer.version != stale.version for answer in answers[5:])
+    assert [e.seq for e in mine] == [1, 2, 3, 4, 5]
+    assert [(e.seq, e.path) for e in await store.journal("ns")] == [(3, "/a2"), (4, "/a3"), (5, "/a4")]  # the newest 3
+    assert await store.journal("other") == []
+
+
 async def test_a_task_comes_back_as_it_was_stored(store: Store) -> None:
     task = a_task(callback=True)
     await store.create_task("ns", task, 1001.0, 1000.0)

@@ -42,6 +42,29 @@ Operation = tuple[int, bytes]
 _heads: dict[tuple[str, tuple[str, ...], tuple[str, ...], int], bytes] = {}
 
 
+class _Appends:
+    """The calls of one appending operation (same keys and arguments) queued in one turn, sent as one
+    with all their large arguments: each caller learns the answer, its own place among them and how many
+    there were."""
+
+    def __init__(self) -> None:
+        self.blobs: list[bytes] = []
+        self.futures: list[asyncio.Future[tuple[Any, int, int]]] = []
+
+    def done(self) -> bool:
+        return False
+
+    def set_result(self, result: Any) -> None:
+        for place, future in enumerate(self.futures):
+            _settle(future, (result, place, len(self.futures)))
+
+    def set_exception(self, error: BaseException) -> None:
+        _fail([((), future) for future in self.futures], error)
+
+
+Waiter = asyncio.Future[Any] | _Appends
+
+
 class _Batch:
     """One connection of one event loop, and what waits for its next round trip: script operations
     (sent together as one call of the batch script) and plain commands, all written at once."""
@@ -49,13 +72,26 @@ class _Batch:
     def __init__(self, connection: redis_wire.Connection, where: str) -> None:
         self.connection = connection
         self.where = where
-        self.operations: list[tuple[Operation, asyncio.Future[Any]]] = []
+        self.operations: list[tuple[Operation, Waiter]] = []
+        self.appends: dict[tuple[str, tuple[str, ...], tuple[str, ...]], _Appends] = {}
         self.commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self.scheduled = False
         self.in_flight = 0
 
     def operation(self, name: str, keys: tuple[str, ...], args: tuple[str, ...], blobs: tuple[bytes, ...]) -> asyncio.Future[Any]:
         return self._wait(self.operations, _packed(name, keys, args, blobs))
+
+    def appending(self, name: str, keys: tuple[str, ...], args: tuple[str, ...], blob: bytes) -> asyncio.Future[tuple[Any, int, int]]:
+        """An operation that takes any number of large arguments, its calls in one turn sent as one
+        (see ``_Appends``): under load a namespace's journal appends are one operation a round trip."""
+        group = self.appends.get((name, keys, args))
+        if group is None:
+            group = self.appends[(name, keys, args)] = _Appends()
+        future: asyncio.Future[tuple[Any, int, int]] = asyncio.get_running_loop().create_future()
+        group.blobs.append(blob)
+        group.futures.append(future)
+        self._schedule()
+        return future
 
     def command(self, command: tuple[Any, ...]) -> asyncio.Future[Any]:
         return self._wait(self.commands, command)
@@ -69,13 +105,15 @@ class _Batch:
     def _schedule(self) -> None:
         # The flush runs next turn, carrying everything queued by then. A few may be in flight at once,
         # so the loop never sits idle while one batch waits for a busy Redis.
-        if not self.scheduled and self.in_flight < IN_FLIGHT and (self.operations or self.commands):
+        if not self.scheduled and self.in_flight < IN_FLIGHT and (self.operations or self.appends or self.commands):
             self.scheduled = True
             asyncio.get_running_loop().create_task(self._flush())
 
     async def _flush(self) -> None:
         self.scheduled = False
         operations, self.operations = self.operations, []
+        operations += ((_packed(name, keys, args, tuple(group.blobs)), group) for (name, keys, args), group in self.appends.items())
+        self.appends = {}
         commands, self.commands = self.commands, []
         self.in_flight += 1
         try:
@@ -84,7 +122,7 @@ class _Batch:
             self.in_flight -= 1
             self._schedule()
 
-    async def _send(self, operations: list[tuple[Operation, asyncio.Future[Any]]], commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+    async def _send(self, operations: list[tuple[Operation, Waiter]], commands: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         packed = [_batch_command([op for op, _ in operations])] if operations else []
         packed += (redis_wire.pack(*command) for command, _ in commands)
         try:
@@ -119,12 +157,12 @@ class _Batch:
         return StoreUnavailable(f"{self.where}: {error}")
 
 
-def _settle(future: asyncio.Future[Any], result: Any) -> None:
+def _settle(future: Waiter, result: Any) -> None:
     if not future.done():
         future.set_result(result)
 
 
-def _fail(batch: list[tuple[Any, asyncio.Future[Any]]], error: Exception) -> None:
+def _fail(batch: list[tuple[Any, Waiter]], error: BaseException) -> None:
     for _, future in batch:
         if not future.done():
             future.set_exception(error)
@@ -323,12 +361,12 @@ class RedisStore(Store):
         entry.seq = int(await self._script("RECORD", (), self._p(namespace), self.limits.journal_size, blobs=(codec.entry_record(entry),)))
 
     async def record_unless_changed(self, namespace: str, entry: JournalEntry, version: str) -> Entered | None:
-        answer = await self._script(
-            "RECORD_UNLESS_CHANGED", (PREFIX + "namespaces", SHARED_RULES), self._p(namespace), self.limits.journal_size, version, namespace, self._mark(namespace),
-            blobs=(codec.entry_record(entry),),
+        answer, place, count = await self._batch().appending(
+            "RECORD_UNLESS_CHANGED", (PREFIX + "namespaces", SHARED_RULES),
+            (self._p(namespace), str(self.limits.journal_size), version, namespace, self._mark(namespace)), codec.entry_record(entry),
         )
         if answer[0]:
-            entry.seq = int(answer[1])
+            entry.seq = int(answer[1]) - (count - 1 - place)  # the batch's entries are numbered in order
             return None
         _, clock_fields, current, *fresh = answer
         return self._entered(namespace, clock_fields, current.decode(), fresh) if clock_fields else await self.enter(namespace)

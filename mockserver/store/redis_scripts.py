@@ -41,10 +41,11 @@ return {clock, version, redis.call('HGETALL', P .. 'rules'), redis.call('HGETALL
 
 RECORD_UNLESS_CHANGED = """
 -- KEYS: namespaces, shared rules; ARGV: P, journal size, version, name, wall now ('' unless it is to be
--- marked as used), entry JSON. {1, seq} when recorded; when the namespace's version is no longer the
--- one given, nothing is written and the answer is 0 and the namespace as ENTER gives it (with the rules
--- and quota). The version and the journal's numbering come in one read: two calls in all when the
--- namespace is unchanged, as it nearly always is.
+-- marked as used), then the entries' JSON (the calls of one batch for one namespace go as one).
+-- {1, the last entry's number} when recorded (the others come just before it, in order); when the
+-- namespace's version is no longer the one given, nothing is written and the answer is 0 and the
+-- namespace as ENTER gives it (with the rules and quota). The version and the journal's numbering come
+-- in one read: two calls in all when the namespace is unchanged, as it nearly always is.
 local P = ARGV[1]
 local meta = redis.call('HMGET', P .. 'meta', 'v', 'journal')
 local version = meta[1] or ''
@@ -55,7 +56,7 @@ end
 if ARGV[5] ~= '' then
   redis.call('ZADD', KEYS[1], ARGV[5], ARGV[4])
 end
-return {1, append_to_journal(P, meta[2], tonumber(ARGV[2]), ARGV[6])}
+return {1, append_to_journal(P, meta[2], tonumber(ARGV[2]), ARGV, 6)}
 """
 
 START_CLOCK = """
@@ -162,7 +163,7 @@ return numbered
 RECORD = """
 -- ARGV: P, journal size, entry JSON
 local P = ARGV[1]
-return append_to_journal(P, redis.call('HGET', P .. 'meta', 'journal'), tonumber(ARGV[2]), ARGV[3])
+return append_to_journal(P, redis.call('HGET', P .. 'meta', 'journal'), tonumber(ARGV[2]), ARGV, 3)
 """
 
 CLEAR_JOURNAL = """
@@ -536,13 +537,17 @@ return found
 OPERATIONS = {name: source for name, source in globals().items() if name.isupper() and isinstance(source, str)}
 
 # The journal is a list of entry JSON numbered on from meta's ``journal`` (the entries numbered before
-# the list's first), so an append is one call and its number is the list's length after it. Past its
-# size the list is trimmed only once it is an eighth over (a call per many appends, not one each);
-# readers take its newest ``size`` (JOURNAL), so what they see is bounded exactly.
+# the list's first), so an append is one call and the number of its last entry is the list's length
+# after it. Past its size the list is trimmed only once it is an eighth over (a call per many appends,
+# not one each); readers take its newest ``size`` (JOURNAL), so what they see is bounded exactly.
+# ``entries[first]`` to the end are appended, a thousand to a call at most (Lua's stack is limited).
 APPEND_TO_JOURNAL = """
-local function append_to_journal(P, before, size, entry)
+local function append_to_journal(P, before, size, entries, first)
   local key = P .. 'journal'
-  local length = redis.call('RPUSH', key, entry)
+  local length
+  for i = first, #entries, 1000 do
+    length = redis.call('RPUSH', key, unpack(entries, i, math.min(i + 999, #entries)))
+  end
   local over = length - size
   if over > math.floor(size / 8) then
     redis.call('LTRIM', key, -size, -1)
