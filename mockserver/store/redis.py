@@ -133,6 +133,9 @@ class _Batch:
         except redis_wire.Unavailable as exc:
             _fail([*operations, *commands], StoreUnavailable(f"{self.where}: {exc}"))
             return
+        except Exception as exc:  # the mock's bug: its callers raise it, none waits forever
+            _fail([*operations, *commands], exc)
+            return
         if operations:
             answers = results.pop(0)
             if isinstance(answers, redis_wire.ReplyError):

@@ -112,10 +112,16 @@ class _Protocol(asyncio.Protocol):
             if not future.done():
                 future.set_exception(self.lost)
 
+    def usable(self) -> bool:
+        return self.lost is None and self.transport is not None and not self.transport.is_closing()
+
     def send(self, data: bytes, count: int) -> asyncio.Future[list[Any]]:
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         self.waiting.append((future, count, []))
-        self.transport.write(data)  # type: ignore[union-attr]
+        try:
+            self.transport.write(data)  # type: ignore[union-attr]
+        except (OSError, RuntimeError) as exc:  # closed under us (uvloop raises, asyncio drops the write)
+            self.close(Unavailable(f"cannot write to Redis: {exc}"))
         return future
 
 
@@ -133,7 +139,7 @@ class Connection:
     async def call(self, data: bytes, count: int) -> list[Any]:
         """Send ``count`` packed commands and wait for their ``count`` replies."""
         protocol = self._protocol
-        if protocol is None or protocol.lost is not None:
+        if protocol is None or not protocol.usable():
             protocol = await self._connect()
         future = protocol.send(data, count)
         timer = asyncio.get_running_loop().call_later(self.reply_timeout, self._timed_out, protocol, future)
@@ -151,7 +157,7 @@ class Connection:
         if self._connecting is None:
             self._connecting = asyncio.Lock()
         async with self._connecting:
-            if self._protocol is not None and self._protocol.lost is None:
+            if self._protocol is not None and self._protocol.usable():
                 return self._protocol  # another call connected meanwhile
             self._protocol = await self._open()
             return self._protocol
