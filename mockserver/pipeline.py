@@ -51,6 +51,9 @@ from .steering import SCENARIO_HEADERS, Rule, ScenarioError, Taken, parse_scenar
 from .store import DEFAULT_NAMESPACE, Entered, StoreUnavailable
 
 log = logging.getLogger("gptnb_mock")
+# A header by its lower-case name (as ASGI servers give them), without HeaderMap's case folding: the
+# pipeline's own lookups run several times a request and always spell the name in lower case.
+_HEADER = dict.get
 REPLIES = (JsonReply, TextReply, BinaryReply, StreamReply)
 CLIENT_CLOSED = 499  # journalled (never sent) for a client that left before its answer, as nginx logs it
 
@@ -115,6 +118,12 @@ class Prepared:
         self.checks = {
             part: registry.check(contract.pointer("request", part)) for part in ("path", "query", "headers", "body") if part in request
         }
+        # Each part's validator itself (None: the contract says nothing of that part), for the common
+        # request that passes them all.
+        self.valid_path = self.checks["path"].is_valid if "path" in self.checks else None
+        self.valid_query = self.checks["query"].is_valid if "query" in self.checks else None
+        self.valid_headers = self.checks["headers"].is_valid if "headers" in self.checks else None
+        self.valid_body = self.checks["body"].is_valid if "body" in self.checks else None
         self.form_schema = registry.resolve(contract.pointer("request", "body")) if "body" in request else None
         properties = (self.form_schema or {}).get("properties", {})
         self.file_fields = frozenset(n for n, p in properties.items() if isinstance(p, dict) and p.get("format") == "binary")
@@ -129,6 +138,8 @@ class Prepared:
         self.handler = state.handlers.get(contract.id)
         self.stateless = is_stateless(contract.id)
         self.judge = ResponseJudge(contract, registry)
+        # The auth carriers as the lookups need them: header names and prefixes in lower case.
+        self.carriers = tuple((c.location, c.name.lower() if c.location == "header" else c.name, c.prefix.lower()) for c in contract.auth_carriers)
 
     def routes_model(self, model: str) -> bool:
         return model in self.known_models or any(p.search(model) for p in self.model_patterns)
@@ -281,13 +292,13 @@ class Pipeline:
 
     def authenticate(self, contract: Contract, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
         key = None
-        for carrier in contract.auth_carriers:
-            raw = _carried(carrier.location, carrier.name, headers, query)
+        for location, name, prefix in self.prepared[contract.id].carriers:
+            raw = _HEADER(headers, name) if location == "header" else _carried(location, name, headers, query)
             if raw is None:
                 continue
-            if carrier.prefix and raw[: len(carrier.prefix)].lower() == carrier.prefix.lower():
-                raw = raw[len(carrier.prefix) :]
-            elif carrier.prefix and carrier.location == "header" and carrier.name.lower() == "authorization" and " " in raw.strip():
+            if prefix and raw[: len(prefix)].lower() == prefix:
+                raw = raw[len(prefix) :]
+            elif prefix and location == "header" and name == "authorization" and " " in raw.strip():
                 continue  # another scheme (Basic ...) is not a key
             if raw.strip():
                 key = raw.strip()
@@ -302,11 +313,11 @@ class Pipeline:
 
     async def _read(self, contract: Contract, scope: Scope, receive: Receive, headers: HeaderMap) -> tuple[Any, dict[str, list[parsing.Upload]], bytes | None]:
         """The body as data, its file uploads, and its text when it came as JSON."""
-        raw = await parsing.read_body(receive, headers.get("content-length"), self.state.settings.max_body_bytes)
+        raw = await parsing.read_body(receive, _HEADER(headers, "content-length"), self.state.settings.max_body_bytes)
         accepted = contract.content_types
         if not accepted:
             return None, {}, None
-        media = parsing.check_content_type(headers.get("content-type"), accepted, bool(raw))
+        media = parsing.check_content_type(_HEADER(headers, "content-type"), accepted, bool(raw))
         if media == parsing.JSON:
             return await parsing.parse_json(raw, self.state.settings.worker_processes), {}, raw
         if not raw:
@@ -345,6 +356,13 @@ class Pipeline:
         return self.prepared[candidates[-1].id]
 
     def validate(self, prepared: Prepared, params: dict[str, str], query: dict[str, Any], headers: HeaderMap, body: Any) -> None:
+        if (
+            (prepared.valid_body is None or prepared.valid_body(body))
+            and (prepared.valid_headers is None or prepared.valid_headers(headers))
+            and (prepared.valid_query is None or prepared.valid_query(query))
+            and (prepared.valid_path is None or prepared.valid_path(params))
+        ):
+            return
         checks = prepared.checks
         problems = []
         if "path" in checks:
@@ -352,7 +370,7 @@ class Pipeline:
         if "query" in checks:
             problems += [("query", v) for v in checks["query"].violations(query)]
         if "headers" in checks:
-            problems += [("header", v) for v in checks["headers"].violations(dict(headers))]
+            problems += [("header", v) for v in checks["headers"].violations(headers)]
         if "body" in checks:
             problems += [("body", v) for v in checks["body"].violations(body)]
         if problems:
@@ -580,7 +598,7 @@ def _known_key(key: str, keys: frozenset[str]) -> bool:
 def _scenario(headers: HeaderMap) -> Taken | None:
     """The rule a request's own scenario header asks for (it comes before the namespace's rules)."""
     for name in SCENARIO_HEADERS:
-        value = headers.get(name)
+        value = _HEADER(headers, name)
         if value and (name != "prefer" or any(f"{key}=" in value for key in ("code", "delay", "example", "fail"))):
             try:
                 rule = parse_scenario(value)
@@ -666,7 +684,7 @@ async def _recorded(chunks: AsyncIterator[bytes], recorder: _Recorder) -> AsyncI
 
 def base_url(scope: Scope, headers: HeaderMap, namespace: str) -> str:
     """Where links the mock hands out point: the host the request came to, in the request's namespace."""
-    host = headers.get("host")
+    host = _HEADER(headers, "host")
     if not host:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
@@ -677,7 +695,7 @@ def base_url(scope: Scope, headers: HeaderMap, namespace: str) -> str:
 
 
 def _declared_length(headers: HeaderMap) -> int | None:
-    length = headers.get("content-length")
+    length = _HEADER(headers, "content-length")
     return int(length) if length and length.isdigit() else None
 
 
