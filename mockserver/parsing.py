@@ -99,9 +99,16 @@ async def parse_json(body: bytes, worker_processes: bool = False) -> Any:
     """The decoded body, or the 400 that says why not. A served mock (``worker_processes``) decodes
     bodies over OFF_LOOP_BYTES in a worker process, answering other clients meanwhile."""
     if worker_processes and len(body) > OFF_LOOP_BYTES:
-        problem, decoded = await asyncio.wrap_future(workers.pool(True).submit(decode_json, body))
-    else:
-        problem, decoded = decode_json(body)
+        return _decoded(*await asyncio.wrap_future(workers.pool(True).submit(decode_json, body)))
+    return parse_json_here(body)
+
+
+def parse_json_here(body: bytes) -> Any:
+    """``parse_json`` on this thread (what it does for any body up to OFF_LOOP_BYTES)."""
+    return _decoded(*decode_json(body))
+
+
+def _decoded(problem: str | None, decoded: Any) -> Any:
     if problem is not None:
         raise ApiError(400, errors.INVALID_JSON, f"Invalid request: {problem}")
     return decoded

@@ -28,7 +28,6 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from . import conversation, errors, namespaces, parsing, sse
-from .absent import may_hold
 from .canned import Canned
 from .compaction import compact
 from .contracts import Contract
@@ -39,7 +38,7 @@ from .examples import find_example, reply_from_example
 from .faults.delivery import Delivery
 from .faults.desk import FAULT_NOTE
 from .headers import HeaderMap
-from .ids import request_id, request_id_headers
+from .ids import request_id, request_id_headers, request_id_raw_headers
 from .journal import JournalEntry, Timeline
 from .metrics import NO_CONTRACT, NO_NAMESPACE, Metrics
 from .quota.desk import Admission, admit
@@ -175,17 +174,19 @@ class Pipeline:
             candidates = match.route.methods.get(method) if match else None
             if not candidates:
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL ({method} {path})")
-            candidates = self._by_request(candidates, headers, query_pairs)
+            if len(candidates) > 1:
+                candidates = self._by_request(candidates, headers, query_pairs)
             reached = candidates[-1]
             family = reached.errors
             api_key = self.authenticate(reached, headers, query_pairs)
             namespace = self.namespace_of(scope, headers, api_key)
             body, files, json_text = await self._read(reached, scope, receive, headers)
-            logged_body = compact(_journal_body(body, files), self.state.settings.journal_entry_bytes, _declared_length(headers))
+            size = len(json_text) if json_text is not None else _declared_length(headers)
+            logged_body = compact(_journal_body(body, files) if files else body, self.state.settings.journal_entry_bytes, size)
             absence = reached.absence
-            if absence and (json_text is None or may_hold(json_text, absence.values)):
+            if absence and (json_text is None or absence.may_be_in(json_text)):
                 body = absence.drop(body)  # what the relay decodes as "not given" is gone before anyone looks
-            prepared = self._select(candidates, body)
+            prepared = self._select(candidates, body) if len(candidates) > 1 else self.prepared[reached.id]
             contract = reached = prepared.contract
             query = parsing.coerce_fields(query_pairs, prepared.query_schema) if query_pairs else {}
             if absence and query:
@@ -194,7 +195,11 @@ class Pipeline:
             if contract.kind == "websocket":
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
             self.route_model(prepared, match.params if prepared.model_in_path else body)
-            space, unconfirmed = await self._space_for(prepared, namespace)
+            space = self._last_view(prepared, namespace)
+            if space is None:
+                space = await self.state.enter(namespace)
+            else:
+                unconfirmed = True
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, base_url(scope, headers, namespace), rid, space)
             if space.quota:
                 admission = await admit(call)
@@ -260,8 +265,9 @@ class Pipeline:
     def _refusal(self, exc: Exception, rid: str, call: Call | None, reached: Contract | None, family: str | None, what: str) -> Reply:
         return errors.answer_error(exc, ErrorContext(self.state.settings, rid, call, reached), family, what)
 
-    async def _space_for(self, prepared: Prepared, namespace: str) -> tuple[NamespaceState, bool]:
-        """The request's namespace, and whether it is the view last read rather than read now.
+    def _last_view(self, prepared: Prepared, namespace: str) -> NamespaceState | None:
+        """The namespace as this process last read it, when the request may be answered from it (else
+        None: the namespace is read first).
 
         A stateless handler with no steering or quota rule to honour may be answered from the last view:
         its journal entry is then written only if the namespace has not changed since (see ``_send``).
@@ -271,8 +277,8 @@ class Pipeline:
         if prepared.stateless and self.state.replay is None and self.state.faults.idle:
             seen = self.state.last_seen(namespace)
             if seen is not None and not seen.rules.rules and not seen.quota:
-                return seen, True
-        return await self.state.enter(namespace), False
+                return seen
+        return None
 
     def namespace_of(self, scope: Scope, headers: HeaderMap, api_key: str | None) -> str:
         try:
@@ -319,6 +325,8 @@ class Pipeline:
             return None, {}, None
         media = parsing.check_content_type(_HEADER(headers, "content-type"), accepted, bool(raw))
         if media == parsing.JSON:
+            if len(raw) <= parsing.OFF_LOOP_BYTES:  # nearly every body: no coroutine to await
+                return parsing.parse_json_here(raw), {}, raw
             return await parsing.parse_json(raw, self.state.settings.worker_processes), {}, raw
         if not raw:
             return {}, {}, None
@@ -337,8 +345,6 @@ class Pipeline:
 
         Without one that matches, those variants are out of the running and the body decides as usual.
         """
-        if len(candidates) == 1:
-            return candidates
         rest = []
         for contract in candidates:
             picks = self.prepared[contract.id].when_request
@@ -395,7 +401,8 @@ class Pipeline:
             raise errors.no_channel(self.state.settings.group, model)
 
     async def _answer(self, prepared: Prepared, call: Call, scope: Scope, receive: Receive, send: Send) -> tuple[Reply, Delivery | None]:
-        taken = await self.steering_rule(call)
+        # Without rules (the common case) only the request's own scenario header may steer: nothing to await.
+        taken = await self.steering_rule(call) if call.state.rules.rules else _scenario(call.headers)
         delivery = None
         faults = self.state.faults
         if taken is not None or not faults.idle:  # the common request skips faults altogether
@@ -467,16 +474,15 @@ class Pipeline:
         answer, so whatever it asks next (of any worker) sees it. For an ``unconfirmed`` view, when the
         namespace has changed since, nothing is sent or journalled and the current view is returned.
         A ``delivery`` paces and breaks the answer as steering asked."""
-        ids = request_id_headers(rid)
         recorder = _Recorder(space, entry, started, self.state.metrics)
         if delivery is not None:
             send = delivery.sender(send)
-        if isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes)):
+        if type(reply) is not JsonReply and (isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes))):
             if unconfirmed and space is not None:  # a stream is journalled at its end: confirm first
                 current = await self.state.enter(space.namespace)
                 if current.version != space.version:
                     return current
-            headers = {"cache-control": "no-cache", "x-accel-buffering": "no", **ids}
+            headers = {"cache-control": "no-cache", "x-accel-buffering": "no", **request_id_headers(rid)}
             if isinstance(reply, StreamReply):
                 timeline = Timeline(self.state.settings.journal_entry_bytes)
                 entry.events = timeline.items
@@ -522,8 +528,11 @@ class Pipeline:
         except StoreUnavailable as exc:
             unrecorded = errors.answer_error(exc, ErrorContext(self.state.settings, rid), None, "journal")
             body, media, reply = _dumps(unrecorded.body), unrecorded.media_type, unrecorded
-        extra = [(k.lower().encode(), str(v).encode()) for k, v in {**ids, **reply.headers}.items()]
-        headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
+        headers = [(b"content-type", _encoded_media(media)), (b"content-length", b"%d" % len(body))]
+        if reply.headers:
+            headers += [(k.lower().encode(), str(v).encode()) for k, v in {**request_id_headers(rid), **reply.headers}.items()]
+        else:  # the ids alone (nearly every answer)
+            headers += request_id_raw_headers(rid)
         if delivery is not None:
             await delivery.before_head(reply)
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
@@ -706,6 +715,11 @@ def _journal_body(body: Any, files: dict[str, list[parsing.Upload]]) -> Any:
     for name, uploads in files.items():
         described[name] = [{"filename": u.filename, "content_type": u.content_type, "size": u.size} for u in uploads]
     return described
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded_media(media: str) -> bytes:
+    return media.encode()
 
 
 def _dumps(body: Any) -> bytes:
