@@ -116,7 +116,7 @@ def _decoded(problem: str | None, decoded: Any) -> Any:
 
 def decode_json(body: bytes) -> tuple[str | None, Any]:
     """(None, value), or (why it is refused, None); plain values so a worker process can return them."""
-    if not body.strip():
+    if not body or body.isspace():
         return "the request body is empty; a JSON object is required", None
     try:
         decoded = orjson.loads(body)

@@ -149,6 +149,7 @@ class Pipeline:
         self.state = state
         self.router = Router(state.registry)
         self.prepared = {c.id: Prepared(c, state) for c in state.registry}
+        self._request_picks: dict[int, bool] = {}  # by id() of a route's variant list, which the router keeps
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -174,7 +175,7 @@ class Pipeline:
             candidates = match.route.methods.get(method) if match else None
             if not candidates:
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL ({method} {path})")
-            if len(candidates) > 1:
+            if len(candidates) > 1 and self._picked_by_request(candidates):
                 candidates = self._by_request(candidates, headers, query_pairs)
             reached = candidates[-1]
             family = reached.errors
@@ -353,6 +354,13 @@ class Pipeline:
             elif picks.is_valid({"headers": dict(headers), "query": dict(query)}):
                 return [contract]
         return rest
+
+    def _picked_by_request(self, candidates: list[Contract]) -> bool:
+        """Whether any of these variants is picked by headers or query (worked out once per route)."""
+        known = self._request_picks.get(id(candidates))
+        if known is None:
+            known = self._request_picks[id(candidates)] = any(self.prepared[c.id].when_request is not None for c in candidates)
+        return known
 
     def _select(self, candidates: list[Contract], body: Any) -> Prepared:
         for contract in candidates[:-1]:
