@@ -8,6 +8,7 @@ serialisation does); a value that cannot be coerced is left alone for validation
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -72,13 +73,14 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, errors.TOO_LARGE, f"Request body too large: the limit is {limit} bytes")
 
 
+@functools.lru_cache(maxsize=256)  # clients send a handful of spellings, over and over
 def media_type_of(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def check_content_type(content_type: str | None, accepted: Iterable[str], has_body: bool) -> str:
     """The request's media type if the contract accepts it; a 400 naming what it accepts if not."""
-    accepted = tuple(accepted)
+    accepted = accepted if isinstance(accepted, tuple) else tuple(accepted)
     media = media_type_of(content_type)
     if media in accepted:
         return media
