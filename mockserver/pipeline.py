@@ -48,6 +48,7 @@ from .routing import Router
 from .state import MockState, NamespaceState
 from .steering import SCENARIO_HEADERS, Rule, ScenarioError, Taken, parse_scenario
 from .store import DEFAULT_NAMESPACE, Entered, StoreUnavailable
+from .variants import VariantPicker
 
 log = logging.getLogger("gptnb_mock")
 # A header by its lower-case name (as ASGI servers give them), without HeaderMap's case folding: the
@@ -127,9 +128,6 @@ class Prepared:
         properties = (self.form_schema or {}).get("properties", {})
         self.file_fields = frozenset(n for n, p in properties.items() if isinstance(p, dict) and p.get("format") == "binary")
         self.query_schema = registry.resolve(contract.pointer("request", "query")) if "query" in request else None
-        variant = contract.document.get("variant") or {}
-        self.when = registry.check(contract.pointer("variant", "when")) if "when" in variant else None
-        self.when_request = registry.check(contract.pointer("variant", "when_request")) if "when_request" in variant else None
         routing = contract.models
         self.known_models = frozenset(routing.known) if routing else frozenset()
         self.model_patterns = tuple(re.compile(p) for p in routing.patterns) if routing else ()
@@ -149,7 +147,7 @@ class Pipeline:
         self.state = state
         self.router = Router(state.registry)
         self.prepared = {c.id: Prepared(c, state) for c in state.registry}
-        self._request_picks: dict[int, bool] = {}  # by id() of a route's variant list, which the router keeps
+        self.variants = VariantPicker(state.registry)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -175,8 +173,7 @@ class Pipeline:
             candidates = match.route.methods.get(method) if match else None
             if not candidates:
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL ({method} {path})")
-            if len(candidates) > 1 and self._picked_by_request(candidates):
-                candidates = self._by_request(candidates, headers, query_pairs)
+            candidates = self.variants.by_request(candidates, headers, query_pairs)
             reached = candidates[-1]
             family = reached.errors
             api_key = self.authenticate(reached, headers, query_pairs)
@@ -187,7 +184,7 @@ class Pipeline:
             absence = reached.absence
             if absence and (json_text is None or absence.may_be_in(json_text)):
                 body = absence.drop(body)  # what the relay decodes as "not given" is gone before anyone looks
-            prepared = self._select(candidates, body) if len(candidates) > 1 else self.prepared[reached.id]
+            prepared = self.prepared[self.variants.by_body(candidates, body).id]
             contract = reached = prepared.contract
             query = parsing.coerce_fields(query_pairs, prepared.query_schema) if query_pairs else {}
             if absence and query:
@@ -340,34 +337,6 @@ class Pipeline:
             # Validation sees a file as its name; a text value where a file belongs is caught below.
             data[name] = uploads[0].filename
         return data, files, None
-
-    def _by_request(self, candidates: list[Contract], headers: HeaderMap, query: list[tuple[str, str]]) -> list[Contract]:
-        """Settle the variants that headers or query pick before anything else: they bring their own auth.
-
-        Without one that matches, those variants are out of the running and the body decides as usual.
-        """
-        rest = []
-        for contract in candidates:
-            picks = self.prepared[contract.id].when_request
-            if picks is None:
-                rest.append(contract)
-            elif picks.is_valid({"headers": dict(headers), "query": dict(query)}):
-                return [contract]
-        return rest
-
-    def _picked_by_request(self, candidates: list[Contract]) -> bool:
-        """Whether any of these variants is picked by headers or query (worked out once per route)."""
-        known = self._request_picks.get(id(candidates))
-        if known is None:
-            known = self._request_picks[id(candidates)] = any(self.prepared[c.id].when_request is not None for c in candidates)
-        return known
-
-    def _select(self, candidates: list[Contract], body: Any) -> Prepared:
-        for contract in candidates[:-1]:
-            prepared = self.prepared[contract.id]
-            if prepared.when is not None and prepared.when.is_valid(body):
-                return prepared
-        return self.prepared[candidates[-1].id]
 
     def validate(self, prepared: Prepared, params: dict[str, str], query: dict[str, Any], headers: HeaderMap, body: Any) -> None:
         if (
