@@ -15,6 +15,7 @@ formats keep ``json.RawMessage`` and ``any`` members verbatim), the declaration 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +113,17 @@ class Absence:
 
     def __bool__(self) -> bool:
         return bool(self.values)
+
+    @functools.cached_property
+    def _spellings(self) -> tuple[bytes, ...]:
+        return tuple({_spelling(marker) for marker in self.values})
+
+    def may_be_in(self, text: bytes) -> bool:
+        """``may_hold`` for this absence's values (their spellings worked out once)."""
+        for spelling in self._spellings:
+            if spelling in text:
+                return True
+        return False
 
     def drop(self, value: Any) -> Any:
         """``value`` as the relay reads it: the declared members holding a declared value left out."""

@@ -28,6 +28,7 @@ class MockApp:
         self.pipeline = Pipeline(self.state)
         self.websockets = WebSocketGate(self.pipeline)
         self.admin = build_admin(self.state)
+        self._own_ports = self.state.callbacks.own_ports
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -37,20 +38,21 @@ class MockApp:
         settings = self.state.settings
         wrong_host = host_refusal(scope, settings) if settings.allowed_hosts is not None else None
         server = scope.get("server")
-        if server:  # so callbacks can tell a receiver from the mock itself
-            self.state.callbacks.own_ports.add(server[1])
-        if scope["path"].startswith(namespaces.PATH_PREFIX):
+        if server and server[1] not in self._own_ports:  # so callbacks can tell a receiver from the mock itself
+            self._own_ports.add(server[1])
+        path = scope["path"]
+        if path.startswith(namespaces.PATH_PREFIX):
             try:
                 scope = namespaces.strip_prefix(scope)
             except namespaces.NamespaceError as exc:
                 await _refuse(scope, receive, send, str(exc))
                 return
+            path = scope["path"]
         if kind == "http":
             if wrong_host:
                 await refuse(send, 403, wrong_host, "mock_host_not_allowed")
                 return
-            path = scope["path"]
-            if path == PREFIX or path.startswith(PREFIX + "/"):
+            if path.startswith(PREFIX) and (len(path) == len(PREFIX) or path[len(PREFIX)] == "/"):
                 refusal = admin_refusal(scope, settings, path[len(PREFIX) :])
                 if refusal:
                     await refuse(send, *refusal)

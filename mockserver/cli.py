@@ -22,6 +22,7 @@ from .quota.limits import limit_from_text
 from .quota.prices import parse_amount
 from .responses import ResponseJudge
 from .routing import Router
+from .variants import VariantPicker
 from .serving import DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_SECONDS
 
 EPILOG = """examples:
@@ -293,20 +294,10 @@ def _find_contract(registry: ContractRegistry, method: str, given: str, body: An
     candidates = match.route.methods.get(method.upper()) if match else None
     if not candidates:
         return None
-    # A variant the query picks (Jimeng's Action) wins as in the pipeline; headers are not known here.
-    query = dict(parse_qsl(urlsplit(given).query, keep_blank_values=True))
-    by_query = [c for c in candidates if "when_request" in (c.document.get("variant") or {})]
-    for contract in by_query:
-        if registry.check(contract.pointer("variant", "when_request")).is_valid({"headers": {}, "query": query}):
-            return contract
-    candidates = [c for c in candidates if c not in by_query] or candidates
-    if not isinstance(body, dict):
-        return candidates[-1]  # a `when` schema without "type": "object" would accept any non-object
-    for contract in candidates[:-1]:
-        # A payload says nothing of the headers that pick some variants: name those with --contract.
-        if "when" in contract.document["variant"] and registry.check(contract.pointer("variant", "when")).is_valid(body):
-            return contract
-    return candidates[-1]
+    # Headers are not known here: a variant only they pick must be named with --contract.
+    variants = VariantPicker(registry)
+    candidates = variants.by_request(candidates, {}, parse_qsl(urlsplit(given).query, keep_blank_values=True))
+    return variants.by_body(candidates, body)
 
 
 def _validate(args: argparse.Namespace) -> int:

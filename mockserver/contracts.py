@@ -74,7 +74,7 @@ class Contract:
     def paths(self) -> tuple[str, ...]:
         return (self.path, *self.aliases)
 
-    @property
+    @functools.cached_property
     def content_types(self) -> tuple[str, ...]:
         return tuple(self.request.get("content_types", ()))
 

@@ -21,6 +21,7 @@ same-origin). The checks, in order:
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 from urllib.parse import urlsplit
@@ -53,6 +54,11 @@ def host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
+@functools.lru_cache(maxsize=256)  # every request asks, with the same few Host values
+def _host_allowed(raw: bytes, allowed: frozenset[str]) -> bool:
+    return host_allowed(raw.decode("latin-1"), allowed)
+
+
 def host_allowed(header: str | None, allowed: frozenset[str]) -> bool:
     if "*" in allowed:
         return True
@@ -80,7 +86,7 @@ def host_refusal(scope: Scope, settings: Settings) -> str | None:
     if allowed is None:
         return None
     for key, value in scope.get("headers", ()):
-        if key == b"host" and not host_allowed(value.decode("latin-1"), allowed):  # every Host, if repeated
+        if key == b"host" and not _host_allowed(value, allowed):  # every Host, if repeated
             name = host_name(value.decode("latin-1"))
             return f"Host {name!r} is not allowed (a DNS-rebinding guard); to serve this name start with --allow-host {name}"
     return None

@@ -30,6 +30,10 @@ def request_id() -> str:
     return _stamp + str(now % 1_000_000_000) + random_alnum(8)
 
 
+REQUEST_ID_HEADERS = ("x-oneapi-request-id", "x-request-id")
+_ENCODED_ID_HEADERS = tuple(name.encode() for name in REQUEST_ID_HEADERS)
+
+
 def request_id_headers(rid: str) -> dict[str, str]:
     """The headers that carry a request's id on every answer.
 
@@ -38,7 +42,13 @@ def request_id_headers(rid: str) -> dict[str, str]:
     The openai SDKs read ``x-request-id`` (``._request_id``, ``error.request_id``), so the mock sends
     both with the one id, the id its error messages and journal name.
     """
-    return {"x-oneapi-request-id": rid, "x-request-id": rid}
+    return dict.fromkeys(REQUEST_ID_HEADERS, rid)
+
+
+def request_id_raw_headers(rid: str) -> list[tuple[bytes, bytes]]:
+    """``request_id_headers`` as ASGI header pairs (what most answers send: built once, no dict)."""
+    encoded = rid.encode()
+    return [(name, encoded) for name in _ENCODED_ID_HEADERS]
 
 
 def random_alnum(length: int) -> str:

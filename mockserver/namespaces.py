@@ -57,7 +57,7 @@ def of_request(scope: Scope, headers: HeaderMap, api_key: str | None, settings: 
     named = scope.get(SCOPE_KEY)
     if named is not None:
         return named  # type: ignore[no-any-return]
-    header = headers.get(HEADER)
+    header = dict.get(headers, HEADER)  # HEADER is lower case, as ASGI servers give names
     if header is not None:
         return check(header.strip())
     if settings.namespace_per_key and api_key:

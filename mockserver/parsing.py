@@ -8,6 +8,7 @@ serialisation does); a value that cannot be coerced is left alone for validation
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -72,13 +73,14 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, errors.TOO_LARGE, f"Request body too large: the limit is {limit} bytes")
 
 
+@functools.lru_cache(maxsize=256)  # clients send a handful of spellings, over and over
 def media_type_of(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def check_content_type(content_type: str | None, accepted: Iterable[str], has_body: bool) -> str:
     """The request's media type if the contract accepts it; a 400 naming what it accepts if not."""
-    accepted = tuple(accepted)
+    accepted = accepted if isinstance(accepted, tuple) else tuple(accepted)
     media = media_type_of(content_type)
     if media in accepted:
         return media
@@ -99,9 +101,16 @@ async def parse_json(body: bytes, worker_processes: bool = False) -> Any:
     """The decoded body, or the 400 that says why not. A served mock (``worker_processes``) decodes
     bodies over OFF_LOOP_BYTES in a worker process, answering other clients meanwhile."""
     if worker_processes and len(body) > OFF_LOOP_BYTES:
-        problem, decoded = await asyncio.wrap_future(workers.pool(True).submit(decode_json, body))
-    else:
-        problem, decoded = decode_json(body)
+        return _decoded(*await asyncio.wrap_future(workers.pool(True).submit(decode_json, body)))
+    return parse_json_here(body)
+
+
+def parse_json_here(body: bytes) -> Any:
+    """``parse_json`` on this thread (what it does for any body up to OFF_LOOP_BYTES)."""
+    return _decoded(*decode_json(body))
+
+
+def _decoded(problem: str | None, decoded: Any) -> Any:
     if problem is not None:
         raise ApiError(400, errors.INVALID_JSON, f"Invalid request: {problem}")
     return decoded
@@ -109,7 +118,7 @@ async def parse_json(body: bytes, worker_processes: bool = False) -> Any:
 
 def decode_json(body: bytes) -> tuple[str | None, Any]:
     """(None, value), or (why it is refused, None); plain values so a worker process can return them."""
-    if not body.strip():
+    if not body or body.isspace():
         return "the request body is empty; a JSON object is required", None
     try:
         decoded = orjson.loads(body)

@@ -28,7 +28,6 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from . import conversation, errors, namespaces, parsing, sse
-from .absent import may_hold
 from .canned import Canned
 from .compaction import compact
 from .contracts import Contract
@@ -39,7 +38,7 @@ from .examples import find_example, reply_from_example
 from .faults.delivery import Delivery
 from .faults.desk import FAULT_NOTE
 from .headers import HeaderMap
-from .ids import request_id, request_id_headers
+from .ids import request_id, request_id_headers, request_id_raw_headers
 from .journal import JournalEntry, Timeline
 from .metrics import NO_CONTRACT, NO_NAMESPACE, Metrics
 from .quota.desk import Admission, admit
@@ -49,8 +48,12 @@ from .routing import Router
 from .state import MockState, NamespaceState
 from .steering import SCENARIO_HEADERS, Rule, ScenarioError, Taken, parse_scenario
 from .store import DEFAULT_NAMESPACE, Entered, StoreUnavailable
+from .variants import VariantPicker
 
 log = logging.getLogger("gptnb_mock")
+# A header by its lower-case name (as ASGI servers give them), without HeaderMap's case folding: the
+# pipeline's own lookups run several times a request and always spell the name in lower case.
+_HEADER = dict.get
 REPLIES = (JsonReply, TextReply, BinaryReply, StreamReply)
 CLIENT_CLOSED = 499  # journalled (never sent) for a client that left before its answer, as nginx logs it
 
@@ -115,13 +118,16 @@ class Prepared:
         self.checks = {
             part: registry.check(contract.pointer("request", part)) for part in ("path", "query", "headers", "body") if part in request
         }
+        # Each part's validator itself (None: the contract says nothing of that part), for the common
+        # request that passes them all.
+        self.valid_path = self.checks["path"].is_valid if "path" in self.checks else None
+        self.valid_query = self.checks["query"].is_valid if "query" in self.checks else None
+        self.valid_headers = self.checks["headers"].is_valid if "headers" in self.checks else None
+        self.valid_body = self.checks["body"].is_valid if "body" in self.checks else None
         self.form_schema = registry.resolve(contract.pointer("request", "body")) if "body" in request else None
         properties = (self.form_schema or {}).get("properties", {})
         self.file_fields = frozenset(n for n, p in properties.items() if isinstance(p, dict) and p.get("format") == "binary")
         self.query_schema = registry.resolve(contract.pointer("request", "query")) if "query" in request else None
-        variant = contract.document.get("variant") or {}
-        self.when = registry.check(contract.pointer("variant", "when")) if "when" in variant else None
-        self.when_request = registry.check(contract.pointer("variant", "when_request")) if "when_request" in variant else None
         routing = contract.models
         self.known_models = frozenset(routing.known) if routing else frozenset()
         self.model_patterns = tuple(re.compile(p) for p in routing.patterns) if routing else ()
@@ -129,6 +135,8 @@ class Prepared:
         self.handler = state.handlers.get(contract.id)
         self.stateless = is_stateless(contract.id)
         self.judge = ResponseJudge(contract, registry)
+        # The auth carriers as the lookups need them: header names and prefixes in lower case.
+        self.carriers = tuple((c.location, c.name.lower() if c.location == "header" else c.name, c.prefix.lower()) for c in contract.auth_carriers)
 
     def routes_model(self, model: str) -> bool:
         return model in self.known_models or any(p.search(model) for p in self.model_patterns)
@@ -139,6 +147,7 @@ class Pipeline:
         self.state = state
         self.router = Router(state.registry)
         self.prepared = {c.id: Prepared(c, state) for c in state.registry}
+        self.variants = VariantPicker(state.registry)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -164,17 +173,18 @@ class Pipeline:
             candidates = match.route.methods.get(method) if match else None
             if not candidates:
                 raise ApiError(404, errors.NOT_FOUND, f"Invalid URL ({method} {path})")
-            candidates = self._by_request(candidates, headers, query_pairs)
+            candidates = self.variants.by_request(candidates, headers, query_pairs)
             reached = candidates[-1]
             family = reached.errors
             api_key = self.authenticate(reached, headers, query_pairs)
             namespace = self.namespace_of(scope, headers, api_key)
             body, files, json_text = await self._read(reached, scope, receive, headers)
-            logged_body = compact(_journal_body(body, files), self.state.settings.journal_entry_bytes, _declared_length(headers))
+            size = len(json_text) if json_text is not None else _declared_length(headers)
+            logged_body = compact(_journal_body(body, files) if files else body, self.state.settings.journal_entry_bytes, size)
             absence = reached.absence
-            if absence and (json_text is None or may_hold(json_text, absence.values)):
+            if absence and (json_text is None or absence.may_be_in(json_text)):
                 body = absence.drop(body)  # what the relay decodes as "not given" is gone before anyone looks
-            prepared = self._select(candidates, body)
+            prepared = self.prepared[self.variants.by_body(candidates, body).id]
             contract = reached = prepared.contract
             query = parsing.coerce_fields(query_pairs, prepared.query_schema) if query_pairs else {}
             if absence and query:
@@ -183,7 +193,11 @@ class Pipeline:
             if contract.kind == "websocket":
                 raise ApiError(426, errors.INVALID_REQUEST, f"{path} is a WebSocket endpoint: send an Upgrade: websocket request")
             self.route_model(prepared, match.params if prepared.model_in_path else body)
-            space, unconfirmed = await self._space_for(prepared, namespace)
+            space = self._last_view(prepared, namespace)
+            if space is None:
+                space = await self.state.enter(namespace)
+            else:
+                unconfirmed = True
             call = Call(contract, method, path, match.params, query, headers, body, files, api_key, base_url(scope, headers, namespace), rid, space)
             if space.quota:
                 admission = await admit(call)
@@ -249,8 +263,9 @@ class Pipeline:
     def _refusal(self, exc: Exception, rid: str, call: Call | None, reached: Contract | None, family: str | None, what: str) -> Reply:
         return errors.answer_error(exc, ErrorContext(self.state.settings, rid, call, reached), family, what)
 
-    async def _space_for(self, prepared: Prepared, namespace: str) -> tuple[NamespaceState, bool]:
-        """The request's namespace, and whether it is the view last read rather than read now.
+    def _last_view(self, prepared: Prepared, namespace: str) -> NamespaceState | None:
+        """The namespace as this process last read it, when the request may be answered from it (else
+        None: the namespace is read first).
 
         A stateless handler with no steering or quota rule to honour may be answered from the last view:
         its journal entry is then written only if the namespace has not changed since (see ``_send``).
@@ -260,8 +275,8 @@ class Pipeline:
         if prepared.stateless and self.state.replay is None and self.state.faults.idle:
             seen = self.state.last_seen(namespace)
             if seen is not None and not seen.rules.rules and not seen.quota:
-                return seen, True
-        return await self.state.enter(namespace), False
+                return seen
+        return None
 
     def namespace_of(self, scope: Scope, headers: HeaderMap, api_key: str | None) -> str:
         try:
@@ -281,13 +296,13 @@ class Pipeline:
 
     def authenticate(self, contract: Contract, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
         key = None
-        for carrier in contract.auth_carriers:
-            raw = _carried(carrier.location, carrier.name, headers, query)
+        for location, name, prefix in self.prepared[contract.id].carriers:
+            raw = _HEADER(headers, name) if location == "header" else _carried(location, name, headers, query)
             if raw is None:
                 continue
-            if carrier.prefix and raw[: len(carrier.prefix)].lower() == carrier.prefix.lower():
-                raw = raw[len(carrier.prefix) :]
-            elif carrier.prefix and carrier.location == "header" and carrier.name.lower() == "authorization" and " " in raw.strip():
+            if prefix and raw[: len(prefix)].lower() == prefix:
+                raw = raw[len(prefix) :]
+            elif prefix and location == "header" and name == "authorization" and " " in raw.strip():
                 continue  # another scheme (Basic ...) is not a key
             if raw.strip():
                 key = raw.strip()
@@ -302,12 +317,14 @@ class Pipeline:
 
     async def _read(self, contract: Contract, scope: Scope, receive: Receive, headers: HeaderMap) -> tuple[Any, dict[str, list[parsing.Upload]], bytes | None]:
         """The body as data, its file uploads, and its text when it came as JSON."""
-        raw = await parsing.read_body(receive, headers.get("content-length"), self.state.settings.max_body_bytes)
+        raw = await parsing.read_body(receive, _HEADER(headers, "content-length"), self.state.settings.max_body_bytes)
         accepted = contract.content_types
         if not accepted:
             return None, {}, None
-        media = parsing.check_content_type(headers.get("content-type"), accepted, bool(raw))
+        media = parsing.check_content_type(_HEADER(headers, "content-type"), accepted, bool(raw))
         if media == parsing.JSON:
+            if len(raw) <= parsing.OFF_LOOP_BYTES:  # nearly every body: no coroutine to await
+                return parsing.parse_json_here(raw), {}, raw
             return await parsing.parse_json(raw, self.state.settings.worker_processes), {}, raw
         if not raw:
             return {}, {}, None
@@ -321,30 +338,14 @@ class Pipeline:
             data[name] = uploads[0].filename
         return data, files, None
 
-    def _by_request(self, candidates: list[Contract], headers: HeaderMap, query: list[tuple[str, str]]) -> list[Contract]:
-        """Settle the variants that headers or query pick before anything else: they bring their own auth.
-
-        Without one that matches, those variants are out of the running and the body decides as usual.
-        """
-        if len(candidates) == 1:
-            return candidates
-        rest = []
-        for contract in candidates:
-            picks = self.prepared[contract.id].when_request
-            if picks is None:
-                rest.append(contract)
-            elif picks.is_valid({"headers": dict(headers), "query": dict(query)}):
-                return [contract]
-        return rest
-
-    def _select(self, candidates: list[Contract], body: Any) -> Prepared:
-        for contract in candidates[:-1]:
-            prepared = self.prepared[contract.id]
-            if prepared.when is not None and prepared.when.is_valid(body):
-                return prepared
-        return self.prepared[candidates[-1].id]
-
     def validate(self, prepared: Prepared, params: dict[str, str], query: dict[str, Any], headers: HeaderMap, body: Any) -> None:
+        if (
+            (prepared.valid_body is None or prepared.valid_body(body))
+            and (prepared.valid_headers is None or prepared.valid_headers(headers))
+            and (prepared.valid_query is None or prepared.valid_query(query))
+            and (prepared.valid_path is None or prepared.valid_path(params))
+        ):
+            return
         checks = prepared.checks
         problems = []
         if "path" in checks:
@@ -352,7 +353,7 @@ class Pipeline:
         if "query" in checks:
             problems += [("query", v) for v in checks["query"].violations(query)]
         if "headers" in checks:
-            problems += [("header", v) for v in checks["headers"].violations(dict(headers))]
+            problems += [("header", v) for v in checks["headers"].violations(headers)]
         if "body" in checks:
             problems += [("body", v) for v in checks["body"].violations(body)]
         if problems:
@@ -377,7 +378,8 @@ class Pipeline:
             raise errors.no_channel(self.state.settings.group, model)
 
     async def _answer(self, prepared: Prepared, call: Call, scope: Scope, receive: Receive, send: Send) -> tuple[Reply, Delivery | None]:
-        taken = await self.steering_rule(call)
+        # Without rules (the common case) only the request's own scenario header may steer: nothing to await.
+        taken = await self.steering_rule(call) if call.state.rules.rules else _scenario(call.headers)
         delivery = None
         faults = self.state.faults
         if taken is not None or not faults.idle:  # the common request skips faults altogether
@@ -449,16 +451,15 @@ class Pipeline:
         answer, so whatever it asks next (of any worker) sees it. For an ``unconfirmed`` view, when the
         namespace has changed since, nothing is sent or journalled and the current view is returned.
         A ``delivery`` paces and breaks the answer as steering asked."""
-        ids = request_id_headers(rid)
         recorder = _Recorder(space, entry, started, self.state.metrics)
         if delivery is not None:
             send = delivery.sender(send)
-        if isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes)):
+        if type(reply) is not JsonReply and (isinstance(reply, StreamReply) or (isinstance(reply, BinaryReply) and not isinstance(reply.data, bytes))):
             if unconfirmed and space is not None:  # a stream is journalled at its end: confirm first
                 current = await self.state.enter(space.namespace)
                 if current.version != space.version:
                     return current
-            headers = {"cache-control": "no-cache", "x-accel-buffering": "no", **ids}
+            headers = {"cache-control": "no-cache", "x-accel-buffering": "no", **request_id_headers(rid)}
             if isinstance(reply, StreamReply):
                 timeline = Timeline(self.state.settings.journal_entry_bytes)
                 entry.events = timeline.items
@@ -504,8 +505,11 @@ class Pipeline:
         except StoreUnavailable as exc:
             unrecorded = errors.answer_error(exc, ErrorContext(self.state.settings, rid), None, "journal")
             body, media, reply = _dumps(unrecorded.body), unrecorded.media_type, unrecorded
-        extra = [(k.lower().encode(), str(v).encode()) for k, v in {**ids, **reply.headers}.items()]
-        headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()), *extra]
+        headers = [(b"content-type", _encoded_media(media)), (b"content-length", b"%d" % len(body))]
+        if reply.headers:
+            headers += [(k.lower().encode(), str(v).encode()) for k, v in {**request_id_headers(rid), **reply.headers}.items()]
+        else:  # the ids alone (nearly every answer)
+            headers += request_id_raw_headers(rid)
         if delivery is not None:
             await delivery.before_head(reply)
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
@@ -580,7 +584,7 @@ def _known_key(key: str, keys: frozenset[str]) -> bool:
 def _scenario(headers: HeaderMap) -> Taken | None:
     """The rule a request's own scenario header asks for (it comes before the namespace's rules)."""
     for name in SCENARIO_HEADERS:
-        value = headers.get(name)
+        value = _HEADER(headers, name)
         if value and (name != "prefer" or any(f"{key}=" in value for key in ("code", "delay", "example", "fail"))):
             try:
                 rule = parse_scenario(value)
@@ -666,7 +670,7 @@ async def _recorded(chunks: AsyncIterator[bytes], recorder: _Recorder) -> AsyncI
 
 def base_url(scope: Scope, headers: HeaderMap, namespace: str) -> str:
     """Where links the mock hands out point: the host the request came to, in the request's namespace."""
-    host = headers.get("host")
+    host = _HEADER(headers, "host")
     if not host:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
@@ -677,7 +681,7 @@ def base_url(scope: Scope, headers: HeaderMap, namespace: str) -> str:
 
 
 def _declared_length(headers: HeaderMap) -> int | None:
-    length = headers.get("content-length")
+    length = _HEADER(headers, "content-length")
     return int(length) if length and length.isdigit() else None
 
 
@@ -688,6 +692,11 @@ def _journal_body(body: Any, files: dict[str, list[parsing.Upload]]) -> Any:
     for name, uploads in files.items():
         described[name] = [{"filename": u.filename, "content_type": u.content_type, "size": u.size} for u in uploads]
     return described
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded_media(media: str) -> bytes:
+    return media.encode()
 
 
 def _dumps(body: Any) -> bytes:

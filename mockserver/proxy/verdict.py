@@ -22,6 +22,7 @@ from ..contracts import Contract, ContractRegistry
 from ..errors import ApiError
 from ..headers import HeaderMap
 from ..routing import Router
+from ..variants import VariantPicker
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class RequestJudge:
     def __init__(self, registry: ContractRegistry) -> None:
         self.registry = registry
         self.router = Router(registry)
+        self.variants = VariantPicker(registry)  # picked as the pipeline picks them
 
     def candidates(self, method: str, path: str) -> tuple[list[Contract], dict[str, str]]:
         """The contracts serving ``method path`` (variants first), and the path's parameters."""
@@ -84,7 +86,7 @@ class RequestJudge:
         candidates, params = self.candidates(method, path)
         if not candidates:
             return RequestSeen(None, violations=[f"request: no contract serves {method} {path}"])
-        candidates = self._by_request(candidates, headers, query)
+        candidates = self.variants.by_request(candidates, headers, query)
         base = candidates[-1]
         seen = RequestSeen(base, params)
         try:
@@ -94,7 +96,7 @@ class RequestJudge:
             seen.body = _described_raw(raw)
             return seen
         seen.body = described_body(body, files)
-        seen.contract = contract = self._variant(candidates, body)
+        seen.contract = contract = self.variants.by_body(candidates, body)
         problems = []
         checks = {
             "path": params,
@@ -123,24 +125,6 @@ class RequestJudge:
         for name, uploads in files.items():
             data[name] = uploads[0].filename  # validation sees a file as its name, as the pipeline does
         return data, files
-
-    # Variants are picked as the pipeline picks them: first by headers or query (a variant that brings
-    # its own auth), then by the body.
-
-    def _by_request(self, candidates: list[Contract], headers: HeaderMap, query: list[tuple[str, str]]) -> list[Contract]:
-        rest = []
-        for contract in candidates:
-            if "when_request" not in (contract.document.get("variant") or {}):
-                rest.append(contract)
-            elif self.registry.check(contract.pointer("variant", "when_request")).is_valid({"headers": dict(headers), "query": dict(query)}):
-                return [contract]
-        return rest or candidates
-
-    def _variant(self, candidates: list[Contract], body: Any) -> Contract:
-        for contract in candidates[:-1]:
-            if "when" in contract.document["variant"] and self.registry.check(contract.pointer("variant", "when")).is_valid(body):
-                return contract
-        return candidates[-1]
 
     def _resolved(self, contract: Contract, part: str) -> dict[str, Any] | None:
         return self.registry.resolve(contract.pointer("request", part)) if part in contract.request else None

@@ -209,15 +209,57 @@ def _logprobs(tokens: list[str], top: int, seed: int) -> dict[str, Any]:
 
 
 PLANS_KEPT = 1024
-_plans: dict[tuple[int, str, bytes], tuple[list[ChoicePlan], int]] = {}
 
 
-def _planned(call: Call) -> tuple[list[ChoicePlan], int]:
+class Planned:
+    """A request's choices and prompt tokens, and the parts of the body that follow from them alone
+    (rendered on first use, then shared by every answer to the same request: only the id and the time
+    are new). Nothing downstream changes a reply body in place; faults copy what they alter."""
+
+    def __init__(self, plans: list[ChoicePlan], prompt_tokens: int) -> None:
+        self.plans = plans
+        self.prompt_tokens = prompt_tokens
+        self._choices: dict[int | None, list[dict[str, Any]]] = {}
+        self._usage: dict[str, Any] | None = None
+
+    def choices(self, logprobs_top: int | None) -> list[dict[str, Any]]:
+        found = self._choices.get(logprobs_top)
+        if found is None:
+            found = self._choices[logprobs_top] = [
+                {
+                    "index": index,
+                    "message": _message(plan),
+                    "logprobs": _logprobs(plan.tokens, logprobs_top, plan.seed) if logprobs_top is not None else None,
+                    "finish_reason": plan.finish_reason,
+                }
+                for index, plan in enumerate(self.plans)
+            ]
+        return found
+
+    def usage(self) -> dict[str, Any]:
+        if self._usage is None:
+            completion = sum(plan.completion_tokens for plan in self.plans)
+            self._usage = {
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": completion,
+                "total_tokens": self.prompt_tokens + completion,
+                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+            }
+        return self._usage
+
+
+_plans: dict[tuple[int, str, bytes], Planned] = {}
+
+
+def _planned(call: Call) -> Planned:
     """The choices and prompt tokens of this request. They depend only on the body, the seed and the
     optional properties generated JSON fills (``generated_json``), so a request seen before (a load test,
-    a test suite asking again) reuses them: only the id and the time of each answer are new. Bodies whose
-    reply carries the request's host, and canned replies, are planned afresh."""
-    key = (call.seed, call.state.settings.optional_properties, orjson.dumps(call.body, option=orjson.OPT_SORT_KEYS))
+    a test suite asking again) reuses them. Bodies whose reply carries the request's host, and canned
+    replies, are planned afresh."""
+    # The body as it came (not sorted): the plan does not depend on the order of its keys, and a client
+    # that asks again sends them in the same order.
+    key = (call.seed, call.state.settings.optional_properties, orjson.dumps(call.body))
     kept = "content" not in call.extras and call.canned is None
     found = _plans.get(key) if kept else None
     if found is not None:
@@ -225,12 +267,22 @@ def _planned(call: Call) -> tuple[list[ChoicePlan], int]:
     messages = call.body.get("messages") or []
     question = last_user_text(messages)
     conversation = orjson.dumps(messages, option=orjson.OPT_SORT_KEYS)
-    found = [plan_choice(call, i, question, conversation) for i in range(call.body.get("n") or 1)], prompt_tokens(messages, call.body.get("tools"))
+    found = Planned([plan_choice(call, i, question, conversation) for i in range(call.body.get("n") or 1)], prompt_tokens(messages, call.body.get("tools")))
     if kept:
         if len(_plans) >= PLANS_KEPT:
             _plans.pop(next(iter(_plans)), None)  # the oldest
         _plans[key] = found
     return found
+
+
+def _message(plan: ChoicePlan) -> dict[str, Any]:
+    refusal = "".join(plan.refusal) if plan.refusal is not None else None
+    message: dict[str, Any] = {"role": "assistant", "content": plan.content, "refusal": refusal, "annotations": []}
+    if plan.tool_calls:
+        message["tool_calls"] = plan.tool_calls
+    if plan.function_call:
+        message["function_call"] = plan.function_call
+    return message
 
 
 @functools.cache
@@ -246,7 +298,8 @@ class ChatCompletion:
         body = call.body
         self.call = call
         self.model = body["model"]
-        self.plans, self.prompt_tokens = _planned(call)
+        self.planned = _planned(call)
+        self.plans = self.planned.plans
         self.created = int(call.state.clock.now())
         self.id = "chatcmpl-" + random_alnum(29)
         self.fingerprint = fingerprint(self.model)
@@ -254,36 +307,16 @@ class ChatCompletion:
         self.logprobs_top = top if body.get("logprobs") else None
 
     def usage(self) -> dict[str, Any]:
-        completion = sum(plan.completion_tokens for plan in self.plans)
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": completion,
-            "total_tokens": self.prompt_tokens + completion,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
-        }
-
-    def message(self, plan: ChoicePlan) -> dict[str, Any]:
-        refusal = "".join(plan.refusal) if plan.refusal is not None else None
-        message: dict[str, Any] = {"role": "assistant", "content": plan.content, "refusal": refusal, "annotations": []}
-        if plan.tool_calls:
-            message["tool_calls"] = plan.tool_calls
-        if plan.function_call:
-            message["function_call"] = plan.function_call
-        return message
+        return self.planned.usage()
 
     def body(self) -> dict[str, Any]:
-        choices = []
-        for index, plan in enumerate(self.plans):
-            logprobs = _logprobs(plan.tokens, self.logprobs_top, plan.seed) if self.logprobs_top is not None else None
-            choices.append({"index": index, "message": self.message(plan), "logprobs": logprobs, "finish_reason": plan.finish_reason})
         return {
             "id": self.id,
             "object": "chat.completion",
             "created": self.created,
             "model": self.model,
-            "choices": choices,
-            "usage": self.usage(),
+            "choices": self.planned.choices(self.logprobs_top),
+            "usage": self.planned.usage(),
             "service_tier": "default",
             "system_fingerprint": self.fingerprint,
         }
