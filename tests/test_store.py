@@ -420,3 +420,15 @@ async def test_a_redis_that_stops_answering_is_unavailable_not_a_hang(monkeypatc
             await asyncio.wait_for(store.open(), 10)
         with pytest.raises(StoreUnavailable, match="no answer"):
             await asyncio.wait_for(store.enter("ns"), 10)
+
+
+def test_redis_urls_name_the_host_database_credentials_and_transport() -> None:
+    from mockserver.store.redis_wire import Address
+
+    assert Address.parse("redis://127.0.0.1:6380/3") == Address("127.0.0.1", 6380, db=3)
+    assert Address.parse("rediss://ops:p%40ss@redis.example/2") == Address("redis.example", 6379, tls=True, username="ops", password="p@ss", db=2)
+    assert Address.parse("redis://:secret@localhost") == Address("localhost", 6379, password="secret")
+    assert Address.parse("unix:///run/redis.sock?db=4") == Address(path="/run/redis.sock", db=4)
+    with pytest.raises(ValueError, match="numeric port") as bad:
+        Address.parse("redis://:secret@localhost:sixthree/0")
+    assert "secret" not in str(bad.value)

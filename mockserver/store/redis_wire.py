@@ -45,17 +45,20 @@ class Address:
         """``redis://[[user]:password@]host[:port][/db]``, ``rediss://`` (TLS) or ``unix://path[?db=N]``."""
         parts = urlsplit(url)
         if parts.scheme not in ("redis", "rediss", "unix"):
-            raise ValueError(f"not a Redis URL (redis://, rediss:// or unix://): {url}")
+            raise ValueError(f"not a Redis URL (redis://, rediss:// or unix://): {parts.scheme}://…")
         query = parse_qs(parts.query)
         path_db = parts.path.strip("/") if parts.scheme != "unix" else ""
-        db = int(query["db"][0]) if "db" in query else int(path_db or 0)
+        try:
+            db, port = int(query["db"][0]) if "db" in query else int(path_db or 0), parts.port
+        except ValueError:  # the message leaves the URL out: it may hold a password
+            raise ValueError(f"a Redis URL needs a numeric port and database (redis://HOST:PORT/DB), host {parts.hostname}") from None
         credentials = {
             "username": unquote(parts.username) if parts.username else None,
             "password": unquote(parts.password) if parts.password else None,
         }
         if parts.scheme == "unix":
             return cls(path=parts.path, db=db, **credentials)
-        return cls(parts.hostname or "127.0.0.1", parts.port or 6379, tls=parts.scheme == "rediss", db=db, **credentials)
+        return cls(parts.hostname or "127.0.0.1", port or 6379, tls=parts.scheme == "rediss", db=db, **credentials)
 
 
 def pack(*args: bytes | str | int | float) -> bytes:
