@@ -75,7 +75,8 @@ class Call:
     body: Any
     files: dict[str, list[parsing.Upload]]
     api_key: str | None
-    base_url: str
+    scope: Scope
+    """The ASGI scope it came with (where links to the mock point: see ``base_url``)."""
     request_id: str
     state: NamespaceState
     extras: dict[str, Any] = field(default_factory=dict)
@@ -88,6 +89,12 @@ class Call:
     def facts(self) -> Facts:
         """What the request says (model, last user message, tools ...), read once when a rule asks."""
         return conversation.read(self)
+
+    @functools.cached_property
+    def base_url(self) -> str:
+        """Where links the mock hands out point: the host the request came to, in its namespace (worked
+        out when a handler first asks: most never do)."""
+        return base_url(self.scope, self.headers, self.state.namespace)
 
     @property
     def seed(self) -> int:
@@ -198,7 +205,7 @@ class Pipeline:
                 space = await self.state.enter(namespace)
             else:
                 unconfirmed = True
-            call = Call(contract, method, path, match.params, query, headers, body, files, api_key, base_url(scope, headers, namespace), rid, space)
+            call = Call(contract, method, path, match.params, query, headers, body, files, api_key, scope, rid, space)
             if space.quota:
                 admission = await admit(call)
             reply, delivery = await self._answer(prepared, call, scope, receive, send)

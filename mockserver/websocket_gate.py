@@ -23,7 +23,7 @@ from .faults.desk import FAULT_NOTE
 from .headers import HeaderMap
 from .ids import request_id
 from .journal import JournalEntry, Timeline, readable
-from .pipeline import Call, Pipeline, base_url
+from .pipeline import Call, Pipeline
 from .quota.desk import Admission, admit
 from .state import NamespaceState
 from .store import StoreUnavailable
@@ -66,7 +66,7 @@ class WebSocketGate:
                 handler = await replay.session(space, contract, path, query) or handler
             if handler is None:
                 raise ApiError(404, errors.NOT_FOUND, f"no session handler for {contract.id}")
-            call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, base_url(scope, headers, space.namespace), rid, space)
+            call = Call(contract, "GET", path, match.params, query, headers, None, {}, api_key, scope, rid, space)
             delivery = await self._steered(call, scope, receive, send)
             if space.quota:
                 admission = await admit(call)
