@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import threading
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -49,18 +49,20 @@ class Metrics:
         self.state = state
         self._lock = threading.Lock()  # callbacks are counted from their own thread
         self._pending: defaultdict[Key, float] = defaultdict(float)
-        self._answered: list[tuple[str | None, int, str, float]] = []
+        # Appended to without the lock (a deque's append and popleft are atomic); only folding takes it.
+        self._answered: deque[tuple[str | None, int, str, float]] = deque()
 
     def request(self, contract: str | None, status: int, namespace: str, seconds: float) -> None:
-        with self._lock:
-            answered = self._answered
-            answered.append((contract, status, namespace, seconds))
-            if len(answered) >= FOLD_EVERY:
+        answered = self._answered
+        answered.append((contract, status, namespace, seconds))
+        if len(answered) >= FOLD_EVERY:
+            with self._lock:
                 self._fold()
 
     def _fold(self) -> None:
         """Count the noted requests into the pending counts (the lock held)."""
-        answered, self._answered = self._answered, []
+        noted = self._answered
+        answered = [noted.popleft() for _ in range(len(noted))]  # what was noted by now; more may come meanwhile
         pending = self._pending
         for (contract, status, namespace), count in Counter((c, s, n) for c, s, n, _ in answered).items():
             pending[("requests", contract or NO_CONTRACT, str(status), namespace)] += count

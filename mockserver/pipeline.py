@@ -550,12 +550,13 @@ class _Recorder:
             log.warning("gptnb-mock could not journal %s %s: the store is unavailable", self.entry.method, self.entry.path)
 
     async def record_unless_changed(self) -> Entered | None:
-        assert self.space is not None
-        self.entry.duration_ms = (time.perf_counter() - self.started) * 1000
-        changed = await self.space.journal.record_unless_changed(self.entry, self.space.version)
+        space, entry = self.space, self.entry
+        assert space is not None
+        entry.duration_ms = (time.perf_counter() - self.started) * 1000
+        changed = await space.journal.record_unless_changed(entry, space.version)
         if changed is None:
             self.done = True
-            self._count()
+            self.metrics.request(entry.contract_id, entry.status, space.namespace, entry.duration_ms / 1000)
         return changed
 
     def _count(self) -> None:

@@ -3,12 +3,14 @@ physics: faults/physics.py paces every stream, whatever asked for it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .faults.physics import Physics
 
 if TYPE_CHECKING:
+    from .contracts import Contract
     from .pipeline import Call
 
 
@@ -53,7 +55,17 @@ class StreamProfile:
 
 def wants_stream(call: Call) -> bool:
     """True when the request satisfies the contract's ``behavior.streams_when`` schema."""
-    if "streams_when" not in call.contract.behavior:
-        return False
-    return call.state.registry.check(call.contract.pointer("behavior", "streams_when")).is_valid(call.body)
+    contract = call.contract
+    try:
+        streams_when = _streams_when[contract]
+    except KeyError:
+        # A contract belongs to one registry, so its compiled check can be kept with it.
+        behavior = contract.behavior
+        streams_when = _streams_when[contract] = (
+            call.state.registry.check(contract.pointer("behavior", "streams_when")).is_valid if "streams_when" in behavior else None
+        )
+    return streams_when is not None and streams_when(call.body)
+
+
+_streams_when: dict[Contract, Callable[[Any], bool] | None] = {}
 
