@@ -16,8 +16,12 @@ class HeaderMap(dict[str, str]):
 
     @classmethod
     def from_scope(cls, scope: Scope) -> HeaderMap:
-        # The ASGI spec has servers send names in lower case already.
-        return cls({name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", ())})
+        # The ASGI spec has servers send names in lower case already. Filled in place: building a dict
+        # first and handing it to the constructor would copy every header once more.
+        found = cls()
+        for name, value in scope.get("headers", ()):
+            found[name.decode("latin-1")] = value.decode("latin-1")
+        return found
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         found = dict.get(self, key)
