@@ -41,6 +41,23 @@ def test_requests_by_contract_status_and_namespace_with_latency(gptnb) -> None:
     assert value(samples, "gptnb_mock_request_seconds_sum", contract="openai.chat.completions") > 0
 
 
+def test_more_requests_than_are_noted_before_counting_are_all_counted(gptnb) -> None:
+    """The request path notes answers and counts them in bulk (every FOLD_EVERY, and when scraped):
+    across several bulk counts and a scrape, nothing is lost or counted twice."""
+    from mockserver.metrics import FOLD_EVERY
+
+    asked = FOLD_EVERY * 2 + 7
+    with httpx.Client(base_url=BASE, headers=AUTH) as client:
+        for i in range(asked):
+            assert client.get("/v1/models" if i % 2 else "/nowhere").status_code in (200, 404)
+    samples = scrape()
+    listed, missed = asked // 2, (asked + 1) // 2  # odd i lists the models, even i asks for nothing
+    assert value(samples, "gptnb_mock_requests_total", contract="openai.models.list", status="200", namespace="default") == listed
+    assert value(samples, "gptnb_mock_requests_total", contract="none", status="404", namespace="default") == missed
+    assert value(samples, "gptnb_mock_request_seconds_count", contract="openai.models.list") == listed
+    assert value(samples, "gptnb_mock_request_seconds_bucket", contract="none", le="+Inf") == missed
+
+
 def test_streams_and_their_events(gptnb) -> None:
     chunks = list(sdk(gptnb).chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True))
     samples = scrape()
