@@ -25,19 +25,11 @@ class VariantPicker:
 
     def when(self, contract: Contract) -> SchemaCheck | None:
         """The schema a request body must satisfy for ``contract`` to answer (None: no such pick)."""
-        try:
-            return self._when[contract.id]
-        except KeyError:
-            found = self._when[contract.id] = self._check(contract, "when")
-            return found
+        return self._kept(self._when, contract, "when")
 
     def when_request(self, contract: Contract) -> SchemaCheck | None:
         """The schema ``{"headers", "query"}`` must satisfy for ``contract`` to answer (None: no such pick)."""
-        try:
-            return self._when_request[contract.id]
-        except KeyError:
-            found = self._when_request[contract.id] = self._check(contract, "when_request")
-            return found
+        return self._kept(self._when_request, contract, "when_request")
 
     def by_request(self, candidates: list[Contract], headers: Mapping[str, str], query: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[Contract]:
         """The one variant the headers or query pick; else the candidates that headers and query do not
@@ -67,6 +59,13 @@ class VariantPicker:
                 if when is not None and when.is_valid(body):
                     return contract
         return candidates[-1]
+
+    def _kept(self, kept: dict[str, SchemaCheck | None], contract: Contract, key: str) -> SchemaCheck | None:
+        try:
+            return kept[contract.id]
+        except KeyError:
+            found = kept[contract.id] = self._check(contract, key)
+            return found
 
     def _check(self, contract: Contract, key: str) -> SchemaCheck | None:
         variant = contract.document.get("variant")
