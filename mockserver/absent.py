@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 # The spellings a contract may list (contract.schema.json keeps the same list).
@@ -49,7 +50,11 @@ def may_hold(text: bytes, markers: tuple[Any, ...]) -> bool:
     ``null``, ``""`` and ``false`` have one spelling each in JSON, so a text without any of them has
     nothing to drop: the common request skips the walk. Other markers are assumed present (a zero
     may be written ``1e-999``)."""
-    return any(_spelling(marker) in text for marker in markers)
+    return _spelled_in(text, {_spelling(marker) for marker in markers})
+
+
+def _spelled_in(text: bytes, spellings: Iterable[bytes]) -> bool:
+    return any(spelling in text for spelling in spellings)
 
 
 def _spelling(marker: Any) -> bytes:
@@ -120,10 +125,7 @@ class Absence:
 
     def may_be_in(self, text: bytes) -> bool:
         """``may_hold`` for this absence's values (their spellings worked out once)."""
-        for spelling in self._spellings:
-            if spelling in text:
-                return True
-        return False
+        return _spelled_in(text, self._spellings)
 
     def drop(self, value: Any) -> Any:
         """``value`` as the relay reads it: the declared members holding a declared value left out."""

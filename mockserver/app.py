@@ -28,7 +28,6 @@ class MockApp:
         self.pipeline = Pipeline(self.state)
         self.websockets = WebSocketGate(self.pipeline)
         self.admin = build_admin(self.state)
-        self._own_ports = self.state.callbacks.own_ports
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -38,8 +37,8 @@ class MockApp:
         settings = self.state.settings
         wrong_host = host_refusal(scope, settings) if settings.allowed_hosts is not None else None
         server = scope.get("server")
-        if server and server[1] not in self._own_ports:  # so callbacks can tell a receiver from the mock itself
-            self._own_ports.add(server[1])
+        if server:  # so callbacks can tell a receiver from the mock itself
+            self.state.callbacks.own_ports.add(server[1])
         path = scope["path"]
         if path.startswith(namespaces.PATH_PREFIX):
             try:

@@ -187,7 +187,7 @@ class Pipeline:
             namespace = self.namespace_of(scope, headers, api_key)
             body, files, json_text = await self._read(reached, scope, receive, headers)
             size = len(json_text) if json_text is not None else _declared_length(headers)
-            logged_body = compact(_journal_body(body, files) if files else body, self.state.settings.journal_entry_bytes, size)
+            logged_body = compact(_journal_body(body, files), self.state.settings.journal_entry_bytes, size)
             absence = reached.absence
             if absence and (json_text is None or absence.may_be_in(json_text)):
                 body = absence.drop(body)  # what the relay decodes as "not given" is gone before anyone looks
@@ -304,7 +304,7 @@ class Pipeline:
     def authenticate(self, contract: Contract, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
         key = None
         for location, name, prefix in self.prepared[contract.id].carriers:
-            raw = _HEADER(headers, name) if location == "header" else _carried(location, name, headers, query)
+            raw = _carried(location, name, headers, query)
             if raw is None:
                 continue
             if prefix and raw[: len(prefix)].lower() == prefix:
@@ -556,13 +556,18 @@ class _Recorder:
         changed = await space.journal.record_unless_changed(entry, space.version)
         if changed is None:
             self.done = True
-            self.metrics.request(entry.contract_id, entry.status, space.namespace, entry.duration_ms / 1000)
+            self._counted()
         return changed
 
     def _count(self) -> None:
         self.entry.duration_ms = (time.perf_counter() - self.started) * 1000
+        self._counted()
+
+    def _counted(self) -> None:
+        """Count the exchange in the metrics, its duration as the entry has it."""
+        entry = self.entry
         namespace = self.space.namespace if self.space is not None else NO_NAMESPACE
-        self.metrics.request(self.entry.contract_id, self.entry.status, namespace, self.entry.duration_ms / 1000)
+        self.metrics.request(entry.contract_id, entry.status, namespace, entry.duration_ms / 1000)
 
 
 async def _wait_for_client(seconds: float, receive: Receive) -> None:
@@ -608,13 +613,14 @@ def _steering(refusal: Exception | None) -> bool:
 
 
 def _carried(location: str, name: str, headers: HeaderMap, query: list[tuple[str, str]]) -> str | None:
-    """The raw value of an auth carrier; a subprotocol carrier is the offered protocol after ``name``."""
+    """The raw value of an auth carrier (a header by its lower-case name); a subprotocol carrier is the
+    offered protocol after ``name``."""
     if location == "query":
         return dict(query).get(name)
     if location == "subprotocol":
         offered = (p.strip() for p in headers.get("sec-websocket-protocol", "").split(","))
         return next((p[len(name) :] for p in offered if p.startswith(name)), None)
-    return headers.get(name)
+    return _HEADER(headers, name)
 
 
 def _documented_reply(contract: Contract) -> Reply:

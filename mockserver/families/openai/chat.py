@@ -299,15 +299,11 @@ class ChatCompletion:
         self.call = call
         self.model = body["model"]
         self.planned = _planned(call)
-        self.plans = self.planned.plans
         self.created = int(call.state.clock.now())
         self.id = "chatcmpl-" + random_alnum(29)
         self.fingerprint = fingerprint(self.model)
         top = body.get("top_logprobs") or 0
         self.logprobs_top = top if body.get("logprobs") else None
-
-    def usage(self) -> dict[str, Any]:
-        return self.planned.usage()
 
     def body(self) -> dict[str, Any]:
         return {
@@ -337,7 +333,7 @@ class ChatCompletion:
     async def chunks(self) -> AsyncIterator[dict[str, Any]]:
         options = self.call.body.get("stream_options") or {}
         with_usage = bool(options.get("include_usage"))
-        for index, plan in enumerate(self.plans):
+        for index, plan in enumerate(self.planned.plans):
             # The same items the body carries, one per content delta.
             items = _logprobs(plan.tokens, self.logprobs_top, plan.seed)["content"] if self.logprobs_top is not None else None
             first: dict[str, Any] = {"role": "assistant", "content": "" if plan.content is not None else None, "refusal": None}
@@ -359,7 +355,7 @@ class ChatCompletion:
             yield self._chunk([{"index": index, "delta": {}, "logprobs": None, "finish_reason": plan.finish_reason}], with_usage)
         if with_usage:
             final = self._chunk([], False)
-            final["usage"] = self.usage()
+            final["usage"] = self.planned.usage()
             yield final
 
 
