@@ -54,7 +54,10 @@ def may_hold(text: bytes, markers: tuple[Any, ...]) -> bool:
 
 
 def _spelled_in(text: bytes, spellings: Iterable[bytes]) -> bool:
-    return any(spelling in text for spelling in spellings)
+    for spelling in spellings:  # a loop, not any(): this runs on every JSON request
+        if spelling in text:
+            return True
+    return False
 
 
 def _spelling(marker: Any) -> bytes:
